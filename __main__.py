@@ -1,0 +1,33 @@
+"""Pulumi entry point: read config, load the catalog, build components, export.
+
+All logic lives in `infra/`; this file only wires it together.
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from infra.loader import load_deployment
+from infra.problems import ConfigError
+from infra.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
+
+try:
+    deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)
+except ConfigError as error:
+    raise pulumi.RunError(error.render()) from None
+
+billing = StripeBilling("billing", StripeBillingArgs(
+    deployment=deployment,
+    api_key=pulumi.Config("stripe").require_secret("apiKey"),
+))
+
+pulumi.export("mode", deployment.mode)
+pulumi.export("productIds", billing.product_ids)
+pulumi.export("priceIds", billing.price_ids)
+pulumi.export("webhookEndpointId", billing.webhook_endpoint_id)
+pulumi.export("webhookUrl", billing.webhook_url)
+pulumi.export("webhookSigningSecret", billing.webhook_signing_secret)
+pulumi.export("portalConfigurationId", billing.portal_configuration_id)
+pulumi.export("promotionCodeIds", billing.promotion_code_ids)
+pulumi.export("planLimits", {key: dict(plan.limits) for key, plan in deployment.catalog.plans.items()})
+pulumi.export("dashboardLinks", dashboard_links(deployment.mode, billing))

@@ -1,0 +1,385 @@
+"""Typed, frozen models of the billing catalog and of one stack's settings.
+
+Field validators here check one value; checks that span the whole catalog
+(duplicate lookup keys, references between sections) live in `loader`.
+Every message says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from infra import stripe_reference as ref
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+_LOOKUP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+_PROMO_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_") or "name"
+        if not suggestion[0].isalpha():
+            suggestion = "x_" + suggestion
+        raise ValueError(
+            f"{value!r} is not a lowercase slug (a-z, 0-9, _, starting with a letter); "
+            f"it becomes Stripe metadata and resource names that the app matches exactly: "
+            f"use {suggestion[:40]!r}"
+        )
+    return value
+
+
+def _closest(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _amount(value: Any) -> Decimal:
+    # Money never passes through a float: the YAML reader yields Decimal for `29.00`.
+    if isinstance(value, bool | float):
+        raise ValueError("write the amount as a quoted decimal string, like \"29.00\"")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value.strip())
+        except ArithmeticError:
+            parsed = None
+        if parsed is not None and parsed.is_finite() and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+            return parsed
+    raise ValueError(f"{value!r} is not a decimal amount; write it like \"29.00\"")
+
+
+def _currency(value: str) -> str:
+    if value != value.lower() and value.lower() in ref.CURRENCIES:
+        raise ValueError(f"write currency codes in lowercase, as Stripe's API wants: {value.lower()!r}")
+    if value not in ref.CURRENCIES:
+        raise ValueError(
+            f"{value!r} is not a currency Stripe supports{_closest(value, ref.CURRENCIES)} "
+            "(use a lowercase ISO 4217 code such as 'usd' or 'eur')"
+        )
+    return value
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith("https://") or len(value) <= len("https://") or " " in value:
+        raise ValueError(f"{value!r} is not an https URL; Stripe shows it to customers: use https://...")
+    return value
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} must start with '/'; it is appended to https://<domain>: use '/{value}'")
+    if not _URL_PATH.match(value) or "//" in value:
+        raise ValueError(f"{value!r} is not a plain URL path; remove spaces, '?', '#' and '//'")
+    return value
+
+
+def _event(value: str) -> str:
+    if value == "*":
+        raise ValueError(
+            "the '*' wildcard subscribes to every event, including ones the handler has never "
+            "seen; list the event types the handler processes"
+        )
+    known = ref.webhook_event_types()
+    if value not in known:
+        raise ValueError(
+            f"{value!r} is not a Stripe event type{_closest(value, known)} "
+            "(the list comes from stripe-python's WebhookEndpointCreateParams)"
+        )
+    return value
+
+
+def _api_version(value: str) -> str:
+    known = ref.api_versions()
+    if value not in known:
+        newest = max(known)
+        raise ValueError(
+            f"{value!r} is not a Stripe API version{_closest(value, known)}; "
+            f"pin the version the webhook handler is written against, e.g. {newest!r}"
+        )
+    return value
+
+
+def _hostname(value: str) -> str:
+    if "://" in value or "/" in value:
+        host = value.split("://", 1)[-1].split("/", 1)[0]
+        raise ValueError(f"{value!r} must be a host name only, without scheme or path: use {host!r}")
+    if not _HOST.match(value):
+        raise ValueError(f"{value!r} is not a lowercase DNS host name like 'app.example.com'")
+    return value
+
+
+def _lookup_key(value: str) -> str:
+    if not _LOOKUP_KEY.match(value):
+        raise ValueError(f"{value!r} is not a lookup key; use letters, digits and _ . : - (at most 200)")
+    return value
+
+
+def _promo_code(value: str) -> str:
+    if not _PROMO_CODE.match(value):
+        raise ValueError(
+            f"{value!r} is not a promotion code customers can type; use 3-40 of A-Z, 0-9, _ and -, "
+            f"like {re.sub(r'[^A-Z0-9_-]', '', value.upper())[:40] or 'LAUNCH'!r}"
+        )
+    return value
+
+
+Key = Annotated[str, AfterValidator(_slug)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+Currency = Annotated[str, AfterValidator(_currency)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+UrlPath = Annotated[str, AfterValidator(_url_path)]
+EventType = Annotated[str, AfterValidator(_event)]
+ApiVersion = Annotated[str, AfterValidator(_api_version)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+LookupKey = Annotated[str, AfterValidator(_lookup_key)]
+PromoCode = Annotated[str, AfterValidator(_promo_code)]
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+PositiveInt = Annotated[int, Field(ge=1)]
+Metadata = dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(max_length=500)]]
+Proration = Literal["none", "create_prorations", "always_invoice"]
+
+
+class Model(BaseModel):
+    # strict: YAML's `yes` is not a bool here and "5" is not a number.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _no_reserved_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    if "plan" in metadata:
+        raise ValueError(
+            "'plan' is set from the plan's key, so the app and Stripe always agree: "
+            "remove it from metadata"
+        )
+    return metadata
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Exact conversion to the integer Stripe wants; refuses what would need rounding."""
+    digits = ref.minor_unit_digits(currency)
+    if amount <= 0:
+        raise ValueError(f"amount must be positive; got {amount}")
+    scaled = amount.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        example = amount.quantize(Decimal(1).scaleb(-digits))
+        raise ValueError(
+            f"{amount} has more decimals than {currency} allows ({digits}); use {example}"
+        )
+    minor = int(scaled)
+    if currency in ref.THREE_DECIMAL and minor % 10:
+        raise ValueError(
+            f"Stripe takes {currency} amounts in whole hundredths; round {amount} to two decimals"
+        )
+    if minor > ref.MAX_UNIT_AMOUNT:
+        raise ValueError(f"{amount} {currency} is above Stripe's limit of {ref.MAX_UNIT_AMOUNT} minor units")
+    return minor
+
+
+def _limit(value: Any) -> int | str:
+    if value == "unlimited" or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"{value!r} is not a limit; use a whole number >= 0 or 'unlimited'")
+
+
+class Price(Model):
+    # Field order matters: validators below read the currency and interval.
+    currency: Currency
+    amount: Amount
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: PositiveInt = 1
+    lookup_key: LookupKey | None = None
+    tax_behavior: Literal["inclusive", "exclusive", "unspecified"] | None = None
+    nickname: Text | None = None
+    archived: bool = False
+    metadata: Metadata = Field(default_factory=dict)
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_fits_currency(cls, amount: Decimal, info: ValidationInfo) -> Decimal:
+        if "currency" in info.data:
+            to_minor_units(amount, info.data["currency"])
+        return amount
+
+    @field_validator("interval_count")
+    @classmethod
+    def _at_most_three_years(cls, count: int, info: ValidationInfo) -> int:
+        interval = info.data.get("interval")
+        limit = ref.MAX_INTERVAL_COUNT.get(interval or "", count)
+        if count > limit:
+            raise ValueError(
+                f"{count} {interval}s is over Stripe's maximum of three years ({limit}); "
+                "use a longer interval"
+            )
+        return count
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, metadata: dict[str, str]) -> dict[str, str]:
+        return _no_reserved_metadata(metadata)
+
+    @property
+    def unit_amount(self) -> int:
+        """The amount in the currency's minor units, computed exactly."""
+        return to_minor_units(self.amount, self.currency)
+
+
+class Plan(Model):
+    name: Text
+    description: Text | None = None
+    limits: dict[Key, Annotated[int | str, BeforeValidator(_limit)]] = Field(default_factory=dict)
+    features: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(default_factory=list)
+    metadata: Metadata = Field(default_factory=dict)
+    prices: dict[Key, Price] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, metadata: dict[str, str]) -> dict[str, str]:
+        return _no_reserved_metadata(metadata)
+
+    @property
+    def paid(self) -> bool:
+        """A plan with prices gets a Stripe product; a free plan lives only in the app."""
+        return bool(self.prices)
+
+
+class Webhook(Model):
+    path: UrlPath
+    events: Annotated[list[EventType], Field(min_length=1)]
+    api_version: ApiVersion
+    description: Text | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _each_once(cls, events: list[str]) -> list[str]:
+        repeated = sorted({e for e in events if events.count(e) > 1})
+        if repeated:
+            raise ValueError(f"listed twice: {', '.join(repeated)}; list each event once")
+        return events
+
+
+class BusinessProfile(Model):
+    headline: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    privacy_policy_url: HttpsUrl | None = None
+    terms_of_service_url: HttpsUrl | None = None
+
+
+class Cancellation(Model):
+    enabled: bool = True
+    mode: Literal["at_period_end", "immediately"] = "at_period_end"
+    proration_behavior: Proration = "none"
+    reasons: list[Literal[
+        "too_expensive", "missing_features", "switched_service", "unused",
+        "customer_service", "too_complex", "low_quality", "other",
+    ]] = Field(default_factory=list)
+
+
+AllowedUpdate = Literal["price", "quantity", "promotion_code"]
+
+
+def _price_changes_only() -> list[AllowedUpdate]:
+    return ["price"]
+
+
+class PlanSwitching(Model):
+    plans: Annotated[list[Key], Field(min_length=1, max_length=10)]
+    allowed_updates: Annotated[list[AllowedUpdate], Field(min_length=1)] = Field(
+        default_factory=_price_changes_only
+    )
+    proration_behavior: Proration = "create_prorations"
+
+
+class Portal(Model):
+    business_profile: BusinessProfile = Field(default_factory=BusinessProfile)
+    return_path: UrlPath = "/"
+    invoice_history: bool = True
+    payment_method_update: bool = True
+    customer_update: list[Literal["address", "email", "name", "phone", "shipping", "tax_id"]] = Field(
+        default_factory=list
+    )
+    cancellation: Cancellation = Field(default_factory=Cancellation)
+    plan_switching: PlanSwitching | None = None
+
+
+class Catalog(Model):
+    """The shared catalog: both stacks read it, so test and live cannot drift."""
+
+    plans: Annotated[dict[Key, Plan], Field(min_length=1)]
+    webhook: Webhook
+    portal: Portal = Field(default_factory=Portal)
+
+    def lookup_key(self, plan: str, price: str) -> str:
+        declared = self.plans[plan].prices[price].lookup_key
+        return declared or f"{plan}_{price}"
+
+    def prices(self) -> list[tuple[str, str, Price]]:
+        """Every (plan key, price key, price), in catalog order."""
+        return [(p, k, price) for p, plan in self.plans.items() for k, price in plan.prices.items()]
+
+
+class PromotionCode(Model):
+    max_redemptions: PositiveInt | None = None
+    first_time_transaction: bool = False
+    active: bool = True
+
+
+class Coupon(Model):
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    percent_off: Annotated[Decimal, BeforeValidator(_amount)] | None = None
+    amount_off: Amount | None = None
+    currency: Currency | None = None
+    duration: Literal["once", "repeating", "forever"] = "once"
+    duration_in_months: PositiveInt | None = None
+    max_redemptions: PositiveInt | None = None
+    applies_to: list[Key] = Field(default_factory=list)
+    promotion_codes: dict[PromoCode, PromotionCode] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Coupon:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValueError("give exactly one of percent_off or amount_off")
+        if self.percent_off is not None and not Decimal(0) < self.percent_off <= 100:
+            raise ValueError(f"percent_off must be above 0 and at most 100; got {self.percent_off}")
+        if self.amount_off is not None and self.currency is None:
+            raise ValueError("amount_off needs a currency; add `currency: usd` (or yours)")
+        if self.amount_off is not None and self.currency is not None:
+            to_minor_units(self.amount_off, self.currency)
+        if self.percent_off is not None and self.currency is not None:
+            raise ValueError("currency only applies to amount_off; remove it")
+        if (self.duration == "repeating") != (self.duration_in_months is not None):
+            raise ValueError("duration_in_months is required with, and only with, duration: repeating")
+        return self
+
+
+class StackSettings(Model):
+    """One stack's own settings, from its Pulumi.<stack>.yaml (`billing:` keys)."""
+
+    mode: Literal["test", "live"]
+    domain: Hostname
+    catalog: Annotated[str, Field(min_length=1)] = "stacks/catalog.yaml"
+    coupons: dict[Key, Coupon] = Field(default_factory=dict)
+
+
+def coupon_amount_off(coupon: Coupon) -> int | None:
+    """A coupon's amount_off in minor units, or None for a percentage coupon."""
+    if coupon.amount_off is None or coupon.currency is None:
+        return None
+    return to_minor_units(coupon.amount_off, coupon.currency)

@@ -1,0 +1,121 @@
+"""`python -m infra`: validate a stack, or show its offline plan.
+
+Exit status: 0 when all is well, 2 when the input has problems (each printed
+as `file:line: field: fix`). No secret value is ever printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pulumi
+
+from infra import offline, stack_config
+from infra.loader import load_deployment
+from infra.problems import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OFFLINE_NOTE = (
+    "This is an OFFLINE PLAN, not a provider preview: the real program ran under Pulumi's SDK "
+    "mock runtime and nothing was sent to Stripe or Vercel. IDs shown as <name.id> are "
+    "placeholders for what the provider assigns; secrets show as [secret]."
+)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
+        if args.command == "validate":
+            return _validate(args, config, out)
+        return _plan(args, config, out)
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return error.exit_code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("validate", "check the catalog, the stack's config and the guards"),
+                       ("plan", "run the program offline and list every resource it registers")):
+        command = sub.add_parser(name, help=text, description=text)
+        command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+        command.add_argument("--catalog", help="catalog file (default: billing:catalog or "
+                                               "stacks/catalog.yaml)")
+        command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+        if name == "plan":
+            command.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    if not args.catalog:
+        return {}
+    path = Path(args.catalog).resolve()
+    try:
+        return {"billing:catalog": str(path.relative_to(args.project.resolve()))}
+    except ValueError:
+        return {"billing:catalog": str(path)}
+
+
+def _validate(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:
+    deployment = load_deployment(args.stack, args.project, config.get)
+    catalog = deployment.catalog
+    paid = sum(plan.paid for plan in catalog.plans.values())
+    print(
+        f"ok: stack {args.stack!r} ({deployment.mode} mode): {len(catalog.plans)} plans "
+        f"({paid} paid), {len(catalog.prices())} prices, {len(catalog.webhook.events)} webhook "
+        f"events, {len(deployment.settings.coupons)} coupons"
+        + _placeholder_note(config),
+        file=out,
+    )
+    return 0
+
+
+def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:
+    try:
+        plan = offline.run_program(
+            args.project / "__main__.py", args.stack, config.values, config.secret_keys
+        )
+    except pulumi.RunError as error:
+        print(str(error), file=sys.stderr)
+        return ConfigError.exit_code
+    # Registration order depends on async timing; sort so two plans can be diffed.
+    resources = [
+        {"type": r.type, "name": r.name, "inputs": offline.display(r.inputs)}
+        for r in sorted(plan.resources, key=lambda r: (r.type, r.name))
+    ]
+    if args.format == "json":
+        json.dump({"stack": plan.stack, "offline": True, "note": OFFLINE_NOTE,
+                   "placeholders": config.placeholders, "resources": resources,
+                   "outputs": offline.display(plan.outputs)}, out, indent=2, default=str)
+        out.write("\n")
+        return 0
+    print(f"Offline plan of stack {plan.stack!r}", file=out)
+    print(OFFLINE_NOTE + _placeholder_note(config), file=out)
+    for resource in resources:
+        print(f"\n+ {resource['type']}  {resource['name']}", file=out)
+        for key, value in sorted(resource["inputs"].items()):
+            print(f"    {key}: {_compact(value)}", file=out)
+    print(f"\n{len(resources)} resources would be registered.\n\nOutputs:", file=out)
+    for key, value in plan.outputs.items():
+        print(f"  {key}: {_compact(offline.display(value))}", file=out)
+    return 0
+
+
+def _placeholder_note(config: stack_config.EngineConfig) -> str:
+    if not config.placeholders:
+        return ""
+    return (f" Secrets not supplied through PULUMI_CONFIG use placeholders: "
+            f"{', '.join(config.placeholders)}.")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)

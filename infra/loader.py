@@ -1,0 +1,326 @@
+"""Load and check a whole deployment (catalog + one stack's settings) at once.
+
+Nothing here touches Pulumi resources: the program and the command line call
+`load_deployment`, which either returns frozen models or raises ConfigError
+with every problem found, each located as `file:line: field: fix`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from infra import guards, sources
+from infra.catalog import Catalog, Plan, Portal, StackSettings, Webhook, _slug
+from infra.problems import ConfigError, Problem
+from infra.sources import Document, Path_, dotted
+
+# Reads one engine-style config key (`billing:mode`) as the engine hands it:
+# a string, with structured values as JSON. None when unset.
+ConfigGetter = Callable[[str], str | None]
+
+M = TypeVar("M", bound=BaseModel)
+
+NAMESPACE = "billing"
+SECRET_KEYS = ("stripe:apiKey",)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Everything one stack declares, checked as a whole."""
+
+    stack: str
+    settings: StackSettings
+    catalog: Catalog
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deployment:
+    """Validate the stack's settings, the catalog and the guards; raise on any problem."""
+    stack_doc = sources.read(stack_file(project_dir, stack), f"Pulumi.{stack}.yaml")
+    problems: list[Problem] = list(stack_doc.problems)
+    settings, settings_problems = _settings(stack_doc, get)
+    problems += settings_problems
+
+    catalog_rel = settings.catalog if settings else _catalog_path(get)
+    catalog_doc = sources.read(project_dir / catalog_rel, catalog_rel)
+    problems += catalog_doc.problems
+    catalog: Catalog | None = None
+    if catalog_doc.data is not None:
+        catalog, catalog_problems = _catalog(catalog_doc)
+        problems += catalog_problems
+
+    if settings is not None:
+        problems += guards.check_stack(stack, settings.mode, get, stack_doc)
+        if catalog is not None:
+            problems += _stack_against_catalog(settings, catalog, stack_doc)
+    if problems or settings is None or catalog is None:
+        raise ConfigError(sorted(set(problems), key=_problem_order))
+    return Deployment(stack=stack, settings=settings, catalog=catalog)
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, str]:
+    return (problem.file, problem.line or 0, problem.field)
+
+
+def _catalog_path(get: ConfigGetter) -> str:
+    value = get(f"{NAMESPACE}:catalog")
+    default = StackSettings.model_fields["catalog"].default
+    return value if value else str(default)
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
+    """Each plan and section is checked on its own, so one mistake hides no other."""
+    raw = doc.data
+    if not isinstance(raw, dict):
+        return None, [doc.problem((), "the catalog must be a mapping with `plans:` and `webhook:`")]
+    problems = _unknown_keys(doc, (), raw, Catalog)
+    plans: dict[str, Plan] = {}
+    raw_plans = raw.get("plans")
+    if not isinstance(raw_plans, dict) or not raw_plans:
+        problems.append(doc.problem(("plans",), "declare at least one plan under `plans:`"))
+        raw_plans = {}
+    for key, raw_plan in raw_plans.items():
+        try:
+            _slug(key)
+        except ValueError as error:
+            problems.append(doc.problem(("plans", key), str(error)))
+            continue
+        plan, found = _validate(Plan, raw_plan, doc, ("plans", key))
+        problems += found
+        if plan is not None:
+            plans[key] = plan
+    webhook, found = _validate(Webhook, raw.get("webhook"), doc, ("webhook",), required=True)
+    problems += found
+    portal, found = _validate(Portal, raw.get("portal", {}), doc, ("portal",))
+    problems += found
+    problems += _lookup_key_clashes(plans, doc)
+    if portal is not None:
+        problems += _portal_against_plans(portal, raw_plans, plans, doc)
+    if problems or webhook is None or portal is None:
+        return None, problems
+    return Catalog(plans=plans, webhook=webhook, portal=portal), []
+
+
+def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Problem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for plan_key, plan in plans.items():
+        for price_key, price in plan.prices.items():
+            key = price.lookup_key or f"{plan_key}_{price_key}"
+            where = f"plans.{plan_key}.prices.{price_key}"
+            if key in seen:
+                problems.append(doc.problem(
+                    ("plans", plan_key, "prices", price_key, "lookup_key"),
+                    f"lookup key {key!r} is already used by {seen[key]}; the app finds prices "
+                    "by lookup key, so each must be unique: set a different lookup_key",
+                ))
+            else:
+                seen[key] = where
+    return problems
+
+
+def _portal_against_plans(
+    portal: Portal, raw_plans: Mapping[str, Any], plans: Mapping[str, Plan], doc: Document
+) -> list[Problem]:
+    if portal.plan_switching is None:
+        return []
+    problems = []
+    for index, key in enumerate(portal.plan_switching.plans):
+        path: Path_ = ("portal", "plan_switching", "plans", index)
+        if key not in raw_plans:
+            problems.append(doc.problem(path, f"{key!r} is not a plan in this catalog; "
+                                        f"use one of: {', '.join(raw_plans)}"))
+        elif key in plans and not any(not p.archived for p in plans[key].prices.values()):
+            problems.append(doc.problem(path, f"plan {key!r} has no active price, so customers "
+                                        "cannot switch to it: remove it from the list"))
+    return problems
+
+
+# ---------------------------------------------------------------- stack settings
+
+
+def _settings(doc: Document, get: ConfigGetter) -> tuple[StackSettings | None, list[Problem]]:
+    problems: list[Problem] = []
+    if isinstance(doc.data, dict):
+        config = doc.data.get("config")
+        if isinstance(config, dict):
+            problems += _stack_file_keys(doc, config)
+    raw: dict[str, Any] = {}
+    for name in StackSettings.model_fields:
+        key = f"{NAMESPACE}:{name}"
+        value = get(key)
+        if value is None:
+            continue
+        if _is_structured(StackSettings, name):
+            try:
+                raw[name] = json.loads(value, parse_float=Decimal)
+            except json.JSONDecodeError:
+                problems.append(doc.problem(("config", key), "not valid structured config; set it "
+                                            f"with `pulumi config set --path {key}...`", key))
+                continue
+        else:
+            raw[name] = value
+    settings, found = _validate(StackSettings, raw, doc, ("config",), field_prefix=f"{NAMESPACE}:")
+    return settings, problems + found
+
+
+def _stack_file_keys(doc: Document, config: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for key, value in config.items():
+        path: Path_ = ("config", key)
+        if key.startswith(f"{NAMESPACE}:"):
+            name = key.split(":", 1)[1]
+            if name not in StackSettings.model_fields:
+                problems.append(doc.problem(path, "unknown setting" + _suggest(
+                    name, list(StackSettings.model_fields), f"{NAMESPACE}:"), key))
+        if key in SECRET_KEYS and not (isinstance(value, dict) and set(value) == {"secure"}):
+            problems.append(doc.problem(path, "a secret is stored in plain text; remove the line "
+                                        f"and run `pulumi config set --secret {key} ...`", key))
+    return problems
+
+
+def _stack_against_catalog(settings: StackSettings, catalog: Catalog, doc: Document) -> list[Problem]:
+    paid = [key for key, plan in catalog.plans.items() if plan.paid]
+    problems = []
+    for coupon_key, coupon in settings.coupons.items():
+        for index, plan in enumerate(coupon.applies_to):
+            if plan not in paid:
+                path: Path_ = ("config", f"{NAMESPACE}:coupons", coupon_key, "applies_to", index)
+                problems.append(doc.problem(path, f"{plan!r} is not a paid plan of the catalog; "
+                                            f"use one of: {', '.join(paid)}",
+                                            f"{NAMESPACE}:coupons.{coupon_key}.applies_to[{index}]"))
+    return problems
+
+
+# ---------------------------------------------------------------- pydantic -> problems
+
+
+def _validate(
+    model: type[M], raw: Any, doc: Document, path: Path_,
+    required: bool = False, field_prefix: str = "",
+) -> tuple[M | None, list[Problem]]:
+    if raw is None and required:
+        return None, [doc.problem(path, f"required section is missing; add `{path[-1]}:`")]
+    if raw is None:
+        raw = {}
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            loc = tuple(part for part in item["loc"] if part != "[key]")
+            full: Path_ = (*path, *loc)
+            field = dotted(full)
+            if field_prefix and loc:
+                # Stack settings: report `billing:coupons.x`, locate under `config:`.
+                field = field_prefix + dotted(loc)
+                full = (*path, field_prefix + str(loc[0]), *loc[1:])
+            problems.append(doc.problem(full, _message(item, model, loc), field))
+        return None, problems
+
+
+def _message(item: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind = item["type"]
+    value = item.get("input")
+    ctx = item.get("ctx") or {}
+    name = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        return f"required field is missing; add `{name}:`"
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        return "unknown field" + _suggest(name, allowed)
+    if kind in ("value_error", "assertion_error"):
+        return str(ctx.get("error", item["msg"]))
+    if kind == "literal_error":
+        return f"{value!r} is not allowed; use one of {ctx.get('expected')}"
+    expected = {
+        "string_type": "text", "int_type": "a whole number", "bool_type": "true or false",
+        "dict_type": "a mapping of keys to values", "model_type": "a mapping of fields",
+        "model_attributes_type": "a mapping of fields", "list_type": "a list",
+        "decimal_type": "a decimal number",
+    }.get(kind)
+    if expected:
+        return f"expected {expected}, got {_yaml_type(value)}"
+    return f"{item['msg'][0].lower()}{item['msg'][1:]}"
+
+
+def _yaml_type(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    names = {bool: "true/false", int: "a number", Decimal: "a number", float: "a number",
+             str: "text", list: "a list", dict: "a mapping"}
+    shown = repr(value) if isinstance(value, str | int | Decimal | float) else ""
+    return f"{names.get(type(value), type(value).__name__)} {shown}".strip()
+
+
+def _suggest(name: str, allowed: list[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean {prefix}{close[0]!r}?" if close else ""
+    listing = ", ".join(prefix + a for a in allowed)
+    return f"{hint} (allowed: {listing})" if allowed else hint
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by walking `loc` from `model`."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        elif typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and `X | None` down to X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if origin in (typing.Union, types.UnionType) and len(args) == 1:
+            annotation = args[0]
+            continue
+        return annotation
+
+
+def _is_structured(model: type[BaseModel], name: str) -> bool:
+    return typing.get_origin(_unwrap(model.model_fields[name].annotation)) in (dict, list)
+
+
+def _unknown_keys(
+    doc: Document, path: Path_, raw: Mapping[str, Any], model: type[BaseModel]
+) -> list[Problem]:
+    allowed = list(model.model_fields)
+    return [doc.problem((*path, key), "unknown section" + _suggest(key, allowed))
+            for key in raw if key not in allowed]

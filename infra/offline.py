@@ -1,0 +1,130 @@
+"""Run the real Pulumi program under the SDK's mock runtime and record what it registers.
+
+This is an offline plan, not a provider preview: no engine, no provider
+plugin, nothing sent to Stripe or Vercel. The mock answers each registration
+with a placeholder ID (`<name>.id`) and echoes the inputs as state, so values
+the provider would compute (IDs, the webhook secret) are placeholders here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import runpy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_pulumi_func
+
+PROJECT = "billing"
+# How the SDK marks a secret value on the wire (pulumi/runtime/rpc.py).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 (a type marker, not a secret)
+SECRET = "[secret]"  # noqa: S105 (what is shown instead of a secret)
+
+
+@dataclass(frozen=True)
+class Registration:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, type_token: str, name: str) -> Registration:
+        matches = [r for r in self.of_type(type_token) if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{type_token} {name}: {len(matches)} registrations")
+        return matches[0]
+
+
+class _Recorder(mocks.Mocks):
+    def __init__(self, plan: Plan, state: Mapping[str, Mapping[str, Any]]) -> None:
+        self.plan = plan
+        self.state = state
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.plan.resources.append(Registration(args.typ, args.name, args.inputs))
+        extra = self.state.get(args.typ, {})
+        return f"<{args.name}.id>", {**args.inputs, **extra}
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def run_program(
+    program: Path,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+    provider_state: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Plan:
+    """Run `program` (a Pulumi `__main__.py`) for `stack` with engine-style config.
+
+    `provider_state` adds output properties per type token that a provider
+    would compute (tests use it to give the webhook endpoint a secret).
+    Raises pulumi.RunError when the program stops on invalid input.
+    """
+    plan = Plan(stack=stack)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+        pulumi.runtime.set_mocks(
+            _Recorder(plan, provider_state or {}), project=PROJECT, stack=stack, preview=False
+        )
+        error: list[BaseException] = []
+
+        def body() -> None:
+            try:
+                runpy.run_path(str(program), run_name="__main__")
+            except pulumi.RunError as run_error:
+                error.append(run_error)
+
+        loop.run_until_complete(run_pulumi_func(body))
+        if error:
+            raise error[0]
+        root = settings.get_root_resource()
+        outputs = getattr(root, "outputs", {})
+        plan.outputs = loop.run_until_complete(_resolve(outputs))
+        return plan
+    finally:
+        pulumi.runtime.reset_options()
+        pulumi.runtime.set_all_config({}, [])
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+async def _resolve(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    resolved: dict[str, Any] = {}
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        if await output.is_secret():
+            resolved[name] = SECRET
+        else:
+            resolved[name] = await output.future()
+    return resolved
+
+
+def display(value: Any) -> Any:
+    """Inputs as a reviewer should see them: secrets hidden, numbers as written."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return SECRET
+        return {k: display(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [display(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double
+    return value

@@ -1,0 +1,90 @@
+"""A stack's config as the Pulumi engine hands it to the program, built offline.
+
+The engine passes config as a flat map (`billing:mode` -> "test", structured
+values as JSON) through PULUMI_CONFIG, with PULUMI_CONFIG_SECRET_KEYS naming
+the secret ones. `validate` and `plan` build the same map from
+Pulumi.<stack>.yaml, take secrets from those variables when set, and use
+mode-correct placeholders otherwise: encrypted `secure:` values stay sealed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from infra import sources
+from infra.loader import SECRET_KEYS, stack_file
+from infra.problems import ConfigError, Problem
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    values: dict[str, str]
+    secret_keys: list[str]
+    placeholders: list[str]
+    """Secret keys given a placeholder because no real value was supplied."""
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+
+def placeholder(key: str, mode: str) -> str:
+    """A value of the right shape for `key` in `mode`, obviously not a real secret."""
+    if key == "stripe:apiKey":
+        return f"sk_{mode}_offline_placeholder"
+    return "offline-placeholder"
+
+
+def from_stack(
+    project_dir: Path, stack: str, env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> EngineConfig:
+    env = os.environ if env is None else env
+    doc = sources.read(stack_file(project_dir, stack))
+    values: dict[str, str] = {}
+    secret_keys: set[str] = set()
+    config = doc.data.get("config") if isinstance(doc.data, dict) else None
+    for key, value in (config or {}).items() if isinstance(config, dict) else ():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secret_keys.add(key)  # sealed: needs the passphrase, which offline runs never have
+        else:
+            values[key] = _engine_value(value)
+    supplied = _env_json(env, "PULUMI_CONFIG", {})
+    if isinstance(supplied, dict):
+        values.update({str(k): _engine_value(v) for k, v in supplied.items()})
+    secret_keys.update(str(k) for k in _env_json(env, "PULUMI_CONFIG_SECRET_KEYS", []))
+    values.update(overrides or {})
+    mode = values.get("billing:mode", "test")
+    mode = mode if mode in ("test", "live") else "test"
+    placeholders = [key for key in SECRET_KEYS if key not in values]
+    for key in placeholders:
+        values[key] = placeholder(key, mode)
+    secret_keys.update(SECRET_KEYS)
+    return EngineConfig(values, sorted(secret_keys), placeholders)
+
+
+def _engine_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal | float):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+def _env_json(env: Mapping[str, str], name: str, default: Any) -> Any:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        # Never echo the variable: it carries secrets.
+        raise ConfigError([Problem(name, None, "(environment)",
+                                   "is set but is not valid JSON; fix it or unset it")]) from None

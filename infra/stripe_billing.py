@@ -1,0 +1,251 @@
+"""Stripe resources for one deployment: the only module that imports the provider.
+
+pulumi-stripe bridges an archived Terraform provider; keeping every use of it
+here makes a move to Stripe's official provider a one-file change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_stripe as stripe
+
+from infra.catalog import Catalog, Coupon, Portal, coupon_amount_off
+from infra.loader import Deployment
+from infra.stripe_reference import dashboard_base
+
+
+@dataclass(frozen=True)
+class StripeBillingArgs:
+    deployment: Deployment
+    # The deployer key, as a secret Output; the guards already checked its mode.
+    api_key: pulumi.Input[str]
+
+
+class StripeBilling(pulumi.ComponentResource):
+    """Products, prices, webhook endpoint, portal and coupons of one stack."""
+
+    product_ids: pulumi.Output[dict[str, str]]
+    """Stripe product ID by plan key (paid plans only)."""
+    price_ids: pulumi.Output[dict[str, str]]
+    """Stripe price ID by lookup key, archived prices included."""
+    webhook_endpoint_id: pulumi.Output[str]
+    webhook_url: str
+    webhook_signing_secret: pulumi.Output[str]
+    """The endpoint's whsec_ secret: only Stripe's create response carries it; always secret."""
+    portal_configuration_id: pulumi.Output[str]
+    promotion_code_ids: pulumi.Output[dict[str, str]]
+    """Promotion code ID by customer-facing code."""
+
+    def __init__(
+        self, name: str, args: StripeBillingArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        deployment = args.deployment
+        live = deployment.mode == "live"
+        # Children inherit `protect` from this component: on live, nothing billing-related
+        # can be deleted by a careless `pulumi destroy` or a removed line.
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=live))
+        super().__init__("billing:stripe:Billing", name, None, opts)
+
+        provider = stripe.Provider(
+            f"stripe-{deployment.mode}", api_key=args.api_key,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        catalog = deployment.catalog
+        domain = deployment.settings.domain
+
+        products = {
+            key: _product(key, plan_name=plan.name, description=plan.description,
+                          features=plan.features, metadata=plan.metadata, opts=child)
+            for key, plan in catalog.plans.items() if plan.paid
+        }
+        prices = _prices(catalog, products, child)
+
+        self.webhook_url = f"https://{domain}{catalog.webhook.path}"
+        endpoint = stripe.WebhookEndpoint(
+            "webhook",
+            url=self.webhook_url,
+            enabled_events=list(catalog.webhook.events),
+            api_version=catalog.webhook.api_version,
+            description=catalog.webhook.description or f"billing stack {deployment.stack}",
+            metadata={"managed_by": "pulumi", "stack": deployment.stack},
+            opts=child,
+        )
+        portal = _portal(catalog, deployment.settings.domain, products, prices, child)
+        promotion_codes = _coupons(deployment.settings.coupons, products, child)
+
+        self.product_ids = _ids(products)
+        self.price_ids = _ids({catalog.lookup_key(p, k): prices[(p, k)] for p, k, _ in catalog.prices()})
+        self.webhook_endpoint_id = endpoint.id
+        self.webhook_signing_secret = pulumi.Output.secret(endpoint.secret)
+        self.portal_configuration_id = portal.id
+        self.promotion_code_ids = _ids(promotion_codes)
+        self.register_outputs({
+            "product_ids": self.product_ids,
+            "price_ids": self.price_ids,
+            "webhook_endpoint_id": self.webhook_endpoint_id,
+            "webhook_url": self.webhook_url,
+            "webhook_signing_secret": self.webhook_signing_secret,
+            "portal_configuration_id": self.portal_configuration_id,
+            "promotion_code_ids": self.promotion_code_ids,
+        })
+
+
+def dashboard_links(mode: str, billing: StripeBilling) -> pulumi.Output[dict[str, str]]:
+    """Where a person checks each object by hand, in the stack's mode."""
+    base = dashboard_base(mode)
+
+    def links(products: dict[str, str], endpoint: str) -> dict[str, str]:
+        out = {f"product:{plan}": f"{base}/products/{pid}" for plan, pid in products.items()}
+        out["webhook"] = f"{base}/webhooks/{endpoint}"
+        out["portal"] = f"{base}/settings/billing/portal"
+        out["apiKeys"] = f"{base}/apikeys"
+        return out
+
+    return pulumi.Output.all(billing.product_ids, billing.webhook_endpoint_id).apply(
+        lambda v: links(v[0], v[1])
+    )
+
+
+def _product(
+    key: str, plan_name: str, description: str | None, features: list[str],
+    metadata: dict[str, str], opts: pulumi.ResourceOptions,
+) -> stripe.Product:
+    return stripe.Product(
+        key,
+        name=plan_name,
+        description=description,
+        marketing_features=features or None,
+        # `plan` is what the app's webhook handler matches, so it is always the catalog key.
+        metadata={**metadata, "plan": key},
+        opts=opts,
+    )
+
+
+def _prices(
+    catalog: Catalog, products: dict[str, stripe.Product], opts: pulumi.ResourceOptions
+) -> dict[tuple[str, str], stripe.Price]:
+    prices = {}
+    for plan_key, price_key, price in catalog.prices():
+        prices[(plan_key, price_key)] = stripe.Price(
+            f"{plan_key}-{price_key}",
+            product=products[plan_key].id,
+            currency=price.currency,
+            unit_amount=price.unit_amount,
+            recurring=stripe.PriceRecurringArgs(
+                interval=price.interval, interval_count=price.interval_count
+            ),
+            lookup_key=catalog.lookup_key(plan_key, price_key),
+            # A replaced price (new amount) takes the lookup key over, so the app's
+            # lookup finds the new price without a deploy of its own.
+            transfer_lookup_key=True,
+            # Stripe cannot delete prices: an archived price stays declared, inactive.
+            active=not price.archived,
+            nickname=price.nickname,
+            tax_behavior=price.tax_behavior,
+            metadata={**price.metadata, "plan": plan_key},
+            opts=opts,
+        )
+    return prices
+
+
+def _portal(
+    catalog: Catalog, domain: str, products: dict[str, stripe.Product],
+    prices: dict[tuple[str, str], stripe.Price], opts: pulumi.ResourceOptions,
+) -> stripe.PortalConfiguration:
+    portal: Portal = catalog.portal
+    cancel = portal.cancellation
+    switching = portal.plan_switching
+    subscription_updates = None
+    if switching is not None:
+        # Switchable products and prices are derived from the catalog, never repeated.
+        # (The bridged provider shows a perpetual diff on these products: known upstream.)
+        subscription_updates = [stripe.PortalConfigurationFeaturesSubscriptionUpdateArgs(
+            enabled=True,
+            default_allowed_updates=list(switching.allowed_updates),
+            proration_behavior=switching.proration_behavior,
+            products=[
+                stripe.PortalConfigurationFeaturesSubscriptionUpdateProductArgs(
+                    product=products[plan].id,
+                    prices=[prices[(plan, key)].id
+                            for key, price in catalog.plans[plan].prices.items()
+                            if not price.archived],
+                )
+                for plan in switching.plans
+            ],
+        )]
+    profile = portal.business_profile
+    return stripe.PortalConfiguration(
+        "portal",
+        business_profile=stripe.PortalConfigurationBusinessProfileArgs(
+            headline=profile.headline,
+            privacy_policy_url=profile.privacy_policy_url,
+            terms_of_service_url=profile.terms_of_service_url,
+        ),
+        default_return_url=f"https://{domain}{portal.return_path}",
+        active=True,
+        features=stripe.PortalConfigurationFeaturesArgs(
+            invoice_history=stripe.PortalConfigurationFeaturesInvoiceHistoryArgs(
+                enabled=portal.invoice_history),
+            payment_method_update=stripe.PortalConfigurationFeaturesPaymentMethodUpdateArgs(
+                enabled=portal.payment_method_update),
+            customer_update=stripe.PortalConfigurationFeaturesCustomerUpdateArgs(
+                enabled=bool(portal.customer_update),
+                allowed_updates=list(portal.customer_update) or None,
+            ),
+            subscription_cancel=stripe.PortalConfigurationFeaturesSubscriptionCancelArgs(
+                enabled=cancel.enabled,
+                mode=cancel.mode,
+                proration_behavior=cancel.proration_behavior,
+                cancellation_reason=stripe.PortalConfigurationFeaturesSubscriptionCancelCancellationReasonArgs(
+                    enabled=True, options=list(cancel.reasons),
+                ) if cancel.reasons else None,
+            ),
+            subscription_updates=subscription_updates,
+        ),
+        opts=opts,
+    )
+
+
+def _coupons(
+    coupons: dict[str, Coupon], products: dict[str, stripe.Product], opts: pulumi.ResourceOptions
+) -> dict[str, stripe.PromotionCode]:
+    codes = {}
+    for key, coupon in coupons.items():
+        resource = stripe.Coupon(
+            key,
+            name=coupon.name,
+            # Stripe's API takes percent_off as a float; it has at most two decimals here.
+            percent_off=float(coupon.percent_off) if coupon.percent_off is not None else None,
+            amount_off=coupon_amount_off(coupon),
+            currency=coupon.currency,
+            duration=coupon.duration,
+            duration_in_months=coupon.duration_in_months,
+            max_redemptions=coupon.max_redemptions,
+            applies_tos=[products[p].id for p in coupon.applies_to] or None,
+            metadata={"coupon": key},
+            opts=opts,
+        )
+        for code, promo in coupon.promotion_codes.items():
+            codes[code] = stripe.PromotionCode(
+                f"{key}-{code}",
+                coupon=resource.id,
+                code=code,
+                active=promo.active,
+                max_redemptions=promo.max_redemptions,
+                restrictions=stripe.PromotionCodeRestrictionsArgs(first_time_transaction=True)
+                if promo.first_time_transaction else None,
+                metadata={"coupon": key},
+                opts=opts,
+            )
+    return codes
+
+
+def _ids(resources: Mapping[str, pulumi.CustomResource]) -> pulumi.Output[dict[str, str]]:
+    keys = list(resources)
+    return pulumi.Output.all(*(r.id for r in resources.values())).apply(
+        lambda ids: dict(zip(keys, ids, strict=True))
+    )

@@ -1,0 +1,72 @@
+"""What Stripe accepts, taken from stripe-python where it ships it.
+
+Event names and API versions come from the typed params of the pinned
+stripe-python release, so a typo like `customer.subscription.update` is
+caught before Stripe rejects it (or, worse, before nothing ever arrives).
+"""
+
+from __future__ import annotations
+
+import typing
+from functools import cache
+from typing import Any
+
+from stripe.params import WebhookEndpointCreateParams
+
+
+def _literal_values(field: str) -> frozenset[str]:
+    annotation: Any = WebhookEndpointCreateParams.__annotations__[field]
+    # List[Literal[...]] for events, NotRequired[Literal[...]] for the API version.
+    while typing.get_origin(annotation) is not typing.Literal:
+        annotation = typing.get_args(annotation)[0]
+    return frozenset(typing.get_args(annotation))
+
+
+@cache
+def webhook_event_types() -> frozenset[str]:
+    """Every event type a webhook endpoint can subscribe to, without the `*` wildcard."""
+    return _literal_values("enabled_events") - {"*"}
+
+
+@cache
+def api_versions() -> frozenset[str]:
+    """Every API version a webhook endpoint can be pinned to."""
+    return _literal_values("api_version")
+
+
+# Stripe's presentment currencies (docs.stripe.com/currencies), lowercase as the
+# API wants them, with the number of decimal digits an amount may carry.
+ZERO_DECIMAL = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+# Three-decimal currencies: sent in thousandths, but the last digit must be 0.
+THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+_TWO_DECIMAL = frozenset("""
+usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bmd bnd bob brl bsd
+bwp byn bzd cad cdf chf cny cop crc cve czk dkk dop dzd egp etb eur fjd fkp gbp
+gel gip gmd gtq gyd hkd hnl htg huf idr ils inr isk jmd kes kgs khr kyd kzt lak
+lbp lkr lrd lsl mad mdl mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok
+npr nzd pab pen pgk php pkr pln qar ron rsd rub sar sbd scr sek sgd shp sle sos
+srd std szl thb tjs top try ttd twd tzs uah uyu uzs wst xcd yer zar zmw
+""".split())
+CURRENCIES = ZERO_DECIMAL | THREE_DECIMAL | _TWO_DECIMAL
+
+# Stripe refuses a unit_amount above eight digits in minor units.
+MAX_UNIT_AMOUNT = 99_999_999
+
+INTERVALS = ("day", "week", "month", "year")
+# Stripe allows at most three years between charges.
+MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
+
+
+def minor_unit_digits(currency: str) -> int:
+    if currency in ZERO_DECIMAL:
+        return 0
+    if currency in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def dashboard_base(mode: str) -> str:
+    """Root of the Stripe Dashboard for a mode: test data lives under /test."""
+    return "https://dashboard.stripe.com" + ("/test" if mode == "test" else "")
