@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks, settings
+from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 
 PROJECT = "billing"
@@ -31,6 +31,10 @@ class Registration:
     type: str
     name: str
     inputs: dict[str, Any]
+    # Resource options as the engine would receive them.
+    parent: str
+    protect: bool
+    delete_before_replace: bool
 
 
 @dataclass
@@ -49,18 +53,40 @@ class Plan:
         return matches[0]
 
 
-class _Recorder(mocks.Mocks):
-    def __init__(self, plan: Plan, state: Mapping[str, Mapping[str, Any]]) -> None:
-        self.plan = plan
+class _Answers(mocks.Mocks):
+    """Answers each registration: a placeholder ID, the inputs echoed as state."""
+
+    def __init__(self, state: Mapping[str, Mapping[str, Any]]) -> None:
         self.state = state
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.plan.resources.append(Registration(args.typ, args.name, args.inputs))
-        extra = self.state.get(args.typ, {})
-        return f"<{args.name}.id>", {**args.inputs, **extra}
+        return f"<{args.name}.id>", {**args.inputs, **self.state.get(args.typ, {})}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
+
+
+class _Monitor(mocks.MockMonitor):
+    """Records every registration request whole: the Mocks API alone omits the options."""
+
+    def __init__(self, answers: _Answers, plan: Plan) -> None:
+        super().__init__(answers)
+        self.plan = plan
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            # The SDK opened an event loop on this worker thread and never closes it; an
+            # unclosed loop collected at interpreter exit prints a traceback.
+            self.thread_loops.add(asyncio.get_event_loop())
+            # Called on worker threads; list.append is atomic.
+            self.plan.resources.append(Registration(
+                request.type, request.name, rpc.deserialize_properties(request.object),
+                parent=request.parent, protect=bool(request.protect),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+            ))
+        return response
 
 
 def run_program(
@@ -77,13 +103,14 @@ def run_program(
     Raises pulumi.RunError when the program stops on invalid input.
     """
     plan = Plan(stack=stack)
+    monitor: _Monitor | None = None
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-        pulumi.runtime.set_mocks(
-            _Recorder(plan, provider_state or {}), project=PROJECT, stack=stack, preview=False
-        )
+        answers = _Answers(provider_state or {})
+        monitor = _Monitor(answers, plan)
+        pulumi.runtime.set_mocks(answers, project=PROJECT, stack=stack, preview=False, monitor=monitor)
         error: list[BaseException] = []
 
         def body() -> None:
@@ -102,6 +129,9 @@ def run_program(
     finally:
         pulumi.runtime.reset_options()
         pulumi.runtime.set_all_config({}, [])
+        loop.run_until_complete(loop.shutdown_default_executor())
+        for thread_loop in (monitor.thread_loops if monitor else set()) - {loop}:
+            thread_loop.close()
         asyncio.set_event_loop(None)
         loop.close()
 
