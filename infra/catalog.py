@@ -370,12 +370,15 @@ class Coupon(Model):
 
 
 class StackSettings(Model):
-    """One stack's own settings, from its Pulumi.<stack>.yaml (`billing:` keys)."""
+    """One stack's own settings: the `billing:` keys of its Pulumi.<stack>.yaml."""
 
-    mode: Literal["test", "live"]
-    domain: Hostname
-    catalog: Annotated[str, Field(min_length=1)] = "stacks/catalog.yaml"
-    coupons: dict[Key, Coupon] = Field(default_factory=dict)
+    # Aliases are the config keys, so problems name exactly what the user typed.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    mode: Literal["test", "live"] = Field(alias="billing:mode")
+    domain: Hostname = Field(alias="billing:domain")
+    catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
+    coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
 
 
 def coupon_amount_off(coupon: Coupon) -> int | None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from infra import guards, sources
-from infra.catalog import Catalog, Plan, Portal, StackSettings, Webhook, _slug
+from infra.catalog import Catalog, Coupon, Plan, Portal, StackSettings, Webhook, _slug
 from infra.problems import ConfigError, Problem
 from infra.sources import Document, Path_, dotted
 
@@ -55,21 +55,20 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
     """Validate the stack's settings, the catalog and the guards; raise on any problem."""
     stack_doc = sources.read(stack_file(project_dir, stack), f"Pulumi.{stack}.yaml")
     problems: list[Problem] = list(stack_doc.problems)
-    settings, settings_problems = _settings(stack_doc, get)
-    problems += settings_problems
+    settings, coupons, found = _settings(stack_doc, get)
+    problems += found
 
     catalog_rel = settings.catalog if settings else _catalog_path(get)
     catalog_doc = sources.read(project_dir / catalog_rel, catalog_rel)
     problems += catalog_doc.problems
     catalog: Catalog | None = None
     if catalog_doc.data is not None:
-        catalog, catalog_problems = _catalog(catalog_doc)
-        problems += catalog_problems
-
+        catalog, found = _catalog(catalog_doc)
+        problems += found
+        if catalog is not None:
+            problems += _coupons_against_catalog(coupons, catalog, stack_doc)
     if settings is not None:
         problems += guards.check_stack(stack, settings.mode, get, stack_doc)
-        if catalog is not None:
-            problems += _stack_against_catalog(settings, catalog, stack_doc)
     if problems or settings is None or catalog is None:
         raise ConfigError(sorted(set(problems), key=_problem_order))
     return Deployment(stack=stack, settings=settings, catalog=catalog)
@@ -159,56 +158,76 @@ def _portal_against_plans(
 # ---------------------------------------------------------------- stack settings
 
 
-def _settings(doc: Document, get: ConfigGetter) -> tuple[StackSettings | None, list[Problem]]:
+def _settings(
+    doc: Document, get: ConfigGetter
+) -> tuple[StackSettings | None, dict[str, Coupon], list[Problem]]:
     problems: list[Problem] = []
-    if isinstance(doc.data, dict):
-        config = doc.data.get("config")
-        if isinstance(config, dict):
-            problems += _stack_file_keys(doc, config)
+    if isinstance(doc.data, dict) and isinstance(doc.data.get("config"), dict):
+        problems += _stack_file_keys(doc, doc.data["config"])
     raw: dict[str, Any] = {}
-    for name in StackSettings.model_fields:
-        key = f"{NAMESPACE}:{name}"
+    for name, field in StackSettings.model_fields.items():
+        key = str(field.alias)
         value = get(key)
         if value is None:
             continue
         if _is_structured(StackSettings, name):
             try:
-                raw[name] = json.loads(value, parse_float=Decimal)
+                raw[key] = json.loads(value, parse_float=Decimal)
             except json.JSONDecodeError:
                 problems.append(doc.problem(("config", key), "not valid structured config; set it "
                                             f"with `pulumi config set --path {key}...`", key))
                 continue
         else:
-            raw[name] = value
-    settings, found = _validate(StackSettings, raw, doc, ("config",), field_prefix=f"{NAMESPACE}:")
-    return settings, problems + found
+            raw[key] = value
+    # Coupons are checked one by one, like plans, so one bad coupon hides no other problem.
+    coupons_key = str(StackSettings.model_fields["coupons"].alias)
+    raw_coupons = raw.pop(coupons_key, {})
+    coupons: dict[str, Coupon] = {}
+    if not isinstance(raw_coupons, dict):
+        raw[coupons_key] = raw_coupons  # let the model report the wrong type
+        raw_coupons = {}
+    for name, raw_coupon in raw_coupons.items():
+        path: Path_ = ("config", coupons_key, name)
+        try:
+            _slug(name)
+        except ValueError as error:
+            problems.append(doc.problem(path, str(error), dotted(path[1:])))
+            continue
+        coupon, found = _validate(Coupon, raw_coupon, doc, path, shown=1)
+        problems += found
+        if coupon is not None:
+            coupons[name] = coupon
+    settings, found = _validate(StackSettings, raw, doc, ("config",), shown=1)
+    problems += found
+    if settings is None or len(coupons) != len(raw_coupons):
+        return None, coupons, problems
+    return settings.model_copy(update={"coupons": coupons}), coupons, problems
 
 
 def _stack_file_keys(doc: Document, config: Mapping[str, Any]) -> list[Problem]:
+    known = [str(f.alias) for f in StackSettings.model_fields.values()]
     problems = []
     for key, value in config.items():
         path: Path_ = ("config", key)
-        if key.startswith(f"{NAMESPACE}:"):
-            name = key.split(":", 1)[1]
-            if name not in StackSettings.model_fields:
-                problems.append(doc.problem(path, "unknown setting" + _suggest(
-                    name, list(StackSettings.model_fields), f"{NAMESPACE}:"), key))
+        if key.startswith(f"{NAMESPACE}:") and key not in known:
+            problems.append(doc.problem(path, "unknown setting" + _suggest(key, known), key))
         if key in SECRET_KEYS and not (isinstance(value, dict) and set(value) == {"secure"}):
             problems.append(doc.problem(path, "a secret is stored in plain text; remove the line "
                                         f"and run `pulumi config set --secret {key} ...`", key))
     return problems
 
 
-def _stack_against_catalog(settings: StackSettings, catalog: Catalog, doc: Document) -> list[Problem]:
+def _coupons_against_catalog(
+    coupons: Mapping[str, Coupon], catalog: Catalog, doc: Document
+) -> list[Problem]:
     paid = [key for key, plan in catalog.plans.items() if plan.paid]
     problems = []
-    for coupon_key, coupon in settings.coupons.items():
+    for coupon_key, coupon in coupons.items():
         for index, plan in enumerate(coupon.applies_to):
             if plan not in paid:
                 path: Path_ = ("config", f"{NAMESPACE}:coupons", coupon_key, "applies_to", index)
                 problems.append(doc.problem(path, f"{plan!r} is not a paid plan of the catalog; "
-                                            f"use one of: {', '.join(paid)}",
-                                            f"{NAMESPACE}:coupons.{coupon_key}.applies_to[{index}]"))
+                                            f"use one of: {', '.join(paid)}", dotted(path[1:])))
     return problems
 
 
@@ -216,9 +235,9 @@ def _stack_against_catalog(settings: StackSettings, catalog: Catalog, doc: Docum
 
 
 def _validate(
-    model: type[M], raw: Any, doc: Document, path: Path_,
-    required: bool = False, field_prefix: str = "",
+    model: type[M], raw: Any, doc: Document, path: Path_, required: bool = False, shown: int = 0,
 ) -> tuple[M | None, list[Problem]]:
+    """Validate `raw` found at `path`; problems name the field from `path[shown:]` on."""
     if raw is None and required:
         return None, [doc.problem(path, f"required section is missing; add `{path[-1]}:`")]
     if raw is None:
@@ -230,12 +249,7 @@ def _validate(
         for item in error.errors(include_url=False):
             loc = tuple(part for part in item["loc"] if part != "[key]")
             full: Path_ = (*path, *loc)
-            field = dotted(full)
-            if field_prefix and loc:
-                # Stack settings: report `billing:coupons.x`, locate under `config:`.
-                field = field_prefix + dotted(loc)
-                full = (*path, field_prefix + str(loc[0]), *loc[1:])
-            problems.append(doc.problem(full, _message(item, model, loc), field))
+            problems.append(doc.problem(full, _message(item, model, loc), dotted(full[shown:])))
         return None, problems
 
 
@@ -273,10 +287,10 @@ def _yaml_type(value: Any) -> str:
     return f"{names.get(type(value), type(value).__name__)} {shown}".strip()
 
 
-def _suggest(name: str, allowed: list[str], prefix: str = "") -> str:
+def _suggest(name: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-    hint = f"; did you mean {prefix}{close[0]!r}?" if close else ""
-    listing = ", ".join(prefix + a for a in allowed)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = ", ".join(allowed)
     return f"{hint} (allowed: {listing})" if allowed else hint
 
 

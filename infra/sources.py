@@ -167,6 +167,7 @@ def parse(text: str, file: str) -> Document:
     if node is None:
         doc.data = {}
         return doc
+    doc.lines[()] = node.start_mark.line + 1
     try:
         doc.data = _Builder(doc).build(node, ())
     except _TooLarge:

@@ -1,0 +1,45 @@
+"""Shared fixtures: a throwaway project (catalog + stack files + the real entry point)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()
+
+
+def key(kind: str, mode: str) -> str:
+    """A key-shaped value built at run time; nothing key-shaped is committed."""
+    return f"{kind}_{mode}_" + "T3st" * 6
+
+
+class Project:
+    """A copy of the project layout in a temp dir, with files the test chooses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        shutil.copy(REPO / "__main__.py", root / "__main__.py")
+        (root / "stacks").mkdir()
+        self.catalog(CATALOG)
+        for stack in ("test", "live"):
+            shutil.copy(REPO / f"Pulumi.{stack}.yaml", root / f"Pulumi.{stack}.yaml")
+
+    def catalog(self, text: str) -> Path:
+        path = self.root / "stacks" / "catalog.yaml"
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def stack(self, name: str, text: str) -> Path:
+        path = self.root / f"Pulumi.{name}.yaml"
+        path.write_text(textwrap.dedent(text))
+        return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    yield Project(tmp_path)
