@@ -33,7 +33,8 @@ for i in range(N):
                      lookup_key=f"p{{i}}_{{k}}", transfer_lookup_key=True, active=True,
                      metadata={{"plan": f"p{{i}}"}}, opts=opts)
 stripe.WebhookEndpoint("webhook", url="https://app.example.com/webhook/stripe",
-                       enabled_events=["checkout.session.completed"], api_version="2026-10-28.endive", opts=opts)
+                       enabled_events=["checkout.session.completed"],
+                       api_version="2026-10-28.endive", opts=opts)
 '''
 
 
