@@ -54,7 +54,6 @@ CURRENCIES = ZERO_DECIMAL | THREE_DECIMAL | _TWO_DECIMAL
 # Stripe refuses a unit_amount above eight digits in minor units.
 MAX_UNIT_AMOUNT = 99_999_999
 
-INTERVALS = ("day", "week", "month", "year")
 # Stripe allows at most three years between charges.
 MAX_INTERVAL_COUNT = {"day": 1095, "week": 156, "month": 36, "year": 3}
 
