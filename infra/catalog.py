@@ -32,7 +32,7 @@ _PROMO_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 
 
-def _slug(value: str) -> str:
+def check_slug(value: str) -> str:
     if not _SLUG.match(value):
         suggestion = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_") or "name"
         if not suggestion[0].isalpha():
@@ -143,7 +143,7 @@ def _promo_code(value: str) -> str:
     return value
 
 
-Key = Annotated[str, AfterValidator(_slug)]
+Key = Annotated[str, AfterValidator(check_slug)]
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
 Currency = Annotated[str, AfterValidator(_currency)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]

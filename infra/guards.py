@@ -11,6 +11,8 @@ from collections.abc import Callable
 from infra.problems import Problem
 from infra.sources import Document
 
+# Reads one config key (`billing:mode`) as the engine hands it to a program:
+# a string, structured values as JSON; None when unset.
 ConfigGetter = Callable[[str], str | None]
 
 MODES = ("test", "live")

@@ -11,7 +11,7 @@ import difflib
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,13 +20,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from infra import guards, sources
-from infra.catalog import Catalog, Coupon, Plan, Portal, StackSettings, Webhook, _slug
+from infra.catalog import Catalog, Coupon, Plan, Portal, StackSettings, Webhook, check_slug
+from infra.guards import ConfigGetter
 from infra.problems import ConfigError, Problem
 from infra.sources import Document, Path_, dotted
-
-# Reads one engine-style config key (`billing:mode`) as the engine hands it:
-# a string, with structured values as JSON. None when unset.
-ConfigGetter = Callable[[str], str | None]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,7 +97,7 @@ def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
         raw_plans = {}
     for key, raw_plan in raw_plans.items():
         try:
-            _slug(key)
+            check_slug(key)
         except ValueError as error:
             problems.append(doc.problem(("plans", key), str(error)))
             continue
@@ -189,7 +186,7 @@ def _settings(
     for name, raw_coupon in raw_coupons.items():
         path: Path_ = ("config", coupons_key, name)
         try:
-            _slug(name)
+            check_slug(name)
         except ValueError as error:
             problems.append(doc.problem(path, str(error), dotted(path[1:])))
             continue
