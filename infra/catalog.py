@@ -30,6 +30,11 @@ _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][
 _LOOKUP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 _PROMO_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+_CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_.-]*$")
+_VERCEL_PROJECT = re.compile(r"^prj_[A-Za-z0-9]{1,64}$")
+# Config keys the program reads itself; an extra app variable cannot reuse them.
+RESERVED_CONFIG = ("stripe:apiKey", "vercel:apiToken", "vercel:team")
 
 
 def check_slug(value: str) -> str:
@@ -143,6 +148,49 @@ def _promo_code(value: str) -> str:
     return value
 
 
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        suggestion = re.sub(r"[^A-Z0-9_]+", "_", value.upper()).strip("_") or "NAME"
+        raise ValueError(
+            f"{value!r} is not an environment variable name the app can read everywhere; "
+            f"use capitals, digits and _, starting with a letter: {suggestion!r}"
+        )
+    return value
+
+
+def _config_key(value: str) -> str:
+    if not _CONFIG_KEY.match(value):
+        raise ValueError(
+            f"{value!r} is not a Pulumi config key; write it as namespace:name, like 'app:clerkSecretKey'"
+        )
+    if value in RESERVED_CONFIG or value.startswith("billing:"):
+        raise ValueError(
+            f"{value!r} is read by the program itself; give the app's value its own key, like 'app:...'"
+        )
+    return value
+
+
+def _vercel_project(value: str) -> str:
+    if not _VERCEL_PROJECT.match(value):
+        raise ValueError(
+            f"{value!r} is not a Vercel project ID; copy it from the project's Settings > General (prj_...)"
+        )
+    return value
+
+
+def _dashboard_resource(value: str) -> str:
+    if value not in ref.DASHBOARD_RESOURCE_NAMES:
+        lowered = {name.lower(): name for name in ref.DASHBOARD_RESOURCE_NAMES}
+        if value.lower() in lowered:
+            raise ValueError(f"write it as the Dashboard does: {lowered[value.lower()]!r}")
+        raise ValueError(
+            f"{value!r} is not a resource on Stripe's restricted key form"
+            f"{_closest(value, ref.DASHBOARD_RESOURCE_NAMES)} "
+            f"(known: {', '.join(sorted(ref.DASHBOARD_RESOURCE_NAMES))})"
+        )
+    return value
+
+
 Key = Annotated[str, AfterValidator(check_slug)]
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
 Currency = Annotated[str, AfterValidator(_currency)]
@@ -153,6 +201,10 @@ ApiVersion = Annotated[str, AfterValidator(_api_version)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 LookupKey = Annotated[str, AfterValidator(_lookup_key)]
 PromoCode = Annotated[str, AfterValidator(_promo_code)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+ConfigKey = Annotated[str, AfterValidator(_config_key)]
+VercelProject = Annotated[str, AfterValidator(_vercel_project)]
+DashboardResource = Annotated[str, AfterValidator(_dashboard_resource)]
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 PositiveInt = Annotated[int, Field(ge=1)]
 Metadata = dict[Annotated[str, Field(min_length=1, max_length=40)], Annotated[str, Field(max_length=500)]]
@@ -319,12 +371,69 @@ class Portal(Model):
     plan_switching: PlanSwitching | None = None
 
 
+Level = Literal["none", "read", "write"]
+
+
+class KeyManifest(Model):
+    """A restricted key as the Dashboard form asks for it: a purpose and a level per resource."""
+
+    purpose: Text
+    permissions: dict[DashboardResource, Level]
+
+    def granted(self) -> dict[str, str]:
+        return {name: level for name, level in self.permissions.items() if level != "none"}
+
+
+# What a subscription app does with its key: start Checkout, keep customers and
+# subscriptions in step, open the portal, and look prices up. Nothing else.
+APP_KEY = KeyManifest(
+    purpose="The app's server-side key: creates Checkout Sessions and portal sessions, "
+            "reads and updates customers and subscriptions, looks up prices.",
+    permissions={"Checkout Sessions": "write", "Customers": "write", "Subscriptions": "write",
+                 "Customer portal": "write", "Products": "read", "Prices": "read"},
+)
+# What this program manages, and nothing more.
+DEPLOYER_KEY = KeyManifest(
+    purpose="Pulumi's key (stripe:apiKey): manages products, prices, coupons, promotion codes, "
+            "the webhook endpoint and the customer portal configuration.",
+    permissions={"Products": "write", "Prices": "write", "Coupons": "write", "Promotion codes": "write",
+                 "Webhook endpoints": "write", "Customer portal": "write"},
+)
+
+
+class Keys(Model):
+    # A declared manifest replaces its default whole: what is written is what the key gets.
+    app: KeyManifest = APP_KEY
+    deployer: KeyManifest = DEPLOYER_KEY
+
+
+class HostingNames(Model):
+    """The environment variable names the app reads; defaults match common Stripe apps."""
+
+    secret_key: EnvName = "STRIPE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
+    webhook_secret: EnvName = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
+    publishable_key: EnvName = "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY"
+    portal_configuration: EnvName = "STRIPE_PORTAL_CONFIGURATION_ID"
+    price_prefix: EnvName = "STRIPE_PRICE_"
+
+
+class Hosting(Model):
+    provider: Literal["vercel"] = "vercel"
+    names: HostingNames = Field(default_factory=HostingNames)
+    # Per lookup key, for an app that already reads e.g. STRIPE_PRICE_ID_PRO.
+    price_names: dict[LookupKey, EnvName] = Field(default_factory=dict)
+    # Further variables from stack secrets (Clerk, Neon, ...): name -> config key.
+    extra: dict[EnvName, ConfigKey] = Field(default_factory=dict)
+
+
 class Catalog(Model):
     """The shared catalog: both stacks read it, so test and live cannot drift."""
 
     plans: Annotated[dict[Key, Plan], Field(min_length=1)]
     webhook: Webhook
     portal: Portal = Field(default_factory=Portal)
+    hosting: Hosting = Field(default_factory=Hosting)
+    keys: Keys = Field(default_factory=Keys)
 
     def lookup_key(self, plan: str, price: str) -> str:
         declared = self.plans[plan].prices[price].lookup_key
@@ -377,6 +486,7 @@ class StackSettings(Model):
 
     mode: Literal["test", "live"] = Field(alias="billing:mode")
     domain: Hostname = Field(alias="billing:domain")
+    vercel_project: VercelProject = Field(alias="billing:vercelProject")
     catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
     coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
 

@@ -6,7 +6,8 @@ A key is only ever shown by its prefix (`sk_live_`), never its body.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 from infra.problems import Problem
 from infra.sources import Document
@@ -34,8 +35,21 @@ def key_mode(key: str) -> str | None:
     return match.group(2) if match else None
 
 
-def check_stack(stack: str, mode: str, get: ConfigGetter, doc: Document) -> list[Problem]:
-    """The stack name, `billing:mode` and the deployer key must all agree."""
+# The config keys holding credentials. The first three are secrets: a stack file
+# may hold them only as `secure:` values.
+DEPLOYER_KEY = "stripe:apiKey"
+APP_KEY = "billing:appStripeKey"
+VERCEL_TOKEN = "vercel:apiToken"  # noqa: S105 (a config key name)
+PUBLISHABLE_KEY = "billing:publishableKey"
+SECRET_KEYS = (DEPLOYER_KEY, APP_KEY, VERCEL_TOKEN)
+Role = Literal["deployer", "app", "publishable"]
+ROLE_KEYS: dict[Role, str] = {"deployer": DEPLOYER_KEY, "app": APP_KEY, "publishable": PUBLISHABLE_KEY}
+
+
+def check_stack(
+    stack: str, mode: str, get: ConfigGetter, doc: Document, required: Sequence[str] = (),
+) -> list[Problem]:
+    """The stack name, `billing:mode` and every key must agree; `required` config must be set."""
     problems = []
     if stack in MODES and stack != mode:
         problems.append(doc.problem(
@@ -44,25 +58,63 @@ def check_stack(stack: str, mode: str, get: ConfigGetter, doc: Document) -> list
             f"run `pulumi config set billing:mode {stack} --stack {stack}`",
             "billing:mode",
         ))
-    problems += _deployer_key(stack, mode, get("stripe:apiKey"), doc)
+    for role, config_key in ROLE_KEYS.items():
+        message = key_problem(role, mode, get(config_key))
+        if message:
+            problems.append(doc.problem(("config", config_key), f"{message}: {fix(role, mode, stack)}",
+                                        config_key))
+    app, deployer = get(APP_KEY), get(DEPLOYER_KEY)
+    if mode == "live" and app and app == deployer:
+        problems.append(doc.problem(
+            ("config", APP_KEY),
+            "the app would run with the deployer's key and its write access to products, prices "
+            f"and webhooks; give the app its own restricted key: {fix('app', mode, stack)}",
+            APP_KEY,
+        ))
+    for config_key in (VERCEL_TOKEN, *required):
+        if not get(config_key):
+            problems.append(doc.problem(
+                ("config", config_key),
+                f"is not set: run `pulumi config set --secret {config_key} <value> --stack {stack}`",
+                config_key,
+            ))
     return problems
 
 
-def _deployer_key(stack: str, mode: str, key: str | None, doc: Document) -> list[Problem]:
-    path = ("config", "stripe:apiKey")
-    fix = f"run `pulumi config set --secret stripe:apiKey <{mode} key> --stack {stack}`"
+def fix(role: Role, mode: str, stack: str) -> str:
+    """The command that stores a key of the right kind for `role`."""
+    expected = {"deployer": f"rk_{mode}_...", "app": f"rk_{mode}_...", "publishable": f"pk_{mode}_..."}[role]
+    secret = "" if role == "publishable" else " --secret"
+    return f"run `pulumi config set{secret} {ROLE_KEYS[role]} {expected} --stack {stack}`"
+
+
+def key_problem(role: Role, mode: str, key: str | None) -> str | None:
+    """Why `key` cannot serve `role` in `mode`, or None when it can. Shows only the prefix."""
     if not key:
-        return [doc.problem(path, f"the Stripe key Pulumi deploys with is not set; {fix}",
-                            "stripe:apiKey")]
+        return "is not set"
     shown = key_prefix(key)
-    if key.startswith("pk_"):
-        return [doc.problem(path, f"a publishable key ({shown}) cannot manage products; use a "
-                            f"secret or restricted {mode} key (sk_{mode}_/rk_{mode}_): {fix}",
-                            "stripe:apiKey")]
-    if key_mode(key) is None:
-        return [doc.problem(path, f"the key has {shown}; expected sk_{mode}_ or rk_{mode}_: {fix}",
-                            "stripe:apiKey")]
+    kind = key[:2] if key_mode(key) else None
+    if kind is None:
+        return f"the value has {shown}; expected a Stripe {_expected(role, mode)} key"
+    if role == "publishable":
+        if kind != "pk":
+            return (f"this is a secret key ({shown}), and the publishable key is shipped to browsers, "
+                    f"where anyone can read it; use the {mode} publishable key (pk_{mode}_)")
+    elif kind == "pk":
+        return (f"a publishable key ({shown}) cannot call Stripe's API from a server; "
+                f"use a {_expected(role, mode)} key")
     if key_mode(key) != mode:
-        return [doc.problem(path, f"the key is a {key_mode(key)}-mode key ({shown}) but the stack "
-                            f"is in {mode} mode; {fix}", "stripe:apiKey")]
-    return []
+        return f"the key is a {key_mode(key)}-mode key ({shown}) but the stack is in {mode} mode"
+    if role == "app" and mode == "live" and kind == "sk":
+        return (f"a full secret key ({shown}) can do anything on the live account: refunds, "
+                "payouts, deleting customers; the app gets a restricted key (rk_live_) with only "
+                "what its manifest grants (see `python -m infra keys --stack live`)")
+    return None
+
+
+def _expected(role: Role, mode: str) -> str:
+    if role == "publishable":
+        return f"publishable (pk_{mode}_)"
+    if role == "app" and mode == "live":
+        return "restricted (rk_live_)"
+    return f"restricted or secret (rk_{mode}_/sk_{mode}_)"

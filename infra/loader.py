@@ -11,7 +11,7 @@ import difflib
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -19,16 +19,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from infra import guards, sources
-from infra.catalog import Catalog, Coupon, Plan, Portal, StackSettings, Webhook, check_slug
-from infra.guards import ConfigGetter
+from infra import guards, hosting, sources
+from infra.catalog import Catalog, Coupon, Hosting, Keys, Plan, Portal, StackSettings, Webhook, check_slug
+from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
 from infra.sources import Document, Path_, dotted
 
 M = TypeVar("M", bound=BaseModel)
 
 NAMESPACE = "billing"
-SECRET_KEYS = ("stripe:apiKey",)
+# Set with `pulumi config set`, read by guards and the program, not part of the settings model.
+CREDENTIAL_SETTINGS = (guards.APP_KEY, guards.PUBLISHABLE_KEY)
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,10 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
         problems += found
         if catalog is not None:
             problems += _coupons_against_catalog(coupons, catalog, stack_doc)
+            problems += _stack_file_secrets(stack_doc, catalog.hosting.extra.values())
     if settings is not None:
-        problems += guards.check_stack(stack, settings.mode, get, stack_doc)
+        extra = list(catalog.hosting.extra.values()) if catalog else []
+        problems += guards.check_stack(stack, settings.mode, get, stack_doc, required=extra)
     if problems or settings is None or catalog is None:
         raise ConfigError(sorted(set(problems), key=_problem_order))
     return Deployment(stack=stack, settings=settings, catalog=catalog)
@@ -109,12 +112,56 @@ def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     problems += found
     portal, found = _validate(Portal, raw.get("portal", {}), doc, ("portal",))
     problems += found
+    hosting_section, found = _validate(Hosting, raw.get("hosting", {}), doc, ("hosting",))
+    problems += found
+    keys, found = _validate(Keys, raw.get("keys", {}), doc, ("keys",))
+    problems += found
     problems += _lookup_key_clashes(plans, doc)
     if portal is not None:
         problems += _portal_against_plans(portal, raw_plans, plans, doc)
-    if problems or webhook is None or portal is None:
+    if problems or webhook is None or portal is None or hosting_section is None or keys is None:
         return None, problems
-    return Catalog(plans=plans, webhook=webhook, portal=portal), []
+    catalog = Catalog(plans=plans, webhook=webhook, portal=portal, hosting=hosting_section, keys=keys)
+    problems = _hosting_against_catalog(catalog, doc) + _deployer_manifest(catalog, doc)
+    return (None, problems) if problems else (catalog, [])
+
+
+def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:
+    problems = []
+    active = {catalog.lookup_key(p, k) for p, k, price in catalog.prices() if not price.archived}
+    for lookup_key in catalog.hosting.price_names:
+        if lookup_key not in active:
+            problems.append(doc.problem(
+                ("hosting", "price_names", lookup_key),
+                f"{lookup_key!r} is not the lookup key of an active price; use one of: "
+                f"{', '.join(sorted(active))}",
+            ))
+    for first, second in hosting.clashes(catalog):
+        path: Path_ = ("hosting",)
+        if second.source == "config":
+            path = ("hosting", "extra", second.name)
+        elif second.source == "price" and second.ref in catalog.hosting.price_names:
+            path = ("hosting", "price_names", second.ref)
+        problems.append(doc.problem(
+            path,
+            f"{second.name} would hold both {first.describe()} and {second.describe()}; "
+            "give one of them another name under `hosting:`",
+        ))
+    return problems
+
+
+def _deployer_manifest(catalog: Catalog, doc: Document) -> list[Problem]:
+    """The deployer key must be able to write what the program manages, or `up` stops halfway."""
+    granted = catalog.keys.deployer.permissions
+    needed = ("Products", "Prices", "Webhook endpoints", "Customer portal")
+    missing = [name for name in needed if granted.get(name) != "write"]
+    if not missing:
+        return []
+    return [doc.problem(
+        ("keys", "deployer", "permissions"),
+        f"the program creates and updates these, so the deployer key needs Write on: "
+        f"{', '.join(missing)}; add `{missing[0]}: write`",
+    )]
 
 
 def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Problem]:
@@ -202,15 +249,25 @@ def _settings(
 
 
 def _stack_file_keys(doc: Document, config: Mapping[str, Any]) -> list[Problem]:
-    known = [str(f.alias) for f in StackSettings.model_fields.values()]
+    known = [str(f.alias) for f in StackSettings.model_fields.values()] + list(CREDENTIAL_SETTINGS)
     problems = []
-    for key, value in config.items():
-        path: Path_ = ("config", key)
+    for key in config:
         if key.startswith(f"{NAMESPACE}:") and key not in known:
-            problems.append(doc.problem(path, "unknown setting" + _suggest(key, known), key))
-        if key in SECRET_KEYS and not (isinstance(value, dict) and set(value) == {"secure"}):
-            problems.append(doc.problem(path, "a secret is stored in plain text; remove the line "
-                                        f"and run `pulumi config set --secret {key} ...`", key))
+            problems.append(doc.problem(("config", key), "unknown setting" + _suggest(key, known), key))
+    return problems + _stack_file_secrets(doc, SECRET_KEYS)
+
+
+def _stack_file_secrets(doc: Document, keys: Iterable[str]) -> list[Problem]:
+    """A secret in a stack file must be a `secure:` value, never plain text."""
+    config = doc.data.get("config") if isinstance(doc.data, dict) else None
+    if not isinstance(config, dict):
+        return []
+    problems = []
+    for key in keys:
+        value = config.get(key)
+        if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
+            problems.append(doc.problem(("config", key), "a secret is stored in plain text; remove the "
+                                        f"line and run `pulumi config set --secret {key} ...`", key))
     return problems
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from infra import sources
-from infra.loader import SECRET_KEYS, stack_file
+from infra.catalog import StackSettings
+from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS
+from infra.loader import stack_file
 from infra.problems import ConfigError, Problem
 
 
@@ -35,9 +37,9 @@ class EngineConfig:
 
 def placeholder(key: str, mode: str) -> str:
     """A value of the right shape for `key` in `mode`, obviously not a real secret."""
-    if key == "stripe:apiKey":
-        return f"sk_{mode}_offline_placeholder"
-    return "offline-placeholder"
+    shapes = {DEPLOYER_KEY: f"rk_{mode}_offline_deployer", APP_KEY: f"rk_{mode}_offline_app",
+              PUBLISHABLE_KEY: f"pk_{mode}_offline_publishable"}
+    return shapes.get(key, "offline-placeholder")
 
 
 def from_stack(
@@ -61,11 +63,21 @@ def from_stack(
     values.update(overrides or {})
     mode = values.get("billing:mode", "test")
     mode = mode if mode in ("test", "live") else "test"
-    placeholders = [key for key in SECRET_KEYS if key not in values]
+    extra = extra_config_keys(project_dir, values)
+    placeholders = [key for key in (*SECRET_KEYS, PUBLISHABLE_KEY, *extra) if key not in values]
     for key in placeholders:
         values[key] = placeholder(key, mode)
-    secret_keys.update(SECRET_KEYS)
+    secret_keys.update((*SECRET_KEYS, *extra))
     return EngineConfig(values, sorted(secret_keys), placeholders)
+
+
+def extra_config_keys(project_dir: Path, values: Mapping[str, str]) -> list[str]:
+    """Config keys of the catalog's extra app variables; validation reports a broken catalog."""
+    default = str(StackSettings.model_fields["catalog"].default)
+    doc = sources.read(project_dir / values.get("billing:catalog", default))
+    hosting = doc.data.get("hosting") if isinstance(doc.data, dict) else None
+    extra = hosting.get("extra") if isinstance(hosting, dict) else None
+    return [key for key in extra.values() if isinstance(key, str)] if isinstance(extra, dict) else []
 
 
 def _engine_value(value: Any) -> str:

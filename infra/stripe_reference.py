@@ -69,3 +69,28 @@ def minor_unit_digits(currency: str) -> int:
 def dashboard_base(mode: str) -> str:
     """Root of the Stripe Dashboard for a mode: test data lives under /test."""
     return "https://dashboard.stripe.com" + ("/test" if mode == "test" else "")
+
+
+# The resources on the Dashboard's "Create restricted key" form that a
+# subscription app and this program deal with, named and grouped as the form
+# shows them. Each is set to None, Read or Write; anything not granted in a
+# manifest stays None. (Stripe has no API to create restricted keys.)
+DASHBOARD_RESOURCES: dict[str, tuple[str, ...]] = {
+    "Core resources": (
+        "Balance", "Charges", "Customers", "Disputes", "Events", "Files", "Mandates",
+        "PaymentIntents", "PaymentMethods", "Payouts", "Products", "Refunds", "SetupIntents",
+        "Tokens",
+    ),
+    "Checkout resources": ("Checkout Sessions",),
+    "Billing resources": (
+        "Coupons", "Credit notes", "Customer portal", "Invoices", "Meters", "Prices",
+        "Promotion codes", "Subscriptions", "Tax rates", "Test clocks",
+    ),
+    "Payment Links resources": ("Payment Links",),
+    "Webhook resources": ("Webhook endpoints",),
+}
+DASHBOARD_RESOURCE_NAMES = frozenset(name for names in DASHBOARD_RESOURCES.values() for name in names)
+
+
+def api_keys_page(mode: str) -> str:
+    return f"{dashboard_base(mode)}/apikeys"

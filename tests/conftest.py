@@ -13,9 +13,25 @@ REPO = Path(__file__).resolve().parent.parent
 CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()
 
 
-def key(kind: str, mode: str) -> str:
+def key(kind: str, mode: str, tag: str = "T3st") -> str:
     """A key-shaped value built at run time; nothing key-shaped is committed."""
-    return f"{kind}_{mode}_" + "T3st" * 6
+    return f"{kind}_{mode}_" + tag * 6
+
+
+def credentials(mode: str) -> dict[str, str]:
+    """Every credential a stack needs, each of the right kind for `mode` and distinct."""
+    return {
+        "stripe:apiKey": key("rk", mode, "Dep1"),
+        "billing:appStripeKey": key("rk", mode, "App1"),
+        "billing:publishableKey": key("pk", mode, "Pub1"),
+        "vercel:apiToken": "vercel" + "T0ken" * 5,
+    }
+
+
+def stack_config(mode: str, **overrides: str) -> dict[str, str]:
+    """Engine-style config of a valid stack in `mode`; keys as `billing:domain`, passed via **{}."""
+    return {"billing:mode": mode, "billing:domain": "app.example.com",
+            "billing:vercelProject": "prj_Test123", **credentials(mode), **overrides}
 
 
 class Project:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from infra.catalog import Price, to_minor_units
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
-from tests.conftest import Project, key
+from tests.conftest import Project, stack_config
 
 BASE = """\
 plans:
@@ -27,13 +28,8 @@ webhook:
 """
 
 
-def load(project: Project, stack: str = "test", api_key: str | None = None) -> Deployment:
-    config = {
-        "billing:mode": stack,
-        "billing:domain": "app.example.com",
-        "stripe:apiKey": api_key if api_key is not None else key("sk", stack),
-    }
-    return load_deployment(stack, project.root, config.get)
+def load(project: Project, stack: str = "test") -> Deployment:
+    return load_deployment(stack, project.root, stack_config(stack).get)
 
 
 def problems(project: Project, catalog: str, stack: str = "test") -> list[str]:
@@ -220,3 +216,67 @@ def test_price_model_is_frozen() -> None:
     price = Price.model_validate({"amount": "1.00", "currency": "usd", "interval": "month"})
     with pytest.raises(ValueError, match="frozen"):
         price.archived = True  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- hosting and keys
+
+
+def test_hosting_names_are_environment_variable_names(project: Project) -> None:
+    found = problems(project, BASE + "hosting:\n  names: {secret_key: stripe-key}\n  extra: {db_url: app:db}\n")
+    assert any("hosting.names.secret_key: 'stripe-key' is not an environment variable name" in p
+               and "'STRIPE_KEY'" in p for p in found)
+    assert any("hosting.extra.db_url: 'db_url' is not an environment variable name" in p for p in found)
+
+
+def test_extra_variables_cannot_reuse_the_program_s_own_config(project: Project) -> None:
+    found = problems(project, BASE + "hosting:\n  extra: {LEAK: stripe:apiKey, ALSO: billing:mode, X: nocolon}\n")
+    assert any("hosting.extra.LEAK: 'stripe:apiKey' is read by the program itself" in p for p in found)
+    assert any("hosting.extra.ALSO: 'billing:mode' is read by the program itself" in p for p in found)
+    assert any("hosting.extra.X: 'nocolon' is not a Pulumi config key" in p for p in found)
+
+
+def test_price_names_must_name_an_active_lookup_key(project: Project) -> None:
+    message = only(project, BASE + "hosting:\n  price_names: {pro_yearly: STRIPE_PRICE_ID_PRO}\n")
+    assert "stacks/catalog.yaml:14: hosting.price_names.pro_yearly: 'pro_yearly' is not the lookup key of an active price; " \
+           "use one of: pro_monthly" in message
+
+
+def test_two_values_cannot_share_a_variable_name(project: Project) -> None:
+    message = only(project, BASE + "hosting:\n  extra: {STRIPE_PRICE_PRO_MONTHLY: app:other}\n")
+    assert "hosting.extra.STRIPE_PRICE_PRO_MONTHLY: STRIPE_PRICE_PRO_MONTHLY would hold both the ID of " \
+           "price 'pro_monthly' and stack secret app:other" in message
+
+
+def test_key_manifest_resources_are_dashboard_names(project: Project) -> None:
+    catalog = BASE + textwrap.dedent("""\
+        keys:
+          app:
+            purpose: the app
+            permissions: {Checkout Sessions: write, checkout sessions: read, Subscription: write, Prices: admin}
+        """)
+    found = problems(project, catalog)
+    assert any("keys.app.permissions.checkout sessions: write it as the Dashboard does: 'Checkout Sessions'"
+               in p for p in found)
+    assert any("keys.app.permissions.Subscription: 'Subscription' is not a resource on Stripe's restricted "
+               "key form; did you mean 'Subscriptions'?" in p for p in found)
+    assert any("keys.app.permissions.Prices: 'admin' is not allowed; use one of 'none', 'read' or 'write'"
+               in p for p in found)
+
+
+def test_deployer_manifest_must_cover_what_the_program_manages(project: Project) -> None:
+    catalog = BASE + textwrap.dedent("""\
+        keys:
+          deployer:
+            purpose: deploys
+            permissions: {Products: write, Prices: read, Webhook endpoints: write}
+        """)
+    message = only(project, catalog)
+    assert "keys.deployer.permissions: the program creates and updates these, so the deployer key needs " \
+           "Write on: Prices, Customer portal; add `Prices: write`" in message
+
+
+def test_declared_manifest_replaces_the_default_whole(project: Project) -> None:
+    project.catalog(BASE + "keys:\n  app:\n    purpose: read only\n    permissions: {Prices: read}\n")
+    keys = load(project).catalog.keys
+    assert keys.app.granted() == {"Prices": "read"}
+    assert keys.deployer.granted()["Webhook endpoints"] == "write"  # the other default stays

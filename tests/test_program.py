@@ -10,7 +10,7 @@ import pytest
 from infra import offline
 from infra.stack_config import from_stack
 from infra.stripe_reference import webhook_event_types
-from tests.conftest import Project, key
+from tests.conftest import Project, credentials, key
 
 PRODUCT = "stripe:index/product:Product"
 PRICE = "stripe:index/price:Price"
@@ -22,13 +22,16 @@ PROMO = "stripe:index/promotionCode:PromotionCode"
 SIGNING_SECRET = "whsec_" + "S1gn" * 8
 
 
-def run(project: Project, stack: str, api_key: str | None = None) -> offline.Plan:
-    config = {"stripe:apiKey": api_key or key("rk", stack)}
+def run(
+    project: Project, stack: str, api_key: str | None = None,
+    state: dict[str, dict[str, Any]] | None = None, **config: str,
+) -> offline.Plan:
+    secrets = credentials(stack) | ({"stripe:apiKey": api_key} if api_key else {}) | config
     # Non-secret config comes from the stack file, exactly as the engine reads it.
-    engine = from_stack(project.root, stack, env={}, overrides=config)
+    engine = from_stack(project.root, stack, env={}, overrides=secrets)
     return offline.run_program(
         project.root / "__main__.py", stack, engine.values, engine.secret_keys,
-        provider_state={WEBHOOK: {"secret": SIGNING_SECRET}},
+        provider_state={WEBHOOK: {"secret": SIGNING_SECRET}, **(state or {})},
     )
 
 
@@ -131,8 +134,10 @@ def test_children_are_parented_to_the_component(project: Project) -> None:
     plan = run(project, "test")
     assert len(plan.of_type("billing:stripe:Billing")) == 1
     for resource in plan.resources:
-        if resource.type.startswith(("stripe:", "pulumi:providers:")):
+        if resource.type.startswith(("stripe:", "pulumi:providers:stripe")):
             assert resource.parent.endswith("billing:stripe:Billing::billing"), resource
+        if resource.type.startswith(("vercel:", "pulumi:providers:vercel")):
+            assert resource.parent.endswith("billing:vercel:Environment::hosting"), resource
 
 
 def test_deployer_key_reaches_the_provider_as_a_secret(project: Project) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from infra.guards import key_prefix
+from infra.guards import ROLE_KEYS, Role, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError
-from tests.conftest import Project, key
+from tests.conftest import Project, key, stack_config
 
 
 def refusal(project: Project, stack: str, config: dict[str, str]) -> str:
@@ -16,63 +16,126 @@ def refusal(project: Project, stack: str, config: dict[str, str]) -> str:
     return caught.value.render()
 
 
-def config(mode: str, api_key: str | None) -> dict[str, str]:
-    values = {"billing:mode": mode, "billing:domain": "app.example.com"}
-    if api_key is not None:
-        values["stripe:apiKey"] = api_key
-    return values
+PREFIXES = ["sk_test", "sk_live", "rk_test", "rk_live", "pk_test", "pk_live", "whsec", "garbage", "missing"]
+ACCEPTED = {
+    ("test", "deployer"): {"sk_test", "rk_test"},
+    ("live", "deployer"): {"sk_live", "rk_live"},
+    ("test", "app"): {"sk_test", "rk_test"},
+    ("live", "app"): {"rk_live"},  # a full sk_live_ key never reaches production
+    ("test", "publishable"): {"pk_test"},
+    ("live", "publishable"): {"pk_live"},
+}
 
 
-@pytest.mark.parametrize("stack", ["test", "live"])
-@pytest.mark.parametrize("kind", ["sk", "rk"])
-def test_matching_keys_are_accepted(project: Project, stack: str, kind: str) -> None:
-    deployment = load_deployment(stack, project.root, config(stack, key(kind, stack)).get)
-    assert deployment.mode == stack
+def value_for(prefix: str) -> str | None:
+    if prefix == "missing":
+        return None
+    if prefix == "whsec":
+        return "whsec_" + "W" * 32
+    if prefix == "garbage":
+        return "G" * 32
+    kind, mode = prefix.split("_")
+    return key(kind, mode, "Mtrx")
 
 
-@pytest.mark.parametrize(("stack", "kind", "mode"), [
-    ("test", "sk", "live"), ("test", "rk", "live"), ("live", "sk", "test"), ("live", "rk", "test"),
-])
-def test_key_of_the_other_mode_is_refused(project: Project, stack: str, kind: str, mode: str) -> None:
-    secret = key(kind, mode)
-    message = refusal(project, stack, config(stack, secret))
-    assert f"stripe:apiKey: the key is a {mode}-mode key ({kind}_{mode}_) but the stack is in " \
-           f"{stack} mode" in message
-    assert f"pulumi config set --secret stripe:apiKey <{stack} key> --stack {stack}" in message
-    assert secret not in message and secret[8:] not in message
+def expected_reason(mode: str, role: str, prefix: str) -> str:
+    """The reason a refusal must give; written from the rules, not from the code."""
+    if prefix == "missing":
+        return "is not set"
+    if prefix == "whsec":
+        return "the value has whsec_"
+    if prefix == "garbage":
+        return "the value has an unrecognised prefix"
+    kind, key_mode = prefix.split("_")
+    if role == "publishable" and kind != "pk":
+        return f"this is a secret key ({prefix}_), and the publishable key is shipped to browsers"
+    if role != "publishable" and kind == "pk":
+        return f"a publishable key ({prefix}_) cannot call Stripe's API from a server"
+    if key_mode != mode:
+        return f"the key is a {key_mode}-mode key ({prefix}_) but the stack is in {mode} mode"
+    assert (mode, role, prefix) == ("live", "app", "sk_live")
+    return "a full secret key (sk_live_) can do anything on the live account"
 
 
-@pytest.mark.parametrize("bad", ["pk", "whsec", "garbage"])
-def test_keys_that_cannot_deploy_are_refused(project: Project, bad: str) -> None:
-    secret = key("pk", "test") if bad == "pk" else ("whsec_" + "x" * 30 if bad == "whsec" else "x" * 30)
-    message = refusal(project, "test", config("test", secret))
-    assert "stripe:apiKey" in message and secret not in message
-    assert ("publishable key" in message) if bad == "pk" else ("expected sk_test_ or rk_test_" in message)
+@pytest.mark.parametrize("prefix", PREFIXES)
+@pytest.mark.parametrize("role", ["deployer", "app", "publishable"])
+@pytest.mark.parametrize("mode", ["test", "live"])
+def test_every_mode_role_and_prefix(project: Project, mode: str, role: Role, prefix: str) -> None:
+    config_key = ROLE_KEYS[role]
+    config = stack_config(mode)
+    value = value_for(prefix)
+    if value is None:
+        del config[config_key]
+    else:
+        config[config_key] = value
+    if prefix in ACCEPTED[(mode, role)]:
+        assert load_deployment(mode, project.root, config.get).mode == mode
+        return
+    message = refusal(project, mode, config)
+    assert f"{config_key}: {expected_reason(mode, role, prefix)}" in message
+    wanted = {"publishable": f"pk_{mode}_...", "app": f"rk_{mode}_...", "deployer": f"rk_{mode}_..."}[role]
+    secret = "" if role == "publishable" else " --secret"
+    assert f"run `pulumi config set{secret} {config_key} {wanted} --stack {mode}`" in message
+    assert "1 problem found" in message  # only the key in question is refused
+    if value is not None:
+        assert value not in message and value[8:] not in message
 
 
-def test_missing_key_is_refused(project: Project) -> None:
-    assert "the Stripe key Pulumi deploys with is not set" in refusal(project, "test", config("test", None))
+def test_live_app_key_may_not_be_the_deployer_key(project: Project) -> None:
+    shared = key("rk", "live", "Same")
+    config = stack_config("live", **{"stripe:apiKey": shared, "billing:appStripeKey": shared})
+    message = refusal(project, "live", config)
+    assert "billing:appStripeKey: the app would run with the deployer's key" in message
+    assert shared not in message
+    # On test one sk_test_ key for both is a common start, and harmless.
+    same_test = key("sk", "test", "Same")
+    config = stack_config("test", **{"stripe:apiKey": same_test, "billing:appStripeKey": same_test})
+    assert load_deployment("test", project.root, config.get).mode == "test"
+
+
+def test_vercel_token_is_required(project: Project) -> None:
+    config = stack_config("test")
+    del config["vercel:apiToken"]
+    message = refusal(project, "test", config)
+    assert "vercel:apiToken: is not set: run `pulumi config set --secret vercel:apiToken <value> --stack test`" \
+        in message
+
+
+def test_vercel_project_is_required_and_checked(project: Project) -> None:
+    config = stack_config("test")
+    del config["billing:vercelProject"]
+    project.stack("test", "config:\n  billing:mode: test\n")
+    assert "billing:vercelProject: required field is missing" in refusal(project, "test", config)
+    config["billing:vercelProject"] = "my-app"
+    assert "'my-app' is not a Vercel project ID" in refusal(project, "test", config)
+
+
+def test_matching_keys_are_accepted_for_both_kinds(project: Project) -> None:
+    for stack in ("test", "live"):
+        for kind in ("sk", "rk"):
+            config = stack_config(stack, **{"stripe:apiKey": key(kind, stack, "Kind")})
+            assert load_deployment(stack, project.root, config.get).mode == stack
 
 
 def test_live_stack_must_be_live_mode(project: Project) -> None:
-    message = refusal(project, "live", config("test", key("sk", "test")))
+    message = refusal(project, "live", stack_config("test"))
     assert "Pulumi.live.yaml:" in message
     assert "billing:mode: stack 'live' must run in live mode, but billing:mode is 'test'" in message
 
 
 def test_other_stack_names_may_choose_their_mode(project: Project) -> None:
     project.stack("staging", "config:\n  billing:mode: test\n  billing:domain: s.example.com\n")
-    values = {"billing:mode": "test", "billing:domain": "s.example.com", "stripe:apiKey": key("rk", "test")}
+    values = stack_config("test", **{"billing:domain": "s.example.com"})
     assert load_deployment("staging", project.root, values.get).mode == "test"
 
 
 def test_mode_must_be_test_or_live(project: Project) -> None:
-    message = refusal(project, "test", config("prod", key("sk", "test")))
+    message = refusal(project, "test", stack_config("prod"))
     assert "Pulumi.test.yaml:5: billing:mode: 'prod' is not allowed; use one of 'test' or 'live'" in message
 
 
 def test_domain_is_a_host_name(project: Project) -> None:
-    values = config("test", key("sk", "test")) | {"billing:domain": "https://app.example.com/"}
+    values = stack_config("test") | {"billing:domain": "https://app.example.com/"}
     message = refusal(project, "test", values)
     assert "billing:domain: 'https://app.example.com/' must be a host name only" in message
     assert "use 'app.example.com'" in message
@@ -80,16 +143,23 @@ def test_domain_is_a_host_name(project: Project) -> None:
 
 def test_unknown_billing_setting_in_stack_file(project: Project) -> None:
     project.stack("test", "config:\n  billing:mode: test\n  billing:domian: x.example.com\n")
-    message = refusal(project, "test", config("test", key("sk", "test")))
+    message = refusal(project, "test", stack_config("test"))
     assert "Pulumi.test.yaml:3: billing:domian: unknown setting; did you mean 'billing:domain'?" in message
 
 
 def test_plain_text_secret_in_stack_file_is_refused(project: Project) -> None:
-    secret = key("sk", "test")
-    project.stack("test", f"config:\n  billing:mode: test\n  stripe:apiKey: {secret}\n")
-    message = refusal(project, "test", config("test", secret))
+    config = stack_config("test")
+    lines = "".join(f"  {name}: {config[name]}\n" for name in ("stripe:apiKey", "billing:appStripeKey",
+                                                                "vercel:apiToken", "billing:publishableKey"))
+    project.stack("test", f"config:\n  billing:mode: test\n{lines}")
+    message = refusal(project, "test", config)
     assert "Pulumi.test.yaml:3: stripe:apiKey: a secret is stored in plain text" in message
-    assert secret not in message
+    assert "Pulumi.test.yaml:4: billing:appStripeKey: a secret is stored in plain text" in message
+    assert "Pulumi.test.yaml:5: vercel:apiToken: a secret is stored in plain text" in message
+    assert "billing:publishableKey" not in message  # public by design: plain text is fine
+    assert "3 problems found" in message
+    for name in ("stripe:apiKey", "billing:appStripeKey", "vercel:apiToken"):
+        assert config[name] not in message
 
 
 def test_coupon_rules(project: Project) -> None:
@@ -101,7 +171,7 @@ def test_coupon_rules(project: Project) -> None:
         ' "e": {"name": "E", "percent_off": 10, "applies_to": ["free"]},'
         ' "f": {"name": "F", "percent_off": 10, "promotion_codes": {"bad code": {}}}}'
     )
-    values = config("test", key("sk", "test")) | {"billing:coupons": coupons}
+    values = stack_config("test") | {"billing:coupons": coupons}
     message = refusal(project, "test", values)
     assert "billing:coupons.a: give exactly one of percent_off or amount_off" in message
     assert "billing:coupons.b: percent_off must be above 0 and at most 100" in message

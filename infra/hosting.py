@@ -1,0 +1,133 @@
+"""Which values the app reads from its host's environment, and where each one goes.
+
+The names come from the shared catalog, so both stacks declare the same
+variables; the mode decides the targets. `live` writes production only, and
+`test` writes preview and development, so the two stacks never own the same
+(name, target) pair and cannot overwrite each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+
+from infra.catalog import Catalog
+from infra.guards import APP_KEY, PUBLISHABLE_KEY
+
+Source = Literal["app_key", "webhook_secret", "publishable_key", "portal_configuration", "price", "config"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: Literal["production", "preview", "development"]
+    # Sensitive values can never be read back from Vercel. Vercel refuses sensitive
+    # development variables, which is why development only ever gets test values.
+    sensitive: bool
+
+
+TARGETS: dict[str, tuple[Target, ...]] = {
+    "live": (Target("production", sensitive=True),),
+    "test": (Target("preview", sensitive=True), Target("development", sensitive=False)),
+}
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    source: Source
+    ref: str
+    """The lookup key for a price, the config key for a value from config."""
+    secret: bool
+
+    def describe(self) -> str:
+        return {
+            "app_key": f"the app's Stripe key ({self.ref})",
+            "webhook_secret": "the webhook endpoint's signing secret",
+            "publishable_key": f"the publishable key ({self.ref})",
+            "portal_configuration": "the customer portal configuration ID",
+            "price": f"the ID of price {self.ref!r}",
+            "config": f"stack secret {self.ref}",
+        }[self.source]
+
+
+def price_variable(catalog: Catalog, lookup_key: str) -> str:
+    """STRIPE_PRICE_PRO_MONTHLY for lookup key pro_monthly, unless the catalog names it."""
+    hosting = catalog.hosting
+    if lookup_key in hosting.price_names:
+        return hosting.price_names[lookup_key]
+    return hosting.names.price_prefix + re.sub(r"[^A-Z0-9]+", "_", lookup_key.upper()).strip("_")
+
+
+def variables(catalog: Catalog) -> list[Variable]:
+    """Every variable the app reads, in a stable order. Archived prices get none."""
+    names = catalog.hosting.names
+    found = [
+        Variable(names.secret_key, "app_key", APP_KEY, secret=True),
+        Variable(names.webhook_secret, "webhook_secret", "webhook", secret=True),
+        Variable(names.publishable_key, "publishable_key", PUBLISHABLE_KEY, secret=False),
+        Variable(names.portal_configuration, "portal_configuration", "portal", secret=False),
+    ]
+    for plan, key, price in catalog.prices():
+        if not price.archived:
+            lookup = catalog.lookup_key(plan, key)
+            found.append(Variable(price_variable(catalog, lookup), "price", lookup, secret=False))
+    found += [Variable(name, "config", key, secret=True) for name, key in catalog.hosting.extra.items()]
+    return found
+
+
+def clashes(catalog: Catalog) -> list[tuple[Variable, Variable]]:
+    """Pairs of variables that would write the same name: the second would overwrite the first."""
+    seen: dict[str, Variable] = {}
+    pairs = []
+    for variable in variables(catalog):
+        if variable.name in seen:
+            pairs.append((seen[variable.name], variable))
+        else:
+            seen[variable.name] = variable
+    return pairs
+
+
+def names_by_target(mode: str, catalog: Catalog) -> dict[str, list[str]]:
+    """What the stack writes where: names only, never values."""
+    names = [v.name for v in variables(catalog)]
+    return {target.name: list(names) for target in TARGETS[mode]}
+
+
+def config_value(key: str, secret: bool) -> pulumi.Output[str]:
+    """A value from stack config, kept secret when it is (or was stored as) a secret."""
+    namespace, name = key.split(":", 1)
+    config = pulumi.Config(namespace)
+    if secret or pulumi.runtime.is_config_secret(key):
+        return config.require_secret(name)
+    return pulumi.Output.from_input(config.require(name))
+
+
+@dataclass(frozen=True)
+class HostedValue:
+    variable: Variable
+    value: pulumi.Output[str]
+
+
+def bind(
+    catalog: Catalog,
+    webhook_secret: pulumi.Output[str],
+    portal_configuration: pulumi.Output[str],
+    prices: dict[str, pulumi.Output[str]],
+) -> list[HostedValue]:
+    """Each variable with its value: outputs of the Stripe resources, or stack config."""
+    bound = []
+    for variable in variables(catalog):
+        value: pulumi.Output[str]
+        if variable.source == "webhook_secret":
+            # Straight from the endpoint's create response: no one copies it, no config holds it.
+            value = pulumi.Output.secret(webhook_secret)
+        elif variable.source == "portal_configuration":
+            value = portal_configuration
+        elif variable.source == "price":
+            value = prices[variable.ref]
+        else:
+            value = config_value(variable.ref, variable.secret)
+        bound.append(HostedValue(variable, value))
+    return bound
