@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pulumi
 
+from infra import hosting
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 from infra.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
+from infra.vercel_env import DIGESTS_OUTPUT, VercelEnvironment, VercelEnvironmentArgs
 
 try:
     deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)
@@ -19,6 +21,19 @@ except ConfigError as error:
 billing = StripeBilling("billing", StripeBillingArgs(
     deployment=deployment,
     api_key=pulumi.Config("stripe").require_secret("apiKey"),
+))
+environment = VercelEnvironment("hosting", VercelEnvironmentArgs(
+    stack=deployment.stack,
+    mode=deployment.mode,
+    project_id=deployment.settings.vercel_project,
+    values=hosting.bind(
+        deployment.catalog,
+        webhook_secret=billing.webhook_signing_secret,
+        portal_configuration=billing.portal_configuration_id,
+        prices=billing.price_id_by_lookup_key,
+    ),
+    api_token=pulumi.Config("vercel").require_secret("apiToken"),
+    team=pulumi.Config("vercel").get("team"),
 ))
 
 pulumi.export("mode", deployment.mode)
@@ -31,3 +46,6 @@ pulumi.export("portalConfigurationId", billing.portal_configuration_id)
 pulumi.export("promotionCodeIds", billing.promotion_code_ids)
 pulumi.export("planLimits", {key: dict(plan.limits) for key, plan in deployment.catalog.plans.items()})
 pulumi.export("dashboardLinks", dashboard_links(deployment.mode, billing))
+pulumi.export("hostingVariables", environment.variable_names)
+pulumi.export(DIGESTS_OUTPUT, environment.digests)
+pulumi.export("redeployNeeded", environment.redeploy_needed)

@@ -1,4 +1,4 @@
-"""`python -m infra`: validate a stack, or show its offline plan.
+"""`python -m infra`: validate a stack, show its offline plan, or its restricted key checklists.
 
 Exit status: 0 when all is well, 2 when the input has problems (each printed
 as `file:line: field: fix`). No secret value is ever printed.
@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import pulumi
 
-from infra import offline, stack_config
+from infra import key_manifests, offline, stack_config
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 
@@ -34,6 +34,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
         if args.command == "validate":
             return _validate(args, config, out)
+        if args.command == "keys":
+            print(key_manifests.render(load_deployment(args.stack, args.project, config.get)), file=out)
+            return 0
         return _plan(args, config, out)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
@@ -44,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("validate", "check the catalog, the stack's config and the guards"),
-                       ("plan", "run the program offline and list every resource it registers")):
+                       ("plan", "run the program offline and list every resource it registers"),
+                       ("keys", "print the Dashboard checklist for each restricted key")):
         command = sub.add_parser(name, help=text, description=text)
         command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
         command.add_argument("--catalog", help="catalog file (default: billing:catalog or "
@@ -95,7 +99,8 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
     if args.format == "json":
         json.dump({"stack": plan.stack, "offline": True, "note": OFFLINE_NOTE,
                    "placeholders": config.placeholders, "resources": resources,
-                   "outputs": offline.display(plan.outputs)}, out, indent=2, default=str)
+                   "outputs": offline.display(plan.outputs), "notices": plan.notices},
+                  out, indent=2, default=str)
         out.write("\n")
         return 0
     print(f"Offline plan of stack {plan.stack!r}", file=out)
@@ -107,6 +112,10 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
     print(f"\n{len(resources)} resources would be registered.\n\nOutputs:", file=out)
     for key, value in plan.outputs.items():
         print(f"  {key}: {_compact(offline.display(value))}", file=out)
+    if plan.notices:
+        print("\nNotices from the program:", file=out)
+        for notice in plan.notices:
+            print(f"  ! {notice}", file=out)
     return 0
 
 

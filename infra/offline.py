@@ -9,6 +9,7 @@ the provider would compute (IDs, the webhook secret) are placeholders here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import runpy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class Plan:
     stack: str
     resources: list[Registration] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    """What the program logged at warning level or above (`pulumi.log.warn`)."""
 
     def of_type(self, type_token: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_token]
@@ -60,6 +63,11 @@ class _Answers(mocks.Mocks):
         self.state = state
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            # A stack reference reads a stack's last outputs: none, unless the caller
+            # supplies them (as if the stack had been updated before).
+            state = {"outputs": {}, "secretOutputNames": [], **self.state.get(args.typ, {})}
+            return args.resource_id or args.name, {**args.inputs, **state}
         return f"<{args.name}.id>", {**args.inputs, **self.state.get(args.typ, {})}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -110,7 +118,8 @@ def run_program(
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
         answers = _Answers(provider_state or {})
         monitor = _Monitor(answers, plan)
-        pulumi.runtime.set_mocks(answers, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(answers, project=PROJECT, stack=stack, preview=False, monitor=monitor,
+                                 logger=_collector(plan.notices), organization="organization")
         error: list[BaseException] = []
 
         def body() -> None:
@@ -134,6 +143,20 @@ def run_program(
             thread_loop.close()
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def _collector(notices: list[str]) -> logging.Logger:
+    """A logger that keeps the program's warnings for the plan instead of printing them."""
+    logger = logging.getLogger(f"{__name__}.program")
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            notices.append(record.getMessage())
+
+    logger.handlers = [_Keep()]
+    return logger
 
 
 async def _resolve(outputs: Mapping[str, Any]) -> dict[str, Any]:

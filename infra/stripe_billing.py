@@ -31,6 +31,8 @@ class StripeBilling(pulumi.ComponentResource):
     """Stripe product ID by plan key (paid plans only)."""
     price_ids: pulumi.Output[dict[str, str]]
     """Stripe price ID by lookup key, archived prices included."""
+    price_id_by_lookup_key: dict[str, pulumi.Output[str]]
+    """The same, one Output per price, for values that should change only with their price."""
     webhook_endpoint_id: pulumi.Output[str]
     webhook_url: str
     webhook_signing_secret: pulumi.Output[str]
@@ -78,7 +80,9 @@ class StripeBilling(pulumi.ComponentResource):
         promotion_codes = _coupons(deployment.settings.coupons, products, child)
 
         self.product_ids = _ids(products)
-        self.price_ids = _ids({catalog.lookup_key(p, k): prices[(p, k)] for p, k, _ in catalog.prices()})
+        by_lookup_key = {catalog.lookup_key(p, k): prices[(p, k)] for p, k, _ in catalog.prices()}
+        self.price_ids = _ids(by_lookup_key)
+        self.price_id_by_lookup_key = {key: price.id for key, price in by_lookup_key.items()}
         self.webhook_endpoint_id = endpoint.id
         self.webhook_signing_secret = pulumi.Output.secret(endpoint.secret)
         self.portal_configuration_id = portal.id

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from infra.cli import main
-from tests.conftest import REPO, Project, key
+from tests.conftest import REPO, Project, credentials, key
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -48,7 +48,9 @@ def test_plan_text_says_it_is_offline_and_lists_resources() -> None:
     assert "+ stripe:index/price:Price  pro-monthly" in out
     assert "    unitAmount: 2900" in out
     assert '    apiKey: "[secret]"' in out
-    assert "11 resources would be registered." in out
+    # 9 Stripe resources, 2 providers, 2 components, 7 variables x (preview, development)
+    assert "27 resources would be registered." in out
+    assert "+ vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable  preview-STRIPE_SECRET_KEY" in out
 
 
 def test_plan_json_shape() -> None:
@@ -62,23 +64,47 @@ def test_plan_json_shape() -> None:
     assert data["outputs"]["webhookSigningSecret"] == "[secret]"
 
 
-def test_plan_with_supplied_secret_never_prints_it() -> None:
+@pytest.mark.parametrize("stack", ["test", "live"])
+def test_plan_with_supplied_secrets_never_prints_them(project: Project, stack: str) -> None:
+    catalog = (REPO / "stacks" / "catalog.yaml").read_text()
+    project.catalog(catalog + "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n")
     # The engine's own channel for config: PULUMI_CONFIG with the secret keys named.
-    sentinel = key("rk", "test")
-    env = dict(os.environ, PULUMI_CONFIG=json.dumps({"stripe:apiKey": sentinel}),
-               PULUMI_CONFIG_SECRET_KEYS=json.dumps(["stripe:apiKey"]))
+    sentinels = credentials(stack) | {"app:clerkSecretKey": "sk_" + "clerk" + "S3nt1nel" * 4}
+    env = dict(os.environ, PULUMI_CONFIG=json.dumps(sentinels),
+               PULUMI_CONFIG_SECRET_KEYS=json.dumps([k for k in sentinels if k != "billing:publishableKey"]))
     for fmt in ("text", "json"):
         result = subprocess.run(
-            [sys.executable, "-m", "infra", "plan", "--stack", "test", "--format", fmt],
+            [sys.executable, "-m", "infra", "plan", "--stack", stack, "--format", fmt,
+             "--project", str(project.root)],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert sentinel not in result.stdout + result.stderr
-        assert sentinel[8:] not in result.stdout + result.stderr
-        assert "use placeholders: stripe:apiKey" not in result.stdout  # the supplied key was used
+        shown = result.stdout + result.stderr
+        for name, sentinel in sentinels.items():
+            assert sentinel not in shown, name
+            assert sentinel[8:] not in shown, name
+        assert "CLERK_SECRET_KEY" in shown  # the extra variable is planned, by name only
+        assert "use placeholders" not in result.stdout  # every supplied value was used
         if fmt == "json":
-            assert "stripe:apiKey" not in json.loads(result.stdout)["placeholders"]
+            assert json.loads(result.stdout)["placeholders"] == []
         assert result.stderr == ""  # and nothing noisy on exit
+
+
+def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
+    code, out, _ = run_cli("keys", "--stack", "live")
+    assert code == 0
+    assert "1. The app key" in out and "2. The deployer key" in out
+    assert out.count("Open https://dashboard.stripe.com/apikeys and click \"Create restricted key\"") == 2
+    assert "Key name: billing-live-app" in out and "Key name: billing-live-deployer" in out
+    app, deployer = out.split("2. The deployer key")
+    assert "[ ] Checkout Sessions    Write" in app and "[ ] Prices               Read" in app
+    assert "Webhook endpoints" in app.split("Leave every other resource at None")[1]
+    assert "[ ] Webhook endpoints    Write" in deployer
+    assert "Customers" in deployer.split("Leave every other resource at None")[1]
+    assert "pulumi config set --secret billing:appStripeKey rk_live_... --stack live" in app
+    assert "pulumi config set --secret stripe:apiKey rk_live_... --stack live" in deployer
+    code, out, _ = run_cli("keys", "--stack", "test")
+    assert "https://dashboard.stripe.com/test/apikeys" in out and "--stack test" in out
 
 
 def test_plan_refuses_a_key_of_the_wrong_mode_without_showing_it() -> None:

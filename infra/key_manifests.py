@@ -1,0 +1,77 @@
+"""Restricted keys as checklists: Stripe has no API to create them, so a person does.
+
+Each manifest in the catalog becomes the exact steps on the Dashboard's
+"Create restricted key" form for the stack's mode, and the command that
+stores the key once it is revealed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.catalog import KeyManifest
+from infra.guards import APP_KEY, DEPLOYER_KEY, VERCEL_TOKEN, Role, fix
+from infra.hosting import TARGETS
+from infra.loader import Deployment
+from infra.stripe_reference import DASHBOARD_RESOURCES, api_keys_page
+
+
+@dataclass(frozen=True)
+class Checklist:
+    role: Role
+    key_name: str
+    config_key: str
+    manifest: KeyManifest
+    used_by: str
+
+
+def checklists(deployment: Deployment) -> list[Checklist]:
+    keys = deployment.catalog.keys
+    targets = ", ".join(t.name for t in TARGETS[deployment.mode])
+    variable = deployment.catalog.hosting.names.secret_key
+    return [
+        Checklist("app", f"billing-{deployment.stack}-app", APP_KEY, keys.app,
+                  f"the app, as {variable} on Vercel ({targets})"),
+        Checklist("deployer", f"billing-{deployment.stack}-deployer", DEPLOYER_KEY, keys.deployer,
+                  "Pulumi, as the Stripe provider's key"),
+    ]
+
+
+def render(deployment: Deployment) -> str:
+    mode, stack = deployment.mode, deployment.stack
+    lines = [
+        f"Restricted keys for stack {stack!r} ({mode} mode)",
+        "Stripe has no API to create restricted keys: create each one by hand, exactly as listed.",
+    ]
+    for number, item in enumerate(checklists(deployment), start=1):
+        granted = item.manifest.granted()
+        lines += [
+            "",
+            f"{number}. The {item.role} key, used by {item.used_by}",
+            f"   Purpose: {item.manifest.purpose}",
+            f"   [ ] Open {api_keys_page(mode)} and click \"Create restricted key\""
+            + (" (live mode: check the Dashboard is NOT in test mode)" if mode == "live" else ""),
+            f"   [ ] Key name: {item.key_name}",
+            "   [ ] Set these permissions:",
+        ]
+        for group, names in DASHBOARD_RESOURCES.items():
+            for name in names:
+                if name in granted:
+                    lines.append(f"         [ ] {name:<20} {granted[name].capitalize():<6} ({group})")
+        untouched = [name for names in DASHBOARD_RESOURCES.values() for name in names if name not in granted]
+        lines.append(f"   [ ] Leave every other resource at None, including: {', '.join(untouched)}")
+        lines.append("   [ ] Click \"Create key\" and reveal it" + (
+            " (a live key is shown once: store it before closing the dialog)" if mode == "live" else ""))
+        lines.append(f"   [ ] Store it: {fix(item.role, mode, stack).removeprefix('run ')}")
+    lines += [
+        "",
+        "Also store, once per stack:",
+        f"   [ ] The publishable key (Developers > API keys, {api_keys_page(mode)}): "
+        f"{fix('publishable', mode, stack).removeprefix('run ')}",
+        f"   [ ] A Vercel token (vercel.com/account/tokens): `pulumi config set --secret {VERCEL_TOKEN} "
+        f"<token> --stack {stack}`",
+        "",
+        f"Then run `python -m infra validate --stack {stack}`: it refuses a key of the wrong mode or "
+        "kind, and never prints one.",
+    ]
+    return "\n".join(lines)
