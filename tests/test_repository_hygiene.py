@@ -1,0 +1,69 @@
+"""No committed file holds a key-shaped value, and stack files hold secrets only as `secure:`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.guards import SECRET_KEYS
+from infra.stack_config import extra_config_keys
+from tests.conftest import REPO
+
+# gitleaks' Stripe rule plus publishable keys and webhook secrets. Built from parts
+# so that this file does not match itself.
+KEY_SHAPES = re.compile(
+    "(" + "|".join(("sk", "rk", "pk")) + ")_(test|live|prod)_[0-9a-zA-Z]{10,99}"
+    + "|" + "wh" + "sec_[0-9a-zA-Z]{20,}"
+)
+
+
+def tracked_files() -> list[Path]:
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout: nothing is tracked")
+    return [REPO / name for name in listed.stdout.decode().split("\0") if name]
+
+
+def test_the_scanner_finds_what_it_should() -> None:
+    # Shapes assembled at run time, so the check itself is proven without committing one.
+    for sample in ("sk_" + "live_" + "a1" * 8, "rk_" + "test_" + "Z" * 12, "pk_" + "live_" + "9" * 30,
+                   "whsec_" + "k" * 32):
+        assert KEY_SHAPES.search(f"value: {sample}\n"), sample
+    for harmless in ("sk_live_...", "rk_live_offline_app", "pk_test_", "whsec_...", "sk_test_x"):
+        assert not KEY_SHAPES.search(harmless), harmless
+
+
+def test_no_tracked_file_holds_a_key_shaped_value() -> None:
+    files = tracked_files()
+    assert any(path.name == "catalog.yaml" for path in files)  # the listing really lists the repo
+    found = []
+    for path in files:
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = KEY_SHAPES.search(line)
+            if match:
+                # Report where, and only the prefix of what was found.
+                found.append(f"{path.relative_to(REPO)}:{number}: {match.group(0)[:8]}...")
+    assert found == []
+
+
+def test_stack_files_hold_secrets_only_as_secure_values() -> None:
+    stack_files = sorted(REPO.glob("Pulumi.*.yaml"))
+    assert {p.name for p in stack_files} >= {"Pulumi.test.yaml", "Pulumi.live.yaml"}
+    for path in stack_files:
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        secret_keys = {*SECRET_KEYS, *extra_config_keys(REPO, {})}
+        for name, value in config.items():
+            if name in secret_keys:
+                assert isinstance(value, dict) and set(value) == {"secure"}, f"{path.name}: {name}"
+            assert not KEY_SHAPES.search(str(value)), f"{path.name}: {name}"
