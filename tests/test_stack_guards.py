@@ -131,7 +131,10 @@ def test_other_stack_names_may_choose_their_mode(project: Project) -> None:
 
 def test_mode_must_be_test_or_live(project: Project) -> None:
     message = refusal(project, "test", stack_config("prod"))
-    assert "Pulumi.test.yaml:5: billing:mode: 'prod' is not allowed; use one of 'test' or 'live'" in message
+    lines = (project.root / "Pulumi.test.yaml").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, start=1) if text.strip().startswith("billing:mode:"))
+    assert f"Pulumi.test.yaml:{line}: billing:mode: 'prod' is not allowed; use one of 'test' or 'live'" \
+        in message
 
 
 def test_domain_is_a_host_name(project: Project) -> None:
