@@ -62,6 +62,10 @@ def test_plan_json_shape() -> None:
     assert ("stripe:index/webhookEndpoint:WebhookEndpoint", "webhook") in kinds
     assert all(set(r) == {"type", "name", "inputs"} for r in data["resources"])
     assert data["outputs"]["webhookSigningSecret"] == "[secret]"
+    variables = [r["inputs"] for r in data["resources"] if r["type"].startswith("vercel:index/")]
+    assert len(variables) == 7
+    assert all(v["targets"] == ["production"] and v["sensitive"] is True for v in variables)
+    assert list(data["outputs"]["hostingVariables"]) == ["production"]
 
 
 @pytest.mark.parametrize("stack", ["test", "live"])
@@ -128,3 +132,20 @@ def test_malformed_pulumi_config_env_is_a_clean_error() -> None:
     assert result.returncode == 2
     assert "PULUMI_CONFIG: (environment): is set but is not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plan_piped_into_head_exits_quietly(project: Project) -> None:
+    # Enough plans that the output overflows the pipe after `head` has gone.
+    plans = "".join(
+        f"  p{n}:\n    name: Plan {n}\n    prices:\n"
+        f"      monthly: {{amount: \"{n}.00\", currency: usd, interval: month}}\n"
+        for n in range(1, 120)
+    )
+    catalog = (REPO / "stacks" / "catalog.yaml").read_text()
+    project.catalog(catalog.replace("plans:\n", "plans:\n" + plans, 1))
+    result = subprocess.run(  # noqa: S602 (a shell pipeline is the point; no outside input)
+        f"{sys.executable} -m infra plan --stack test --project {project.root} | head -1",
+        shell=True, cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.stdout.startswith("Offline plan of stack 'test'")
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
