@@ -1,0 +1,200 @@
+"""Probe a webhook endpoint from outside: signed events in, forged and replayed ones out.
+
+Each probe POSTs one Stripe-shaped event. A correctly signed event of a type
+the handler ignores must be accepted (2xx); events with no signature, a
+changed body, another secret, only a `v0` scheme, a bogus `v1`, or a
+timestamp past Stripe's 5-minute tolerance must be refused (4xx). Signatures
+come from stripe-python's own `WebhookSignature`, the scheme Stripe uses.
+The secret is only ever used to sign; it never appears in a result.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from stripe import WebhookSignature
+
+Status = Literal["pass", "warn", "fail"]
+Expect = Literal["accept", "refuse", "refuse_or_warn"]
+# Stripe's tolerance for a signature's age: construct_event's default.
+TOLERANCE_SECONDS = 300
+SLOW_SECONDS = 1.0
+DEFAULT_EVENT_TYPE = "balance.available"  # real, harmless, and not one a subscription app handles
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int | None
+    """HTTP status, or None when no answer came (refused connection, timeout)."""
+    seconds: float
+    error: str | None = None
+
+
+# (url, body, headers, timeout) -> Response; tests and the command both use `post`.
+Sender = Callable[[str, bytes, dict[str, str], float], Response]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    meaning: str
+    fix: str = ""
+    http_status: int | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class _Probe:
+    name: str
+    expect: Expect
+    body: bytes
+    headers: dict[str, str]
+    hole: str
+    """What accepting this probe means, for a probe that must be refused."""
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (https checked by caller)
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            return Response(answer.status, time.monotonic() - started)
+    except urllib.error.HTTPError as error:
+        return Response(error.code, time.monotonic() - started)
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return Response(None, time.monotonic() - started, f"{type(reason).__name__}: {reason}")
+
+
+def event_body(event_type: str, created: int) -> bytes:
+    """A Stripe-shaped event with a fresh ID, so a handler's dedupe never masks a probe."""
+    event_id = "evt_verify_" + secrets.token_hex(12)
+    event = {
+        "id": event_id, "object": "event", "api_version": None, "created": created,
+        "data": {"object": {"object": "balance", "available": [], "pending": [], "livemode": False}},
+        "livemode": False, "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None}, "type": event_type,
+    }
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def _sign(body: bytes, secret: str, timestamp: int) -> str:
+    return str(WebhookSignature.generate_signature_header(body.decode(), secret, timestamp=timestamp))
+
+
+def _probes(secret: str, event_type: str, now: int) -> list[_Probe]:
+    json_type = {"Content-Type": "application/json", "User-Agent": "billing-verify (Stripe-shaped probe)"}
+
+    def signed(body: bytes, key: str = secret, timestamp: int = now) -> dict[str, str]:
+        return {**json_type, "Stripe-Signature": _sign(body, key, timestamp)}
+
+    def fresh(created: int = now) -> bytes:
+        return event_body(event_type, created)
+
+    valid, unsigned, tampered, other, v0_only, bogus = (fresh() for _ in range(6))
+    old, future = fresh(now - 3600), fresh(now + 3 * 3600)
+    # Signed as sent, then one field flipped: what a man in the middle would do.
+    changed_body = tampered.replace(b'"livemode":false}', b'"livemode":true}', 1)
+    v0_header = signed(v0_only)["Stripe-Signature"].replace("v1=", "v0=")
+    forge = "anyone can forge a subscription event and grant themselves a plan"
+    return [
+        _Probe("signed event", "accept", valid, signed(valid), ""),
+        _Probe("same event again", "accept", valid, signed(valid), ""),
+        _Probe("no signature", "refuse", unsigned, json_type,
+               f"the handler does not check signatures: {forge}"),
+        _Probe("body changed after signing", "refuse", changed_body, signed(tampered),
+               f"the signature is not checked against the raw body: {forge}"),
+        _Probe("signed with another secret", "refuse", other,
+               signed(other, key="whsec_" + secrets.token_hex(16)), f"any secret is accepted: {forge}"),
+        _Probe("only a v0 signature", "refuse", v0_only, {**json_type, "Stripe-Signature": v0_header},
+               f"a v0 signature is trusted, and only v1 is Stripe's: {forge}"),
+        _Probe("v1 that is not a signature", "refuse", bogus,
+               {**json_type, "Stripe-Signature": f"t={now},v1={secrets.token_hex(32)}"},
+               f"any v1 value is accepted: {forge}"),
+        _Probe("signed 1 hour ago", "refuse", old, signed(old, timestamp=now - 3600),
+               "the timestamp is not checked: a captured event can be replayed forever"),
+        _Probe("signed 3 hours ahead", "refuse_or_warn", future, signed(future, timestamp=now + 3 * 3600),
+               "a timestamp in the future is accepted; stripe-python's own check allows this, and only "
+               "Stripe can sign such an event"),
+    ]
+
+
+def run(
+    url: str, secret: str, event_type: str = DEFAULT_EVENT_TYPE, timeout: float = 10.0,
+    send: Sender = post, progress: Callable[[str], None] | None = None,
+) -> list[Check]:
+    """Send every probe to `url` and judge each answer."""
+    checks: list[Check] = []
+    answers: list[tuple[_Probe, Response]] = []
+    for probe in _probes(secret, event_type, int(time.time())):
+        if progress:
+            progress(probe.name)
+        response = send(url, probe.body, probe.headers, timeout)
+        answers.append((probe, response))
+        checks.append(_judge(probe, response, event_type))
+    checks += _overall(answers, timeout)
+    return checks
+
+
+def _judge(probe: _Probe, response: Response, event_type: str) -> Check:
+    code, seconds = response.status, round(response.seconds, 3)
+    if code is None:
+        return Check(probe.name, "fail", f"no answer: {response.error}",
+                     "check the URL, DNS and that the app is deployed", None, seconds)
+    ok = 200 <= code < 300
+    if probe.expect == "accept":
+        if ok:
+            meaning = "accepted" if probe.name == "signed event" else (
+                "accepted again; Stripe redelivers events, so the handler must dedupe on event.id "
+                "(from outside only acceptance can be seen)")
+            return Check(probe.name, "pass", meaning, http_status=code, seconds=seconds)
+        if code >= 500:
+            return Check(probe.name, "fail", f"a valid {event_type} event made the handler fail ({code})",
+                         "answer 2xx for event types the handler ignores; Stripe retries failed "
+                         "deliveries for 3 days and may disable the endpoint", code, seconds)
+        return Check(probe.name, "fail", f"a correctly signed event was refused ({code})",
+                     "the app's STRIPE_WEBHOOK_SECRET does not match this endpoint's secret (a replaced "
+                     "endpoint has a new one), or the handler reads a parsed body instead of the raw "
+                     "bytes: redeploy with the stack's secret", code, seconds)
+    if ok:
+        status: Status = "warn" if probe.expect == "refuse_or_warn" else "fail"
+        return Check(probe.name, status, f"accepted ({code}): {probe.hole}",
+                     "verify with stripe.Webhook.construct_event(raw_body, header, secret, "
+                     f"tolerance={TOLERANCE_SECONDS}) and answer 400 when it raises", code, seconds)
+    if code >= 500:
+        return Check(probe.name, "warn", f"refused, but with a server error ({code})",
+                     "answer 400 to a bad signature: a 5xx looks like an outage and is retried",
+                     code, seconds)
+    return Check(probe.name, "pass", f"refused ({code})", http_status=code, seconds=seconds)
+
+
+def _overall(answers: Sequence[tuple[_Probe, Response]], timeout: float) -> list[Check]:
+    checks = []
+    forged = [r for p, r in answers if p.expect == "refuse"]
+    if forged and all(r.status is not None and 200 <= r.status < 300 for r in forged):
+        checks.append(Check("answers 2xx to everything", "fail",
+                            "every forged, tampered and replayed event was accepted: the handler "
+                            "acknowledges before (or instead of) verifying",
+                            "verify the signature first and answer 400 when it fails"))
+    answered = [r for _, r in answers if r.status is not None]
+    slowest = max((r.seconds for r in answered), default=0.0)
+    if any(r.status is None and r.seconds >= timeout for _, r in answers):
+        checks.append(Check("response time", "fail", f"no answer within {timeout:g}s; Stripe counts a "
+                            "slow answer as a failed delivery", "answer 2xx first, then do the work "
+                            "in the background", seconds=round(slowest, 3)))
+    elif slowest > SLOW_SECONDS:
+        checks.append(Check("response time", "warn", f"slowest answer took {slowest:.2f}s (over "
+                            f"{SLOW_SECONDS:g}s)", "answer 2xx first, then do the work in the background",
+                            seconds=round(slowest, 3)))
+    else:
+        checks.append(Check("response time", "pass", f"slowest answer took {slowest:.2f}s",
+                            seconds=round(slowest, 3)))
+    return checks

@@ -1,0 +1,237 @@
+"""`verify webhook` against real HTTP receivers on 127.0.0.1, a correct one and broken ones."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import stripe
+
+from infra import webhook_probe
+from infra.cli import main
+
+# A receiver takes (raw body, Stripe-Signature header or None, secret) and returns a status.
+Receiver = Callable[[bytes, "str | None", str], int]
+
+
+def reference(body: bytes, header: str | None, secret: str) -> int:
+    """What the README tells users to write: construct_event with an explicit tolerance."""
+    try:
+        stripe.Webhook.construct_event(body, header, secret, tolerance=300)
+    except (stripe.SignatureVerificationError, ValueError):
+        return 400
+    return 200
+
+
+def no_signature_check(body: bytes, header: str | None, secret: str) -> int:
+    json.loads(body)
+    return 200
+
+
+def ignores_timestamp(body: bytes, header: str | None, secret: str) -> int:
+    try:
+        # No tolerance: stripe-python then checks no time at all.
+        stripe.WebhookSignature.verify_header(body.decode(), header or "", secret, tolerance=None)
+    except stripe.SignatureVerificationError:
+        return 400
+    return 200
+
+
+def any_v1(body: bytes, header: str | None, secret: str) -> int:
+    return 200 if header and "v1=" in header else 400
+
+
+def ok_on_errors(body: bytes, header: str | None, secret: str) -> int:
+    try:
+        stripe.Webhook.construct_event(body, header, secret, tolerance=300)
+    except Exception:  # the bug under test: swallow the error and acknowledge
+        return 200
+    return 200
+
+
+def crashes_on_unhandled_type(body: bytes, header: str | None, secret: str) -> int:
+    status = reference(body, header, secret)
+    return 500 if status == 200 else status
+
+
+def slow(body: bytes, header: str | None, secret: str) -> int:
+    status = reference(body, header, secret)
+    if status == 200:  # does its work before answering, and only for real events
+        time.sleep(1.2)
+    return status
+
+
+@pytest.fixture
+def secret() -> str:
+    return "whsec_" + secrets.token_hex(16)
+
+
+@pytest.fixture
+def serve(secret: str) -> Iterator[Callable[[Receiver], str]]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(receiver: Receiver) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                status = receiver(body, self.headers.get("Stripe-Signature"), secret)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/webhook/stripe"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def by_name(checks: list[webhook_probe.Check]) -> dict[str, webhook_probe.Check]:
+    return {check.name: check for check in checks}
+
+
+def test_reference_receiver_passes_every_check(serve: Callable[[Receiver], str], secret: str) -> None:
+    checks = webhook_probe.run(serve(reference), secret)
+    # stripe-python's tolerance only refuses OLD timestamps, so the future probe is the
+    # one warning a correct receiver gets; nothing fails.
+    assert [c.name for c in checks if c.status != "pass"] == ["signed 3 hours ahead"]
+    found = by_name(checks)
+    assert found["signed 3 hours ahead"].status == "warn"
+    assert "stripe-python's own check allows this" in found["signed 3 hours ahead"].meaning
+    assert found["signed event"].http_status == 200
+    assert "dedupe on event.id" in found["same event again"].meaning
+    for name in ("no signature", "body changed after signing", "signed with another secret",
+                 "only a v0 signature", "v1 that is not a signature", "signed 1 hour ago"):
+        assert found[name].http_status == 400, name
+    assert all(secret not in json.dumps(c.__dict__) for c in checks)
+
+
+def test_a_receiver_that_checks_no_signature_fails(serve: Callable[[Receiver], str], secret: str) -> None:
+    found = by_name(webhook_probe.run(serve(no_signature_check), secret))
+    assert found["no signature"].status == "fail"
+    assert "does not check signatures: anyone can forge" in found["no signature"].meaning
+    assert found["answers 2xx to everything"].status == "fail"
+
+
+def test_a_receiver_that_ignores_the_timestamp_fails_on_replay(
+    serve: Callable[[Receiver], str], secret: str,
+) -> None:
+    found = by_name(webhook_probe.run(serve(ignores_timestamp), secret))
+    assert found["signed 1 hour ago"].status == "fail"
+    assert "captured event can be replayed forever" in found["signed 1 hour ago"].meaning
+    assert found["signed 3 hours ahead"].status == "warn"
+    # Everything else is verified properly, so those checks still pass.
+    assert found["no signature"].status == "pass" and found["signed with another secret"].status == "pass"
+    assert "answers 2xx to everything" not in found
+
+
+def test_a_receiver_that_accepts_any_v1_fails(serve: Callable[[Receiver], str], secret: str) -> None:
+    found = by_name(webhook_probe.run(serve(any_v1), secret))
+    assert found["v1 that is not a signature"].status == "fail"
+    assert "any v1 value is accepted" in found["v1 that is not a signature"].meaning
+    assert found["body changed after signing"].status == "fail"
+    assert found["only a v0 signature"].status == "pass" and found["no signature"].status == "pass"
+
+
+def test_a_receiver_that_acknowledges_errors_fails(serve: Callable[[Receiver], str], secret: str) -> None:
+    found = by_name(webhook_probe.run(serve(ok_on_errors), secret))
+    assert found["answers 2xx to everything"].status == "fail"
+    assert all(found[name].status == "fail" for name in (
+        "no signature", "body changed after signing", "signed with another secret",
+        "only a v0 signature", "v1 that is not a signature", "signed 1 hour ago"))
+
+
+def test_a_handler_that_fails_on_a_valid_event_fails(serve: Callable[[Receiver], str], secret: str) -> None:
+    found = by_name(webhook_probe.run(serve(crashes_on_unhandled_type), secret))
+    assert found["signed event"].status == "fail"
+    assert "made the handler fail (500)" in found["signed event"].meaning
+
+
+def test_the_wrong_secret_in_the_app_is_named(serve: Callable[[Receiver], str]) -> None:
+    stale = "whsec_" + secrets.token_hex(16)  # e.g. the old endpoint's secret
+    found = by_name(webhook_probe.run(serve(reference), stale))
+    assert found["signed event"].status == "fail"
+    assert "STRIPE_WEBHOOK_SECRET does not match" in found["signed event"].fix
+
+
+def test_a_slow_handler_is_a_warning(serve: Callable[[Receiver], str], secret: str) -> None:
+    found = by_name(webhook_probe.run(serve(slow), secret, timeout=5))
+    assert found["response time"].status == "warn"
+    assert found["signed event"].status == "pass"
+
+
+def test_a_handler_past_the_timeout_fails(serve: Callable[[Receiver], str], secret: str) -> None:
+    found = by_name(webhook_probe.run(serve(slow), secret, timeout=0.3))
+    assert found["response time"].status == "fail"
+    assert found["signed event"].status == "fail" and "no answer" in found["signed event"].meaning
+
+
+def test_nothing_listening_is_a_fail_not_a_crash(secret: str) -> None:
+    found = by_name(webhook_probe.run("http://127.0.0.1:9/webhook", secret, timeout=2))
+    assert found["signed event"].status == "fail"
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    stderr, sys.stderr = sys.stderr, err
+    try:
+        code = main(list(argv), out=out)
+    finally:
+        sys.stderr = stderr
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_reads_the_secret_from_the_environment_only(
+    serve: Callable[[Receiver], str], secret: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = serve(reference)
+    monkeypatch.setenv("PROBE_SECRET", secret)
+    code, out, err = run_cli("verify", "webhook", "--url", url, "--secret-env", "PROBE_SECRET", "--allow-http")
+    assert code == 0, out
+    assert "PASS signed event" in out and "1 warnings, 0 failed" in out
+    assert "probing: signed 1 hour ago" in err  # progress goes to stderr
+    assert secret not in out + err
+    code, out, _ = run_cli("verify", "webhook", "--url", url, "--secret-env", "PROBE_SECRET", "--allow-http",
+                           "--json")
+    data = json.loads(out)
+    assert data["ok"] is True and len(data["checks"]) == 10
+
+
+def test_cli_fails_with_exit_1_on_a_hole(
+    serve: Callable[[Receiver], str], secret: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROBE_SECRET", secret)
+    code, out, _ = run_cli("verify", "webhook", "--url", serve(any_v1), "--secret-env", "PROBE_SECRET",
+                           "--allow-http")
+    assert code == 1
+    assert "FAIL v1 that is not a signature" in out
+    assert "fix: verify with stripe.Webhook.construct_event" in out
+
+
+def test_cli_refuses_http_and_a_missing_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROBE_SECRET", raising=False)
+    code, out, err = run_cli("verify", "webhook", "--url", "http://app.example.com/hook", "--secret-env",
+                             "PROBE_SECRET")
+    assert code == 2 and out == ""
+    assert "--url: 'http://app.example.com/hook' is not https" in err
+    assert "--secret-env: PROBE_SECRET is not set" in err
+    not_a_secret = "sk_" + "live_" + "x" * 24
+    monkeypatch.setenv("PROBE_SECRET", not_a_secret)
+    code, _, err = run_cli("verify", "webhook", "--url", "https://app.example.com/hook", "--secret-env",
+                           "PROBE_SECRET")
+    assert code == 2 and "PROBE_SECRET holds a value with sk_live_" in err
+    assert not_a_secret not in err
