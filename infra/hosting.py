@@ -89,12 +89,6 @@ def clashes(catalog: Catalog) -> list[tuple[Variable, Variable]]:
     return pairs
 
 
-def names_by_target(mode: str, catalog: Catalog) -> dict[str, list[str]]:
-    """What the stack writes where: names only, never values."""
-    names = [v.name for v in variables(catalog)]
-    return {target.name: list(names) for target in TARGETS[mode]}
-
-
 def config_value(key: str, secret: bool) -> pulumi.Output[str]:
     """A value from stack config, kept secret when it is (or was stored as) a secret."""
     namespace, name = key.split(":", 1)

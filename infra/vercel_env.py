@@ -73,7 +73,7 @@ class VercelEnvironment(pulumi.ComponentResource):
                     opts=child,
                 )
                 slot = f"{target.name}:{variable.name}"
-                digests[slot] = hosted.value.apply(functools.partial(_digest, slot))
+                digests[slot] = hosted.value.apply(functools.partial(digest, slot))
 
         self.variable_names = {
             target.name: [hosted.variable.name for hosted in args.values] for target in TARGETS[args.mode]
@@ -107,7 +107,7 @@ def _own_stack_name() -> str:
     return f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
-def _digest(slot: str, value: str) -> str:
+def digest(slot: str, value: str) -> str:
     return hashlib.sha256(f"{slot}\0{value}".encode()).hexdigest()
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from infra.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()
@@ -59,3 +63,14 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Project]:
     yield Project(tmp_path)
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """`python -m infra ARGV` in-process: exit status, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    stderr, sys.stderr = sys.stderr, err
+    try:
+        code = main(list(argv), out=out)
+    finally:
+        sys.stderr = stderr
+    return code, out.getvalue(), err.getvalue()

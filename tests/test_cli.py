@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -10,18 +9,7 @@ import sys
 
 import pytest
 
-from infra.cli import main
-from tests.conftest import REPO, Project, credentials, key
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    stderr, sys.stderr = sys.stderr, err
-    try:
-        code = main(list(argv), out=out)
-    finally:
-        sys.stderr = stderr
-    return code, out.getvalue(), err.getvalue()
+from tests.conftest import REPO, Project, credentials, key, run_cli
 
 
 @pytest.mark.parametrize("stack", ["test", "live"])

@@ -190,11 +190,11 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
 
 def last_update(plan: offline.Plan) -> dict[str, Any]:
     """The digests this update would export, computed from what it sent to Vercel."""
-    from infra.vercel_env import _digest
+    from infra.vercel_env import digest
     digests = {}
     for (name, target), registration in variables(plan).items():
         slot = f"{target}:{name}"
-        digests[slot] = _digest(slot, raw_value(registration))
+        digests[slot] = digest(slot, raw_value(registration))
     return {STACK_REFERENCE: {"outputs": {"hostingDigests": digests}}}
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +13,7 @@ import pytest
 import stripe
 
 from infra import webhook_probe
-from infra.cli import main
+from tests.conftest import run_cli
 
 # A receiver takes (raw body, Stripe-Signature header or None, secret) and returns a status.
 Receiver = Callable[[bytes, "str | None", str], int]
@@ -185,14 +183,6 @@ def test_nothing_listening_is_a_fail_not_a_crash(secret: str) -> None:
     assert found["signed event"].status == "fail"
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    stderr, sys.stderr = sys.stderr, err
-    try:
-        code = main(list(argv), out=out)
-    finally:
-        sys.stderr = stderr
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_cli_reads_the_secret_from_the_environment_only(
