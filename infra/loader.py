@@ -65,6 +65,7 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
         problems += found
         if catalog is not None:
             problems += _coupons_against_catalog(coupons, catalog, stack_doc)
+            problems += _deployer_manifest(catalog, coupons, catalog_doc)
             problems += _stack_file_secrets(stack_doc, catalog.hosting.extra.values())
     if settings is not None:
         extra = list(catalog.hosting.extra.values()) if catalog else []
@@ -122,7 +123,7 @@ def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     if problems or webhook is None or portal is None or hosting_section is None or keys is None:
         return None, problems
     catalog = Catalog(plans=plans, webhook=webhook, portal=portal, hosting=hosting_section, keys=keys)
-    problems = _hosting_against_catalog(catalog, doc) + _deployer_manifest(catalog, doc)
+    problems = _hosting_against_catalog(catalog, doc)
     return (None, problems) if problems else (catalog, [])
 
 
@@ -150,10 +151,14 @@ def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:
     return problems
 
 
-def _deployer_manifest(catalog: Catalog, doc: Document) -> list[Problem]:
-    """The deployer key must be able to write what the program manages, or `up` stops halfway."""
+def _deployer_manifest(catalog: Catalog, coupons: Mapping[str, Coupon], doc: Document) -> list[Problem]:
+    """The deployer key must be able to write what this stack manages, or `up` stops halfway."""
     granted = catalog.keys.deployer.permissions
-    needed = ("Products", "Prices", "Webhook endpoints", "Customer portal")
+    needed = ["Products", "Prices", "Webhook endpoints", "Customer portal"]
+    if coupons:
+        needed.append("Coupons")
+    if any(coupon.promotion_codes for coupon in coupons.values()):
+        needed.append("Promotion codes")
     missing = [name for name in needed if granted.get(name) != "write"]
     if not missing:
         return []

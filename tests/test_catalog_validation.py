@@ -280,3 +280,18 @@ def test_declared_manifest_replaces_the_default_whole(project: Project) -> None:
     keys = load(project).catalog.keys
     assert keys.app.granted() == {"Prices": "read"}
     assert keys.deployer.granted()["Webhook endpoints"] == "write"  # the other default stays
+
+
+def test_deployer_manifest_must_cover_the_stack_s_coupons(project: Project) -> None:
+    project.catalog(BASE + textwrap.dedent("""\
+        keys:
+          deployer:
+            purpose: deploys
+            permissions: {Products: write, Prices: write, Webhook endpoints: write, Customer portal: write}
+        """))
+    load(project)  # no coupons on this stack: nothing more is needed
+    coupons = '{"launch": {"name": "Launch", "percent_off": 20, "promotion_codes": {"LAUNCH20": {}}}}'
+    with pytest.raises(ConfigError) as caught:
+        load_deployment("test", project.root, stack_config("test", **{"billing:coupons": coupons}).get)
+    assert "keys.deployer.permissions: the program creates and updates these, so the deployer key needs " \
+           "Write on: Coupons, Promotion codes; add `Coupons: write`" in caught.value.render()
