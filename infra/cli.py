@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
 import pulumi
 
-from infra import key_manifests, offline, stack_config, webhook_probe
-from infra.guards import key_prefix
+from infra import key_manifests, offline, stack_config, verify
 from infra.loader import load_deployment
 from infra.problems import ConfigError
-from infra.stripe_reference import webhook_event_types
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OFFLINE_NOTE = (
@@ -35,7 +31,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = _parser().parse_args(argv)
     if args.command == "verify":
-        return _verify_webhook(args, out)
+        return verify.main(args, out, PROJECT_DIR)
     try:
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
         if args.command == "validate":
@@ -62,22 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
         if name == "plan":
             command.add_argument("--format", choices=("text", "json"), default="text")
-    verify = sub.add_parser("verify", help="probe a deployment from outside",
-                            description="probe a deployment from outside")
-    checks = verify.add_subparsers(dest="check", required=True)
-    webhook = checks.add_parser(
-        "webhook", help="POST signed, forged and replayed events to the app's webhook endpoint",
-        description="POST signed, forged and replayed Stripe-shaped events to the app's webhook "
-                    "endpoint; exit 1 if any check fails.")
-    webhook.add_argument("--url", required=True, help="the endpoint, e.g. the stack's webhookUrl output")
-    webhook.add_argument("--secret-env", required=True, metavar="VAR",
-                         help="environment variable holding the endpoint's whsec_ secret (never argv)")
-    webhook.add_argument("--allow-http", action="store_true", help="allow http:// for a local endpoint")
-    webhook.add_argument("--event-type", default=webhook_probe.DEFAULT_EVENT_TYPE,
-                         help="a real event type the handler ignores (default: %(default)s)")
-    webhook.add_argument("--timeout", type=float, default=10.0,
-                         help="seconds before a probe counts as undelivered (default: %(default)s)")
-    webhook.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.add_parser(sub, PROJECT_DIR)
     return parser
 
 
@@ -150,38 +131,3 @@ def _placeholder_note(config: stack_config.EngineConfig) -> str:
 
 def _compact(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
-
-
-def _verify_webhook(args: argparse.Namespace, out: TextIO) -> int:
-    problems = []
-    if not args.url.startswith("https://") and not (args.allow_http and args.url.startswith("http://")):
-        problems.append(f"--url: {args.url!r} is not https; Stripe only delivers to https endpoints "
-                        "(pass --allow-http to probe a local http:// endpoint)")
-    secret = os.environ.get(args.secret_env, "")
-    if not secret.startswith("whsec_"):
-        state = "is not set" if not secret else f"holds a value with {key_prefix(secret)}"
-        problems.append(f"--secret-env: {args.secret_env} {state}; export the endpoint's signing secret "
-                        f"(whsec_...), e.g. from `pulumi stack output webhookSigningSecret --show-secrets`")
-    if args.event_type not in webhook_event_types():
-        problems.append(f"--event-type: {args.event_type!r} is not a Stripe event type")
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
-        return ConfigError.exit_code
-    checks = webhook_probe.run(
-        args.url, secret, args.event_type, args.timeout,
-        progress=lambda name: print(f"probing: {name}", file=sys.stderr),
-    )
-    failed = any(check.status == "fail" for check in checks)
-    if args.json:
-        json.dump({"url": args.url, "ok": not failed, "checks": [asdict(c) for c in checks]}, out, indent=2)
-        out.write("\n")
-    else:
-        print(f"verify webhook {args.url}", file=out)
-        for check in checks:
-            timing = f" {check.http_status or '-'} {check.seconds:.2f}s" if check.seconds is not None else ""
-            print(f"  {check.status.upper():<4} {check.name:<28}{timing}  {check.meaning}", file=out)
-            if check.fix and check.status != "pass":
-                print(f"       fix: {check.fix}", file=out)
-        counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
-        print(f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed", file=out)
-    return 1 if failed else 0

@@ -21,7 +21,8 @@ from typing import Literal
 
 from stripe import WebhookSignature
 
-Status = Literal["pass", "warn", "fail"]
+from infra.checks import Check, Status
+
 Expect = Literal["accept", "refuse", "refuse_or_warn"]
 # Stripe's tolerance for a signature's age: construct_event's default.
 TOLERANCE_SECONDS = 300
@@ -39,16 +40,6 @@ class Response:
 
 # (url, body, headers, timeout) -> Response; tests and the command both use `post`.
 Sender = Callable[[str, bytes, dict[str, str], float], Response]
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    meaning: str
-    fix: str = ""
-    http_status: int | None = None
-    seconds: float | None = None
 
 
 @dataclass(frozen=True)

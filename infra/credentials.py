@@ -1,0 +1,72 @@
+"""Where `verify` and `pull` find keys and stack outputs, without ever printing one.
+
+Order: an environment variable named for the purpose (STRIPE_API_KEY,
+VERCEL_TOKEN...), then the engine-style PULUMI_CONFIG map, then the Pulumi CLI
+(`pulumi config get`, `pulumi stack output --show-secrets`) when it is on PATH.
+Stack files hold secrets encrypted, so without the CLI and its passphrase the
+only sources are the environment; the error says which variable to export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from infra.problems import ConfigError, Problem
+
+STRIPE_API_BASE = "STRIPE_API_BASE"
+VERCEL_API_BASE = "VERCEL_API_BASE"
+
+
+def api_base(variable: str, default: str, env: Mapping[str, str] | None = None) -> str:
+    """The API root, overridable for tests and compatible gateways."""
+    env = os.environ if env is None else env
+    return (env.get(variable) or default).rstrip("/")
+
+
+def config_value(
+    env_var: str, config_key: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+) -> str:
+    env = os.environ if env is None else env
+    if env.get(env_var):
+        return env[env_var]
+    supplied = _pulumi_config(env)
+    if supplied.get(config_key):
+        return supplied[config_key]
+    value = _cli(["config", "get", config_key, "--stack", stack], project_dir)
+    if value:
+        return value
+    raise ConfigError([Problem(
+        f"Pulumi.{stack}.yaml", None, config_key,
+        f"is needed and could not be read; export {env_var}, or run where the pulumi CLI can "
+        f"decrypt the stack (`pulumi config get {config_key} --stack {stack}` must work)")])
+
+
+def stack_output(name: str, stack: str, project_dir: Path) -> str | None:
+    """One output of the deployed stack, or None without the CLI or before the first `up`."""
+    return _cli(["stack", "output", name, "--stack", stack, "--show-secrets"], project_dir)
+
+
+def _pulumi_config(env: Mapping[str, str]) -> dict[str, str]:
+    try:
+        supplied = json.loads(env.get("PULUMI_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        return {}  # `validate` reports it; never echo it
+    return {str(k): str(v) for k, v in supplied.items()} if isinstance(supplied, dict) else {}
+
+
+def _cli(args: list[str], project_dir: Path) -> str | None:
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        return None
+    try:
+        # Output is captured, never shown: it may be a secret.
+        done = subprocess.run([pulumi, *args], cwd=project_dir, capture_output=True, text=True,  # noqa: S603
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None

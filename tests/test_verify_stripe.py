@@ -1,0 +1,203 @@
+"""`verify stripe` against a Stripe-shaped API on 127.0.0.1, through stripe-python."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra import verify_stripe
+from infra.checks import Check
+from infra.loader import Deployment, load_deployment
+from infra.stripe_account import Account
+from tests.conftest import CATALOG, Project, key, run_cli, stack_config
+from tests.stripe_api import APP_PERMISSIONS, StripeAccount, StripeServer
+
+
+def deployed(account: StripeAccount, deployment: Deployment) -> dict[str, Any]:
+    """What `pulumi up` leaves in the account for this deployment; returns the objects by name."""
+    catalog, domain = deployment.catalog, deployment.settings.domain
+    made: dict[str, Any] = {}
+    for plan_key, plan in catalog.plans.items():
+        if not plan.paid:
+            continue
+        product = made[plan_key] = account.product(plan.name, {"plan": plan_key})
+        for price_key, price in plan.prices.items():
+            lookup = catalog.lookup_key(plan_key, price_key)
+            made[lookup] = account.price(product, price.unit_amount, price.interval, price.currency,
+                                         {"plan": plan_key}, lookup_key=lookup, active=not price.archived)
+    made["webhook"] = account.webhook_endpoint(f"https://{domain}{catalog.webhook.path}",
+                                               list(catalog.webhook.events))
+    made["portal"] = account.portal_configuration(f"https://{domain}{catalog.portal.return_path}")
+    return made
+
+
+class World:
+    def __init__(self, project: Project, mode: str = "test") -> None:
+        self.mode = mode
+        self.config = stack_config(mode)
+        self.deployment = load_deployment(mode, project.root, self.config.get)
+        self.account = StripeAccount(livemode=mode == "live")
+        self.read_key = key("rk", mode, "Read")
+        self.app_key = key("rk", mode, "App2")
+        self.account.keys = {self.read_key: None, self.app_key: APP_PERMISSIONS}
+        self.made = deployed(self.account, self.deployment)
+
+    def verify(self, server: StripeServer, app: bool = True) -> dict[str, Check]:
+        found = verify_stripe.run(
+            self.deployment, Account(self.read_key, server.base), self.read_key,
+            Account(self.app_key, server.base) if app else None, self.app_key if app else None)
+        names = [c.name for c in found]
+        assert len(names) == len(set(names)), names
+        return {c.name: c for c in found}
+
+
+@pytest.fixture
+def world(project: Project) -> World:
+    return World(project)
+
+
+@pytest.fixture
+def server(world: World) -> Iterator[StripeServer]:
+    with StripeServer(world.account) as running:
+        yield running
+
+
+def fails(found: dict[str, Check]) -> dict[str, str]:
+    return {name: c.meaning for name, c in found.items() if c.status == "fail"}
+
+
+def test_a_correct_deployment_passes_every_check_and_only_reads(world: World, server: StripeServer) -> None:
+    found = world.verify(server)
+    assert fails(found) == {}
+    assert {c.status for c in found.values()} == {"pass"}
+    for name in ("webhook endpoint", "one endpoint per URL", "webhook events", "product pro",
+                 "product enterprise", "price pro_monthly", "price pro_yearly", "price enterprise_monthly",
+                 "portal configuration", "read key mode", "read key livemode", "app key mode",
+                 "app key livemode", "app key reads Products", "app key is restricted"):
+        assert found[name].status == "pass", name
+    assert "rak_balance_read" in found["app key is restricted"].meaning
+    assert {method for method, _ in world.account.requests} == {"GET"}
+
+
+def test_pagination_finds_objects_past_the_first_pages(world: World, server: StripeServer) -> None:
+    for n in range(230):  # newer than ours, so ours sit on the third page
+        world.account.product(f"Other {n}", {"plan": f"legacy{n}"})
+    found = world.verify(server)
+    assert fails(found) == {}
+    assert world.account.requests.count(("GET", "/v1/products")) >= 3
+
+
+def test_metadata_in_the_wrong_case_fails(world: World, server: StripeServer) -> None:
+    world.made["pro"]["metadata"]["plan"] = "Pro"
+    found = fails(world.verify(server))
+    assert "plan='Pro'; the app matches 'pro'" in found["product pro"]
+    assert "product metadata plan='Pro'" in found["price pro_monthly"]
+
+
+def test_a_missing_or_different_price_fails(world: World, server: StripeServer) -> None:
+    world.made["pro_yearly"]["lookup_key"] = None
+    world.made["pro_monthly"]["unit_amount"] = 1900
+    found = fails(world.verify(server))
+    assert "no price has lookup key 'pro_yearly'" in found["price pro_yearly"]
+    assert "charges 1900 USD" in found["price pro_monthly"] and "catalog says 2900 USD" in found["price pro_monthly"]
+
+
+def test_an_archived_price_left_active_fails(project: Project) -> None:
+    project.catalog(CATALOG.replace('yearly:  {amount: "290.00", currency: usd, interval: year}',
+                                    'yearly:  {amount: "290.00", currency: usd, interval: year, archived: true}'))
+    world = World(project)
+    world.made["pro_yearly"]["active"] = True
+    with StripeServer(world.account) as server:
+        found = fails(world.verify(server))
+    assert "still active though the catalog archives it" in found["price pro_yearly"]
+
+
+def test_duplicate_disabled_and_drifted_endpoints_fail(world: World, server: StripeServer) -> None:
+    url = world.made["webhook"]["url"]
+    world.account.webhook_endpoint(url, ["*"])
+    found = fails(world.verify(server))
+    assert "2 enabled endpoints" in found["one endpoint per URL"] and "twice" in found["one endpoint per URL"]
+    world.account.lists["/v1/webhook_endpoints"].pop(0)
+    world.made["webhook"]["enabled_events"] = ["checkout.session.completed", "invoice.paid"]
+    found = fails(world.verify(server))
+    assert "missing customer.subscription.created" in found["webhook events"]
+    assert "not in the catalog invoice.paid" in found["webhook events"]
+    world.made["webhook"]["status"] = "disabled"
+    assert "is disabled" in fails(world.verify(server))["webhook endpoint"]
+    world.made["webhook"]["url"] = "https://old.example.com/webhook/stripe"
+    assert "no endpoint for https://app.example.com/webhook/stripe" in fails(world.verify(server))["webhook endpoint"]
+
+
+def test_an_inactive_portal_fails(world: World, server: StripeServer) -> None:
+    world.made["portal"]["active"] = False
+    assert "is inactive" in fails(world.verify(server))["portal configuration"]
+
+
+def test_a_key_of_the_other_mode_fails_by_prefix_and_by_livemode(world: World, server: StripeServer) -> None:
+    for objects in world.account.lists.values():
+        for obj in objects:
+            obj["livemode"] = True
+    found = fails(world.verify(server))
+    assert "livemode=[True] for a test stack" in found["read key livemode"]
+    live_key = key("rk", "live", "Read")
+    world.account.keys[live_key] = None
+    checks = verify_stripe.run(world.deployment, Account(live_key, server.base), live_key)
+    assert "is rk_live_..., not a test-mode key" in fails({c.name: c for c in checks})["read key mode"]
+
+
+def test_a_full_secret_app_key_fails(world: World, server: StripeServer) -> None:
+    world.account.keys[world.app_key] = None  # a full sk_ key: every call succeeds
+    found = fails(world.verify(server))
+    assert "this is a full secret key" in found["app key is restricted"]
+    assert "Balance" in found["app key is restricted"]
+
+
+def test_an_over_privileged_app_key_names_the_extra_resources(world: World, server: StripeServer) -> None:
+    world.account.keys[world.app_key] = APP_PERMISSIONS | {"rak_payout_read", "rak_charge_read"}
+    found = fails(world.verify(server))
+    assert "can read Charges, Payouts, which its manifest leaves at None" in found["app key is restricted"]
+
+
+def test_a_missing_permission_is_reported_with_stripes_name_for_it(world: World, server: StripeServer) -> None:
+    world.account.keys[world.app_key] = APP_PERMISSIONS - {"rak_price_read"}
+    found = world.verify(server)
+    assert found["app key reads Prices"].status == "fail"
+    assert "(Stripe asks for rak_price_read)" in found["app key reads Prices"].meaning
+    assert found["app key reads Products"].status == "pass"
+
+
+def test_cli_verify_stripe_reads_keys_from_env_and_config(
+    world: World, server: StripeServer, project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STRIPE_API_BASE", server.base)
+    monkeypatch.setenv("STRIPE_API_KEY", world.read_key)
+    monkeypatch.delenv("STRIPE_APP_KEY", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:appStripeKey": world.app_key}))
+    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: app.example.com\n"
+                          "  billing:vercelProject: prj_Test123\n")
+    code, out, err = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root))
+    assert code == 0, out + err
+    assert "PASS app key is restricted" in out and "0 failed" in out
+    assert "probing: app key: read Balance (outside the manifest)" in err
+    assert world.read_key not in out + err and world.app_key not in out + err
+    world.account.keys[world.app_key] = None
+    code, out, _ = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root), "--json")
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False
+    assert any(c["name"] == "app key is restricted" and c["status"] == "fail" for c in data["checks"])
+
+
+def test_cli_without_a_read_key_says_which_variable_to_export(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("STRIPE_API_KEY", "PULUMI_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pulumi CLI to ask
+    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: app.example.com\n"
+                          "  billing:vercelProject: prj_Test123\n")
+    code, out, err = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root))
+    assert code == 2 and out == ""
+    assert "stripe:apiKey: is needed and could not be read; export STRIPE_API_KEY" in err

@@ -1,0 +1,99 @@
+"""A Vercel-shaped API on 127.0.0.1: a project's env variables and its deployments.
+
+Answers GET /v10/projects/{id}/env and GET /v6/deployments as Vercel does
+(values of sensitive variables are never in the list; times in milliseconds),
+and 403 `forbidden` for a token it does not know. Records every request.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class VercelProject:
+    project_id: str
+    token: str
+    envs: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
+
+    def env(self, key: str, targets: list[str], sensitive: bool, updated: int | None = None) -> dict[str, Any]:
+        stamp = updated or now_ms()
+        entry = {"id": secrets.token_hex(8), "key": key, "type": "sensitive" if sensitive else "encrypted",
+                 "target": targets, "configurationId": None, "createdAt": stamp, "updatedAt": stamp,
+                 "createdBy": "user_local", "updatedBy": None, "decrypted": False}
+        if not sensitive:
+            entry["value"] = "eyJ2IjoiZW5jcnlwdGVkIn0"  # Vercel returns the encrypted blob, not the value
+        self.envs.append(entry)
+        return entry
+
+    def deployment(self, target: str, created: int) -> dict[str, Any]:
+        item = {"uid": "dpl_" + secrets.token_hex(10), "name": "app", "url": "app-local.vercel.app",
+                "created": created, "createdAt": created, "state": "READY", "readyState": "READY",
+                "target": target, "type": "LAMBDAS", "creator": {"uid": "user_local"}}
+        self.deployments.insert(0, item)
+        return item
+
+    def answer(self, method: str, path: str, query: dict[str, list[str]], auth: str | None
+               ) -> tuple[int, dict[str, Any]]:
+        self.requests.append((method, path, query))
+        if auth != f"Bearer {self.token}":
+            return 403, {"error": {"code": "forbidden", "message": "Not authorized", "invalidToken": True}}
+        if method != "GET":
+            return 405, {"error": {"code": "method_not_allowed", "message": "read only"}}
+        if path == f"/v10/projects/{self.project_id}/env":
+            return 200, {"envs": self.envs}
+        if path.startswith("/v10/projects/"):
+            return 404, {"error": {"code": "not_found", "message": "Project not found"}}
+        if path == "/v6/deployments":
+            found = [d for d in self.deployments
+                     if query.get("projectId") == [self.project_id]
+                     and d["target"] == query.get("target", [d["target"]])[0]
+                     and d["state"] == query.get("state", [d["state"]])[0]]
+            limit = int(query.get("limit", ["20"])[0])
+            return 200, {"deployments": found[:limit],
+                         "pagination": {"count": min(limit, len(found)), "next": None, "prev": None}}
+        return 404, {"error": {"code": "not_found", "message": "The requested endpoint was not found"}}
+
+
+class VercelServer:
+    def __init__(self, project: VercelProject) -> None:
+        state = project
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                status, body = state.answer("GET", url.path, parse_qs(url.query),
+                                            self.headers.get("Authorization"))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> VercelServer:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
