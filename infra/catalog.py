@@ -489,6 +489,8 @@ class StackSettings(Model):
     vercel_project: VercelProject = Field(alias="billing:vercelProject")
     catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
     coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
+    # An import file written by `pull`: existing objects the first `up` adopts.
+    adopt: Annotated[str, Field(min_length=1)] | None = Field(default=None, alias="billing:adopt")
 
 
 def coupon_amount_off(coupon: Coupon) -> int | None:

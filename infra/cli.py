@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import pulumi
 
-from infra import key_manifests, offline, stack_config, verify
+from infra import key_manifests, offline, pull_command, stack_config, verify
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 
@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "verify":
         return verify.main(args, out, PROJECT_DIR)
+    if args.command == "pull":
+        return pull_command.main(args, out)
     try:
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
         if args.command == "validate":
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "plan":
             command.add_argument("--format", choices=("text", "json"), default="text")
     verify.add_parser(sub, PROJECT_DIR)
+    pull_command.add_parser(sub, PROJECT_DIR)
     return parser
 
 
@@ -96,7 +99,8 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
         return ConfigError.exit_code
     # Registration order depends on async timing; sort so two plans can be diffed.
     resources = [
-        {"type": r.type, "name": r.name, "inputs": offline.display(r.inputs)}
+        {"type": r.type, "name": r.name, "inputs": offline.display(r.inputs),
+         **({"adopts": r.import_id} if r.import_id else {})}
         for r in sorted(plan.resources, key=lambda r: (r.type, r.name))
     ]
     if args.format == "json":
@@ -109,7 +113,9 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
     print(f"Offline plan of stack {plan.stack!r}", file=out)
     print(OFFLINE_NOTE + _placeholder_note(config), file=out)
     for resource in resources:
-        print(f"\n+ {resource['type']}  {resource['name']}", file=out)
+        adopts = f"  (adopts {resource['adopts']})" if "adopts" in resource else ""
+        sign = "=" if adopts else "+"
+        print(f"\n{sign} {resource['type']}  {resource['name']}{adopts}", file=out)
         for key, value in sorted(resource["inputs"].items()):
             print(f"    {key}: {_compact(value)}", file=out)
     print(f"\n{len(resources)} resources would be registered.\n\nOutputs:", file=out)

@@ -41,6 +41,8 @@ DEPLOYER_KEY = "stripe:apiKey"
 APP_KEY = "billing:appStripeKey"
 VERCEL_TOKEN = "vercel:apiToken"  # noqa: S105 (a config key name)
 PUBLISHABLE_KEY = "billing:publishableKey"
+# Only for an adopted endpoint: Stripe returns a signing secret once, at creation.
+WEBHOOK_SECRET = "billing:webhookSecret"  # noqa: S105 (a config key name)
 SECRET_KEYS = (DEPLOYER_KEY, APP_KEY, VERCEL_TOKEN)
 Role = Literal["deployer", "app", "publishable"]
 ROLE_KEYS: dict[Role, str] = {"deployer": DEPLOYER_KEY, "app": APP_KEY, "publishable": PUBLISHABLE_KEY}

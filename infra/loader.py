@@ -7,6 +7,7 @@ with every problem found, each located as `file:line: field: fix`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import types
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from infra import guards, hosting, sources
+from infra import adoption, guards, hosting, sources
 from infra.catalog import Catalog, Coupon, Hosting, Keys, Plan, Portal, StackSettings, Webhook, check_slug
 from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
@@ -29,7 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 
 NAMESPACE = "billing"
 # Set with `pulumi config set`, read by guards and the program, not part of the settings model.
-CREDENTIAL_SETTINGS = (guards.APP_KEY, guards.PUBLISHABLE_KEY)
+CREDENTIAL_SETTINGS = (guards.APP_KEY, guards.PUBLISHABLE_KEY, guards.WEBHOOK_SECRET)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Deployment:
     stack: str
     settings: StackSettings
     catalog: Catalog
+    adopted: adoption.Adopted = dataclasses.field(default_factory=dict)
+    """Existing Stripe objects the program adopts (`billing:adopt`), by (type, name)."""
 
     @property
     def mode(self) -> str:
@@ -70,9 +73,34 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
     if settings is not None:
         extra = list(catalog.hosting.extra.values()) if catalog else []
         problems += guards.check_stack(stack, settings.mode, get, stack_doc, required=extra)
+    adopted: dict[tuple[str, str], str] = {}
+    if settings is not None and settings.adopt and catalog is not None:
+        adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
+        problems += found
     if problems or settings is None or catalog is None:
         raise ConfigError(sorted(set(problems), key=_problem_order))
-    return Deployment(stack=stack, settings=settings, catalog=catalog)
+    return Deployment(stack=stack, settings=settings, catalog=catalog, adopted=adopted)
+
+
+def _adoption(
+    project_dir: Path, path: str, catalog: Catalog, stack: str, get: ConfigGetter, stack_doc: Document,
+) -> tuple[dict[tuple[str, str], str], list[Problem]]:
+    file = project_dir / path
+    if not file.is_file():
+        return {}, [stack_doc.problem(("config", "billing:adopt"), f"{path} does not exist; write it with "
+                                      f"`python -m infra pull --stack {stack}`", "billing:adopt")]
+    adopted, problems = adoption.read(file.read_text(), path, catalog)
+    secret = get(guards.WEBHOOK_SECRET)
+    if (adoption.WEBHOOK, adoption.WEBHOOK_NAME) in adopted and not (secret or "").startswith("whsec_"):
+        state = "is not set" if not secret else f"holds a value with {guards.key_prefix(secret)}"
+        problems.append(stack_doc.problem(
+            ("config", guards.WEBHOOK_SECRET),
+            f"{state}, and {path} adopts the existing webhook endpoint, whose signing secret Stripe "
+            "never returns. Either give it once: `pulumi config set --secret billing:webhookSecret "
+            f"whsec_... --stack {stack}` (Dashboard > Webhooks > the endpoint > Reveal), or remove the "
+            f"webhook entry from {path}: the first up then creates a new endpoint with a new secret, "
+            "the app is redeployed with it, and you delete the old endpoint", guards.WEBHOOK_SECRET))
+    return adopted, problems
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:
@@ -259,7 +287,7 @@ def _stack_file_keys(doc: Document, config: Mapping[str, Any]) -> list[Problem]:
     for key in config:
         if key.startswith(f"{NAMESPACE}:") and key not in known:
             problems.append(doc.problem(("config", key), "unknown setting" + _suggest(key, known), key))
-    return problems + _stack_file_secrets(doc, SECRET_KEYS)
+    return problems + _stack_file_secrets(doc, (*SECRET_KEYS, guards.WEBHOOK_SECRET))
 
 
 def _stack_file_secrets(doc: Document, keys: Iterable[str]) -> list[Problem]:

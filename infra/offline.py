@@ -36,6 +36,8 @@ class Registration:
     parent: str
     protect: bool
     delete_before_replace: bool
+    import_id: str = ""
+    """The existing object the engine would adopt (the `import` option), or empty."""
 
 
 @dataclass
@@ -68,7 +70,8 @@ class _Answers(mocks.Mocks):
             # supplies them (as if the stack had been updated before).
             state = {"outputs": {}, "secretOutputNames": [], **self.state.get(args.typ, {})}
             return args.resource_id or args.name, {**args.inputs, **state}
-        return f"<{args.name}.id>", {**args.inputs, **self.state.get(args.typ, {})}
+        # An adopted resource keeps its existing ID, as the engine's import would.
+        return args.resource_id or f"<{args.name}.id>", {**args.inputs, **self.state.get(args.typ, {})}
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -92,7 +95,7 @@ class _Monitor(mocks.MockMonitor):
             self.plan.resources.append(Registration(
                 request.type, request.name, rpc.deserialize_properties(request.object),
                 parent=request.parent, protect=bool(request.protect),
-                delete_before_replace=bool(request.deleteBeforeReplace),
+                delete_before_replace=bool(request.deleteBeforeReplace), import_id=request.importId,
             ))
         return response
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from infra import sources
 from infra.catalog import StackSettings
-from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS
+from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
 from infra.loader import stack_file
 from infra.problems import ConfigError, Problem
 
@@ -38,7 +38,8 @@ class EngineConfig:
 def placeholder(key: str, mode: str) -> str:
     """A value of the right shape for `key` in `mode`, obviously not a real secret."""
     shapes = {DEPLOYER_KEY: f"rk_{mode}_offline_deployer", APP_KEY: f"rk_{mode}_offline_app",
-              PUBLISHABLE_KEY: f"pk_{mode}_offline_publishable"}
+              PUBLISHABLE_KEY: f"pk_{mode}_offline_publishable",
+              WEBHOOK_SECRET: "whsec_" + "offline_placeholder"}
     return shapes.get(key, "offline-placeholder")
 
 
@@ -50,10 +51,12 @@ def from_stack(
     doc = sources.read(stack_file(project_dir, stack))
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
+    sealed: list[str] = []
     config = doc.data.get("config") if isinstance(doc.data, dict) else None
     for key, value in (config or {}).items() if isinstance(config, dict) else ():
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.add(key)  # sealed: needs the passphrase, which offline runs never have
+            sealed.append(key)
         else:
             values[key] = _engine_value(value)
     supplied = _env_json(env, "PULUMI_CONFIG", {})
@@ -64,7 +67,8 @@ def from_stack(
     mode = values.get("billing:mode", "test")
     mode = mode if mode in ("test", "live") else "test"
     extra = extra_config_keys(project_dir, values)
-    placeholders = [key for key in (*SECRET_KEYS, PUBLISHABLE_KEY, *extra) if key not in values]
+    wanted = dict.fromkeys((*SECRET_KEYS, PUBLISHABLE_KEY, *extra, *sealed))
+    placeholders = [key for key in wanted if key not in values]
     for key in placeholders:
         values[key] = placeholder(key, mode)
     secret_keys.update((*SECRET_KEYS, *extra))

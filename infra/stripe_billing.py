@@ -12,7 +12,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_stripe as stripe
 
+from infra import adoption, hosting
+from infra.adoption import Adopted
 from infra.catalog import Catalog, Coupon, Portal, coupon_amount_off
+from infra.guards import WEBHOOK_SECRET
 from infra.loader import Deployment
 from infra.stripe_reference import dashboard_base
 
@@ -58,13 +61,15 @@ class StripeBilling(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         catalog = deployment.catalog
         domain = deployment.settings.domain
+        adopted = deployment.adopted
 
         products = {
             key: _product(key, plan_name=plan.name, description=plan.description,
-                          features=plan.features, metadata=plan.metadata, opts=child)
+                          features=plan.features, metadata=plan.metadata,
+                          opts=_adopting(child, adopted, adoption.PRODUCT, key))
             for key, plan in catalog.plans.items() if plan.paid
         }
-        prices = _prices(catalog, products, child)
+        prices = _prices(catalog, products, child, adopted)
 
         self.webhook_url = f"https://{domain}{catalog.webhook.path}"
         endpoint = stripe.WebhookEndpoint(
@@ -74,9 +79,10 @@ class StripeBilling(pulumi.ComponentResource):
             api_version=catalog.webhook.api_version,
             description=catalog.webhook.description or f"billing stack {deployment.stack}",
             metadata={"managed_by": "pulumi", "stack": deployment.stack},
-            opts=child,
+            opts=_adopting(child, adopted, adoption.WEBHOOK, adoption.WEBHOOK_NAME),
         )
-        portal = _portal(catalog, deployment.settings.domain, products, prices, child)
+        portal = _portal(catalog, deployment.settings.domain, products, prices,
+                         _adopting(child, adopted, adoption.PORTAL, adoption.PORTAL_NAME))
         promotion_codes = _coupons(deployment.settings.coupons, products, child)
 
         self.product_ids = _ids(products)
@@ -84,7 +90,11 @@ class StripeBilling(pulumi.ComponentResource):
         self.price_ids = _ids(by_lookup_key)
         self.price_id_by_lookup_key = {key: price.id for key, price in by_lookup_key.items()}
         self.webhook_endpoint_id = endpoint.id
-        self.webhook_signing_secret = pulumi.Output.secret(endpoint.secret)
+        if (adoption.WEBHOOK, adoption.WEBHOOK_NAME) in adopted:
+            # An adopted endpoint's secret is never returned by Stripe: the user gave it once.
+            self.webhook_signing_secret = hosting.config_value(WEBHOOK_SECRET, secret=True)
+        else:
+            self.webhook_signing_secret = pulumi.Output.secret(endpoint.secret)
         self.portal_configuration_id = portal.id
         self.promotion_code_ids = _ids(promotion_codes)
         self.register_outputs({
@@ -129,13 +139,22 @@ def _product(
     )
 
 
+def _adopting(
+    opts: pulumi.ResourceOptions, adopted: Adopted, type_: str, name: str,
+) -> pulumi.ResourceOptions:
+    """`opts`, plus the existing object's ID when the stack adopts it (`billing:adopt`)."""
+    existing = adopted.get((type_, name))
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(import_=existing)) if existing else opts
+
+
 def _prices(
-    catalog: Catalog, products: dict[str, stripe.Product], opts: pulumi.ResourceOptions
+    catalog: Catalog, products: dict[str, stripe.Product], opts: pulumi.ResourceOptions, adopted: Adopted,
 ) -> dict[tuple[str, str], stripe.Price]:
     prices = {}
     for plan_key, price_key, price in catalog.prices():
+        name = adoption.price_name(plan_key, price_key)
         prices[(plan_key, price_key)] = stripe.Price(
-            f"{plan_key}-{price_key}",
+            name,
             product=products[plan_key].id,
             currency=price.currency,
             unit_amount=price.unit_amount,
@@ -151,7 +170,7 @@ def _prices(
             nickname=price.nickname,
             tax_behavior=price.tax_behavior,
             metadata={**price.metadata, "plan": plan_key},
-            opts=opts,
+            opts=_adopting(opts, adopted, adoption.PRICE, name),
         )
     return prices
 

@@ -1,0 +1,97 @@
+"""Adopting existing Stripe objects: the resource names the program uses, and the import file.
+
+`pull` writes an import file in `pulumi import --file` format mapping each
+resource name the program declares to an existing object's ID. A stack that
+sets `billing:adopt` to that file has the program pass each ID as the
+resource's `import` option, so the first `pulumi up` adopts the objects under
+the program's own parent and provider instead of creating duplicates; Pulumi
+refuses the import if the declared inputs do not match the object, rather
+than replacing it. Once adopted, the option is ignored and can be removed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from infra.catalog import Catalog
+from infra.problems import Problem
+
+COMPONENT_TYPE = "billing:stripe:Billing"
+COMPONENT_NAME = "billing"
+PRODUCT = "stripe:index/product:Product"
+PRICE = "stripe:index/price:Price"
+WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
+PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
+ID_PREFIXES = {PRODUCT: "prod_", PRICE: "price_", WEBHOOK: "we_", PORTAL: "bpc_"}
+WEBHOOK_NAME = "webhook"
+PORTAL_NAME = "portal"
+
+Adopted = Mapping[tuple[str, str], str]
+"""Existing object ID by (type token, resource name)."""
+
+
+def price_name(plan: str, price: str) -> str:
+    return f"{plan}-{price}"
+
+
+def resource_names(catalog: Catalog) -> dict[tuple[str, str], str]:
+    """Every adoptable resource the program declares for `catalog`, with what it is."""
+    names: dict[tuple[str, str], str] = {}
+    for key, plan in catalog.plans.items():
+        if plan.paid:
+            names[(PRODUCT, key)] = f"the product of plan {key!r}"
+    for plan_key, price_key, _ in catalog.prices():
+        names[(PRICE, price_name(plan_key, price_key))] = f"price {catalog.lookup_key(plan_key, price_key)!r}"
+    names[(WEBHOOK, WEBHOOK_NAME)] = "the webhook endpoint"
+    names[(PORTAL, PORTAL_NAME)] = "the customer portal configuration"
+    return names
+
+
+def import_file(adopted: Adopted) -> dict[str, Any]:
+    """The `pulumi import --file` document: an empty parent component, then each object under it."""
+    resources: list[dict[str, Any]] = [{"type": COMPONENT_TYPE, "name": COMPONENT_NAME, "component": True}]
+    resources += [{"type": type_, "name": name, "id": id_, "parent": COMPONENT_NAME}
+                  for (type_, name), id_ in adopted.items()]
+    return {"resources": resources}
+
+
+def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], str], list[Problem]]:
+    """The IDs an import file adopts, each checked against the names the program declares."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return {}, [Problem(file, error.lineno, "(file)", f"not valid JSON: {error.msg}; write it again "
+                            "with `python -m infra pull`")]
+    entries = data.get("resources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return {}, [Problem(file, None, "resources", "expected a list of resources, as `pull` writes")]
+    declared = resource_names(catalog)
+    adopted: dict[tuple[str, str], str] = {}
+    problems = []
+    for index, entry in enumerate(entries):
+        field = f"resources[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(file, None, field, "expected an object with type, name and id"))
+            continue
+        type_, name, id_ = entry.get("type"), entry.get("name"), entry.get("id")
+        if entry.get("component") and (type_, name) == (COMPONENT_TYPE, COMPONENT_NAME):
+            continue
+        if (type_, name) not in declared:
+            known = ", ".join(sorted(n for t, n in declared if t == type_)) or "none"
+            problems.append(Problem(file, None, f"{field}.name", f"the program declares no {type_} named "
+                                    f"{name!r} (it declares: {known}); pull again after changing the "
+                                    "catalog"))
+            continue
+        prefix = ID_PREFIXES[str(type_)]
+        if not isinstance(id_, str) or not id_.startswith(prefix):
+            problems.append(Problem(file, None, f"{field}.id", f"{name!r} needs a Stripe ID starting with "
+                                    f"{prefix}; got {id_!r}"))
+            continue
+        if entry.get("parent") != COMPONENT_NAME:
+            problems.append(Problem(file, None, f"{field}.parent", f"must be {COMPONENT_NAME!r}: the program "
+                                    "declares every Stripe resource under that component"))
+            continue
+        adopted[(str(type_), str(name))] = id_
+    return adopted, problems

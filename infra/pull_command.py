@@ -1,0 +1,114 @@
+"""`python -m infra pull --stack S [--out DIR]`: write catalog.yaml and import.json for an account.
+
+Read-only against Stripe. The written catalog is validated with the stack's
+settings before the command says it is done; the import file uses the names
+the program declares for that catalog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import stripe
+import yaml
+
+from infra import adoption, credentials, pull, stack_config
+from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
+from infra.loader import load_deployment
+from infra.problems import ConfigError, Problem
+from infra.stripe_account import Account
+from infra.stripe_reference import api_keys_page
+
+HEADER = """\
+# Pulled from the Stripe account of stack {stack!r} ({mode} mode) by `python -m infra pull`.
+# Review it, then make it the catalog (stacks/catalog.yaml, or point billing:catalog
+# here), and set billing:adopt to the import file beside it, so the first
+# `pulumi up` adopts these objects instead of creating new ones. See README,
+# "Adopting an existing account".
+"""
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    text = "read an existing Stripe account; write a catalog and an import file for it"
+    parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
+    parser.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+    parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>)")
+    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+
+
+def main(args: argparse.Namespace, out: TextIO) -> int:
+    project: Path = args.project
+    stack: str = args.stack
+    try:
+        config = stack_config.from_stack(project, stack)
+        mode = config.get("billing:mode") or stack
+        key = credentials.config_value("STRIPE_API_KEY", DEPLOYER_KEY, stack, project)
+        if key_mode(key) != mode:
+            raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
+                                       f"the key is {key_prefix(key)}..., but stack {stack!r} is in {mode} "
+                                       f"mode; use a {mode} key from {api_keys_page(mode)}")])
+        account = Account(key)
+        pulled = pull.pull(account, stack, config.get("billing:domain"),
+                           progress=lambda step: print(f"reading {step}...", file=sys.stderr))
+        if account.livemodes and account.livemodes != {mode == "live"}:
+            raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
+                                       f"Stripe answered with livemode={sorted(account.livemodes)} for a "
+                                       f"{mode} stack; nothing was written")])
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return error.exit_code
+    except stripe.StripeError as error:
+        print(f"Stripe refused a read; nothing was written: {refusal(error)}", file=sys.stderr)
+        return ConfigError.exit_code
+    directory: Path = args.out or project / "adopt" / stack
+    directory.mkdir(parents=True, exist_ok=True)
+    catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
+    catalog_path.write_text(HEADER.format(stack=stack, mode=mode)
+                            + yaml.safe_dump(pulled.catalog, sort_keys=False, allow_unicode=True, width=100))
+    import_path.write_text(json.dumps(adoption.import_file(pulled.adopted), indent=2) + "\n")
+    for line in pull.report(pulled):
+        print(line, file=out)
+    print(f"\nwrote {_shown(catalog_path, project)} and {_shown(import_path, project)}", file=out)
+    return _validate(project, stack, catalog_path, import_path, pulled.domain, out)
+
+
+def refusal(error: stripe.StripeError) -> str:
+    """What went wrong, without Stripe's message (it quotes part of the key)."""
+    if isinstance(error, stripe.PermissionError):
+        names = ", ".join(re.findall(r"'(rak_[a-z0-9_]+)'", str(error))) or "a permission"
+        return (f"the key lacks {names}; give it Read on products, prices, webhook endpoints and the "
+                "customer portal (the deployer manifest has these)")
+    if isinstance(error, stripe.AuthenticationError):
+        return "the key is not valid for this account (401); check STRIPE_API_KEY or stripe:apiKey"
+    return f"{type(error).__name__} (HTTP {error.http_status})"
+
+
+def _validate(project: Path, stack: str, catalog: Path, imports: Path, domain: str | None,
+              out: TextIO) -> int:
+    """Load the stack with the pulled files, exactly as `validate` and the program would."""
+    overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
+    if domain:
+        overrides.setdefault("billing:domain", domain)
+    config = stack_config.from_stack(project, stack, overrides=overrides)
+    values = dict(config.values)
+    # Only the shape matters here; the real secret is given once with `pulumi config set`.
+    values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
+    try:
+        load_deployment(stack, project, values.get)
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return error.exit_code
+    print(f"validate: ok (stack {stack!r} with the pulled catalog and import file)", file=out)
+    return 0
+
+
+def _shown(path: Path, project: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project.resolve()))
+    except ValueError:
+        return str(path.resolve())

@@ -1,0 +1,215 @@
+"""`pull` against a Stripe-shaped API on 127.0.0.1: pull, validate, offline plan, round trip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra import adoption, offline
+from infra.stack_config import from_stack
+from tests.conftest import Project, key, run_cli
+from tests.stripe_api import StripeAccount, StripeServer
+
+URL = "https://app.example.com/api/stripe/webhook"
+EVENTS = ["checkout.session.completed", "customer.subscription.updated", "customer.subscription.deleted"]
+STACK = """\
+config:
+  billing:mode: test
+  billing:domain: app.example.com
+  billing:vercelProject: prj_Test123
+"""
+
+
+class HandMade:
+    """An account set up by hand in the Dashboard, with the usual mistakes, and a long history."""
+
+    def __init__(self) -> None:
+        self.account = StripeAccount()
+        self.key = key("rk", "test", "Pull")
+        self.account.keys = {self.key: None}
+        a = self.account
+        for n in range(260):  # archived experiments: they page, and none is adopted
+            a.product(f"Experiment {n}", {"plan": f"exp{n}"}, active=False, created=1_600_000_000 + n)
+        self.pro = a.product("Pro", {"plan": "pro"}, created=1_700_000_000, description="For teams")
+        self.pro_monthly = a.price(self.pro, 2900, "month", lookup_key="pro_monthly", nickname="Pro monthly")
+        self.pro_yearly = a.price(self.pro, 29000, "year")  # no lookup key
+        self.pro["default_price"] = self.pro_monthly["id"]
+        self.pro_copy = a.product("Pro (copy)", {"plan": "pro"}, created=1_710_000_000)
+        a.price(self.pro_copy, 2900, "month")
+        self.team = a.product("Team Plan", {"Plan": "Team", "tier": "2"}, created=1_700_000_100)
+        self.team_monthly = a.price(self.team, 9900, "month", metadata={"plan": "Team"},
+                                    lookup_key="team-monthly-v2")
+        self.team_setup = a.add("/v1/prices", {**a.price(self.team, 5000), "id": "price_setupfee",
+                                               "type": "one_time", "recurring": None})
+        a.lists["/v1/prices"].pop(1)  # keep only the one-time copy of that price
+        self.webhook = a.webhook_endpoint(URL, EVENTS, api_version="2026-10-28.endive",
+                                          description="prod hook", created=1_700_000_000)
+        self.twin = a.webhook_endpoint(URL, EVENTS, created=1_720_000_000)
+        self.portal = a.portal_configuration("https://app.example.com/account", is_default=True)
+        self.portal["features"]["subscription_update"] = {
+            "enabled": True, "default_allowed_updates": ["price"], "proration_behavior": "create_prorations",
+            "products": [{"product": self.pro["id"], "prices": [self.pro_monthly["id"]]},
+                         {"product": self.team["id"], "prices": [self.team_monthly["id"]]}]}
+
+
+@pytest.fixture
+def hand_made() -> HandMade:
+    return HandMade()
+
+
+@pytest.fixture
+def server(hand_made: HandMade, monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeServer]:
+    with StripeServer(hand_made.account) as running:
+        monkeypatch.setenv("STRIPE_API_BASE", running.base)
+        monkeypatch.setenv("STRIPE_API_KEY", hand_made.key)
+        monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+        yield running
+
+
+def pulled(project: Project) -> tuple[int, str, str, Path]:
+    project.stack("test", STACK)
+    code, out, err = run_cli("pull", "--stack", "test", "--project", str(project.root))
+    return code, out, err, project.root / "adopt" / "test"
+
+
+def test_pull_pages_through_everything_and_only_reads(
+    project: Project, hand_made: HandMade, server: StripeServer,
+) -> None:
+    code, out, err, _ = pulled(project)
+    assert code == 0, out + err
+    assert "read 263 products, 5 prices, 2 webhook endpoints, 1 portal configurations" in out
+    assert hand_made.account.requests.count(("GET", "/v1/products")) == 3  # 100 + 100 + 63
+    assert {method for method, _ in hand_made.account.requests} == {"GET"}
+    assert "reading prices (263 products read)..." in err
+    assert hand_made.key not in out + err
+
+
+def test_pull_reports_what_does_not_fit_and_what_changes_in_place(
+    project: Project, hand_made: HandMade, server: StripeServer,
+) -> None:
+    code, out, _, _ = pulled(project)
+    assert code == 0
+    h = hand_made
+    expected = [
+        f"{h.pro_copy['id']}: a second active product for plan 'pro' (adopted: {h.pro['id']})",
+        f"{h.twin['id']}: a second enabled endpoint for {URL}: every event is delivered twice",
+        f"{h.team['id']}: product metadata key 'Plan' is in the wrong case; the first up sets plan='team' "
+        "and clears 'Plan'",
+        f"{h.team_monthly['id']}: price metadata plan='Team' becomes 'team'",
+        f"{h.pro_yearly['id']}: no lookup key; proposed 'pro_yearly' (adding one is an in-place update",
+        f"{h.pro_monthly['id']}: the default price of {h.pro['id']}; Stripe cannot archive a default price",
+        "price_setupfee: a one-time price; the catalog holds licensed recurring per-unit prices",
+        f"{h.pro_yearly['id']}: price has no `plan` metadata; the first up sets plan='pro'",
+        "Stripe never returns an existing endpoint's signing secret",
+    ]
+    for line in expected:
+        assert line in out, line
+    assert "validate: ok" in out
+
+
+def test_round_trip_pull_validate_plan(
+    project: Project, hand_made: HandMade, server: StripeServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, err, directory = pulled(project)
+    assert code == 0, out + err
+    catalog = yaml.safe_load((directory / "catalog.yaml").read_text())
+    assert list(catalog["plans"]) == ["pro", "team"]
+    assert catalog["plans"]["pro"]["prices"]["monthly"] == {
+        "amount": "29.00", "currency": "usd", "interval": "month", "nickname": "Pro monthly"}
+    assert catalog["plans"]["team"]["prices"]["monthly"]["lookup_key"] == "team-monthly-v2"
+    imports = json.loads((directory / "import.json").read_text())["resources"]
+    assert imports[0] == {"type": "billing:stripe:Billing", "name": "billing", "component": True}
+
+    # The user's next steps: point the stack at the files, give the endpoint's secret once.
+    project.stack("test", STACK + "  billing:catalog: adopt/test/catalog.yaml\n"
+                                  "  billing:adopt: adopt/test/import.json\n")
+    whsec = "whsec_" + "a" * 32
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:webhookSecret": whsec}))
+    code, out, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 0, err
+
+    config = from_stack(project.root, "test")
+    plan = offline.run_program(project.root / "__main__.py", "test", config.values, config.secret_keys)
+    stripe_types = set(adoption.ID_PREFIXES)
+    planned = {(r.type, r.name): r for r in plan.resources if r.type in stripe_types}
+    adopted = {(e["type"], e["name"]): e["id"] for e in imports[1:]}
+    assert set(planned) == set(adopted)
+    assert all(planned[name].import_id == id_ for name, id_ in adopted.items())
+    assert all(planned[name].parent.endswith("billing:stripe:Billing::billing") for name in adopted)
+
+    objects: dict[str, dict[str, Any]] = {o["id"]: o for objs in hand_made.account.lists.values() for o in objs}
+    for (type_, name), id_ in adopted.items():
+        inputs, obj = planned[(type_, name)].inputs, objects[id_]
+        if type_ == adoption.PRODUCT:
+            assert inputs["name"] == obj["name"] and inputs["metadata"]["plan"] == name
+            assert inputs.get("description") == obj["description"]
+        elif type_ == adoption.PRICE:
+            assert inputs["product"] == obj["product"]  # the adopted product's real ID
+            assert (inputs["unitAmount"], inputs["currency"]) == (obj["unit_amount"], obj["currency"])
+            assert inputs["recurring"]["interval"] == obj["recurring"]["interval"]
+            assert inputs["lookupKey"] == (obj["lookup_key"] or name.replace("-", "_"))
+            assert inputs.get("nickname") == obj["nickname"] and inputs["active"] is True
+        elif type_ == adoption.WEBHOOK:
+            assert inputs["url"] == obj["url"] and inputs["enabledEvents"] == obj["enabled_events"]
+            assert inputs["apiVersion"] == obj["api_version"] and inputs["description"] == obj["description"]
+        else:
+            assert inputs["defaultReturnUrl"] == obj["default_return_url"]
+            switch = inputs["features"]["subscriptionUpdates"][0]["products"]
+            assert [p["product"] for p in switch] == [hand_made.pro["id"], hand_made.team["id"]]
+    # The webhook secret the app gets is the one given, not the empty one import leaves.
+    assert plan.outputs["webhookSigningSecret"] == offline.SECRET
+    code, out, _ = run_cli("plan", "--stack", "test", "--project", str(project.root))
+    assert f"= stripe:index/product:Product  pro  (adopts {hand_made.pro['id']})" in out
+
+
+def test_an_adopted_endpoint_needs_its_secret_or_a_choice(
+    project: Project, hand_made: HandMade, server: StripeServer,
+) -> None:
+    code, *_ = pulled(project)
+    assert code == 0
+    project.stack("test", STACK + "  billing:catalog: adopt/test/catalog.yaml\n"
+                                  "  billing:adopt: adopt/test/import.json\n")
+    code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 2
+    assert "billing:webhookSecret: is not set, and adopt/test/import.json adopts the existing webhook" in err
+    assert "or remove the webhook entry from adopt/test/import.json" in err
+
+
+def test_pull_refuses_a_key_of_the_other_mode_and_a_key_that_cannot_read(
+    project: Project, hand_made: HandMade, server: StripeServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    live = key("rk", "live", "Pull")
+    monkeypatch.setenv("STRIPE_API_KEY", live)
+    code, _, err, directory = pulled(project)
+    assert code == 2 and "the key is rk_live_..., but stack 'test' is in test mode" in err
+    assert not directory.exists() and live not in err
+    narrow = key("rk", "test", "Narw")
+    hand_made.account.keys[narrow] = frozenset({"rak_product_read"})
+    monkeypatch.setenv("STRIPE_API_KEY", narrow)
+    code, _, err, directory = pulled(project)
+    assert code == 2 and "the key lacks rak_price_read" in err
+    assert not directory.exists() and narrow[-4:] not in err
+
+
+def test_an_import_file_that_names_what_the_program_does_not_declare_is_refused(
+    project: Project, hand_made: HandMade, server: StripeServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, _, _, directory = pulled(project)
+    assert code == 0
+    path = directory / "import.json"
+    data = json.loads(path.read_text())
+    data["resources"][1]["name"] = "Pro"  # renamed by hand
+    data["resources"][2]["id"] = "prod_x"  # a price given a product's ID
+    path.write_text(json.dumps(data))
+    project.stack("test", STACK + "  billing:catalog: adopt/test/catalog.yaml\n"
+                                  "  billing:adopt: adopt/test/import.json\n")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:webhookSecret": "whsec_" + "b" * 32}))
+    code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 2
+    assert "resources[1].name: the program declares no stripe:index/product:Product named 'Pro'" in err
+    assert "resources[2].id:" in err and "needs a Stripe ID starting with price_" in err
