@@ -1,0 +1,132 @@
+"""`diff` on real git history: a temporary repository, commits, and the working tree."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import CATALOG, Project, run_cli
+
+MONTHLY = 'monthly: {amount: "29.00", currency: usd, interval: month}'
+YEARLY = 'yearly:  {amount: "290.00", currency: usd, interval: year}'
+
+
+def git(project: Project, *argv: str) -> None:
+    subprocess.run(["git", "-C", str(project.root), *argv], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(project: Project) -> Project:
+    git(project, "init", "-q", "-b", "main")
+    git(project, "config", "user.email", "ci@example.com")
+    git(project, "config", "user.name", "CI")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "catalog")
+    return project
+
+
+def diff(project: Project, *extra: str, base: str = "main") -> tuple[int, str, str]:
+    return run_cli("diff", "--base", base, "--stack", "test", "--project", str(project.root), *extra)
+
+
+def commit(project: Project, catalog: str, message: str) -> None:
+    project.catalog(catalog)
+    git(project, "commit", "-q", "-am", message)
+
+
+def test_no_change_is_exit_0(repo: Project) -> None:
+    code, out, _ = diff(repo)
+    assert code == 0 and "no billing change" in out
+
+
+def test_a_new_amount_replaces_the_price_and_says_what_it_does_to_money(repo: Project) -> None:
+    repo.catalog(CATALOG.replace(MONTHLY, 'monthly: {amount: "39.00", currency: usd, interval: month}'))
+    code, out, _ = diff(repo)
+    assert code == 1
+    line = next(line for line in out.splitlines() if "pro_monthly" in line)
+    assert line.startswith("  WARN  pro_monthly: 29.00 USD every month -> 39.00 USD every month REPLACES")
+    for words in ("new price gets a new ID", "existing subscribers stay on the old price",
+                  "lookup key 'pro_monthly' moves to the new price", "STRIPE_PRICE_PRO_MONTHLY changes",
+                  "redeploy preview and development", "old price stays active in Stripe"):
+        assert words in line
+
+
+def test_metadata_nickname_and_lookup_key_changes_are_in_place(repo: Project) -> None:
+    repo.catalog(CATALOG.replace(MONTHLY, 'monthly: {amount: "29.00", currency: usd, interval: month, '
+                                          'nickname: Pro, metadata: {tier: gold}, lookup_key: pro_m}'))
+    code, out, _ = diff(repo)
+    assert code == 1  # the lookup key move is a warning: code using the old key finds nothing
+    assert "INFO  pro_m: metadata, nickname updated in place; the price ID stays" in out
+    assert "WARN  pro_m: lookup key 'pro_monthly' -> 'pro_m' (in place, the price ID stays)" in out
+    assert "STRIPE_PRICE_PRO_MONTHLY becomes STRIPE_PRICE_PRO_M" in out
+    assert "REPLACES" not in out
+
+
+def test_removing_a_price_before_archiving_it_is_an_error(repo: Project) -> None:
+    repo.catalog(CATALOG.replace("      " + YEARLY + "\n", ""))
+    code, out, _ = diff(repo)
+    assert code == 2
+    assert "ERROR pro_yearly: removed without being archived first" in out
+    assert "290.00 USD every year would stay purchasable" in out
+    # The safe path: archive in one commit, remove in the next.
+    commit(repo, CATALOG.replace(YEARLY, YEARLY[:-1] + ", archived: true}"), "archive yearly")
+    code, out, _ = diff(repo, base="main~1")
+    assert code == 1 and "WARN  pro_yearly: archived: no new checkouts" in out
+    repo.catalog(CATALOG.replace("      " + YEARLY + "\n", ""))
+    code, out, _ = diff(repo)
+    assert code == 0 and "INFO  pro_yearly: dropped from the stack; it stays archived in Stripe" in out
+
+
+def test_a_new_api_version_rotates_the_webhook_secret(repo: Project) -> None:
+    changed = CATALOG.replace('api_version: "2026-10-28.endive"', 'api_version: "2025-03-31.basil"')
+    changed = changed.replace("    - customer.subscription.deleted\n",
+                              "    - customer.subscription.deleted\n    - invoice.paid\n")
+    changed = changed.replace("    - checkout.session.completed\n", "")
+    repo.catalog(changed)
+    code, out, _ = diff(repo)
+    assert code == 1
+    assert "REPLACES the endpoint" in out and "its signing secret rotates" in out
+    assert "STRIPE_WEBHOOK_SECRET to preview and development" in out
+    assert "INFO  events: now delivered: invoice.paid" in out
+    assert "WARN  events: no longer delivered: checkout.session.completed" in out
+
+
+def test_portal_key_and_hosting_changes(repo: Project) -> None:
+    changed = CATALOG.replace("invoice_history: true", "invoice_history: false") + (
+        "hosting:\n  price_names: {pro_yearly: STRIPE_PRICE_ID_PRO_YEARLY}\n"
+        "keys:\n  app:\n    purpose: the app\n    permissions:\n"
+        "      Checkout Sessions: write\n      Customers: write\n      Subscriptions: write\n"
+        "      Customer portal: write\n      Products: read\n      Prices: read\n      Invoices: read\n")
+    repo.catalog(changed)
+    code, out, _ = diff(repo)
+    assert code == 1
+    assert "INFO  invoice_history: True -> False (in place" in out
+    assert "WARN  app key: Invoices: None -> Read. Manual Dashboard work" in out
+    assert "WARN  STRIPE_PRICE_ID_PRO_YEARLY: added" in out
+    assert "WARN  STRIPE_PRICE_PRO_YEARLY: deleted from preview and development" in out
+
+
+def test_markdown_is_a_pull_request_comment(repo: Project) -> None:
+    repo.catalog(CATALOG.replace("      " + YEARLY + "\n", ""))
+    code, out, _ = diff(repo, "--format", "markdown")
+    assert code == 2
+    lines = out.splitlines()
+    assert lines[0] == "<!-- billing-diff -->" and lines[1] == "## Billing diff against `main`"
+    assert "### Stack `test` (test mode): 1 errors, 1 warnings" in out
+    assert "| :x: error | `pro_yearly` | removed without being archived first" in out
+    assert "#### Hosting" in out
+
+
+def test_a_stack_that_did_not_exist_at_the_base_is_all_new(repo: Project) -> None:
+    code, out, _ = run_cli("diff", "--base", "main", "--project", str(repo.root))
+    assert code == 0 and out.count("billing diff: stack") == 2
+    repo.stack("staging", (repo.root / "Pulumi.test.yaml").read_text())
+    code, out, _ = run_cli("diff", "--base", "main", "--stack", "staging", "--project", str(repo.root))
+    assert code == 0 and "everything in the stack is new" in out
+
+
+def test_an_unknown_revision_is_exit_2(repo: Project) -> None:
+    code, out, err = diff(repo, base="no-such-branch")
+    assert code == 2 and out == ""
+    assert "--base: 'no-such-branch' is not a revision in this repository" in err
