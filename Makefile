@@ -18,7 +18,7 @@ plan: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check infra tests benchmarks __main__.py
+	$(PY) -m ruff check infra tests benchmarks policies __main__.py
 
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict infra

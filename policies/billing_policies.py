@@ -1,0 +1,113 @@
+"""Mandatory rules for every billing stack, enforced by `pulumi preview --policy-pack policies`.
+
+Each rule reads resource properties as the engine sends them to a policy
+pack (the provider's camelCase input names), so it also catches a program
+change or a hand edit that slipped past the catalog's own validation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+VERCEL_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
+WITH_PLAN = ("stripe:index/product:Product", "stripe:index/price:Price")
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "stacks" / "catalog.yaml"
+LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
+
+
+def is_live(args: ResourceValidationArgs) -> bool:
+    """The program names its providers by mode (stripe-live, vercel-live); the live stack is `live`."""
+    stack = args.urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+    provider = args.provider.name if args.provider else ""
+    return stack == "live" or provider.endswith("-live")
+
+
+def _no_live_values_in_development(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != VERCEL_VARIABLE:
+        return
+    props = args.props
+    targets = list(props.get("targets") or ())
+    value = props.get("value")
+    if "development" in targets and is_live(args):
+        report(f"{props.get('key')}: a live stack writes to the development target; live secrets must only "
+               "reach production (development values are readable by every developer)", args.urn)
+    elif "development" in targets and isinstance(value, str) and value.startswith(LIVE_PREFIXES):
+        report(f"{props.get('key')}: a live-mode key is sent to development", args.urn)
+    exposed = [t for t in targets if t in ("production", "preview")]
+    if exposed and props.get("sensitive") is not True:
+        report(f"{props.get('key')}: not sensitive on {', '.join(exposed)}; a secret there must be sensitive "
+               "so no one can read it back from Vercel", args.urn)
+
+
+def _webhook_https_no_wildcard(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != WEBHOOK:
+        return
+    url = str(args.props.get("url") or "")
+    if not url.startswith("https://"):
+        report(f"webhook URL {url!r} is not https; Stripe signs events but anyone on the path could read "
+               "them, and live mode refuses http", args.urn)
+    if "*" in (args.props.get("enabledEvents") or ()):
+        report("the webhook subscribes to every event (`*`); list the events the handler processes",
+               args.urn)
+
+
+def _live_stripe_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not args.resource_type.startswith("stripe:index/") or not is_live(args):
+        return
+    if not args.opts.protect:
+        report(f"{args.resource_type} {args.name} is not protected on a live stack; a removed line or "
+               "`pulumi destroy` would delete live billing objects", args.urn)
+
+
+def catalog_plans(config: Mapping[str, Any]) -> frozenset[str]:
+    path = Path(str(config.get("catalog") or DEFAULT_CATALOG))
+    data = yaml.safe_load(path.read_text()) or {}
+    plans = data.get("plans") if isinstance(data, dict) else None
+    return frozenset(plans) if isinstance(plans, dict) else frozenset()
+
+
+def _plan_metadata(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in WITH_PLAN:
+        return
+    plan = (args.props.get("metadata") or {}).get("plan")
+    if not isinstance(plan, str):
+        report(f"{args.name}: no `plan` metadata; the app maps subscriptions to plans with it", args.urn)
+        return
+    if plan != plan.lower():
+        report(f"{args.name}: plan metadata {plan!r} is not lowercase; the app matches {plan.lower()!r}",
+               args.urn)
+    plans = catalog_plans(args.get_config())
+    if plans and plan.lower() not in plans:
+        report(f"{args.name}: plan metadata {plan!r} names no catalog plan ({', '.join(sorted(plans))})",
+               args.urn)
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="hosting-secrets-scoped",
+        description="Live values never reach development; variables on production and preview are sensitive.",
+        validate=_no_live_values_in_development, enforcement_level=EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy(
+        name="webhook-https-no-wildcard",
+        description="Webhook endpoints are https and list their events.",
+        validate=_webhook_https_no_wildcard, enforcement_level=EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy(
+        name="live-stripe-protected",
+        description="Every Stripe resource of a live stack is protected from deletion.",
+        validate=_live_stripe_protected, enforcement_level=EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy(
+        name="plan-metadata",
+        description="`plan` metadata on products and prices is lowercase and names a catalog plan.",
+        validate=_plan_metadata, enforcement_level=EnforcementLevel.MANDATORY),
+]

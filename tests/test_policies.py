@@ -1,0 +1,114 @@
+"""The policy pack's real rules, fed the properties the real program registers.
+
+Registrations come from the program under the SDK mock runtime: their inputs
+are deserialized from the same RPC properties the engine hands a policy pack.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+)
+
+from infra import offline
+from tests.conftest import REPO, Project
+from tests.test_program import run
+
+sys.path.insert(0, str(REPO / "policies"))
+import billing_policies
+
+
+def engine_args(stack: str, reg: offline.Registration, **changes: Any) -> ResourceValidationArgs:
+    props = copy.deepcopy(_unwrap(reg.inputs))
+    props.update(changes.pop("props", {}))
+    provider_name = f"{reg.type.split(':')[0]}-{'live' if stack == 'live' else 'test'}"
+    opts = PolicyResourceOptions(protect=changes.pop("protect", reg.protect), ignore_changes=[],
+                                 delete_before_replace=reg.delete_before_replace, aliases=[],
+                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[],
+                                 parent=reg.parent)
+    urn = f"urn:pulumi:{stack}::billing::{reg.type}::{reg.name}"
+    provider = PolicyProviderResource(f"pulumi:providers:{provider_name.split('-', maxsplit=1)[0]}", {},
+                                      f"urn:pulumi:{stack}::billing::pulumi:providers::{provider_name}",
+                                      provider_name)
+    return ResourceValidationArgs(reg.type, props, urn, reg.name, opts, provider, config={})
+
+
+def _unwrap(value: Any) -> Any:
+    """Secrets reach a policy pack as their plain values."""
+    if isinstance(value, dict):
+        if value.get(offline._SIG_KEY) == offline._SECRET_SIG:
+            return _unwrap(value["value"])
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def violations(stack: str, reg: offline.Registration, **changes: Any) -> list[str]:
+    found: list[str] = []
+    args = engine_args(stack, reg, **changes)
+    for policy in billing_policies.POLICIES:
+        policy.validate(args, lambda message, urn=None, name=policy.name: found.append(f"{name}: {message}"))
+    return found
+
+
+@pytest.mark.parametrize("stack", ["test", "live"])
+def test_the_program_passes_every_policy(project: Project, stack: str) -> None:
+    plan = run(project, stack)
+    checked = [r for r in plan.resources if not r.type.startswith(("billing:", "pulumi:"))]
+    assert len(checked) > 10
+    assert all(violations(stack, reg) == [] for reg in checked), [violations(stack, r) for r in checked]
+
+
+def by_type(plan: offline.Plan, type_: str) -> offline.Registration:
+    return plan.of_type(type_)[0]
+
+
+def test_live_values_never_reach_development_and_exposed_ones_are_sensitive(project: Project) -> None:
+    live = run(project, "live")
+    variable = by_type(live, billing_policies.VERCEL_VARIABLE)
+    found = violations("live", variable, props={"targets": ["production", "development"]})
+    assert any("a live stack writes to the development target" in v for v in found)
+    found = violations("live", variable, props={"sensitive": False})
+    assert found == [f"hosting-secrets-scoped: {variable.inputs['key']}: not sensitive on production; a "
+                     "secret there must be sensitive so no one can read it back from Vercel"]
+    test = run(project, "test")
+    development = next(r for r in test.of_type(billing_policies.VERCEL_VARIABLE)
+                       if r.inputs["targets"] == ["development"])
+    assert violations("test", development) == []
+    leaked = violations("test", development, props={"value": "rk_" + "live_" + "x" * 24})
+    assert any("a live-mode key is sent to development" in v for v in leaked)
+
+
+def test_webhooks_are_https_with_listed_events(project: Project) -> None:
+    webhook = by_type(run(project, "test"), billing_policies.WEBHOOK)
+    found = violations("test", webhook, props={"url": "http://app.example.com/hook", "enabledEvents": ["*"]})
+    assert any("is not https" in v for v in found)
+    assert any("subscribes to every event" in v for v in found)
+
+
+def test_live_stripe_resources_are_protected(project: Project) -> None:
+    product = by_type(run(project, "live"), "stripe:index/product:Product")
+    assert product.protect is True
+    found = violations("live", product, protect=False)
+    assert found == [f"live-stripe-protected: stripe:index/product:Product {product.name} is not protected on a live "
+                     "stack; a removed line or `pulumi destroy` would delete live billing objects"]
+    test_product = by_type(run(project, "test"), "stripe:index/product:Product")
+    assert violations("test", test_product, protect=False) == []
+
+
+def test_plan_metadata_is_lowercase_and_names_a_catalog_plan(project: Project) -> None:
+    price = by_type(run(project, "test"), "stripe:index/price:Price")
+    assert any("is not lowercase; the app matches 'pro'" in v
+               for v in violations("test", price, props={"metadata": {"plan": "Pro"}}))
+    assert any("names no catalog plan" in v
+               for v in violations("test", price, props={"metadata": {"plan": "gold"}}))
+    assert any("no `plan` metadata" in v for v in violations("test", price, props={"metadata": {}}))
