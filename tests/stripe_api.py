@@ -10,14 +10,12 @@ request is recorded so tests can prove the commands only read.
 
 from __future__ import annotations
 
-import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+
+from tests.json_server import JsonServer
 
 # Path -> the permission Stripe names in its 403 message for a read there.
 PERMISSIONS = {
@@ -153,45 +151,7 @@ class StripeAccount:
         return {"object": "list", "data": page, "has_more": start + limit < len(items), "url": path}
 
 
-class StripeServer:
+class StripeServer(JsonServer):
     def __init__(self, account: StripeAccount) -> None:
         self.account = account
-        state = account
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._reply("GET")
-
-            def do_POST(self) -> None:
-                self._reply("POST")
-
-            def do_DELETE(self) -> None:
-                self._reply("DELETE")
-
-            def _reply(self, method: str) -> None:
-                url = urlparse(self.path)
-                status, body = state.answer(method, url.path, parse_qs(url.query),
-                                            self.headers.get("Authorization"))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Request-Id", "req_" + secrets.token_hex(7))
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> StripeServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
+        super().__init__(account.answer, lambda: {"Request-Id": "req_" + secrets.token_hex(7)})

@@ -7,14 +7,12 @@ and 403 `forbidden` for a token it does not know. Records every request.
 
 from __future__ import annotations
 
-import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+
+from tests.json_server import JsonServer
 
 
 def now_ms() -> int:
@@ -68,32 +66,6 @@ class VercelProject:
         return 404, {"error": {"code": "not_found", "message": "The requested endpoint was not found"}}
 
 
-class VercelServer:
+class VercelServer(JsonServer):
     def __init__(self, project: VercelProject) -> None:
-        state = project
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlparse(self.path)
-                status, body = state.answer("GET", url.path, parse_qs(url.query),
-                                            self.headers.get("Authorization"))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> VercelServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(project.answer)

@@ -1,0 +1,56 @@
+"""A JSON API on 127.0.0.1 for the tests' Stripe- and Vercel-shaped servers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+# (method, path, query, Authorization header) -> (status, JSON body)
+Answer = Callable[[str, str, dict[str, list[str]], "str | None"], tuple[int, dict[str, Any]]]
+
+
+class JsonServer:
+    """Serves `answer` over real HTTP on an ephemeral port; use as a context manager."""
+
+    def __init__(self, answer: Answer, headers: Callable[[], dict[str, str]] | None = None) -> None:
+        extra = headers or dict
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._reply("GET")
+
+            def do_POST(self) -> None:
+                self._reply("POST")
+
+            def do_DELETE(self) -> None:
+                self._reply("DELETE")
+
+            def _reply(self, method: str) -> None:
+                url = urlparse(self.path)
+                status, body = answer(method, url.path, parse_qs(url.query), self.headers.get("Authorization"))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in extra().items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> JsonServer:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
