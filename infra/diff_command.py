@@ -103,7 +103,11 @@ def deployment_at(project: Path, stack: str, rev: str) -> Deployment | None:
 
 def _counts(changes: Sequence[Change]) -> str:
     n = {s: sum(c.severity == s for c in changes) for s in ("error", "warn", "info")}
-    return f"{n['error']} errors, {n['warn']} warnings, {n['info']} in place / info"
+
+    def plural(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return f"{plural(n['error'], 'error')}, {plural(n['warn'], 'warning')}, {n['info']} in place / info"
 
 
 def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:

@@ -91,8 +91,10 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
               file=sys.stderr)
         return ConfigError.exit_code
     try:
-        deployment = _deployment(project, stack) if stack else None
-        plan = [_prepare(p, args, deployment, project) for p in ((part,) if part else PARTS)]
+        config = stack_config.from_stack(project, stack) if stack else None
+        deployment = load_deployment(stack, project, config.get) if stack and config else None
+        team = config.get("vercel:team") if config else None
+        plan = [_prepare(p, args, deployment, project, team) for p in ((part,) if part else PARTS)]
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return error.exit_code
@@ -117,12 +119,9 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     return 1 if failed else 0
 
 
-def _deployment(project: Path, stack: str) -> Deployment:
-    config = stack_config.from_stack(project, stack)
-    return load_deployment(stack, project, config.get)
-
-
-def _prepare(part: str, args: argparse.Namespace, deployment: Deployment | None, project: Path) -> _Part:
+def _prepare(
+    part: str, args: argparse.Namespace, deployment: Deployment | None, project: Path, team: str | None,
+) -> _Part:
     progress = _progress
     if part == "webhook":
         url, secret = _webhook_inputs(args, deployment, project)
@@ -152,7 +151,6 @@ def _prepare(part: str, args: argparse.Namespace, deployment: Deployment | None,
 
         return _Part(f"stripe ({deployment.mode} mode, stack {stack})", stripe_checks)
     token = credentials.config_value(VERCEL_TOKEN_ENV, VERCEL_TOKEN, stack, project)
-    team = stack_config.from_stack(project, stack).get("vercel:team")
     vercel = Vercel(token, team)
     return _Part(f"hosting (Vercel project {deployment.settings.vercel_project}, stack {stack})",
                  lambda: verify_hosting.run(deployment, vercel, progress))

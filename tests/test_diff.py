@@ -113,7 +113,7 @@ def test_markdown_is_a_pull_request_comment(repo: Project) -> None:
     assert code == 2
     lines = out.splitlines()
     assert lines[0] == "<!-- billing-diff -->" and lines[1] == "## Billing diff against `main`"
-    assert "### Stack `test` (test mode): 1 errors, 1 warnings" in out
+    assert "### Stack `test` (test mode): 1 error, 1 warning, " in out
     assert "| :x: error | `pro_yearly` | removed without being archived first" in out
     assert "#### Hosting" in out
 
