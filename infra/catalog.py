@@ -37,15 +37,26 @@ _VERCEL_PROJECT = re.compile(r"^prj_[A-Za-z0-9]{1,64}$")
 RESERVED_CONFIG = ("stripe:apiKey", "vercel:apiToken", "vercel:team")
 
 
+def slug_for(value: str, fallback: str = "name") -> str:
+    """The nearest valid slug: what `check_slug` proposes, and what `pull` names plans with."""
+    if _SLUG.match(value):
+        return value
+    suggestion = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_") or fallback
+    if not suggestion[0].isalpha():
+        suggestion = "x_" + suggestion
+    return suggestion[:40]
+
+
+def is_lookup_key(value: str) -> bool:
+    return bool(_LOOKUP_KEY.match(value))
+
+
 def check_slug(value: str) -> str:
     if not _SLUG.match(value):
-        suggestion = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_") or "name"
-        if not suggestion[0].isalpha():
-            suggestion = "x_" + suggestion
         raise ValueError(
             f"{value!r} is not a lowercase slug (a-z, 0-9, _, starting with a letter); "
             f"it becomes Stripe metadata and resource names that the app matches exactly: "
-            f"use {suggestion[:40]!r}"
+            f"use {slug_for(value)!r}"
         )
     return value
 
@@ -134,7 +145,7 @@ def _hostname(value: str) -> str:
 
 
 def _lookup_key(value: str) -> str:
-    if not _LOOKUP_KEY.match(value):
+    if not is_lookup_key(value):
         raise ValueError(f"{value!r} is not a lookup key; use letters, digits and _ . : - (at most 200)")
     return value
 

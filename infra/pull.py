@@ -9,7 +9,6 @@ will change in place.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 from infra import adoption
-from infra.catalog import check_slug
+from infra.catalog import is_lookup_key, slug_for
 from infra.checks import Progress
 from infra.stripe_account import Account
 from infra.stripe_reference import CURRENCIES, api_versions, minor_unit_digits, webhook_event_types
@@ -28,7 +27,6 @@ INTERVAL_KEYS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "
 DEFAULT_EVENTS = ["checkout.session.completed", "customer.subscription.created",
                   "customer.subscription.updated", "customer.subscription.deleted"]
 DEFAULT_WEBHOOK_PATH = "/webhook/stripe"
-_LOOKUP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 _CANCEL_REASONS = {"too_expensive", "missing_features", "switched_service", "unused",
                    "customer_service", "too_complex", "low_quality", "other"}
 
@@ -133,15 +131,7 @@ def _fits(price: dict[str, Any], findings: list[Finding]) -> bool:
 def _plan_key(product: dict[str, Any]) -> str:
     metadata = product.get("metadata") or {}
     raw = next((v for k, v in metadata.items() if k.lower() == "plan" and v), None) or product.get("name")
-    return _slug(str(raw or "plan"))
-
-
-def _slug(value: str) -> str:
-    try:
-        return check_slug(value.lower())
-    except ValueError:
-        slug = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_") or "plan"
-        return (slug if slug[0].isalpha() else "x_" + slug)[:40]
+    return slug_for(str(raw or "plan").lower(), fallback="plan")
 
 
 def _plan(
@@ -223,7 +213,7 @@ def _price(
         out["interval_count"] = recurring["interval_count"]
     default_lookup = f"{plan}_{price_key}"
     lookup_key = price.get("lookup_key")
-    if lookup_key and _LOOKUP_KEY.match(lookup_key):
+    if lookup_key and is_lookup_key(lookup_key):
         if lookup_key != default_lookup:
             out["lookup_key"] = lookup_key
     else:

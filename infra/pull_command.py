@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,7 +20,7 @@ from infra import adoption, credentials, pull, stack_config
 from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
-from infra.stripe_account import Account
+from infra.stripe_account import Account, permissions_named
 from infra.stripe_reference import api_keys_page
 
 HEADER = """\
@@ -80,7 +79,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
 def refusal(error: stripe.StripeError) -> str:
     """What went wrong, without Stripe's message (it quotes part of the key)."""
     if isinstance(error, stripe.PermissionError):
-        names = ", ".join(re.findall(r"'(rak_[a-z0-9_]+)'", str(error))) or "a permission"
+        names = ", ".join(permissions_named(error)) or "a permission"
         return (f"the key lacks {names}; give it Read on products, prices, webhook endpoints and the "
                 "customer portal (the deployer manifest has these)")
     if isinstance(error, stripe.AuthenticationError):

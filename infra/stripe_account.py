@@ -51,6 +51,11 @@ READ_PROBES: dict[str, str] = {
 _PERMISSION = re.compile(r"'(rak_[a-z0-9_]+)'")
 
 
+def permissions_named(error: stripe.StripeError) -> tuple[str, ...]:
+    """The permission names Stripe's 403 message says would allow the call."""
+    return tuple(_PERMISSION.findall(str(error)))
+
+
 @dataclass(frozen=True)
 class Refusal:
     status: int | None
@@ -88,7 +93,7 @@ class Account:
             answer = self.client.raw_request("get", path, limit=1)
             self._seen(self.client.deserialize(answer, api_mode="V1").to_dict())
         except stripe.PermissionError as error:
-            return Refusal(error.http_status, "permission", tuple(_PERMISSION.findall(str(error))))
+            return Refusal(error.http_status, "permission", permissions_named(error))
         except stripe.AuthenticationError as error:
             return Refusal(error.http_status, "auth")
         except stripe.StripeError as error:
