@@ -31,6 +31,7 @@ environment = VercelEnvironment("hosting", VercelEnvironmentArgs(
         webhook_secret=billing.webhook_signing_secret,
         portal_configuration=billing.portal_configuration_id,
         prices=billing.price_id_by_lookup_key,
+        webhook_secret_next=billing.webhook_next_signing_secret,
     ),
     api_token=pulumi.Config("vercel").require_secret("apiToken"),
     team=pulumi.Config("vercel").get("team"),

@@ -26,6 +26,7 @@ WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
 PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
 ID_PREFIXES = {PRODUCT: "prod_", PRICE: "price_", WEBHOOK: "we_", PORTAL: "bpc_"}
 WEBHOOK_NAME = "webhook"
+"""The endpoint's name before endpoints were named by version; kept as an alias of the main one."""
 PORTAL_NAME = "portal"
 
 Adopted = Mapping[tuple[str, str], str]
@@ -36,6 +37,12 @@ def price_name(plan: str, price: str) -> str:
     return f"{plan}-{price}"
 
 
+def webhook_name(api_version: str) -> str:
+    """An endpoint is named by its API version: a version never changes on an endpoint (it is a
+    new endpoint with a new secret), so an upgrade adds a second one instead of renaming."""
+    return f"{WEBHOOK_NAME}-{api_version}"
+
+
 def resource_names(catalog: Catalog) -> dict[tuple[str, str], str]:
     """Every adoptable resource the program declares for `catalog`, with what it is."""
     names: dict[tuple[str, str], str] = {}
@@ -44,7 +51,7 @@ def resource_names(catalog: Catalog) -> dict[tuple[str, str], str]:
             names[(PRODUCT, key)] = f"the product of plan {key!r}"
     for plan_key, price_key, _ in catalog.prices():
         names[(PRICE, price_name(plan_key, price_key))] = f"price {catalog.lookup_key(plan_key, price_key)!r}"
-    names[(WEBHOOK, WEBHOOK_NAME)] = "the webhook endpoint"
+    names[(WEBHOOK, webhook_name(catalog.webhook.api_version))] = "the webhook endpoint"
     names[(PORTAL, PORTAL_NAME)] = "the customer portal configuration"
     return names
 

@@ -308,6 +308,8 @@ class Price(Model):
 class Plan(Model):
     name: Text
     description: Text | None = None
+    # A product cannot be deleted while it has prices: retiring a plan archives its product.
+    archived: bool = False
     limits: dict[Key, Annotated[int | str, BeforeValidator(_limit)]] = Field(default_factory=dict)
     features: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(default_factory=list)
     metadata: Metadata = Field(default_factory=dict)
@@ -317,6 +319,16 @@ class Plan(Model):
     @classmethod
     def _metadata(cls, metadata: dict[str, str]) -> dict[str, str]:
         return _no_reserved_metadata(metadata)
+
+    @model_validator(mode="after")
+    def _archived_plan_sells_nothing(self) -> Plan:
+        active = [key for key, price in self.prices.items() if not price.archived]
+        if self.archived and active:
+            raise ValueError(
+                f"an archived plan cannot keep selling: add `archived: true` to its prices too "
+                f"({', '.join(active)})"
+            )
+        return self
 
     @property
     def paid(self) -> bool:
@@ -328,7 +340,18 @@ class Webhook(Model):
     path: UrlPath
     events: Annotated[list[EventType], Field(min_length=1)]
     api_version: ApiVersion
+    # A version cannot change on an endpoint (it is a new endpoint with a new secret), so an
+    # upgrade runs a second endpoint beside the first until the app verifies both secrets.
+    next_api_version: ApiVersion | None = None
     description: Text | None = None
+
+    @model_validator(mode="after")
+    def _next_is_another_version(self) -> Webhook:
+        if self.next_api_version == self.api_version:
+            raise ValueError(
+                "next_api_version equals api_version; remove next_api_version (the upgrade is done)"
+            )
+        return self
 
     @field_validator("events")
     @classmethod
@@ -363,6 +386,9 @@ def _price_changes_only() -> list[AllowedUpdate]:
 
 
 class PlanSwitching(Model):
+    # Switching is turned off with `enabled: false`, keeping the plans: an omitted block
+    # sends nothing, so Stripe would keep switching on (provider_table, subscriptionUpdates).
+    enabled: bool = True
     plans: Annotated[list[Key], Field(min_length=1, max_length=10)]
     allowed_updates: Annotated[list[AllowedUpdate], Field(min_length=1)] = Field(
         default_factory=_price_changes_only
@@ -426,6 +452,8 @@ class HostingNames(Model):
     publishable_key: EnvName = "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY"
     portal_configuration: EnvName = "STRIPE_PORTAL_CONFIGURATION_ID"
     price_prefix: EnvName = "STRIPE_PRICE_"
+    # Only while `webhook.next_api_version` is set: the second endpoint's signing secret.
+    webhook_secret_next: EnvName = "STRIPE_WEBHOOK_SECRET_NEXT"  # noqa: S105 (a variable name)
 
 
 class Hosting(Model):
@@ -449,6 +477,29 @@ class Catalog(Model):
     def lookup_key(self, plan: str, price: str) -> str:
         declared = self.plans[plan].prices[price].lookup_key
         return declared or f"{plan}_{price}"
+
+    def _active_keys(self) -> set[str]:
+        return {self.lookup_key(p, k) for p, k, price in self.prices() if not price.archived}
+
+    def held_lookup_key(self, plan: str, price: str) -> str | None:
+        """The lookup key this price holds in Stripe: an archived price gives its key up to the
+        active price that took it over (`lookup_key:` on the new price), and holds none."""
+        key = self.lookup_key(plan, price)
+        if self.plans[plan].prices[price].archived and key in self._active_keys():
+            return None
+        return key
+
+    def takes_over_lookup_key(self, plan: str, price: str) -> bool:
+        """True for an active price whose lookup key an archived price had: it is moved with
+        `transfer_lookup_key`, since Stripe refuses a key another price holds."""
+        key = self.lookup_key(plan, price)
+        if self.plans[plan].prices[price].archived:
+            return False
+        return any(self.lookup_key(p, k) == key for p, k, other in self.prices() if other.archived)
+
+    def price_id_key(self, plan: str, price: str) -> str:
+        """The key of this price in the priceIds output: the lookup key it holds, or `plan/price`."""
+        return self.held_lookup_key(plan, price) or f"{plan}/{price}"
 
     def prices(self) -> list[tuple[str, str, Price]]:
         """Every (plan key, price key, price), in catalog order."""

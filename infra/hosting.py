@@ -17,7 +17,8 @@ import pulumi
 from infra.catalog import Catalog
 from infra.guards import APP_KEY, PUBLISHABLE_KEY
 
-Source = Literal["app_key", "webhook_secret", "publishable_key", "portal_configuration", "price", "config"]
+Source = Literal["app_key", "webhook_secret", "webhook_secret_next", "publishable_key",
+                 "portal_configuration", "price", "config"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Variable:
         return {
             "app_key": f"the app's Stripe key ({self.ref})",
             "webhook_secret": "the webhook endpoint's signing secret",
+            "webhook_secret_next": f"the signing secret of the endpoint on API version {self.ref}",
             "publishable_key": f"the publishable key ({self.ref})",
             "portal_configuration": "the customer portal configuration ID",
             "price": f"the ID of price {self.ref!r}",
@@ -66,6 +68,8 @@ def variables(catalog: Catalog) -> list[Variable]:
     found = [
         Variable(names.secret_key, "app_key", APP_KEY, secret=True),
         Variable(names.webhook_secret, "webhook_secret", "webhook", secret=True),
+        *([Variable(names.webhook_secret_next, "webhook_secret_next", catalog.webhook.next_api_version,
+                    secret=True)] if catalog.webhook.next_api_version else []),
         Variable(names.publishable_key, "publishable_key", PUBLISHABLE_KEY, secret=False),
         Variable(names.portal_configuration, "portal_configuration", "portal", secret=False),
     ]
@@ -109,6 +113,7 @@ def bind(
     webhook_secret: pulumi.Output[str],
     portal_configuration: pulumi.Output[str],
     prices: dict[str, pulumi.Output[str]],
+    webhook_secret_next: pulumi.Output[str] | None = None,
 ) -> list[HostedValue]:
     """Each variable with its value: outputs of the Stripe resources, or stack config."""
     bound = []
@@ -117,6 +122,8 @@ def bind(
         if variable.source == "webhook_secret":
             # Straight from the endpoint's create response: no one copies it, no config holds it.
             value = pulumi.Output.secret(webhook_secret)
+        elif variable.source == "webhook_secret_next" and webhook_secret_next is not None:
+            value = pulumi.Output.secret(webhook_secret_next)
         elif variable.source == "portal_configuration":
             value = portal_configuration
         elif variable.source == "price":

@@ -91,7 +91,8 @@ def _adoption(
                                       f"`python -m infra pull --stack {stack}`", "billing:adopt")]
     adopted, problems = adoption.read(file.read_text(), path, catalog)
     secret = get(guards.WEBHOOK_SECRET)
-    if (adoption.WEBHOOK, adoption.WEBHOOK_NAME) in adopted and not (secret or "").startswith("whsec_"):
+    endpoint = (adoption.WEBHOOK, adoption.webhook_name(catalog.webhook.api_version))
+    if endpoint in adopted and not (secret or "").startswith("whsec_"):
         state = "is not set" if not secret else f"holds a value with {guards.key_prefix(secret)}"
         problems.append(stack_doc.problem(
             ("config", guards.WEBHOOK_SECRET),
@@ -198,20 +199,27 @@ def _deployer_manifest(catalog: Catalog, coupons: Mapping[str, Coupon], doc: Doc
 
 
 def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Problem]:
-    seen: dict[str, str] = {}
-    problems = []
+    """One price holds a lookup key: archived prices may share the key of the one active price
+    that took it over (they give it up), but two active prices, or two holders, may not."""
+    holders: dict[str, list[tuple[str, str, bool]]] = {}
     for plan_key, plan in plans.items():
         for price_key, price in plan.prices.items():
             key = price.lookup_key or f"{plan_key}_{price_key}"
-            where = f"plans.{plan_key}.prices.{price_key}"
-            if key in seen:
-                problems.append(doc.problem(
-                    ("plans", plan_key, "prices", price_key, "lookup_key"),
-                    f"lookup key {key!r} is already used by {seen[key]}; the app finds prices "
-                    "by lookup key, so each must be unique: set a different lookup_key",
-                ))
-            else:
-                seen[key] = where
+            holders.setdefault(key, []).append((plan_key, price_key, price.archived))
+    problems = []
+    for key, prices in holders.items():
+        active = [(p, k) for p, k, archived in prices if not archived]
+        if len(prices) == 1 or len(active) == 1:
+            continue
+        first = f"plans.{prices[0][0]}.prices.{prices[0][1]}"
+        for plan_key, price_key, _ in prices[1:]:
+            why = ("two active prices" if len(active) > 1 else
+                   "archived prices only give a key up to the active price that takes it over")
+            problems.append(doc.problem(
+                ("plans", plan_key, "prices", price_key, "lookup_key"),
+                f"lookup key {key!r} is already used by {first}: {why}; the app finds prices "
+                "by lookup key, so one price holds each: set a different lookup_key",
+            ))
     return problems
 
 
@@ -226,7 +234,11 @@ def _portal_against_plans(
         if key not in raw_plans:
             problems.append(doc.problem(path, f"{key!r} is not a plan in this catalog; "
                                         f"use one of: {', '.join(raw_plans)}"))
-        elif key in plans and not any(not p.archived for p in plans[key].prices.values()):
+        elif key in plans and not plans[key].paid:
+            problems.append(doc.problem(path, f"plan {key!r} is free and has no Stripe product to switch "
+                                        "to: remove it from the list"))
+        elif key in plans and not any(not p.archived for p in plans[key].prices.values()) \
+                and portal.plan_switching.enabled:
             problems.append(doc.problem(path, f"plan {key!r} has no active price, so customers "
                                         "cannot switch to it: remove it from the list"))
     return problems

@@ -297,7 +297,7 @@ def _webhook(
         f"`pulumi config set --secret billing:webhookSecret whsec_... --stack {stack}` (Dashboard > "
         "Webhooks > Reveal). Or remove the webhook entry from the import file: the first up then creates "
         "a new endpoint with a new secret, the app is redeployed with it, and you delete this one"))
-    adopted[(adoption.WEBHOOK, adoption.WEBHOOK_NAME)] = endpoint["id"]
+    adopted[(adoption.WEBHOOK, adoption.webhook_name(version))] = endpoint["id"]
     return webhook, domain
 
 

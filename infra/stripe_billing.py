@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_stripe as stripe
 
-from infra import adoption, hosting
+from infra import adoption, hosting, provider_table
 from infra.adoption import Adopted
-from infra.catalog import Catalog, Coupon, Portal, coupon_amount_off
+from infra.catalog import Catalog, Coupon, Plan, Portal, coupon_amount_off
 from infra.guards import WEBHOOK_SECRET
 from infra.loader import Deployment
 from infra.stripe_reference import dashboard_base
@@ -33,13 +33,16 @@ class StripeBilling(pulumi.ComponentResource):
     product_ids: pulumi.Output[dict[str, str]]
     """Stripe product ID by plan key (paid plans only)."""
     price_ids: pulumi.Output[dict[str, str]]
-    """Stripe price ID by lookup key, archived prices included."""
+    """Stripe price ID by the lookup key each price holds; `plan/price` for an archived price
+    that gave its key up."""
     price_id_by_lookup_key: dict[str, pulumi.Output[str]]
-    """The same, one Output per price, for values that should change only with their price."""
+    """Active prices by lookup key, one Output each, for values that change only with their price."""
     webhook_endpoint_id: pulumi.Output[str]
     webhook_url: str
     webhook_signing_secret: pulumi.Output[str]
     """The endpoint's whsec_ secret: only Stripe's create response carries it; always secret."""
+    webhook_next_signing_secret: pulumi.Output[str] | None
+    """The upgrade endpoint's secret while `webhook.next_api_version` is set."""
     portal_configuration_id: pulumi.Output[str]
     promotion_code_ids: pulumi.Output[dict[str, str]]
     """Promotion code ID by customer-facing code."""
@@ -64,33 +67,34 @@ class StripeBilling(pulumi.ComponentResource):
         adopted = deployment.adopted
 
         products = {
-            key: _product(key, plan_name=plan.name, description=plan.description,
-                          features=plan.features, metadata=plan.metadata,
-                          opts=_adopting(child, adopted, adoption.PRODUCT, key))
+            key: _product(key, plan, opts=_adopting(child, adopted, adoption.PRODUCT, key))
             for key, plan in catalog.plans.items() if plan.paid
         }
         prices = _prices(catalog, products, child, adopted)
 
         self.webhook_url = f"https://{domain}{catalog.webhook.path}"
-        endpoint = stripe.WebhookEndpoint(
-            "webhook",
-            url=self.webhook_url,
-            enabled_events=list(catalog.webhook.events),
-            api_version=catalog.webhook.api_version,
-            description=catalog.webhook.description or f"billing stack {deployment.stack}",
-            metadata={"managed_by": "pulumi", "stack": deployment.stack},
-            opts=_adopting(child, adopted, adoption.WEBHOOK, adoption.WEBHOOK_NAME),
-        )
+        main_name = adoption.webhook_name(catalog.webhook.api_version)
+        endpoint = _endpoint(deployment, self.webhook_url, catalog.webhook.api_version,
+                             pulumi.ResourceOptions.merge(
+                                 _adopting(child, adopted, adoption.WEBHOOK, main_name),
+                                 # Endpoints were once named plain "webhook": keep that one in place.
+                                 pulumi.ResourceOptions(aliases=[pulumi.Alias(name=adoption.WEBHOOK_NAME)]),
+                             ))
+        upgrade = catalog.webhook.next_api_version
+        # During an API version upgrade a second endpoint receives every event in the new shape,
+        # so nothing is dropped while the app is redeployed to verify both secrets.
+        self.webhook_next_signing_secret = pulumi.Output.secret(
+            _endpoint(deployment, self.webhook_url, upgrade, child).secret) if upgrade else None
         portal = _portal(catalog, deployment.settings.domain, products, prices,
                          _adopting(child, adopted, adoption.PORTAL, adoption.PORTAL_NAME))
         promotion_codes = _coupons(deployment.settings.coupons, products, child)
 
         self.product_ids = _ids(products)
-        by_lookup_key = {catalog.lookup_key(p, k): prices[(p, k)] for p, k, _ in catalog.prices()}
-        self.price_ids = _ids(by_lookup_key)
-        self.price_id_by_lookup_key = {key: price.id for key, price in by_lookup_key.items()}
+        self.price_ids = _ids({catalog.price_id_key(p, k): prices[(p, k)] for p, k, _ in catalog.prices()})
+        self.price_id_by_lookup_key = {catalog.lookup_key(p, k): prices[(p, k)].id
+                                       for p, k, price in catalog.prices() if not price.archived}
         self.webhook_endpoint_id = endpoint.id
-        if (adoption.WEBHOOK, adoption.WEBHOOK_NAME) in adopted:
+        if (adoption.WEBHOOK, main_name) in adopted:
             # An adopted endpoint's secret is never returned by Stripe: the user gave it once.
             self.webhook_signing_secret = hosting.config_value(WEBHOOK_SECRET, secret=True)
         else:
@@ -124,17 +128,31 @@ def dashboard_links(mode: str, billing: StripeBilling) -> pulumi.Output[dict[str
     )
 
 
-def _product(
-    key: str, plan_name: str, description: str | None, features: list[str],
-    metadata: dict[str, str], opts: pulumi.ResourceOptions,
-) -> stripe.Product:
+def _product(key: str, plan: Plan, opts: pulumi.ResourceOptions) -> stripe.Product:
     return stripe.Product(
         key,
-        name=plan_name,
-        description=description,
-        marketing_features=features or None,
+        name=plan.name,
+        description=plan.description,
+        marketing_features=plan.features or None,
+        # A product with prices cannot be deleted: a retired plan is archived instead.
+        active=not plan.archived,
         # `plan` is what the app's webhook handler matches, so it is always the catalog key.
-        metadata={**metadata, "plan": key},
+        metadata={**plan.metadata, "plan": key},
+        opts=opts,
+    )
+
+
+def _endpoint(
+    deployment: Deployment, url: str, api_version: str, opts: pulumi.ResourceOptions,
+) -> stripe.WebhookEndpoint:
+    webhook = deployment.catalog.webhook
+    return stripe.WebhookEndpoint(
+        adoption.webhook_name(api_version),
+        url=url,
+        enabled_events=list(webhook.events),
+        api_version=api_version,
+        description=webhook.description or f"billing stack {deployment.stack}",
+        metadata={"managed_by": "pulumi", "stack": deployment.stack},
         opts=opts,
     )
 
@@ -161,10 +179,10 @@ def _prices(
             recurring=stripe.PriceRecurringArgs(
                 interval=price.interval, interval_count=price.interval_count
             ),
-            lookup_key=catalog.lookup_key(plan_key, price_key),
-            # A replaced price (new amount) takes the lookup key over, so the app's
-            # lookup finds the new price without a deploy of its own.
-            transfer_lookup_key=True,
+            # An archived price gives its key up to the price that took it over (Update sends ""),
+            # and that price moves it in one call: Stripe refuses a key another price holds.
+            lookup_key=catalog.held_lookup_key(plan_key, price_key),
+            transfer_lookup_key=True if catalog.takes_over_lookup_key(plan_key, price_key) else None,
             # Stripe cannot delete prices: an archived price stays declared, inactive.
             active=not price.archived,
             nickname=price.nickname,
@@ -184,18 +202,17 @@ def _portal(
     switching = portal.plan_switching
     subscription_updates = None
     if switching is not None:
-        # Switchable products and prices are derived from the catalog, never repeated.
-        # (The bridged provider shows a perpetual diff on these products: known upstream.)
+        # Switchable products and prices are derived from the catalog, never repeated. Switching
+        # is turned off by sending enabled=false with the products kept: the provider never sends
+        # an empty product list, and omitting the block changes nothing in Stripe.
         subscription_updates = [stripe.PortalConfigurationFeaturesSubscriptionUpdateArgs(
-            enabled=True,
+            enabled=switching.enabled,
             default_allowed_updates=list(switching.allowed_updates),
             proration_behavior=switching.proration_behavior,
             products=[
                 stripe.PortalConfigurationFeaturesSubscriptionUpdateProductArgs(
                     product=products[plan].id,
-                    prices=[prices[(plan, key)].id
-                            for key, price in catalog.plans[plan].prices.items()
-                            if not price.archived],
+                    prices=[prices[(plan, key)].id for key in _switchable(catalog.plans[plan])],
                 )
                 for plan in switching.plans
             ],
@@ -219,13 +236,16 @@ def _portal(
                 enabled=bool(portal.customer_update),
                 allowed_updates=list(portal.customer_update) or None,
             ),
+            # Every field Stripe answers with a value is sent, or the next `up` diffs forever.
             subscription_cancel=stripe.PortalConfigurationFeaturesSubscriptionCancelArgs(
                 enabled=cancel.enabled,
                 mode=cancel.mode,
                 proration_behavior=cancel.proration_behavior,
+                # `options` is required even when reasons are off; Stripe keeps what is sent.
                 cancellation_reason=stripe.PortalConfigurationFeaturesSubscriptionCancelCancellationReasonArgs(
-                    enabled=True, options=list(cancel.reasons),
-                ) if cancel.reasons else None,
+                    enabled=bool(cancel.reasons),
+                    options=list(cancel.reasons or provider_table.CANCELLATION_REASONS),
+                ),
             ),
             subscription_updates=subscription_updates,
         ),
@@ -259,12 +279,21 @@ def _coupons(
                 code=code,
                 active=promo.active,
                 max_redemptions=promo.max_redemptions,
-                restrictions=stripe.PromotionCodeRestrictionsArgs(first_time_transaction=True)
-                if promo.first_time_transaction else None,
+                # Stripe always returns restrictions and the block is ForceNew: omitting it
+                # would replace the code on every `up` (provider_table, PROMOTION_CODE).
+                restrictions=stripe.PromotionCodeRestrictionsArgs(
+                    first_time_transaction=promo.first_time_transaction),
                 metadata={"coupon": key},
                 opts=opts,
             )
     return codes
+
+
+def _switchable(plan: Plan) -> list[str]:
+    """The prices customers may switch to; an archived plan's, only to keep the list non-empty
+    while switching is off (the provider requires it)."""
+    active = [key for key, price in plan.prices.items() if not price.archived]
+    return active or list(plan.prices)
 
 
 def _ids(resources: Mapping[str, pulumi.CustomResource]) -> pulumi.Output[dict[str, str]]:

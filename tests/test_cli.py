@@ -47,7 +47,7 @@ def test_plan_json_shape() -> None:
     data = json.loads(out)
     assert data["stack"] == "live" and data["offline"] is True
     kinds = {(r["type"], r["name"]) for r in data["resources"]}
-    assert ("stripe:index/webhookEndpoint:WebhookEndpoint", "webhook") in kinds
+    assert ("stripe:index/webhookEndpoint:WebhookEndpoint", "webhook-2026-10-28.endive") in kinds
     assert all(set(r) == {"type", "name", "inputs"} for r in data["resources"])
     assert data["outputs"]["webhookSigningSecret"] == "[secret]"
     variables = [r["inputs"] for r in data["resources"] if r["type"].startswith("vercel:index/")]
