@@ -1,11 +1,14 @@
 """`diff`: what a change to the catalog or a stack's settings does to money, in words.
 
 Compares two resolved deployments (a git revision and the working tree) and
-says, per plan, price, webhook, portal, key and hosting variable, what the
-next `up` will do: update in place, or replace (a new price ID, a rotated
-webhook secret), what customers keep, what must be redeployed, and what would
-stay live by mistake. Which fields replace an object comes from stripe-python's
-own update params: a field Stripe cannot update forces a new object.
+says, per plan, price, webhook, portal, coupon, key and hosting variable, what
+the next `up` will do. What each field change does (update in place, replace,
+a silent no-op, a value never cleared, a change Stripe refuses) comes from the
+provider table (`provider_table`), the same facts the program and the
+second-`up` harness read; on live, where every Stripe resource is protected,
+a replacement or a deletion is refused by the engine, so it is an error here
+with the way forward. A price's or a coupon's terms never change: that is an
+error on every stack, because both stacks share the catalog.
 """
 
 from __future__ import annotations
@@ -14,16 +17,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stripe.params import PriceUpdateParams, WebhookEndpointUpdateParams
-
-from infra import hosting
-from infra.catalog import Catalog, KeyManifest, Price
+from infra import adoption, exits, hosting, provider_table
+from infra.catalog import Catalog, Coupon, KeyManifest, Price
 from infra.loader import Deployment
+from infra.provider_table import (
+    COUPON,
+    PORTAL_CONFIGURATION,
+    PRICE,
+    PRODUCT,
+    PROMOTION_CODE,
+    WEBHOOK_ENDPOINT,
+)
 
 Severity = Literal["info", "warn", "error"]
 GROUPS = ("plans", "prices", "webhook", "portal", "keys", "hosting", "stack")
-PRICE_UPDATABLE = frozenset(PriceUpdateParams.__annotations__)
-WEBHOOK_UPDATABLE = frozenset(WebhookEndpointUpdateParams.__annotations__)
+Step = Literal["", "same", "create", "update", "replace", "delete", "no-op", "not cleared",
+               "refused by Stripe"]
 
 
 @dataclass(frozen=True)
@@ -32,18 +41,22 @@ class Change:
     severity: Severity
     subject: str
     message: str
+    resource: tuple[str, str] | None = None
+    """The Stripe resource (type token, name) the change lands on, if any."""
+    step: Step = ""
+    """What the provider does to that resource, as the table predicts it."""
 
 
 def exit_status(changes: Iterable[Change]) -> int:
     severities = {c.severity for c in changes}
-    return 2 if "error" in severities else 1 if "warn" in severities else 0
+    return exits.REFUSED if "error" in severities else exits.FINDINGS if "warn" in severities else exits.OK
 
 
 def compare(base: Deployment | None, head: Deployment) -> list[Change]:
     if base is None:
         return [Change("stack", "info", head.stack, "no deployable state at the base revision; "
                        "everything in the stack is new")]
-    changes = _plans(base.catalog, head.catalog)
+    changes = _plans(base, head)
     changes += _prices(base, head)
     changes += _webhook(base, head)
     changes += _portal(base, head)
@@ -57,33 +70,81 @@ def _targets(mode: str) -> str:
     return " and ".join(t.name for t in hosting.TARGETS[mode])
 
 
+def _urn(stack: str, token: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::billing::{adoption.COMPONENT_TYPE}${token}::{name}"
+
+
+def _removed(head: Deployment, group: str, subject: str, token: str, name: str, what: str,
+             kept: str) -> Change:
+    """A Stripe resource dropped from the program: the provider's Delete, or on live a refusal."""
+    resource = provider_table.RESOURCES[token]
+    if head.mode == "live":
+        return Change(group, "error", subject, (
+            f"removed: {what} is protected on live, so `up` refuses to delete it and stops. Keep it "
+            f"declared ({kept}); or, as a deliberate step before merging, run `pulumi state unprotect "
+            f"'{_urn(head.stack, token, name)}' --stack {head.stack}`"), (token, name), "delete")
+    done = {"deletes": "it is deleted in Stripe",
+            "nothing": "only dropped from the stack: it stays in Stripe as it is",
+            "nothing_if_in_use": "only dropped from the stack while it has prices: it stays in Stripe"}
+    return Change(group, "info", subject, f"removed: {what}; {done[resource.delete]} "
+                  f"({resource.file} {resource.delete_source})", (token, name), "delete")
+
+
 # ---------------------------------------------------------------- plans and prices
 
 
-def _plans(base: Catalog, head: Catalog) -> list[Change]:
+def _plans(base: Deployment, head: Deployment) -> list[Change]:
+    old_plans, new_plans = base.catalog.plans, head.catalog.plans
+    token = PRODUCT.token
     changes = []
-    for key in head.plans.keys() - base.plans.keys():
-        plan = head.plans[key]
-        what = f"a new product {plan.name!r}" if plan.paid else "a free plan (no Stripe product)"
-        changes.append(Change("plans", "info", key, f"added: {what}"))
-    for key in base.plans.keys() - head.plans.keys():
-        if base.plans[key].paid:
+    for key in sorted(new_plans.keys() - old_plans.keys()):
+        plan = new_plans[key]
+        if not plan.paid:
+            changes.append(Change("plans", "info", key, "added: a free plan (no Stripe product)"))
+        elif plan.archived:
             changes.append(Change("plans", "warn", key, (
-                "removed: the product stays in Stripe (a product with prices cannot be deleted) and is only "
-                "dropped from the stack; archive it in the Dashboard")))
+                f"added already archived: the provider creates a product active ({PRODUCT.cite('active')}), "
+                "so it is sellable until the next `up` archives it"), (token, key), "create"))
         else:
+            changes.append(Change("plans", "info", key, f"added: a new product {plan.name!r}", (token, key),
+                                  "create"))
+    for key in sorted(old_plans.keys() - new_plans.keys()):
+        plan = old_plans[key]
+        if not plan.paid:
             changes.append(Change("plans", "info", key, "removed (a free plan: nothing in Stripe)"))
-    for key in sorted(base.plans.keys() & head.plans.keys()):
-        old, new = base.plans[key], head.plans[key]
-        fields = [f for f in ("name", "description", "features", "metadata")
-                  if getattr(old, f) != getattr(new, f)]
+        elif not plan.archived:
+            changes.append(Change("plans", "error", key, (
+                "removed while its product is active: the provider cannot delete a product that has "
+                "prices, so it would stay sellable in Stripe. Mark the plan and its prices `archived: "
+                "true` and deploy that; remove them later"), (token, key), "delete"))
+        else:
+            changes.append(_removed(head, "plans", key, token, key, "the archived product",
+                                    "`archived: true` costs nothing"))
+    for key in sorted(old_plans.keys() & new_plans.keys()):
+        old, new = old_plans[key], new_plans[key]
+        if not (old.paid and new.paid):
+            continue
+        fields = [f for f in ("name", "description", "metadata") if getattr(old, f) != getattr(new, f)]
+        if old.features != new.features:
+            if new.features or not old.features:
+                fields.append("features")
+            else:
+                changes.append(Change("plans", "error", key, (
+                    "every marketing feature removed: the provider sends nothing for an empty list "
+                    f"({PRODUCT.cite('marketingFeatures')}), so Stripe keeps the old ones and every `up` "
+                    "shows a diff. Keep at least one feature"), (token, key), "not cleared"))
         if fields:
-            changes.append(Change("plans", "info", key,
-                                  f"{', '.join(fields)} updated in place on the product"))
+            changes.append(Change("plans", "info", key, f"{', '.join(fields)} updated in place on the "
+                                  "product", (token, key), "update"))
+        if old.archived != new.archived:
+            what = ("archived: the product leaves the Dashboard's active list; existing subscribers keep it"
+                    if new.archived else "reactivated: the product is active again")
+            changes.append(Change("plans", "warn" if new.archived else "info", key, what, (token, key),
+                                  "update"))
         if old.limits != new.limits:
             changes.append(Change("plans", "info", key, f"limits {old.limits} -> {new.limits} "
                                   "(the planLimits output; nothing in Stripe changes)"))
-    return sorted(changes, key=lambda c: c.subject)
+    return changes
 
 
 def _terms(price: Price) -> str:
@@ -96,25 +157,36 @@ def _prices(base: Deployment, head: Deployment) -> list[Change]:
     old = {(p, k): price for p, k, price in old_cat.prices()}
     new = {(p, k): price for p, k, price in new_cat.prices()}
     targets = _targets(head.mode)
+    token = PRICE.token
     changes = []
     for plan, key in sorted(new.keys() - old.keys()):
         price, lookup = new[(plan, key)], new_cat.lookup_key(plan, key)
+        name = adoption.price_name(plan, key)
         variable = hosting.price_variable(new_cat, lookup)
-        changes.append(Change("prices", "info", lookup, f"added: {_terms(price)}; {variable} is written to "
-                              f"{targets}: redeploy to sell it"))
+        moved = (f"; it takes lookup key {lookup!r} over from the archived price (moved with "
+                 "transfer_lookup_key), so the app's lookup finds it at once"
+                 if new_cat.takes_over_lookup_key(plan, key) else "")
+        changes.append(Change("prices", "info", lookup, f"added: {_terms(price)}{moved}; {variable} is "
+                              f"written to {targets}: redeploy to sell it", (token, name), "create"))
     for plan, key in sorted(old.keys() - new.keys()):
         price, lookup = old[(plan, key)], old_cat.lookup_key(plan, key)
+        name = adoption.price_name(plan, key)
         if price.archived:
-            changes.append(Change("prices", "info", lookup,
-                                  "dropped from the stack; it stays archived in Stripe"))
+            changes.append(_removed(head, "prices", lookup, token, name, "the archived price",
+                                    "`archived: true` costs nothing"))
         else:
             changes.append(Change("prices", "error", lookup, (
-                "removed without being archived first: the provider cannot delete prices, so "
-                f"{_terms(price)} would stay purchasable. Mark it `archived: true` and deploy that; "
-                "remove it later")))
+                "removed without being archived first: the provider cannot delete prices "
+                f"({PRICE.file} {PRICE.delete_source}), so {_terms(price)} would stay purchasable. Mark it "
+                "`archived: true` and deploy that; remove it later"), (token, name), "delete"))
     for plan, key in sorted(old.keys() & new.keys()):
         changes += _price_change(base, head, plan, key, old[(plan, key)], new[(plan, key)])
     return changes
+
+
+# Catalog field -> provider input it becomes.
+_PRICE_TERMS = {"amount": "unitAmount", "currency": "currency", "interval": "recurring.interval",
+                "interval_count": "recurring.intervalCount"}
 
 
 def _price_change(
@@ -124,33 +196,52 @@ def _price_change(
     old_var = hosting.price_variable(base.catalog, old_lookup)
     new_var = hosting.price_variable(head.catalog, new_lookup)
     targets = _targets(head.mode)
+    resource = (PRICE.token, adoption.price_name(plan, key))
     changes = []
-    # What the catalog calls amount/interval, Stripe calls unit_amount/recurring: not updatable.
-    replacing = {"currency": "currency", "unit_amount": "amount", "recurring": "interval"}
-    replaced = [name for field, name in replacing.items() if field not in PRICE_UPDATABLE
-                and (getattr(old, name) != getattr(new, name)
-                     or (name == "interval" and old.interval_count != new.interval_count))]
-    if replaced:
-        changes.append(Change("prices", "warn", new_lookup, (
-            f"{_terms(old)} -> {_terms(new)} REPLACES the price: the new price gets a new ID; existing "
-            f"subscribers stay on the old price at the old terms; the lookup key {new_lookup!r} moves to the "
-            f"new price; {new_var} changes, redeploy {targets}. The old price stays active in Stripe: "
-            "archive it in the Dashboard, or keep it declared with `archived: true` under another key")))
-    in_place = [f for f in ("metadata", "nickname", "tax_behavior") if getattr(old, f) != getattr(new, f)]
+    terms = [field for field in _PRICE_TERMS if getattr(old, field) != getattr(new, field)]
+    if terms:
+        path = _PRICE_TERMS[terms[0]]
+        step = provider_table.effect(PRICE.token, path, getattr(old, terms[0]), getattr(new, terms[0]))
+        does = ("replaces the price, which live refuses (protected) and which leaves the old price active "
+                "(the provider's Delete does nothing)" if step == "replace" else
+                "is never sent by the provider's Update: nothing changes in Stripe and every `up` shows it "
+                "again")
+        new_key = f"{key}_{new.interval}" if terms == ["interval"] else f"{key}_v2"
+        changes.append(Change("prices", "error", new_lookup, (
+            f"{_terms(old)} -> {_terms(new)}: a Stripe price's terms never change. This edit {does} "
+            f"({PRICE.cite(path)}). For money: existing subscribers stay on the old price at the old terms; "
+            f"new ones get the new terms. The edit: keep `{key}` as it was with `archived: true`, and add a "
+            f"new price key, e.g. `{new_key}`, with the new terms and `lookup_key: {new_lookup}` (it takes "
+            f"the key over); or run `python -m infra reprice {plan}.{key} {new.amount}`"), resource, step))
+    if old.tax_behavior != new.tax_behavior:
+        step = provider_table.effect(PRICE.token, "taxBehavior", old.tax_behavior or "unspecified",
+                                     new.tax_behavior or "unspecified")
+        if step == "refused by Stripe":
+            changes.append(Change("prices", "error", new_lookup, (
+                f"tax_behavior {old.tax_behavior} -> {new.tax_behavior}: Stripe refuses to change it once "
+                f"inclusive or exclusive ({PRICE.cite('taxBehavior')}); add a new price key instead"),
+                resource, step))
+        else:
+            changes.append(Change("prices", "info", new_lookup, "tax_behavior set in place; the price ID "
+                                  "stays", resource, step))
+    in_place = [f for f in ("metadata", "nickname") if getattr(old, f) != getattr(new, f)]
     if in_place:
         changes.append(Change("prices", "info", new_lookup, f"{', '.join(in_place)} updated in place; the "
-                              "price ID stays"))
+                              "price ID stays", resource, "update"))
     if old_lookup != new_lookup:
         renamed = f"; {old_var} becomes {new_var}, redeploy {targets}" if old_var != new_var else ""
         changes.append(Change("prices", "warn", new_lookup, f"lookup key {old_lookup!r} -> {new_lookup!r} "
                               "(in place, the price ID stays): code that looks up the old key finds nothing"
-                              + renamed))
+                              + renamed, resource, "update"))
     if not old.archived and new.archived:
+        gives_up = ("; it gives its lookup key up to the price that takes it over"
+                    if head.catalog.held_lookup_key(plan, key) is None else "")
         changes.append(Change("prices", "warn", new_lookup, "archived: no new checkouts; existing "
-                              f"subscribers keep it; {old_var} is removed from {targets}: redeploy"))
+                              f"subscribers keep it{gives_up}; {old_var} is removed from {targets}: redeploy",
+                              resource, "update"))
     elif old.archived and not new.archived:
         changes.append(Change("prices", "info", new_lookup, f"reactivated: purchasable again; {new_var} is "
-                              f"written to {targets}"))
+                              f"written to {targets}", resource, "update"))
     return changes
 
 
@@ -159,30 +250,57 @@ def _price_change(
 
 def _webhook(base: Deployment, head: Deployment) -> list[Change]:
     old, new = base.catalog.webhook, head.catalog.webhook
+    token = WEBHOOK_ENDPOINT.token
+    secret = head.catalog.hosting.names.webhook_secret
+    secret_next = head.catalog.hosting.names.webhook_secret_next
+    targets = _targets(head.mode)
+    old_versions = {old.api_version, *([old.next_api_version] if old.next_api_version else [])}
+    new_versions = {new.api_version, *([new.next_api_version] if new.next_api_version else [])}
+    changes = []
+    if new.api_version != old.api_version and new.api_version not in old_versions:
+        changes.append(Change("webhook", "error", "endpoint", (
+            f"api_version {old.api_version} -> {new.api_version} in one step: a version never changes on an "
+            f"endpoint ({WEBHOOK_ENDPOINT.cite('apiVersion')}), so this is a new endpoint with a new secret "
+            "and events fail verification until the app is redeployed (on live the old one is protected and "
+            f"`up` stops). Upgrade in two steps: first keep api_version and add `next_api_version: "
+            f"{new.api_version}` (a second endpoint; {secret_next} is written), deploy the app verifying "
+            f"both secrets; then make it api_version and remove the old one"),
+            (token, adoption.webhook_name(new.api_version)), "create"))
+    for version in sorted(new_versions - old_versions):
+        if version == new.next_api_version:
+            changes.append(Change("webhook", "info", "endpoint", (
+                f"upgrade started: a second endpoint on API version {version} receives every event too, and "
+                f"its secret is written as {secret_next} to {targets}. Deploy the app so it verifies a "
+                f"signature with {secret} or {secret_next} and handles both event shapes (events arrive "
+                "twice, once per endpoint: dedupe on the event id)"), (token, adoption.webhook_name(version)),
+                "create"))
+    for version in sorted(old_versions - new_versions):
+        name = adoption.webhook_name(version)
+        changes.append(_removed(head, "webhook", f"endpoint {version}", token, name,
+                                f"the endpoint on API version {version}", "as `api_version` or "
+                                "`next_api_version`"))
+    if new.api_version != old.api_version and new.api_version in old_versions:
+        changes.append(Change("webhook", "warn", "endpoint", (
+            f"upgrade finished: {secret} now holds the secret of the {new.api_version} endpoint and "
+            f"{secret_next} is removed; redeploy {targets} before the old endpoint goes"),
+            (token, adoption.webhook_name(new.api_version)), "same"))
     old_url = f"https://{base.settings.domain}{old.path}"
     new_url = f"https://{head.settings.domain}{new.path}"
-    changes = []
-    if old.api_version != new.api_version and "api_version" not in WEBHOOK_UPDATABLE:
-        changes.append(Change("webhook", "warn", "endpoint", (
-            f"api_version {old.api_version} -> {new.api_version} REPLACES the endpoint (Stripe cannot change "
-            "an endpoint's version): its signing secret rotates. The stack writes the new "
-            f"{head.catalog.hosting.names.webhook_secret} to {_targets(head.mode)}; until the app is "
-            "redeployed every event fails verification (Stripe retries for 3 days). Redeploy right "
-            "after `up`")))
+    kept = (token, adoption.webhook_name(new.api_version))
     if old_url != new_url:
         changes.append(Change("webhook", "warn", "endpoint", f"URL {old_url} -> {new_url}, in place (same "
                               "secret): Stripe delivers there from the moment `up` runs; deploy the app's "
-                              "route first"))
+                              "route first", kept, "update"))
     added = [e for e in new.events if e not in old.events]
     removed = [e for e in old.events if e not in new.events]
     if added:
         changes.append(Change("webhook", "info", "events", f"now delivered: {', '.join(added)}; make sure "
-                              "the handler answers 2xx to them"))
+                              "the handler answers 2xx to them", kept, "update"))
     if removed:
         changes.append(Change("webhook", "warn", "events", f"no longer delivered: {', '.join(removed)}; code "
-                              "that waits for them stops hearing"))
+                              "that waits for them stops hearing", kept, "update"))
     if old.description != new.description:
-        changes.append(Change("webhook", "info", "endpoint", "description updated in place"))
+        changes.append(Change("webhook", "info", "endpoint", "description updated in place", kept, "update"))
     return changes
 
 
@@ -196,13 +314,33 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _portal(base: Deployment, head: Deployment) -> list[Change]:
-    old = _flatten(base.catalog.portal.model_dump(mode="json"))
-    new = _flatten(head.catalog.portal.model_dump(mode="json"))
-    changes = [Change("portal", "info", name, f"{old.get(name)!r} -> {new.get(name)!r} (in place; customers "
-                      "see it in their next portal session)")
-               for name in sorted(old.keys() | new.keys()) if old.get(name) != new.get(name)]
+    old_portal, new_portal = base.catalog.portal, head.catalog.portal
+    resource = (PORTAL_CONFIGURATION.token, adoption.PORTAL_NAME)
+    changes = []
+    if old_portal.plan_switching is not None and new_portal.plan_switching is None:
+        changes.append(Change("portal", "error", "plan_switching", (
+            "removed: the provider sends nothing for an omitted block "
+            f"({PORTAL_CONFIGURATION.cite('features.subscriptionUpdates')}), so switching stays on in "
+            "Stripe. "
+            "Write `enabled: false` under plan_switching and keep its plans"), resource, "not cleared"))
+    for name in ("headline", "privacy_policy_url", "terms_of_service_url"):
+        was, now = getattr(old_portal.business_profile, name), getattr(new_portal.business_profile, name)
+        if was and not now:
+            changes.append(Change("portal", "error", f"business_profile.{name}", (
+                "removed: the provider drops an empty string "
+                f"({PORTAL_CONFIGURATION.cite('businessProfile')}), so Stripe keeps {was!r} and every `up` "
+                "shows a diff. Give it a new value instead"), resource, "not cleared"))
+    old = _flatten(old_portal.model_dump(mode="json"))
+    new = _flatten(new_portal.model_dump(mode="json"))
+    reported = {"plan_switching"} if new_portal.plan_switching is None else set()
+    reported |= {f"business_profile.{c.subject.split('.')[-1]}" for c in changes if c.severity == "error"}
+    changes += [Change("portal", "info", name, f"{old.get(name)!r} -> {new.get(name)!r} (in place; customers "
+                       "see it in their next portal session)", resource, "update")
+                for name in sorted(old.keys() | new.keys())
+                if old.get(name) != new.get(name) and not any(name.startswith(r) for r in reported)]
     if base.settings.domain != head.settings.domain:
-        changes.append(Change("portal", "info", "default_return_url", f"returns to {head.settings.domain}"))
+        changes.append(Change("portal", "info", "default_return_url", f"returns to {head.settings.domain}",
+                              resource, "update"))
     return changes
 
 
@@ -246,14 +384,78 @@ def _stack(base: Deployment, head: Deployment) -> list[Change]:
     if base.settings.vercel_project != head.settings.vercel_project:
         changes.append(Change("stack", "warn", "billing:vercelProject", "every variable moves to another "
                               "project: they are deleted from the old one"))
+    changes += _coupons(base, head)
+    return changes
+
+
+# What a coupon's and a promotion code's catalog fields become, for the provider table.
+_COUPON_TERMS = {"percent_off": "percentOff", "amount_off": "amountOff", "currency": "currency",
+                 "duration": "duration", "duration_in_months": "durationInMonths",
+                 "max_redemptions": "maxRedemptions", "applies_to": "appliesTos"}
+_CODE_TERMS = {"max_redemptions": "maxRedemptions",
+               "first_time_transaction": "restrictions.firstTimeTransaction"}
+
+
+def _coupons(base: Deployment, head: Deployment) -> list[Change]:
     old, new = base.settings.coupons, head.settings.coupons
+    changes = []
     for key in sorted(new.keys() - old.keys()):
-        changes.append(Change("stack", "info", f"coupon {key}", "added"))
+        changes.append(Change("stack", "info", f"coupon {key}", "added", (COUPON.token, key), "create"))
     for key in sorted(old.keys() - new.keys()):
-        changes.append(Change("stack", "warn", f"coupon {key}", "removed: the coupon is deleted and its "
-                              "promotion codes stop working at checkout"))
+        active = [code for code, promo in old[key].promotion_codes.items() if promo.active]
+        if active:
+            changes.append(Change("stack", "error", f"coupon {key}", (
+                f"removed while its codes {', '.join(active)} are active: the provider's promotion code "
+                f"Delete does nothing ({PROMOTION_CODE.delete_source}). Set them `active: false`, deploy, "
+                "then remove the coupon"), (COUPON.token, key), "delete"))
+        else:
+            changes.append(_removed(head, "stack", f"coupon {key}", COUPON.token, key, "the coupon",
+                                    "its codes are inactive"))
     for key in sorted(old.keys() & new.keys()):
-        if old[key] != new[key]:
-            changes.append(Change("stack", "warn", f"coupon {key}", "changed: coupon terms cannot be "
-                                  "updated, so the coupon and its promotion codes are replaced"))
+        changes += _coupon_change(head, key, old[key], new[key])
+    return changes
+
+
+def _coupon_change(head: Deployment, key: str, old: Coupon, new: Coupon) -> list[Change]:
+    changes = []
+    terms = [field for field in _COUPON_TERMS if getattr(old, field) != getattr(new, field)]
+    if terms:
+        changes.append(Change("stack", "error", f"coupon {key}", (
+            f"{', '.join(terms)} changed: a coupon's terms never change (the provider replaces it, "
+            f"{COUPON.cite(_COUPON_TERMS[terms[0]])}), and its promotion codes with it while the old codes "
+            "stay active, so the new codes fail to create halfway. Keep this coupon as it is with its codes "
+            f"`active: false`, and add a new coupon key (e.g. `{key}_v2`) with the new terms and new codes"),
+            (COUPON.token, key), "replace"))
+    if old.name != new.name:
+        changes.append(Change("stack", "info", f"coupon {key}", "name updated in place (customers see it on "
+                              "invoices)", (COUPON.token, key), "update"))
+    for code in sorted(old.promotion_codes.keys() & new.promotion_codes.keys()):
+        was, now = old.promotion_codes[code], new.promotion_codes[code]
+        resource = (PROMOTION_CODE.token, f"{key}-{code}")
+        changed = [field for field in _CODE_TERMS if getattr(was, field) != getattr(now, field)]
+        if changed:
+            path = _CODE_TERMS[changed[0]]
+            step = provider_table.effect(PROMOTION_CODE.token, path, getattr(was, changed[0]),
+                                         getattr(now, changed[0]))
+            does = ("replaces the code, and the new one fails to create while the old stays active"
+                    if step == "replace" else "is never sent by the provider: nothing changes in Stripe")
+            changes.append(Change("stack", "error", f"code {code}", (
+                f"{', '.join(changed)} changed: this {does} ({PROMOTION_CODE.cite(path)}). Set `{code}` "
+                "`active: false` and add a new code with the new terms"), resource, step))
+        if was.active != now.active:
+            changes.append(Change("stack", "warn" if not now.active else "info", f"code {code}",
+                                  "deactivated: customers can no longer type it" if not now.active
+                                  else "reactivated", resource, "update"))
+    for code in sorted(new.promotion_codes.keys() - old.promotion_codes.keys()):
+        changes.append(Change("stack", "info", f"code {code}", "added",
+                              (PROMOTION_CODE.token, f"{key}-{code}"), "create"))
+    for code in sorted(old.promotion_codes.keys() - new.promotion_codes.keys()):
+        if old.promotion_codes[code].active:
+            changes.append(Change("stack", "error", f"code {code}", (
+                "removed while active: the provider's Delete does nothing, so customers could still use it. "
+                "Set it `active: false`, deploy, then remove it"), (PROMOTION_CODE.token, f"{key}-{code}"),
+                "delete"))
+        else:
+            changes.append(_removed(head, "stack", f"code {code}", PROMOTION_CODE.token, f"{key}-{code}",
+                                    "the inactive code", "`active: false` costs nothing"))
     return changes

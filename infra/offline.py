@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import runpy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,13 +58,21 @@ class Plan:
         return matches[0]
 
 
+Answer = Callable[[mocks.MockResourceArgs], "tuple[str, dict[str, Any]] | None"]
+"""Answers a registration with (ID, state) in place of the echo, or None to echo."""
+
+
 class _Answers(mocks.Mocks):
     """Answers each registration: a placeholder ID, the inputs echoed as state."""
 
-    def __init__(self, state: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, state: Mapping[str, Mapping[str, Any]], answer: Answer | None = None) -> None:
         self.state = state
+        self.answer = answer
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        answered = self.answer(args) if self.answer else None
+        if answered is not None:
+            return answered
         if args.typ == "pulumi:pulumi:StackReference":
             # A stack reference reads a stack's last outputs: none, unless the caller
             # supplies them (as if the stack had been updated before).
@@ -106,11 +114,13 @@ def run_program(
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
     provider_state: Mapping[str, Mapping[str, Any]] | None = None,
+    answer: Answer | None = None,
 ) -> Plan:
     """Run `program` (a Pulumi `__main__.py`) for `stack` with engine-style config.
 
     `provider_state` adds output properties per type token that a provider
-    would compute (tests use it to give the webhook endpoint a secret).
+    would compute (tests use it to give the webhook endpoint a secret); `answer`
+    replaces the echo (the second-`up` harness answers with what the provider stores).
     Raises pulumi.RunError when the program stops on invalid input.
     """
     plan = Plan(stack=stack)
@@ -119,7 +129,7 @@ def run_program(
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-        answers = _Answers(provider_state or {})
+        answers = _Answers(provider_state or {}, answer)
         monitor = _Monitor(answers, plan)
         pulumi.runtime.set_mocks(answers, project=PROJECT, stack=stack, preview=False, monitor=monitor,
                                  logger=_collector(plan.notices), organization="organization")

@@ -393,6 +393,14 @@ def _diff_fields(
             yield FieldChange(path, old_value, new_value, _effect(entry, old_value, new_value))
 
 
+def effect(token: str, path: str, old: Any, new: Any) -> Effect:
+    """What changing one field from `old` to `new` does, as the provider decides."""
+    entry = RESOURCES[token].get(path)
+    if entry.kind in ("block", "blocks") and not new:
+        return "replace" if entry.force_new else "not cleared"
+    return _effect(entry, old, new)
+
+
 def _effect(entry: Field, old: Any, new: Any) -> Effect:
     if entry.force_new:
         return "replace"

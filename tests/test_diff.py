@@ -40,16 +40,27 @@ def test_no_change_is_exit_0(repo: Project) -> None:
     assert code == 0 and "no billing change" in out
 
 
-def test_a_new_amount_replaces_the_price_and_says_what_it_does_to_money(repo: Project) -> None:
+def test_a_new_amount_is_refused_with_the_edit_that_fixes_it(repo: Project) -> None:
     repo.catalog(CATALOG.replace(MONTHLY, 'monthly: {amount: "39.00", currency: usd, interval: month}'))
     code, out, _ = diff(repo)
-    assert code == 1
+    assert code == 2
     line = next(line for line in out.splitlines() if "pro_monthly" in line)
-    assert line.startswith("  WARN  pro_monthly: 29.00 USD every month -> 39.00 USD every month REPLACES")
-    for words in ("new price gets a new ID", "existing subscribers stay on the old price",
-                  "lookup key 'pro_monthly' moves to the new price", "STRIPE_PRICE_PRO_MONTHLY changes",
-                  "redeploy preview and development", "old price stays active in Stripe"):
+    assert line.startswith("  ERROR pro_monthly: 29.00 USD every month -> 39.00 USD every month: a Stripe "
+                           "price's terms never change.")
+    for words in ("replaces the price, which live refuses (protected)", "leaves the old price active",
+                  "resource_stripe_price.go L40", "existing subscribers stay on the old price at the old terms",
+                  "keep `monthly` as it was with `archived: true`", "add a new price key, e.g. `monthly_v2`",
+                  "`lookup_key: pro_monthly` (it takes the key over)", "python -m infra reprice pro.monthly 39.00"):
         assert words in line
+
+
+def test_a_new_interval_is_a_silent_no_op_and_refused(repo: Project) -> None:
+    repo.catalog(CATALOG.replace(MONTHLY, 'monthly: {amount: "29.00", currency: usd, interval: week}'))
+    code, out, _ = diff(repo)
+    assert code == 2
+    assert ("ERROR pro_monthly: 29.00 USD every month -> 29.00 USD every week: a Stripe price's terms never "
+            "change. This edit is never sent by the provider's Update") in out
+    assert "e.g. `monthly_week`" in out
 
 
 def test_metadata_nickname_and_lookup_key_changes_are_in_place(repo: Project) -> None:
@@ -75,19 +86,47 @@ def test_removing_a_price_before_archiving_it_is_an_error(repo: Project) -> None
     assert code == 1 and "WARN  pro_yearly: archived: no new checkouts" in out
     repo.catalog(CATALOG.replace("      " + YEARLY + "\n", ""))
     code, out, _ = diff(repo)
-    assert code == 0 and "INFO  pro_yearly: dropped from the stack; it stays archived in Stripe" in out
+    assert code == 0 and "INFO  pro_yearly: removed: the archived price; only dropped from the stack" in out
+    # On live every Stripe resource is protected: the engine refuses the delete, so diff does.
+    code, out, _ = run_cli("diff", "--base", "main", "--stack", "live", "--project", str(repo.root))
+    assert code == 2
+    assert ("ERROR pro_yearly: removed: the archived price is protected on live, so `up` refuses to delete it"
+            in out)
+    assert ("pulumi state unprotect 'urn:pulumi:live::billing::billing:stripe:Billing$stripe:index/price:"
+            "Price::pro-yearly' --stack live") in out
 
 
-def test_a_new_api_version_rotates_the_webhook_secret(repo: Project) -> None:
-    changed = CATALOG.replace('api_version: "2026-10-28.endive"', 'api_version: "2025-03-31.basil"')
-    changed = changed.replace("    - customer.subscription.deleted\n",
-                              "    - customer.subscription.deleted\n    - invoice.paid\n")
-    changed = changed.replace("    - checkout.session.completed\n", "")
-    repo.catalog(changed)
+def test_an_api_version_upgrade_runs_two_endpoints_and_drops_no_event(repo: Project) -> None:
+    one_step = CATALOG.replace('api_version: "2026-10-28.endive"', 'api_version: "2025-03-31.basil"')
+    repo.catalog(one_step)
+    code, out, _ = diff(repo)
+    assert code == 2 and "ERROR endpoint: api_version 2026-10-28.endive -> 2025-03-31.basil in one step" in out
+    assert "add `next_api_version: 2025-03-31.basil`" in out
+    # Step 1: a second endpoint beside the first; the app gets both secrets.
+    started = CATALOG.replace('api_version: "2026-10-28.endive"',
+                              'api_version: "2026-10-28.endive"\n  next_api_version: "2025-03-31.basil"')
+    commit(repo, started, "start the upgrade")
+    code, out, _ = diff(repo, base="main~1")
+    assert code == 1 and "WARN  STRIPE_WEBHOOK_SECRET_NEXT: added" in out
+    assert "INFO  endpoint: upgrade started: a second endpoint on API version 2025-03-31.basil" in out
+    assert "its secret is written as STRIPE_WEBHOOK_SECRET_NEXT to preview and development" in out
+    # Step 2: the new endpoint becomes the main one; the old one is deleted (refused on live).
+    repo.catalog(one_step)
     code, out, _ = diff(repo)
     assert code == 1
-    assert "REPLACES the endpoint" in out and "its signing secret rotates" in out
-    assert "STRIPE_WEBHOOK_SECRET to preview and development" in out
+    assert "WARN  endpoint: upgrade finished: STRIPE_WEBHOOK_SECRET now holds the secret of the 2025" in out
+    assert "INFO  endpoint 2026-10-28.endive: removed: the endpoint on API version 2026-10-28.endive; it is " \
+           "deleted in Stripe" in out
+    code, out, _ = run_cli("diff", "--base", "main", "--stack", "live", "--project", str(repo.root))
+    assert code == 2 and "pulumi state unprotect" in out
+
+
+def test_events_are_updated_in_place(repo: Project) -> None:
+    changed = CATALOG.replace("    - customer.subscription.deleted\n",
+                              "    - customer.subscription.deleted\n    - invoice.paid\n")
+    repo.catalog(changed.replace("    - checkout.session.completed\n", ""))
+    code, out, _ = diff(repo)
+    assert code == 1
     assert "INFO  events: now delivered: invoice.paid" in out
     assert "WARN  events: no longer delivered: checkout.session.completed" in out
 
