@@ -322,7 +322,7 @@ def _portal(base: Deployment, head: Deployment) -> list[Change]:
             "removed: the provider sends nothing for an omitted block "
             f"({PORTAL_CONFIGURATION.cite('features.subscriptionUpdates')}), so switching stays on in "
             "Stripe. "
-            "Write `enabled: false` under plan_switching and keep its plans"), resource, "not cleared"))
+            "Write `enabled: false` under plan_switching and keep its plans"), resource, "same"))
     for name in ("headline", "privacy_policy_url", "terms_of_service_url"):
         was, now = getattr(old_portal.business_profile, name), getattr(new_portal.business_profile, name)
         if was and not now:
@@ -338,10 +338,28 @@ def _portal(base: Deployment, head: Deployment) -> list[Change]:
                        "see it in their next portal session)", resource, "update")
                 for name in sorted(old.keys() | new.keys())
                 if old.get(name) != new.get(name) and not any(name.startswith(r) for r in reported)]
+    old_offer, new_offer = _switchable(base.catalog), _switchable(head.catalog)
+    if new_portal.plan_switching is not None and old_offer != new_offer:
+        changes.append(Change("portal", "info", "plan_switching", (
+            f"customers can switch between {_offer(old_offer)} -> {_offer(new_offer)} (in place)"),
+            resource, "update"))
     if base.settings.domain != head.settings.domain:
         changes.append(Change("portal", "info", "default_return_url", f"returns to {head.settings.domain}",
                               resource, "update"))
     return changes
+
+
+def _switchable(catalog: Catalog) -> dict[str, list[str]]:
+    """The prices the portal offers per plan (the program sends their IDs)."""
+    switching = catalog.portal.plan_switching
+    if switching is None:
+        return {}
+    return {plan: [key for key, price in catalog.plans[plan].prices.items() if not price.archived]
+            for plan in switching.plans if plan in catalog.plans}
+
+
+def _offer(offer: dict[str, list[str]]) -> str:
+    return "; ".join(f"{plan}: {', '.join(keys) or '-'}" for plan, keys in offer.items()) or "nothing"
 
 
 # ---------------------------------------------------------------- keys, hosting, stack

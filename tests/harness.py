@@ -40,6 +40,10 @@ class Outcome:
         """The engine refuses to replace or delete a protected resource."""
         return self.protected and self.kind in ("replace", "delete")
 
+    def lasting(self) -> bool:
+        """The update cannot converge: the same diff comes back on the next run."""
+        return any(c.effect in ("no-op", "not cleared", "refused by Stripe") for c in self.changes)
+
     def fields(self) -> dict[str, str]:
         return {change.path: change.effect for change in self.changes}
 
