@@ -4,9 +4,10 @@
 resource name the program declares to an existing object's ID. A stack that
 sets `billing:adopt` to that file has the program pass each ID as the
 resource's `import` option, so the first `pulumi up` adopts the objects under
-the program's own parent and provider instead of creating duplicates; Pulumi
-refuses the import if the declared inputs do not match the object, rather
-than replacing it. Once adopted, the option is ignored and can be removed.
+the program's own parent and provider instead of creating duplicates. Since
+Pulumi 3.174 an object whose inputs differ is imported and then updated in
+place; only a difference that would replace it is refused. Once adopted, the
+option is ignored and can be removed.
 """
 
 from __future__ import annotations

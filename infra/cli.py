@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import pulumi
 
-from infra import diff_command, key_manifests, offline, pull_command, stack_config, verify
+from infra import diff_command, key_manifests, offline, pull_command, reprice_command, stack_config, verify
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 
@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return pull_command.main(args, out)
     if args.command == "diff":
         return diff_command.main(args, out)
+    if args.command == "reprice":
+        return reprice_command.main(args, out)
     try:
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
         if args.command == "validate":
@@ -65,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_parser(sub, PROJECT_DIR)
     pull_command.add_parser(sub, PROJECT_DIR)
     diff_command.add_parser(sub, PROJECT_DIR)
+    reprice_command.add_parser(sub, PROJECT_DIR)
     return parser
 
 

@@ -117,6 +117,11 @@ def _catalog_path(get: ConfigGetter) -> str:
 # ---------------------------------------------------------------- catalog
 
 
+def check_catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
+    """The catalog alone, checked as a whole (commands that edit it validate before writing)."""
+    return _catalog(doc)
+
+
 def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     """Each plan and section is checked on its own, so one mistake hides no other."""
     raw = doc.data

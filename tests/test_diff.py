@@ -169,3 +169,28 @@ def test_an_unknown_revision_is_exit_2(repo: Project) -> None:
     code, out, err = diff(repo, base="no-such-branch")
     assert code == 2 and out == ""
     assert "--base: 'no-such-branch' is not a revision in this repository" in err
+
+
+def test_reprice_writes_the_safe_edit_that_diff_and_the_provider_accept(repo: Project) -> None:
+    code, out, _ = run_cli("reprice", "pro.monthly", "39.00", "--project", str(repo.root))
+    assert code == 0 and "takes lookup key 'pro_monthly' over" in out
+    text = (repo.root / "stacks" / "catalog.yaml").read_text()
+    assert 'monthly: {amount: "29.00", currency: usd, interval: month, archived: true}' in text
+    assert 'monthly_v2: {amount: "39.00", currency: usd, interval: month, lookup_key: pro_monthly}' in text
+    assert "# The billing catalog both stacks deploy" in text  # comments survive
+    code, out, _ = diff(repo)
+    assert code == 1 and "ERROR" not in out
+    assert "INFO  pro_monthly: added: 39.00 USD every month; it takes lookup key 'pro_monthly' over" in out
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("pro.monthly", "39.001"), "39.001 has more decimals than usd allows"),
+    (("pro.weekly", "5"), "has no price pro.weekly"),
+    (("pro", "5"), "'pro' is not PLAN.PRICE"),
+    (("pro.monthly", "-5"), "'-5' is not an amount"),
+])
+def test_reprice_refuses_and_leaves_the_catalog_alone(repo: Project, argv: tuple[str, str], message: str) -> None:
+    before = (repo.root / "stacks" / "catalog.yaml").read_text()
+    code, _, err = run_cli("reprice", *argv, "--project", str(repo.root))
+    assert code == 2 and message in err and "the catalog was not changed" in err
+    assert (repo.root / "stacks" / "catalog.yaml").read_text() == before

@@ -1,0 +1,130 @@
+"""`python -m infra reprice PLAN.PRICE AMOUNT`: write the safe edit for a new price.
+
+A Stripe price's terms never change (provider_table: a new amount replaces the
+price, which live refuses, and leaves the old one active). The safe edit keeps
+the old price declared with `archived: true` and adds a new price key with the
+new amount that takes the lookup key over. This command writes exactly that
+into the catalog, keeping its comments and layout (ruamel.yaml round-trip),
+and only after the edited catalog validates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TextIO
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from infra import exits, loader, sources
+from infra.catalog import StackSettings, to_minor_units
+
+MAX_CATALOG_BYTES = 1_000_000
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    text = "raise or lower a price the safe way: archive it and add a new price that takes its lookup key"
+    parser = sub.add_parser("reprice", help=text, description=text)
+    parser.add_argument("price", metavar="PLAN.PRICE", help="e.g. pro.monthly")
+    parser.add_argument("amount", metavar="AMOUNT", help='the new amount in the major unit, e.g. 39.00')
+    parser.add_argument("--key", help="the new price key (default: the first free <price>_v2, _v3, ...)")
+    parser.add_argument("--catalog", type=Path, help="catalog file (default: stacks/catalog.yaml)")
+    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+
+
+def main(args: argparse.Namespace, out: TextIO) -> int:
+    default = str(StackSettings.model_fields["catalog"].default)
+    path: Path = args.catalog or args.project / default
+    try:
+        message = reprice(path, args.price, args.amount, args.key)
+    except RepriceError as error:
+        print(f"{path}: {error}; the catalog was not changed", file=sys.stderr)
+        return exits.REFUSED
+    print(message, file=out)
+    return exits.OK
+
+
+class RepriceError(Exception):
+    pass
+
+
+def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> str:
+    plan_key, _, price_key = target.partition(".")
+    if not plan_key or not price_key:
+        raise RepriceError(f"{target!r} is not PLAN.PRICE, e.g. pro.monthly")
+    amount = _amount(amount_text)
+    raw = _read(path)
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never wrap a line the user wrote on one
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the catalog's own `  - item` style
+    try:
+        document = yaml.load(raw.decode("utf-8"))
+        prices = document["plans"][plan_key]["prices"]
+        old = prices[price_key]
+    except (YAMLError, UnicodeDecodeError):
+        raise RepriceError("is not valid YAML; fix it first (`python -m infra validate`)") from None
+    except (KeyError, TypeError):
+        raise RepriceError(f"has no price {plan_key}.{price_key}") from None
+    if not isinstance(old, CommentedMap) or old.get("archived") is True:
+        raise RepriceError(f"{plan_key}.{price_key} is already archived; reprice the active price")
+    currency = str(old.get("currency"))
+    try:
+        to_minor_units(amount, currency)
+    except ValueError as error:
+        raise RepriceError(str(error)) from None
+    key = new_key or next(f"{price_key}_v{n}" for n in range(2, 1000) if f"{price_key}_v{n}" not in prices)
+    if key in prices:
+        raise RepriceError(f"{plan_key}.{key} exists already; pass another --key")
+    lookup = old.get("lookup_key") or f"{plan_key}_{price_key}"
+    new = CommentedMap((name, value) for name, value in old.items() if name not in ("lookup_key", "archived"))
+    new["amount"] = DoubleQuotedScalarString(f"{amount:.{max(0, -amount.as_tuple().exponent)}f}")  # type: ignore[operator]
+    new["lookup_key"] = lookup
+    if old.fa.flow_style():
+        new.fa.set_flow_style()
+    old["archived"] = True
+    prices.insert(list(prices).index(price_key) + 1, key, new)
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    problems = _validate(buffer.getvalue(), str(path))
+    if problems:
+        raise RepriceError("the edit would not validate: " + "; ".join(str(p) for p in problems))
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return (f"{plan_key}.{price_key} is archived (existing subscribers keep it); {plan_key}.{key} sells at "
+            f"{amount} {currency.upper()} and takes lookup key {lookup!r} over. Review with `git diff` and "
+            "`python -m infra diff --base HEAD`, then deploy test before live.")
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or not text.replace(".", "", 1).isdigit():
+        raise RepriceError(f"{text!r} is not an amount; write it like 39.00")
+    return amount
+
+
+def _read(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CATALOG_BYTES + 1)
+    except OSError as error:
+        raise RepriceError(f"cannot read the catalog ({error.__class__.__name__})") from None
+    if len(raw) > MAX_CATALOG_BYTES:
+        raise RepriceError(f"larger than {MAX_CATALOG_BYTES} bytes")
+    return raw
+
+
+def _validate(text: str, file: str) -> list[Any]:
+    doc = sources.parse(text, file)
+    if doc.problems:
+        return list(doc.problems)
+    _, problems = loader.check_catalog(doc)
+    return problems
