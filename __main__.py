@@ -8,10 +8,10 @@ from pathlib import Path
 import pulumi
 
 from infra import hosting
+from infra.hosts.vercel_env import DIGESTS_OUTPUT, VercelEnvironment, VercelEnvironmentArgs
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 from infra.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
-from infra.vercel_env import DIGESTS_OUTPUT, VercelEnvironment, VercelEnvironmentArgs
 
 try:
     deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)

@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra import checks, credentials, stack_config, verify_hosting, verify_stripe, webhook_probe
+from infra import checks, credentials, stack_config, verify_stripe, webhook_probe
 from infra.checks import Check
 from infra.guards import APP_KEY, DEPLOYER_KEY, VERCEL_TOKEN, key_prefix
+from infra.hosts import vercel_verify as verify_hosting
+from infra.hosts.vercel_api import Vercel
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 from infra.stripe_account import Account
 from infra.stripe_reference import webhook_event_types
-from infra.vercel_api import Vercel
 
 PARTS = ("webhook", "stripe", "hosting")
 # The environment variables that take precedence over the stack's config.

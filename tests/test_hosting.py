@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from infra import offline
+from infra.hosts.vercel_env import changed
 from infra.problems import ConfigError
-from infra.vercel_env import changed
 from tests.conftest import CATALOG, Project, credentials, key
 from tests.test_program import SIGNING_SECRET, WEBHOOK, plain, run
 
@@ -190,7 +190,7 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
 
 def last_update(plan: offline.Plan) -> dict[str, Any]:
     """The digests this update would export, computed from what it sent to Vercel."""
-    from infra.vercel_env import digest
+    from infra.hosts.vercel_env import digest
     digests = {}
     for (name, target), registration in variables(plan).items():
         slot = f"{target}:{name}"

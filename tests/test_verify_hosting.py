@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra import hosting, verify_hosting
+from infra import hosting
 from infra.checks import Check
+from infra.hosts import vercel_verify as verify_hosting
+from infra.hosts.vercel_api import Vercel
 from infra.loader import load_deployment
-from infra.vercel_api import Vercel
 from tests.conftest import Project, run_cli, stack_config
 from tests.vercel_api import VercelProject, VercelServer, now_ms
 

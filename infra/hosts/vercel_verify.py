@@ -12,8 +12,8 @@ from typing import Any
 
 from infra import hosting
 from infra.checks import Check, Progress
+from infra.hosts.vercel_api import Vercel, VercelError
 from infra.loader import Deployment
-from infra.vercel_api import Vercel, VercelError
 
 # Targets that have deployments to compare with; development runs locally.
 DEPLOYED_TARGETS = ("production", "preview")

@@ -1,0 +1,1 @@
+"""Hosts: where the app's values are written (Vercel, Cloudflare Workers)."""
