@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pulumi
 
-from infra import hosting
-from infra.hosts.vercel_env import DIGESTS_OUTPUT, VercelEnvironment, VercelEnvironmentArgs
+from infra import hosting, hosts
+from infra.hosts.environment import DIGESTS_OUTPUT
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 from infra.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
@@ -22,19 +22,12 @@ billing = StripeBilling("billing", StripeBillingArgs(
     deployment=deployment,
     api_key=pulumi.Config("stripe").require_secret("apiKey"),
 ))
-environment = VercelEnvironment("hosting", VercelEnvironmentArgs(
-    stack=deployment.stack,
-    mode=deployment.mode,
-    project_id=deployment.settings.vercel_project,
-    values=hosting.bind(
-        deployment.catalog,
-        webhook_secret=billing.webhook_signing_secret,
-        portal_configuration=billing.portal_configuration_id,
-        prices=billing.price_id_by_lookup_key,
-        webhook_secret_next=billing.webhook_next_signing_secret,
-    ),
-    api_token=pulumi.Config("vercel").require_secret("apiToken"),
-    team=pulumi.Config("vercel").get("team"),
+environment = hosts.of(deployment.settings).environment("hosting", deployment, hosting.bind(
+    deployment.catalog,
+    webhook_secret=billing.webhook_signing_secret,
+    portal_configuration=billing.portal_configuration_id,
+    prices=billing.price_id_by_lookup_key,
+    webhook_secret_next=billing.webhook_next_signing_secret,
 ))
 
 pulumi.export("mode", deployment.mode)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from infra import adoption, exits, hosting, provider_table
+from infra import adoption, exits, hosting, hosts, provider_table
 from infra.catalog import Catalog, Coupon, KeyManifest, Price
 from infra.loader import Deployment
 from infra.provider_table import (
@@ -66,8 +66,14 @@ def compare(base: Deployment | None, head: Deployment) -> list[Change]:
     return changes
 
 
-def _targets(mode: str) -> str:
-    return " and ".join(t.name for t in hosting.TARGETS[mode])
+def _targets(deployment: Deployment) -> str:
+    """Where the stack's host writes its values: `preview and development`, a Worker script."""
+    return hosts.of(deployment.settings).where(deployment.settings)
+
+
+def _after_write(deployment: Deployment) -> str:
+    """What makes a written value reach the app: a redeploy (Vercel), or nothing (a Worker)."""
+    return hosts.of(deployment.settings).after_write(deployment.settings)
 
 
 def _urn(stack: str, token: str, name: str) -> str:
@@ -156,7 +162,7 @@ def _prices(base: Deployment, head: Deployment) -> list[Change]:
     old_cat, new_cat = base.catalog, head.catalog
     old = {(p, k): price for p, k, price in old_cat.prices()}
     new = {(p, k): price for p, k, price in new_cat.prices()}
-    targets = _targets(head.mode)
+    targets, after = _targets(head), _after_write(head)
     token = PRICE.token
     changes = []
     for plan, key in sorted(new.keys() - old.keys()):
@@ -167,7 +173,7 @@ def _prices(base: Deployment, head: Deployment) -> list[Change]:
                  "transfer_lookup_key), so the app's lookup finds it at once"
                  if new_cat.takes_over_lookup_key(plan, key) else "")
         changes.append(Change("prices", "info", lookup, f"added: {_terms(price)}{moved}; {variable} is "
-                              f"written to {targets}: redeploy to sell it", (token, name), "create"))
+                              f"written to {targets} ({after}) to sell it", (token, name), "create"))
     for plan, key in sorted(old.keys() - new.keys()):
         price, lookup = old[(plan, key)], old_cat.lookup_key(plan, key)
         name = adoption.price_name(plan, key)
@@ -195,7 +201,7 @@ def _price_change(
     old_lookup, new_lookup = base.catalog.lookup_key(plan, key), head.catalog.lookup_key(plan, key)
     old_var = hosting.price_variable(base.catalog, old_lookup)
     new_var = hosting.price_variable(head.catalog, new_lookup)
-    targets = _targets(head.mode)
+    targets, after = _targets(head), _after_write(head)
     resource = (PRICE.token, adoption.price_name(plan, key))
     changes = []
     terms = [field for field in _PRICE_TERMS if getattr(old, field) != getattr(new, field)]
@@ -229,7 +235,7 @@ def _price_change(
         changes.append(Change("prices", "info", new_lookup, f"{', '.join(in_place)} updated in place; the "
                               "price ID stays", resource, "update"))
     if old_lookup != new_lookup:
-        renamed = f"; {old_var} becomes {new_var}, redeploy {targets}" if old_var != new_var else ""
+        renamed = f"; {old_var} becomes {new_var} ({after})" if old_var != new_var else ""
         changes.append(Change("prices", "warn", new_lookup, f"lookup key {old_lookup!r} -> {new_lookup!r} "
                               "(in place, the price ID stays): code that looks up the old key finds nothing"
                               + renamed, resource, "update"))
@@ -237,7 +243,7 @@ def _price_change(
         gives_up = ("; it gives its lookup key up to the price that takes it over"
                     if head.catalog.held_lookup_key(plan, key) is None else "")
         changes.append(Change("prices", "warn", new_lookup, "archived: no new checkouts; existing "
-                              f"subscribers keep it{gives_up}; {old_var} is removed from {targets}: redeploy",
+                              f"subscribers keep it{gives_up}; {old_var} is removed from {targets} ({after})",
                               resource, "update"))
     elif old.archived and not new.archived:
         changes.append(Change("prices", "info", new_lookup, f"reactivated: purchasable again; {new_var} is "
@@ -253,7 +259,7 @@ def _webhook(base: Deployment, head: Deployment) -> list[Change]:
     token = WEBHOOK_ENDPOINT.token
     secret = head.catalog.hosting.names.webhook_secret
     secret_next = head.catalog.hosting.names.webhook_secret_next
-    targets = _targets(head.mode)
+    targets = _targets(head)
     old_versions = {old.api_version, *([old.next_api_version] if old.next_api_version else [])}
     new_versions = {new.api_version, *([new.next_api_version] if new.next_api_version else [])}
     changes = []
@@ -282,7 +288,7 @@ def _webhook(base: Deployment, head: Deployment) -> list[Change]:
     if new.api_version != old.api_version and new.api_version in old_versions:
         changes.append(Change("webhook", "warn", "endpoint", (
             f"upgrade finished: {secret} now holds the secret of the {new.api_version} endpoint and "
-            f"{secret_next} is removed; redeploy {targets} before the old endpoint goes"),
+            f"{secret_next} is removed; {_after_write(head)}, before the old endpoint goes"),
             (token, adoption.webhook_name(new.api_version)), "same"))
     old_url = f"https://{base.settings.domain}{old.path}"
     new_url = f"https://{head.settings.domain}{new.path}"
@@ -383,14 +389,16 @@ def _keys(base: Catalog, head: Catalog) -> list[Change]:
 def _hosting(base: Deployment, head: Deployment) -> list[Change]:
     old = {v.name: v for v in hosting.variables(base.catalog)}
     new = {v.name: v for v in hosting.variables(head.catalog)}
-    targets = _targets(head.mode)
+    host = hosts.of(head.settings)
+    targets, after = _targets(head), _after_write(head)
+    breaks = "as soon as `up` deletes it" if host.applies_at_once else "at its next deployment"
     changes = []
     for name in sorted(new.keys() - old.keys()):
-        changes.append(Change("hosting", "warn", name, f"added ({new[name].describe()}) on {targets}: "
-                              "redeploy for the app to read it"))
+        changes.append(Change("hosting", "warn", name,
+                              f"added ({new[name].describe()}) on {targets} ({after})"))
     for name in sorted(old.keys() - new.keys()):
         changes.append(Change("hosting", "warn", name, f"deleted from {targets}: an app that still reads it "
-                              "breaks at its next deployment"))
+                              f"breaks {breaks}"))
     return changes
 
 
@@ -399,9 +407,12 @@ def _stack(base: Deployment, head: Deployment) -> list[Change]:
     if base.mode != head.mode:
         changes.append(Change("stack", "error", "billing:mode", f"{base.mode} -> {head.mode}: a stack never "
                               "changes mode; make a new stack"))
-    if base.settings.vercel_project != head.settings.vercel_project:
-        changes.append(Change("stack", "warn", "billing:vercelProject", "every variable moves to another "
-                              "project: they are deleted from the old one"))
+    was = hosts.of(base.settings).location(base.settings)
+    now = hosts.of(head.settings).location(head.settings)
+    if was != now:
+        changes.append(Change("stack", "warn", "hosting", f"{was} -> {now}: every value is written to the "
+                              "new place and deleted from the old one; an app still reading the old place "
+                              "loses them"))
     changes += _coupons(base, head)
     return changes
 

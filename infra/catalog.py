@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from infra import hosts
 from infra import stripe_reference as ref
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -33,6 +34,9 @@ _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
 _CONFIG_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_.-]*$")
 _VERCEL_PROJECT = re.compile(r"^prj_[A-Za-z0-9]{1,64}$")
+_CLOUDFLARE_ACCOUNT = re.compile(r"^[0-9a-f]{32}$")
+# Worker names as wrangler accepts them.
+_WORKER_SCRIPT = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 # Config keys the program reads itself; an extra app variable cannot reuse them.
 RESERVED_CONFIG = ("stripe:apiKey", "vercel:apiToken", "vercel:team")
 
@@ -189,6 +193,27 @@ def _vercel_project(value: str) -> str:
     return value
 
 
+def _cloudflare_account(value: str) -> str:
+    if not _CLOUDFLARE_ACCOUNT.match(value):
+        raise ValueError(f"{value!r} is not a Cloudflare account ID (32 hex digits); copy it from the "
+                         "dashboard's Workers & Pages overview, or `wrangler whoami`")
+    return value
+
+
+def _worker_script(value: str) -> str:
+    if not _WORKER_SCRIPT.match(value):
+        raise ValueError(f"{value!r} is not a Worker name: lowercase letters, digits, - and _, at most 63; "
+                         "use the `name` in the Worker's wrangler.toml (e.g. api-staging)")
+    return value
+
+
+def _host(value: str) -> str:
+    if value not in hosts.HOSTS:
+        raise ValueError(f"{value!r} is not a host this program writes to; use one of: "
+                         f"{', '.join(hosts.HOSTS)}")
+    return value
+
+
 def _dashboard_resource(value: str) -> str:
     if value not in ref.DASHBOARD_RESOURCE_NAMES:
         lowered = {name.lower(): name for name in ref.DASHBOARD_RESOURCE_NAMES}
@@ -215,6 +240,9 @@ PromoCode = Annotated[str, AfterValidator(_promo_code)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 ConfigKey = Annotated[str, AfterValidator(_config_key)]
 VercelProject = Annotated[str, AfterValidator(_vercel_project)]
+CloudflareAccount = Annotated[str, AfterValidator(_cloudflare_account)]
+WorkerScript = Annotated[str, AfterValidator(_worker_script)]
+HostName = Annotated[str, AfterValidator(_host)]
 DashboardResource = Annotated[str, AfterValidator(_dashboard_resource)]
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -457,7 +485,8 @@ class HostingNames(Model):
 
 
 class Hosting(Model):
-    provider: Literal["vercel"] = "vercel"
+    """The values the app reads, for every host (a stack's own `billing:host` decides where)."""
+
     names: HostingNames = Field(default_factory=HostingNames)
     # Per lookup key, for an app that already reads e.g. STRIPE_PRICE_ID_PRO.
     price_names: dict[LookupKey, EnvName] = Field(default_factory=dict)
@@ -548,7 +577,11 @@ class StackSettings(Model):
 
     mode: Literal["test", "live"] = Field(alias="billing:mode")
     domain: Hostname = Field(alias="billing:domain")
-    vercel_project: VercelProject = Field(alias="billing:vercelProject")
+    # Where the app reads its values; each host requires its own settings (infra.hosts).
+    host: HostName = Field(default=hosts.DEFAULT, alias=hosts.HOST_SETTING)
+    vercel_project: VercelProject | None = Field(default=None, alias="billing:vercelProject")
+    cloudflare_account_id: CloudflareAccount | None = Field(default=None, alias="billing:cloudflareAccountId")
+    worker_script: WorkerScript | None = Field(default=None, alias="billing:workerScript")
     catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
     coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
     # An import file written by `pull`: existing objects the first `up` adopts.

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from infra.hosts import HOSTS
 from infra.problems import Problem
 from infra.sources import Document
 
@@ -35,15 +36,14 @@ def key_mode(key: str) -> str | None:
     return match.group(2) if match else None
 
 
-# The config keys holding credentials. The first three are secrets: a stack file
-# may hold them only as `secure:` values.
+# The config keys holding credentials. The Stripe keys and each host's API token are
+# secrets: a stack file may hold them only as `secure:` values.
 DEPLOYER_KEY = "stripe:apiKey"
 APP_KEY = "billing:appStripeKey"
-VERCEL_TOKEN = "vercel:apiToken"  # noqa: S105 (a config key name)
 PUBLISHABLE_KEY = "billing:publishableKey"
 # Only for an adopted endpoint: Stripe returns a signing secret once, at creation.
 WEBHOOK_SECRET = "billing:webhookSecret"  # noqa: S105 (a config key name)
-SECRET_KEYS = (DEPLOYER_KEY, APP_KEY, VERCEL_TOKEN)
+SECRET_KEYS = (DEPLOYER_KEY, APP_KEY, *(host.token for host in HOSTS.values()))
 Role = Literal["deployer", "app", "publishable"]
 ROLE_KEYS: dict[Role, str] = {"deployer": DEPLOYER_KEY, "app": APP_KEY, "publishable": PUBLISHABLE_KEY}
 
@@ -51,7 +51,8 @@ ROLE_KEYS: dict[Role, str] = {"deployer": DEPLOYER_KEY, "app": APP_KEY, "publish
 def check_stack(
     stack: str, mode: str, get: ConfigGetter, doc: Document, required: Sequence[str] = (),
 ) -> list[Problem]:
-    """The stack name, `billing:mode` and every key must agree; `required` config must be set."""
+    """The stack name, `billing:mode` and every key must agree; `required` config (the host's
+    token, the secrets behind extra variables) must be set."""
     problems = []
     if stack in MODES and stack != mode:
         problems.append(doc.problem(
@@ -73,7 +74,7 @@ def check_stack(
             f"and webhooks; give the app its own restricted key: {fix('app', mode, stack)}",
             APP_KEY,
         ))
-    for config_key in (VERCEL_TOKEN, *required):
+    for config_key in required:
         if not get(config_key):
             problems.append(doc.problem(
                 ("config", config_key),

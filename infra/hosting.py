@@ -1,9 +1,9 @@
-"""Which values the app reads from its host's environment, and where each one goes.
+"""Which values the app reads from its host's environment, whatever the host.
 
 The names come from the shared catalog, so both stacks declare the same
-variables; the mode decides the targets. `live` writes production only, and
-`test` writes preview and development, so the two stacks never own the same
-(name, target) pair and cannot overwrite each other.
+values; each value has one source (a Stripe resource's output, or stack
+config). Where a stack writes them is its host's business (infra.hosts), so
+every guard on these values sees them whichever host they go to.
 """
 
 from __future__ import annotations
@@ -20,19 +20,6 @@ from infra.guards import APP_KEY, PUBLISHABLE_KEY
 Source = Literal["app_key", "webhook_secret", "webhook_secret_next", "publishable_key",
                  "portal_configuration", "price", "config"]
 
-
-@dataclass(frozen=True)
-class Target:
-    name: Literal["production", "preview", "development"]
-    # Sensitive values can never be read back from Vercel. Vercel refuses sensitive
-    # development variables, which is why development only ever gets test values.
-    sensitive: bool
-
-
-TARGETS: dict[str, tuple[Target, ...]] = {
-    "live": (Target("production", sensitive=True),),
-    "test": (Target("preview", sensitive=True), Target("development", sensitive=False)),
-}
 
 @dataclass(frozen=True)
 class Variable:

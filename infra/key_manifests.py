@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra import hosts
 from infra.catalog import KeyManifest
-from infra.guards import APP_KEY, DEPLOYER_KEY, VERCEL_TOKEN, Role, fix
-from infra.hosting import TARGETS
+from infra.guards import APP_KEY, DEPLOYER_KEY, Role, fix
 from infra.loader import Deployment
 from infra.stripe_reference import DASHBOARD_RESOURCES, api_keys_page
 
@@ -27,11 +27,12 @@ class Checklist:
 
 def checklists(deployment: Deployment) -> list[Checklist]:
     keys = deployment.catalog.keys
-    targets = ", ".join(t.name for t in TARGETS[deployment.mode])
+    host = hosts.of(deployment.settings)
+    where = ", ".join(target.name for target in host.targets(deployment.settings))
     variable = deployment.catalog.hosting.names.secret_key
     return [
         Checklist("app", f"billing-{deployment.stack}-app", APP_KEY, keys.app,
-                  f"the app, as {variable} on Vercel ({targets})"),
+                  f"the app, as {variable} on {host.title} ({where})"),
         Checklist("deployer", f"billing-{deployment.stack}-deployer", DEPLOYER_KEY, keys.deployer,
                   "Pulumi, as the Stripe provider's key"),
     ]
@@ -39,6 +40,7 @@ def checklists(deployment: Deployment) -> list[Checklist]:
 
 def render(deployment: Deployment) -> str:
     mode, stack = deployment.mode, deployment.stack
+    host = hosts.of(deployment.settings)
     lines = [
         f"Restricted keys for stack {stack!r} ({mode} mode)",
         "Stripe has no API to create restricted keys: create each one by hand, exactly as listed.",
@@ -68,8 +70,7 @@ def render(deployment: Deployment) -> str:
         "Also store, once per stack:",
         f"   [ ] The publishable key (Developers > API keys, {api_keys_page(mode)}): "
         f"{fix('publishable', mode, stack).removeprefix('run ')}",
-        f"   [ ] A Vercel token (vercel.com/account/tokens): `pulumi config set --secret {VERCEL_TOKEN} "
-        f"<token> --stack {stack}`",
+        f"   [ ] {host.token_help}: `pulumi config set --secret {host.token} <token> --stack {stack}`",
         "",
         f"Then run `python -m infra validate --stack {stack}`: it refuses a key of the wrong mode or "
         "kind, and never prints one.",

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from infra import adoption, guards, hosting, sources
+from infra import adoption, guards, hosting, hosts, sources
 from infra.catalog import Catalog, Coupon, Hosting, Keys, Plan, Portal, StackSettings, Webhook, check_slug
 from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
@@ -71,8 +71,10 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
             problems += _deployer_manifest(catalog, coupons, catalog_doc)
             problems += _stack_file_secrets(stack_doc, catalog.hosting.extra.values())
     if settings is not None:
+        host = hosts.of(settings)
+        problems += host.check(stack, settings, stack_doc, project_dir)
         extra = list(catalog.hosting.extra.values()) if catalog else []
-        problems += guards.check_stack(stack, settings.mode, get, stack_doc, required=extra)
+        problems += guards.check_stack(stack, settings.mode, get, stack_doc, required=[host.token, *extra])
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
         adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)

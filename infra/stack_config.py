@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from infra import sources
+from infra import hosts, sources
 from infra.catalog import StackSettings
 from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
 from infra.loader import stack_file
@@ -67,7 +67,9 @@ def from_stack(
     mode = values.get("billing:mode", "test")
     mode = mode if mode in ("test", "live") else "test"
     extra = extra_config_keys(project_dir, values)
-    wanted = dict.fromkeys((*SECRET_KEYS, PUBLISHABLE_KEY, *extra, *sealed))
+    # Placeholders only for the stack's own host's token.
+    token = hosts.named(values.get(hosts.HOST_SETTING)).token
+    wanted = dict.fromkeys((DEPLOYER_KEY, APP_KEY, token, PUBLISHABLE_KEY, *extra, *sealed))
     placeholders = [key for key in wanted if key not in values]
     for key in placeholders:
         values[key] = placeholder(key, mode)

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra import checks, credentials, stack_config, verify_stripe, webhook_probe
+from infra import checks, credentials, hosts, stack_config, verify_stripe, webhook_probe
 from infra.checks import Check
-from infra.guards import APP_KEY, DEPLOYER_KEY, VERCEL_TOKEN, key_prefix
-from infra.hosts import vercel_verify as verify_hosting
-from infra.hosts.vercel_api import Vercel
+from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 from infra.stripe_account import Account
@@ -30,7 +28,6 @@ PARTS = ("webhook", "stripe", "hosting")
 # The environment variables that take precedence over the stack's config.
 STRIPE_API_KEY = "STRIPE_API_KEY"
 STRIPE_APP_KEY = "STRIPE_APP_KEY"
-VERCEL_TOKEN_ENV = "VERCEL_TOKEN"  # noqa: S105 (a variable name)
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
@@ -48,7 +45,8 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     _common(webhook, project_dir, argparse.SUPPRESS)
     _webhook_flags(webhook, argparse.SUPPRESS)
     for name, text in (("stripe", "compare the Stripe account with the stack, and probe the app key"),
-                       ("hosting", "check the stack's Vercel variables, targets and sensitive flags")):
+                       ("hosting", "check that the stack's host (Vercel or a Cloudflare Worker) holds every "
+                                   "value where it belongs")):
         _common(parts.add_parser(name, help=text, description=text), project_dir, argparse.SUPPRESS)
 
 
@@ -94,8 +92,8 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     try:
         config = stack_config.from_stack(project, stack) if stack else None
         deployment = load_deployment(stack, project, config.get) if stack and config else None
-        team = config.get("vercel:team") if config else None
-        plan = [_prepare(p, args, deployment, project, team) for p in ((part,) if part else PARTS)]
+        get: ConfigGetter = config.get if config else (lambda _: None)
+        plan = [_prepare(p, args, deployment, project, get) for p in ((part,) if part else PARTS)]
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return error.exit_code
@@ -121,7 +119,7 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
 
 
 def _prepare(
-    part: str, args: argparse.Namespace, deployment: Deployment | None, project: Path, team: str | None,
+    part: str, args: argparse.Namespace, deployment: Deployment | None, project: Path, get: ConfigGetter,
 ) -> _Part:
     progress = _progress
     if part == "webhook":
@@ -151,10 +149,10 @@ def _prepare(
             return found
 
         return _Part(f"stripe ({deployment.mode} mode, stack {stack})", stripe_checks)
-    token = credentials.config_value(VERCEL_TOKEN_ENV, VERCEL_TOKEN, stack, project)
-    vercel = Vercel(token, team)
-    return _Part(f"hosting (Vercel project {deployment.settings.vercel_project}, stack {stack})",
-                 lambda: verify_hosting.run(deployment, vercel, progress))
+    host = hosts.of(deployment.settings)
+    token = credentials.config_value(host.token_env, host.token, stack, project)
+    return _Part(f"hosting ({host.location(deployment.settings)}, stack {stack})",
+                 lambda: host.verify(deployment, token, get, progress))
 
 
 def _webhook_inputs(

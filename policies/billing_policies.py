@@ -7,6 +7,7 @@ change or a hand edit that slipped past the catalog's own validation.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,15 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-VERCEL_VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The hosts' own rules: infra.hosts imports only the standard library, so the pack's
+# virtualenv (pulumi-policy, PyYAML) can load it from the project.
+sys.path.insert(0, str(PROJECT_DIR))
+from infra.hosts import HOSTS  # noqa: E402
+
 WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
 WITH_PLAN = ("stripe:index/product:Product", "stripe:index/price:Price")
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "stacks" / "catalog.yaml"
-LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
+DEFAULT_CATALOG = PROJECT_DIR / "stacks" / "catalog.yaml"
 
 
 def is_live(args: ResourceValidationArgs) -> bool:
@@ -33,21 +38,11 @@ def is_live(args: ResourceValidationArgs) -> bool:
     return stack == "live" or provider.endswith("-live")
 
 
-def _no_live_values_in_development(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != VERCEL_VARIABLE:
-        return
-    props = args.props
-    targets = list(props.get("targets") or ())
-    value = props.get("value")
-    if "development" in targets and is_live(args):
-        report(f"{props.get('key')}: a live stack writes to the development target; live secrets must only "
-               "reach production (development values are readable by every developer)", args.urn)
-    elif "development" in targets and isinstance(value, str) and value.startswith(LIVE_PREFIXES):
-        report(f"{props.get('key')}: a live-mode key is sent to development", args.urn)
-    exposed = [t for t in targets if t in ("production", "preview")]
-    if exposed and props.get("sensitive") is not True:
-        report(f"{props.get('key')}: not sensitive on {', '.join(exposed)}; a secret there must be sensitive "
-               "so no one can read it back from Vercel", args.urn)
+def _hosting_values_scoped(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Each host judges its own resources (Vercel variables, Worker secrets); the pack names none."""
+    for host in HOSTS.values():
+        for violation in host.violations(args.resource_type, args.props, is_live(args)):
+            report(violation, args.urn)
 
 
 def _webhook_https_no_wildcard(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -96,8 +91,10 @@ def _plan_metadata(args: ResourceValidationArgs, report: ReportViolation) -> Non
 POLICIES = [
     ResourceValidationPolicy(
         name="hosting-secrets-scoped",
-        description="Live values never reach development; variables on production and preview are sensitive.",
-        validate=_no_live_values_in_development, enforcement_level=EnforcementLevel.MANDATORY),
+        description="Each host gets only its stack's mode's values, as secrets: live values never reach "
+                    "Vercel's development target, Vercel production and preview variables are sensitive, "
+                    "and every Worker value is a secret_text.",
+        validate=_hosting_values_scoped, enforcement_level=EnforcementLevel.MANDATORY),
     ResourceValidationPolicy(
         name="webhook-https-no-wildcard",
         description="Webhook endpoints are https and list their events.",

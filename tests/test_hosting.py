@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from infra import offline
-from infra.hosts.vercel_env import changed
+from infra.hosts.environment import changed, notice
+from infra.hosts.vercel_env import VercelEnvironment
 from infra.problems import ConfigError
 from tests.conftest import CATALOG, Project, credentials, key
 from tests.test_program import SIGNING_SECRET, WEBHOOK, plain, run
@@ -190,7 +191,7 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
 
 def last_update(plan: offline.Plan) -> dict[str, Any]:
     """The digests this update would export, computed from what it sent to Vercel."""
-    from infra.hosts.vercel_env import digest
+    from infra.hosts.environment import digest
     digests = {}
     for (name, target), registration in variables(plan).items():
         slot = f"{target}:{name}"
@@ -198,11 +199,13 @@ def last_update(plan: offline.Plan) -> dict[str, Any]:
     return {STACK_REFERENCE: {"outputs": {"hostingDigests": digests}}}
 
 
-def test_first_update_asks_for_a_deploy(project: Project) -> None:
+def test_first_update_asks_for_a_deploy_without_claiming_a_difference(project: Project) -> None:
     plan = run(project, "live")
     assert len(plan.outputs["redeployNeeded"]) == len(NAMES)
     (notice,) = plan.notices
-    assert notice.startswith("Vercel variables differ from this stack's last update (production: ")
+    assert notice.startswith("This stack has no record of a last update, so every one of its Vercel "
+                             "variables is new (production: ")
+    assert "differ" not in notice
     assert "redeploy production (`vercel deploy --prod`" in notice
 
 
@@ -232,3 +235,37 @@ def test_changed_lists_new_different_and_removed_slots() -> None:
     assert changed(None, {"a": "1"}) == ["a"]
     assert changed({"a": "1", "b": "2"}, {"a": "1", "b": "3", "c": "4"}) == ["b", "c"]
     assert changed({"a": "1", "gone": "2"}, {"a": "1"}) == ["gone"]
+
+
+def test_a_value_not_known_yet_skips_only_its_own_slot() -> None:
+    # A preview: the new price's ID is unknown, the app key was rotated.
+    previous = {"preview:STRIPE_SECRET_KEY": "1", "preview:STRIPE_PRICE_PRO_MONTHLY": "2", "preview:OTHER": "3"}
+    current = {"preview:STRIPE_SECRET_KEY": "9", "preview:STRIPE_PRICE_PRO_MONTHLY": None, "preview:OTHER": "3"}
+    assert changed(previous, current) == ["preview:STRIPE_SECRET_KEY"]
+    text = notice("Vercel variables", VercelEnvironment.redeploy, previous, current)
+    assert text is not None
+    assert "Vercel variables differ from this stack's last update (preview: STRIPE_SECRET_KEY)." in text
+    assert "Not known until the update runs, and may change too: preview: STRIPE_PRICE_PRO_MONTHLY." in text
+    assert "redeploy the previews in use" in text
+    # Unknown is not "gone", and with no last update nothing is said to differ.
+    assert changed(None, current) == ["preview:OTHER", "preview:STRIPE_SECRET_KEY"]
+    first = notice("Vercel variables", VercelEnvironment.redeploy, None, current)
+    assert first is not None and "differ" not in first and first.startswith("This stack has no record")
+    assert notice("Vercel variables", VercelEnvironment.redeploy, previous, previous) is None
+
+
+def test_known_values_reads_each_slot_where_output_all_would_be_unknown(tmp_path: Path) -> None:
+    # Real SDK outputs: one known, one unknown (as a preview has them).
+    program = tmp_path / "unknown_program.py"
+    program.write_text(textwrap.dedent("""
+        import asyncio
+        import pulumi
+        from infra.hosts.environment import known_values
+        known = pulumi.Output.from_input("digest-a")
+        unknown = pulumi.Output(set(), asyncio.sleep(0, result=None), asyncio.sleep(0, result=False))
+        pulumi.export("slots", pulumi.Output.from_input(known_values({"a": known, "b": unknown})))
+        pulumi.export("all_known", pulumi.Output.all(known, unknown).apply(lambda _: True))
+    """))
+    outputs = offline.run_program(program, "test", {}).outputs
+    assert outputs["slots"] == {"a": "digest-a", "b": None}
+    assert outputs["all_known"] is None  # what silenced the whole notice before

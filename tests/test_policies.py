@@ -25,6 +25,8 @@ from tests.test_program import run
 sys.path.insert(0, str(REPO / "policies"))
 import billing_policies
 
+from infra.hosts.vercel import VARIABLE
+
 
 def engine_args(stack: str, reg: offline.Registration, **changes: Any) -> ResourceValidationArgs:
     props = copy.deepcopy(_unwrap(reg.inputs))
@@ -74,14 +76,14 @@ def by_type(plan: offline.Plan, type_: str) -> offline.Registration:
 
 def test_live_values_never_reach_development_and_exposed_ones_are_sensitive(project: Project) -> None:
     live = run(project, "live")
-    variable = by_type(live, billing_policies.VERCEL_VARIABLE)
+    variable = by_type(live, VARIABLE)
     found = violations("live", variable, props={"targets": ["production", "development"]})
     assert any("a live stack writes to the development target" in v for v in found)
     found = violations("live", variable, props={"sensitive": False})
     assert found == [f"hosting-secrets-scoped: {variable.inputs['key']}: not sensitive on production; a "
                      "secret there must be sensitive so no one can read it back from Vercel"]
     test = run(project, "test")
-    development = next(r for r in test.of_type(billing_policies.VERCEL_VARIABLE)
+    development = next(r for r in test.of_type(VARIABLE)
                        if r.inputs["targets"] == ["development"])
     assert violations("test", development) == []
     leaked = violations("test", development, props={"value": "rk_" + "live_" + "x" * 24})

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from infra import hosting
+from infra.hosts.vercel import TARGETS
 from tests.conftest import Project, run_cli
 from tests.stripe_api import StripeServer
 from tests.test_verify_stripe import World
@@ -23,7 +24,7 @@ def test_verify_stack_runs_all_three_parts(
 ) -> None:
     world = World(project)
     vercel = VercelProject("prj_Test123", TOKEN)
-    for target in hosting.TARGETS["test"]:
+    for target in TARGETS["test"]:
         for variable in hosting.variables(world.deployment.catalog):
             vercel.env(variable.name, [target.name], target.sensitive, now_ms() - 1000)
     project.stack("test", "config:\n  billing:mode: test\n  billing:domain: app.example.com\n"

@@ -10,6 +10,7 @@ import pytest
 from infra import hosting
 from infra.checks import Check
 from infra.hosts import vercel_verify as verify_hosting
+from infra.hosts.vercel import TARGETS
 from infra.hosts.vercel_api import Vercel
 from infra.loader import load_deployment
 from tests.conftest import Project, run_cli, stack_config
@@ -24,7 +25,7 @@ def variables(project: Project, mode: str) -> list[str]:
 
 
 def as_deployed(vercel: VercelProject, names: list[str], mode: str, updated: int) -> None:
-    for target in hosting.TARGETS[mode]:
+    for target in TARGETS[mode]:
         for name in names:
             vercel.env(name, [target.name], target.sensitive, updated)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from infra import hosting
 from infra.checks import Check, Progress
+from infra.hosts.vercel import TARGETS
 from infra.hosts.vercel_api import Vercel, VercelError
 from infra.loader import Deployment
 
@@ -21,9 +22,9 @@ DEPLOYED_TARGETS = ("production", "preview")
 
 def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None) -> list[Check]:
     say = progress or (lambda _: None)
-    project = deployment.settings.vercel_project
-    targets = {t.name: t for t in hosting.TARGETS[deployment.mode]}
-    other_mode = {t.name for mode, ts in hosting.TARGETS.items() if mode != deployment.mode for t in ts}
+    project = str(deployment.settings.vercel_project)
+    targets = {t.name: t for t in TARGETS[deployment.mode]}
+    other_mode = {t.name for mode, ts in TARGETS.items() if mode != deployment.mode for t in ts}
     say(f"environment variables of {project}")
     try:
         entries = vercel.env(project)

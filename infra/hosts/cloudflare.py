@@ -1,0 +1,114 @@
+"""Cloudflare Workers as a host: each value a secret of the stack's own Worker script.
+
+What the runbook does with `wrangler secret put NAME`, per stack: the test
+stack writes test values to its script (e.g. `api-staging`), the live stack
+live values to its own (`api`). The Worker keeps reading `env.NAME` as a plain
+string, and its code stays deployed by `wrangler deploy`. Every value is a
+`secret_text`: none can be read back. Standard library only at import time
+(see infra.hosts.host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from infra.hosts.host import HOST_SETTING, Host, Target, mixed_mode_value
+
+if TYPE_CHECKING:
+    from infra.catalog import StackSettings
+    from infra.checks import Check, Progress
+    from infra.guards import ConfigGetter
+    from infra.hosting import HostedValue
+    from infra.hosts.environment import Environment
+    from infra.loader import Deployment
+    from infra.problems import Problem
+    from infra.sources import Document
+
+# The dynamic resource's type token (pulumi.dynamic: `pulumi-python:dynamic/<module>:<name>`).
+WORKER_SECRET = "pulumi-python:dynamic/billing:WorkerSecret"  # noqa: S105 (a type token)
+ACCOUNT = "billing:cloudflareAccountId"
+SCRIPT = "billing:workerScript"
+
+
+class CloudflareHost(Host):
+    key = "cloudflare"
+    title = "Cloudflare Workers"
+    token = "cloudflare:apiToken"  # noqa: S105 (a config key name)
+    token_env = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a variable name): wrangler's and the SDK's
+    token_help = ("A Cloudflare API token with Account > Workers Scripts > Edit "  # noqa: S105 (instructions)
+                  "(dash.cloudflare.com/profile/api-tokens)")
+    settings: ClassVar[Mapping[str, str]] = {
+        ACCOUNT: "<account ID, 32 hex digits>", SCRIPT: "<the Worker's name, e.g. api-staging>"}
+
+    applies_at_once = True
+
+    def targets(self, settings: StackSettings) -> tuple[Target, ...]:
+        return (Target(str(settings.worker_script), sensitive=True),)
+
+    def location(self, settings: StackSettings) -> str:
+        return f"Worker script {settings.worker_script} (account {settings.cloudflare_account_id})"
+
+    def after_write(self, settings: StackSettings) -> str:
+        return f"no redeploy: {settings.worker_script} reads it as soon as `up` writes it"
+
+    def check(self, stack: str, settings: StackSettings, doc: Document, project_dir: Path) -> list[Problem]:
+        problems = super().check(stack, settings, doc, project_dir)
+        if settings.worker_script is None:
+            return problems
+        for other, other_doc in _other_stacks(project_dir, stack):
+            config = other_doc.data.get("config") if isinstance(other_doc.data, dict) else None
+            if not isinstance(config, dict) or config.get(HOST_SETTING) != self.key:
+                continue
+            if config.get(SCRIPT) == settings.worker_script and config.get(ACCOUNT) in (
+                    None, settings.cloudflare_account_id):
+                line = other_doc.line_of(("config", SCRIPT))
+                problems.append(doc.problem(
+                    ("config", SCRIPT),
+                    f"{settings.worker_script!r} is also the Worker script of stack {other!r} "
+                    f"({other_doc.file}:{line}): each stack writes its own mode's values to its own script, "
+                    "and two stacks on one script would overwrite each other's keys and mix test and live "
+                    "values; "
+                    f"give this stack its own Worker (`wrangler deploy --name ...`) and set `{SCRIPT}`",
+                    SCRIPT))
+        return problems
+
+    def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
+        from infra.hosts.cloudflare_env import WorkerEnvironment
+
+        settings = deployment.settings
+        return WorkerEnvironment(name, account=str(settings.cloudflare_account_id),
+                                 script=str(settings.worker_script), values=values)
+
+    def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
+               progress: Progress) -> list[Check]:
+        from infra.hosts import cloudflare_verify
+        from infra.hosts.cloudflare_api import WorkerSecrets
+
+        return cloudflare_verify.run(deployment, WorkerSecrets(token), progress)
+
+    def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
+        if resource_type != WORKER_SECRET:
+            return []
+        name, script = props.get("name"), props.get("scriptName")
+        found = []
+        if props.get("type") != "secret_text":
+            found.append(f"{name} on {script}: written as {props.get('type')!r}; every value on a Worker "
+                         "is a secret_text, which no one can read back")
+        prefix = mixed_mode_value(props.get("value"), live)
+        if prefix:
+            found.append(f"{name} on {script}: a {prefix} key is written by a {'live' if live else 'test'} "
+                         "stack; each stack's script gets only its own mode's values")
+        return found
+
+
+def _other_stacks(project_dir: Path, stack: str) -> list[tuple[str, Document]]:
+    from infra import sources
+
+    found = []
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if other != stack:
+            found.append((other, sources.read(path, path.name)))
+    return found

@@ -1,0 +1,142 @@
+"""What every host's component shares: names per target, value digests, and the redeploy notice.
+
+Each component writes one value per slot (`target:NAME`) and keeps a digest
+of it in the stack's outputs. The next preview or update compares each slot
+with the last update's digest, read back through a StackReference to the
+stack itself, and says which values changed and what makes them reach the
+app. The comparison is slot by slot: during a preview a value that is not
+known yet (a new price's ID, a rotated webhook secret) skips only its own
+slot, and every known change is still reported.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from typing import ClassVar
+
+import pulumi
+
+DIGESTS_OUTPUT = "hostingDigests"
+
+
+class Environment(pulumi.ComponentResource):
+    """Base of the hosts' components: call `_finish` once every value is registered."""
+
+    variable_names: dict[str, list[str]]
+    """Names per target (Vercel environment or Worker script): names only, never values."""
+    digests: pulumi.Output[dict[str, str]]
+    """A digest per `target:NAME` of the value written; secret, and only compared, never shown."""
+    redeploy_needed: pulumi.Output[list[str]]
+    """`target:NAME` of each value the running app does not have until it is deployed again."""
+
+    # How the notice names the values, and what makes each target's values reach the app
+    # (None: nothing, the host applies a write at once).
+    noun = "values"
+    redeploy: ClassVar[Mapping[str, str] | None] = None
+
+    def _finish(self, name: str, values: Mapping[str, pulumi.Output[str]],
+                variable_names: dict[str, list[str]]) -> None:
+        digests = {slot: value.apply(functools.partial(digest, slot)) for slot, value in values.items()}
+        self.variable_names = variable_names
+        slots = list(digests)
+        self.digests = pulumi.Output.secret(pulumi.Output.all(*digests.values()).apply(
+            lambda found: dict(zip(slots, found, strict=True))
+        ))
+        last_update = pulumi.StackReference(
+            f"{name}-last-update", _own_stack_name(), opts=pulumi.ResourceOptions(parent=self),
+        )
+        # A stack that was never updated has no outputs (None rather than {} on some backends).
+        previous = pulumi.Output.secret(last_update.outputs.apply(
+            lambda outputs: (outputs or {}).get(DIGESTS_OUTPUT)
+        ))
+        # Known slots only, so that one unknown value does not hide every other change.
+        current: pulumi.Output[dict[str, str | None]] = pulumi.Output.from_input(known_values(digests))
+        # Only names leave this comparison, so the result need not stay secret.
+        self.redeploy_needed = pulumi.Output.unsecret(
+            pulumi.Output.all(previous, current).apply(lambda both: self._notice(both[0], both[1]))
+        )
+        self.register_outputs({
+            "variable_names": self.variable_names,
+            "digests": self.digests,
+            "redeploy_needed": self.redeploy_needed,
+        })
+
+    def _notice(self, previous: Mapping[str, str] | None, current: Mapping[str, str | None]) -> list[str]:
+        """Log what changed and what to do; return the slots the running app does not have yet."""
+        text = notice(self.noun, self.redeploy, previous, current)
+        if text and self.redeploy is not None:
+            pulumi.log.warn(text)
+        elif text:
+            pulumi.log.info(text)
+        return changed(previous, current) if self.redeploy is not None else []
+
+
+async def known_values(outputs: Mapping[str, pulumi.Output[str]]) -> dict[str, str | None]:
+    """Each slot's value, or None for a value not known yet (a preview): never all-or-nothing."""
+    found: dict[str, str | None] = {}
+    for slot, output in outputs.items():
+        # Output.all would make the whole map unknown as soon as one value is.
+        found[slot] = await output.future() if await output.is_known() else None
+    return found
+
+
+def _own_stack_name() -> str:
+    # The stack reads its own last update's outputs; the local backend's organization
+    # is "organization".
+    organization = pulumi.get_organization() or "organization"
+    return f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def digest(slot: str, value: str) -> str:
+    return hashlib.sha256(f"{slot}\0{value}".encode()).hexdigest()
+
+
+def changed(previous: Mapping[str, str] | None, current: Mapping[str, str | None]) -> list[str]:
+    """Slots whose value is new, different or gone since the last update.
+
+    A slot whose current value is None is not known yet: it is skipped, not
+    reported; every other slot is still compared. With no last update every
+    known slot is new.
+    """
+    known = {slot for slot, value in current.items() if value is not None}
+    if previous is None:
+        return sorted(known)
+    gone = set(previous) - set(current)
+    return sorted(gone | {slot for slot in known if previous.get(slot) != current[slot]})
+
+
+def notice(noun: str, redeploy: Mapping[str, str] | None, previous: Mapping[str, str] | None,
+           current: Mapping[str, str | None]) -> str | None:
+    """The sentence for the log, or None when there is nothing to say."""
+    slots = changed(previous, current)
+    unknown = sorted(slot for slot, value in current.items() if value is None)
+    if not slots and not unknown:
+        return None
+    parts = []
+    if slots:
+        listing = _by_target(slots)
+        if previous is None:
+            # Nothing to compare with: say what is new, not what "differs".
+            parts.append(f"This stack has no record of a last update, so every one of its {noun} is new "
+                         f"({listing}).")
+        else:
+            parts.append(f"{noun[0].upper()}{noun[1:]} differ from this stack's last update ({listing}).")
+    if unknown:
+        parts.append(f"Not known until the update runs, and may change too: {_by_target(unknown)}.")
+    targets = {slot.split(":", 1)[0] for slot in [*slots, *unknown]}
+    if redeploy is None:
+        parts.append("Each write takes effect at once; no code deploy is needed.")
+    else:
+        advice = "; ".join(redeploy[target] for target in sorted(targets) if target in redeploy)
+        parts.append(f"Running deployments keep the old values until the app is deployed again: {advice}.")
+    return " ".join(parts)
+
+
+def _by_target(slots: list[str]) -> str:
+    by_target: dict[str, list[str]] = {}
+    for slot in slots:
+        target, name = slot.split(":", 1)
+        by_target.setdefault(target, []).append(name)
+    return "; ".join(f"{target}: {', '.join(names)}" for target, names in sorted(by_target.items()))

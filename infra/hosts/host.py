@@ -1,0 +1,114 @@
+"""What every host does for a stack; the program, `diff`, `verify` and the policy pack ask only this.
+
+A host is where the app reads its values: Vercel project environment
+variables, or a Cloudflare Worker script's secrets. Which values there are
+(names and sources) is host-independent and lives in `infra.hosting`; a host
+decides where they go for a stack, how they are written, checked and policed.
+
+This module and the host descriptions import only the standard library at
+import time: the policy pack runs in its own virtualenv (pulumi-policy and
+PyYAML) and asks the hosts for their rules. Components and API clients are
+imported when used.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from infra.catalog import StackSettings
+    from infra.checks import Check, Progress
+    from infra.guards import ConfigGetter
+    from infra.hosting import HostedValue
+    from infra.hosts.environment import Environment
+    from infra.loader import Deployment
+    from infra.problems import Problem
+    from infra.sources import Document
+
+HOST_SETTING = "billing:host"
+LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
+TEST_PREFIXES = ("sk_test_", "rk_test_", "pk_test_")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One place a value is written: a Vercel environment, or a Worker script."""
+
+    name: str
+    sensitive: bool
+    """Sensitive values can never be read back from the host."""
+
+
+class Host(ABC):
+    key: str
+    """The `billing:host` value."""
+    title: str
+    token: str
+    """Config key of the host's API token (a secret)."""
+    token_env: str
+    """Environment variable `verify` reads the token from first."""
+    token_help: str
+    settings: ClassVar[Mapping[str, str]]
+    """The stack settings only this host reads, each with an example value."""
+    applies_at_once: bool
+    """A write reaches the running app at once (no redeploy needed)."""
+
+    @abstractmethod
+    def targets(self, settings: StackSettings) -> tuple[Target, ...]:
+        """Where this stack writes every value."""
+
+    @abstractmethod
+    def location(self, settings: StackSettings) -> str:
+        """The project or script, as a person names it: `Vercel project prj_...`."""
+
+    @abstractmethod
+    def after_write(self, settings: StackSettings) -> str:
+        """What makes a changed value reach the running app."""
+
+    @abstractmethod
+    def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
+        """The Pulumi component that writes `values` (call inside a Pulumi program)."""
+
+    @abstractmethod
+    def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
+               progress: Progress) -> list[Check]:
+        """Read-only checks that the host holds what the stack declares."""
+
+    @abstractmethod
+    def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
+        """Policy: what is wrong with a registration of this host's resources (others: nothing)."""
+
+    def where(self, settings: StackSettings) -> str:
+        return " and ".join(target.name for target in self.targets(settings))
+
+    def check(self, stack: str, settings: StackSettings, doc: Document, project_dir: Path) -> list[Problem]:
+        """This host's settings are set, and no other host's: a leftover would be silently ignored."""
+        from infra.hosts import HOSTS
+
+        given = settings.model_dump(by_alias=True)
+        problems = []
+        for key, example in self.settings.items():
+            if given.get(key) is None:
+                problems.append(doc.problem(("config", key), "required field is missing (the stack's host "
+                                            f"is {self.key}); add `{key}: {example}`", key))
+        for other in HOSTS.values():
+            for key in other.settings:
+                if other is not self and key not in self.settings and given.get(key) is not None:
+                    problems.append(doc.problem(("config", key), f"is a {other.title} setting, but this "
+                                                f"stack's host is {self.key} ({HOST_SETTING}); remove it",
+                                                key))
+        return problems
+
+
+def mixed_mode_value(value: Any, live: bool) -> str | None:
+    """The prefix of a Stripe key of the other mode in `value`, if it holds one."""
+    if not isinstance(value, str):
+        return None
+    for prefix in TEST_PREFIXES if live else LIVE_PREFIXES:
+        if value.startswith(prefix):
+            return prefix
+    return None

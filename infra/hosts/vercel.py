@@ -1,0 +1,89 @@
+"""Vercel as a host: project environment variables, scoped per target by mode.
+
+`live` writes production only, and `test` writes preview and development, so
+the two stacks never own the same (name, target) pair and cannot overwrite
+each other. Standard library only at import time (see infra.hosts.host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from infra.hosts.host import Host, Target, mixed_mode_value
+
+if TYPE_CHECKING:
+    from infra.catalog import StackSettings
+    from infra.checks import Check, Progress
+    from infra.guards import ConfigGetter
+    from infra.hosting import HostedValue
+    from infra.hosts.environment import Environment
+    from infra.loader import Deployment
+
+VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+PROJECT = "billing:vercelProject"
+TEAM = "vercel:team"
+
+TARGETS: dict[str, tuple[Target, ...]] = {
+    "live": (Target("production", sensitive=True),),
+    # Vercel refuses sensitive development variables, which is why development only
+    # ever gets test values.
+    "test": (Target("preview", sensitive=True), Target("development", sensitive=False)),
+}
+
+
+class VercelHost(Host):
+    key = "vercel"
+    title = "Vercel"
+    token = "vercel:apiToken"  # noqa: S105 (a config key name)
+    token_env = "VERCEL_TOKEN"  # noqa: S105 (a variable name)
+    token_help = "A Vercel token (vercel.com/account/tokens)"  # noqa: S105 (instructions)
+    settings: ClassVar[Mapping[str, str]] = {PROJECT: "prj_..."}
+
+    applies_at_once = False
+
+    def targets(self, settings: StackSettings) -> tuple[Target, ...]:
+        return TARGETS[settings.mode]
+
+    def location(self, settings: StackSettings) -> str:
+        return f"Vercel project {settings.vercel_project}"
+
+    def after_write(self, settings: StackSettings) -> str:
+        return f"redeploy {self.where(settings)}"
+
+    def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
+        import pulumi
+
+        from infra.hosts.vercel_env import VercelEnvironment, VercelEnvironmentArgs
+
+        settings = deployment.settings
+        return VercelEnvironment(name, VercelEnvironmentArgs(
+            stack=deployment.stack, mode=deployment.mode, project_id=str(settings.vercel_project),
+            targets=self.targets(settings), values=values,
+            api_token=pulumi.Config("vercel").require_secret("apiToken"),
+            team=pulumi.Config("vercel").get("team"),
+        ))
+
+    def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
+               progress: Progress) -> list[Check]:
+        from infra.hosts import vercel_verify
+        from infra.hosts.vercel_api import Vercel
+
+        return vercel_verify.run(deployment, Vercel(token, get(TEAM)), progress)
+
+    def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
+        if resource_type != VARIABLE:
+            return []
+        found = []
+        targets = list(props.get("targets") or ())
+        key = props.get("key")
+        if "development" in targets and live:
+            found.append(f"{key}: a live stack writes to the development target; live secrets must only "
+                         "reach production (development values are readable by every developer)")
+        elif "development" in targets and mixed_mode_value(props.get("value"), live=False):
+            found.append(f"{key}: a live-mode key is sent to development")
+        exposed = [t for t in targets if t in ("production", "preview")]
+        if exposed and props.get("sensitive") is not True:
+            found.append(f"{key}: not sensitive on {', '.join(exposed)}; a secret there must be sensitive "
+                         "so no one can read it back from Vercel")
+        return found
