@@ -1,4 +1,4 @@
-"""A JSON API on 127.0.0.1 for the tests' Stripe- and Vercel-shaped servers."""
+"""A JSON API on 127.0.0.1 for the tests' Stripe-, Vercel- and Cloudflare-shaped servers."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from urllib.parse import parse_qs, urlparse
 
 # (method, path, query, Authorization header) -> (status, JSON body)
 Answer = Callable[[str, str, dict[str, list[str]], "str | None"], tuple[int, dict[str, Any]]]
+# The same, with the request body last (servers that are written to).
+BodyAnswer = Callable[[str, str, dict[str, list[str]], "str | None", bytes], tuple[int, dict[str, Any]]]
 
 
 class JsonServer:
     """Serves `answer` over real HTTP on an ephemeral port; use as a context manager."""
 
-    def __init__(self, answer: Answer, headers: Callable[[], dict[str, str]] | None = None) -> None:
+    def __init__(self, answer: Answer | None = None, headers: Callable[[], dict[str, str]] | None = None,
+                 answer_body: BodyAnswer | None = None) -> None:
         extra = headers or dict
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,9 +32,18 @@ class JsonServer:
             def do_DELETE(self) -> None:
                 self._reply("DELETE")
 
+            def do_PUT(self) -> None:
+                self._reply("PUT")
+
             def _reply(self, method: str) -> None:
                 url = urlparse(self.path)
-                status, body = answer(method, url.path, parse_qs(url.query), self.headers.get("Authorization"))
+                query, auth = parse_qs(url.query), self.headers.get("Authorization")
+                if answer_body is not None:
+                    sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    status, body = answer_body(method, url.path, query, auth, sent)
+                else:
+                    assert answer is not None
+                    status, body = answer(method, url.path, query, auth)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

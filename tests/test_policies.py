@@ -114,3 +114,14 @@ def test_plan_metadata_is_lowercase_and_names_a_catalog_plan(project: Project) -
     assert any("names no catalog plan" in v
                for v in violations("test", price, props={"metadata": {"plan": "gold"}}))
     assert any("no `plan` metadata" in v for v in violations("test", price, props={"metadata": {}}))
+
+
+def test_the_pack_loads_in_its_own_virtualenv_without_the_program_dependencies() -> None:
+    # policies/requirements.txt has pulumi-policy and PyYAML only; the hosts' rules must load there.
+    blocked = ("pydantic", "pulumiverse_vercel", "pulumi_stripe", "cloudflare", "httpx", "stripe")
+    code = (f"import sys\nfor name in {blocked!r}: sys.modules[name] = None\n"
+            "sys.path.insert(0, 'policies')\nimport billing_policies\nprint(len(billing_policies.POLICIES))")
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(len(billing_policies.POLICIES))
