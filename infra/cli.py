@@ -22,7 +22,7 @@ from infra.problems import ConfigError
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OFFLINE_NOTE = (
     "This is an OFFLINE PLAN, not a provider preview: the real program ran under Pulumi's SDK "
-    "mock runtime and nothing was sent to Stripe or Vercel. IDs shown as <name.id> are "
+    "mock runtime and nothing was sent to Stripe or the host. IDs shown as <name.id> are "
     "placeholders for what the provider assigns; secrets show as [secret]."
 )
 

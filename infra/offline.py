@@ -1,7 +1,7 @@
 """Run the real Pulumi program under the SDK's mock runtime and record what it registers.
 
 This is an offline plan, not a provider preview: no engine, no provider
-plugin, nothing sent to Stripe or Vercel. The mock answers each registration
+plugin, nothing sent to Stripe or a host. The mock answers each registration
 with a placeholder ID (`<name>.id`) and echoes the inputs as state, so values
 the provider would compute (IDs, the webhook secret) are placeholders here.
 """
