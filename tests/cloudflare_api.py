@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from tests.json_server import JsonServer
 
@@ -90,3 +93,11 @@ class CloudflareServer(JsonServer):
     def api(self) -> str:
         """The base URL the SDK is pointed at (Cloudflare's own ends in /client/v4)."""
         return self.base + PREFIX
+
+
+@pytest.fixture
+def cloudflare(account: WorkerAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudflareServer]:
+    """The test module's `account` served on 127.0.0.1, with the SDK's base URL pointed at it."""
+    with CloudflareServer(account) as running:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.api)
+        yield running

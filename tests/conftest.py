@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from infra.cli import main
+from tests.cloudflare_api import cloudflare  # noqa: F401 (the Cloudflare tests' server fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()

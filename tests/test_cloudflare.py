@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -194,13 +193,6 @@ def account(workers: Project) -> WorkerAccount:
     return made
 
 
-@pytest.fixture
-def server(account: WorkerAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudflareServer]:
-    with CloudflareServer(account) as running:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.api)
-        yield running
-
-
 def verify(workers: Project) -> dict[str, Any]:
     deployment = load_deployment("test", workers.root, from_stack(
         workers.root, "test", env={}, overrides={**credentials("test"), "cloudflare:apiToken": CF_TOKEN}).get)
@@ -208,7 +200,7 @@ def verify(workers: Project) -> dict[str, Any]:
 
 
 def test_verify_passes_when_the_script_holds_exactly_the_declared_secrets(
-        workers: Project, account: WorkerAccount, server: CloudflareServer) -> None:
+        workers: Project, account: WorkerAccount, cloudflare: CloudflareServer) -> None:
     found = verify(workers)
     assert {c.status for c in found.values()} == {"pass"}, found
     assert set(found) == {f"secret {name}" for name in [*RUNBOOK, "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY"]}
@@ -216,7 +208,7 @@ def test_verify_passes_when_the_script_holds_exactly_the_declared_secrets(
 
 
 def test_verify_fails_on_a_missing_or_a_stale_secret(
-        workers: Project, account: WorkerAccount, server: CloudflareServer) -> None:
+        workers: Project, account: WorkerAccount, cloudflare: CloudflareServer) -> None:
     script = account.scripts["api-staging"]
     del script.secrets["STRIPE_WEBHOOK_SECRET"], script.types["STRIPE_WEBHOOK_SECRET"]
     account.script("api-staging", STRIPE_PRICE_ID_STARTER="price_old")
@@ -230,7 +222,7 @@ def test_verify_fails_on_a_missing_or_a_stale_secret(
     assert "secret CLERK_SECRET_KEY" not in found  # the app's other secrets are not ours
 
 
-def test_cli_verify_hosting_on_cloudflare(workers: Project, account: WorkerAccount, server: CloudflareServer,
+def test_cli_verify_hosting_on_cloudflare(workers: Project, account: WorkerAccount, cloudflare: CloudflareServer,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", CF_TOKEN)
     argv = ["verify", "hosting", "--stack", "test", "--project", str(workers.root), "--json"]

@@ -11,7 +11,6 @@ import base64
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import dill
@@ -35,13 +34,6 @@ def account() -> WorkerAccount:
     return made
 
 
-@pytest.fixture
-def server(account: WorkerAccount, monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudflareServer]:
-    with CloudflareServer(account) as running:
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.api)
-        yield running
-
-
 def provider(token: str | None = TOKEN) -> WorkerSecretProvider:
     made = WorkerSecretProvider()
     made.configure(ConfigureRequest(Config({"cloudflare:apiToken": token} if token else {}, "billing")))
@@ -52,7 +44,7 @@ def props(name: str = "STRIPE_SECRET_KEY", value: str = VALUE, script: str = "ap
     return {"accountId": ACCOUNT, "scriptName": script, "name": name, "type": "secret_text", "value": value}
 
 
-def test_create_update_read_delete_write_the_script_secret(account: WorkerAccount, server: CloudflareServer) -> None:
+def test_create_update_read_delete_write_the_script_secret(account: WorkerAccount, cloudflare: CloudflareServer) -> None:
     cf = provider()
     created = cf.create(props())
     assert created.id == f"{ACCOUNT}/api-staging/STRIPE_SECRET_KEY"
@@ -80,7 +72,7 @@ def test_create_update_read_delete_write_the_script_secret(account: WorkerAccoun
 
 
 def test_latest_version_not_deployed_is_reported_with_the_fix(account: WorkerAccount,
-                                                              server: CloudflareServer) -> None:
+                                                              cloudflare: CloudflareServer) -> None:
     account.scripts["api-staging"].latest_deployed = False  # a `wrangler versions upload`, never deployed
     with pytest.raises(CloudflareError) as caught:
         provider().create(props())
@@ -92,7 +84,7 @@ def test_latest_version_not_deployed_is_reported_with_the_fix(account: WorkerAcc
 
 
 def test_a_missing_script_or_a_refused_token_says_what_to_fix(account: WorkerAccount,
-                                                             server: CloudflareServer) -> None:
+                                                             cloudflare: CloudflareServer) -> None:
     with pytest.raises(CloudflareError) as caught:
         provider().create(props(script="api"))
     assert "there is no Worker script 'api' in account" in str(caught.value)
@@ -107,13 +99,13 @@ def test_a_missing_script_or_a_refused_token_says_what_to_fix(account: WorkerAcc
     assert account.scripts["api-staging"].secrets == {}
 
 
-def test_only_secret_text_is_written(server: CloudflareServer) -> None:
+def test_only_secret_text_is_written(cloudflare: CloudflareServer) -> None:
     with pytest.raises(CloudflareError, match="only secret_text"):
         provider().create({**props(), "type": "plain_text"})
 
 
 def test_the_stored_provider_loads_in_the_provider_process_and_takes_the_token_from_config(
-        account: WorkerAccount, server: CloudflareServer) -> None:
+        account: WorkerAccount, cloudflare: CloudflareServer) -> None:
     from pulumi.dynamic.dynamic import serialize_provider
 
     stored = base64.b64decode(serialize_provider(WorkerSecretProvider()))  # what the program stores
