@@ -267,7 +267,8 @@ def _webhook(base: Deployment, head: Deployment) -> list[Change]:
         changes.append(Change("webhook", "error", "endpoint", (
             f"api_version {old.api_version} -> {new.api_version} in one step: a version never changes on an "
             f"endpoint ({WEBHOOK_ENDPOINT.cite('apiVersion')}), so this is a new endpoint with a new secret "
-            "and events fail verification until the app is redeployed (on live the old one is protected and "
+            "and events fail verification until the app has the new secret (on live the old one is protected "
+            "and "
             f"`up` stops). Upgrade in two steps: first keep api_version and add `next_api_version: "
             f"{new.api_version}` (a second endpoint; {secret_next} is written), deploy the app verifying "
             f"both secrets; then make it api_version and remove the old one"),
