@@ -60,7 +60,8 @@ class JsonServer:
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> JsonServer:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits up to one interval, at every test's teardown.
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
