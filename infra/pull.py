@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from infra import adoption
 from infra.catalog import is_lookup_key, slug_for
 from infra.checks import Progress
-from infra.stripe_account import Account
+from infra.clients.stripe_api import Account
 from infra.stripe_reference import CURRENCIES, api_versions, minor_unit_digits, webhook_event_types
 
 Kind = Literal["misfit", "in place", "note"]
@@ -50,13 +50,13 @@ class Pulled:
 def pull(account: Account, stack: str, domain: str | None, progress: Progress | None = None) -> Pulled:
     say = progress or (lambda _: None)
     say("products")
-    products = list(account.products())
+    products = account.products()
     say(f"prices ({len(products)} products read)")
-    prices = list(account.prices())
+    prices = account.prices()
     say("webhook endpoints")
-    endpoints = list(account.webhook_endpoints())
+    endpoints = account.webhook_endpoints()
     say("customer portal configurations")
-    portals = list(account.portal_configurations())
+    portals = account.portal_configurations()
     findings: list[Finding] = []
     adopted: dict[tuple[str, str], str] = {}
 
@@ -120,6 +120,8 @@ def _fits(price: dict[str, Any], findings: list[Finding]) -> bool:
         reason = "tiered or custom-amount"
     elif recurring.get("usage_type") == "metered":
         reason = "metered usage"
+    elif recurring.get("interval") not in INTERVAL_KEYS:
+        reason = f"interval {recurring.get('interval')!r}, which the catalog does not know"
     elif price.get("currency") not in CURRENCIES:
         reason = f"currency {price.get('currency')!r}"
     if reason:
@@ -254,7 +256,7 @@ def _webhook(
     # The URL with the most events is the app's; ties go to the oldest endpoint.
     url = max(by_url, key=lambda u: (len(by_url[u][0].get("enabled_events") or ()), -min(
         e.get("created") or 0 for e in by_url[u])))
-    same = sorted(by_url[url], key=lambda e: (e.get("metadata", {}).get("managed_by") != "pulumi",
+    same = sorted(by_url[url], key=lambda e: ((e.get("metadata") or {}).get("managed_by") != "pulumi",
                                               e.get("created") or 0))
     endpoint = same[0]
     for twin in same[1:]:

@@ -13,14 +13,17 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-import stripe
 import yaml
 
-from infra import adoption, credentials, pull, stack_config
+from infra import adoption, credentials, exits, pull, stack_config
+from infra.clients import http
+from infra.clients.errors import ApiError
+from infra.clients.stripe_api import Account
+from infra.clients.stripe_transport import BoundedTransport
+from infra.credentials import STRIPE_API_BASE
 from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
-from infra.stripe_account import Account, permissions_named
 from infra.stripe_reference import api_keys_page
 
 HEADER = """\
@@ -37,6 +40,9 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
     parser.add_argument("--stack", required=True, help="stack name, e.g. test or live")
     parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>)")
+    parser.add_argument("--timeout", type=http.seconds_flag, default=http.DEFAULT_SECONDS,
+                        help=f"total seconds for each request to Stripe (default: {http.DEFAULT_SECONDS:g}, "
+                             f"at most {http.MAX_SECONDS:g})")
     parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
 
 
@@ -51,7 +57,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
             raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
                                        f"the key is {key_prefix(key)}..., but stack {stack!r} is in {mode} "
                                        f"mode; use a {mode} key from {api_keys_page(mode)}")])
-        account = Account(key)
+        account = Account(key, transport=BoundedTransport(http.Limits(args.timeout)))
         pulled = pull.pull(account, stack, config.get("billing:domain"),
                            progress=lambda step: print(f"reading {step}...", file=sys.stderr))
         if account.livemodes and account.livemodes != {mode == "live"}:
@@ -60,10 +66,11 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
                                        f"{mode} stack; nothing was written")])
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
-        return error.exit_code
-    except stripe.StripeError as error:
-        print(f"Stripe refused a read; nothing was written: {refusal(error)}", file=sys.stderr)
-        return ConfigError.exit_code
+        return exits.REFUSED
+    except ApiError as error:
+        print(f"could not read the Stripe account; nothing was written: {error}\n  fix: {refusal(error)}",
+              file=sys.stderr)
+        return exits.REFUSED
     directory: Path = args.out or project / "adopt" / stack
     directory.mkdir(parents=True, exist_ok=True)
     catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
@@ -76,15 +83,16 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     return _validate(project, stack, catalog_path, import_path, pulled.domain, out)
 
 
-def refusal(error: stripe.StripeError) -> str:
-    """What went wrong, without Stripe's message (it quotes part of the key)."""
-    if isinstance(error, stripe.PermissionError):
-        names = ", ".join(permissions_named(error)) or "a permission"
+def refusal(error: ApiError) -> str:
+    """What to do about a read that failed (its reason is already safe to print)."""
+    key = "STRIPE_API_KEY (or stripe:apiKey)"
+    if error.kind == "permission":
+        names = ", ".join(error.permissions) or "a permission"
         return (f"the key lacks {names}; give it Read on products, prices, webhook endpoints and the "
                 "customer portal (the deployer manifest has these)")
-    if isinstance(error, stripe.AuthenticationError):
-        return "the key is not valid for this account (401); check STRIPE_API_KEY or stripe:apiKey"
-    return f"{type(error).__name__} (HTTP {error.http_status})"
+    if error.kind == "auth":
+        return f"the key is not valid for this account (401); check {key}"
+    return error.fix(key, STRIPE_API_BASE)
 
 
 def _validate(project: Path, stack: str, catalog: Path, imports: Path, domain: str | None,
@@ -101,9 +109,9 @@ def _validate(project: Path, stack: str, catalog: Path, imports: Path, domain: s
         load_deployment(stack, project, values.get)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
-        return error.exit_code
+        return exits.REFUSED
     print(f"validate: ok (stack {stack!r} with the pulled catalog and import file)", file=out)
-    return 0
+    return exits.OK
 
 
 def _shown(path: Path, project: Path) -> str:

@@ -1,8 +1,11 @@
 """`python -m infra verify`: probe a deployment from outside, read-only.
 
 `verify webhook|stripe|hosting` runs one part; `verify --stack S` runs all
-three. Inputs are resolved before anything is sent, so a missing key is
-exit 2 with the fix, not a half-run table. Exit 1 when any check fails.
+three. Inputs are resolved before anything is sent, so every missing key is
+reported at once (exit REFUSED) with its fix, not a half-run table. A server
+that fails, stalls or answers nonsense fails the affected check and the run
+goes on; exit FINDINGS when any check failed, OK otherwise. Every request
+has `--timeout` as its total deadline.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra import checks, credentials, hosts, stack_config, verify_stripe, webhook_probe
+from infra import checks, credentials, exits, hosts, stack_config, verify_stripe, webhook_probe
 from infra.checks import Check
+from infra.clients import http
+from infra.clients.stripe_api import Account
+from infra.clients.stripe_transport import BoundedTransport
 from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
-from infra.stripe_account import Account
 from infra.stripe_reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
@@ -34,7 +39,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     verify = sub.add_parser(
         "verify", help="probe a deployment from outside (read-only)",
         description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
-                    "hosting; exit 1 if any check fails, 2 on bad input.")
+                    "hosting; exit 1 if any check fails, 2 on bad input, 3 on an internal error.")
     # `verify --stack S` alone runs every part; flags may come before or after the part's name.
     _common(verify, project_dir, argparse.SUPPRESS)
     _webhook_flags(verify, None)
@@ -64,12 +69,15 @@ def _webhook_flags(parser: argparse.ArgumentParser, suppress: Any) -> None:
     parser.add_argument("--event-type", default=default(webhook_probe.DEFAULT_EVENT_TYPE),
                         help="a real event type the handler ignores (default: "
                              f"{webhook_probe.DEFAULT_EVENT_TYPE})")
-    parser.add_argument("--timeout", type=float, default=default(10.0),
-                        help="seconds before a probe counts as undelivered (default: 10)")
+
 
 
 def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any) -> None:
     parser.add_argument("--stack", default=default, help="stack name, e.g. test or live")
+    parser.add_argument("--timeout", type=http.seconds_flag, default=default,
+                        help=f"total seconds for each request, its whole answer included; a webhook probe "
+                             f"with no answer by then counts as undelivered (default: "
+                             f"{http.DEFAULT_SECONDS:g}, at most {http.MAX_SECONDS:g})")
     parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
     parser.add_argument("--project", type=Path, default=default, help=argparse.SUPPRESS)
 
@@ -88,18 +96,28 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     if part is None and stack is None:
         print("verify: give --stack S to run every check, or name one: webhook, stripe, hosting",
               file=sys.stderr)
-        return ConfigError.exit_code
+        return exits.REFUSED
+    limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
     try:
         config = stack_config.from_stack(project, stack) if stack else None
         deployment = load_deployment(stack, project, config.get) if stack and config else None
-        get: ConfigGetter = config.get if config else (lambda _: None)
-        plan = [_prepare(p, args, deployment, project, get) for p in ((part,) if part else PARTS)]
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
-        return error.exit_code
-    except UsageError as error:
-        print(error, file=sys.stderr)
-        return ConfigError.exit_code
+        return exits.REFUSED
+    get: ConfigGetter = config.get if config else (lambda _: None)
+    plan, missing = [], []
+    for name in (part,) if part else PARTS:
+        try:
+            plan.append(_prepare(name, args, deployment, project, get, limits))
+        except ConfigError as error:  # every part's missing input is reported, not just the first
+            missing += [f"  {problem}" for problem in error.problems]
+        except UsageError as error:
+            missing += [f"  {line}" for line in str(error).splitlines()]
+    if missing:
+        count = len(missing)
+        print(f"verify: {count} input{'s' if count != 1 else ''} missing or wrong; nothing was sent:",
+              *missing, sep="\n", file=sys.stderr)
+        return exits.REFUSED
     results = []
     for step in plan:
         print(f"verifying {step.title}...", file=sys.stderr)
@@ -115,18 +133,18 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
             if index:
                 print(file=out)
             checks.render(title, found, out)
-    return 1 if failed else 0
+    return exits.FINDINGS if failed else exits.OK
 
 
 def _prepare(
     part: str, args: argparse.Namespace, deployment: Deployment | None, project: Path, get: ConfigGetter,
+    limits: http.Limits,
 ) -> _Part:
     progress = _progress
     if part == "webhook":
         url, secret = _webhook_inputs(args, deployment, project)
         event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
-        timeout = getattr(args, "timeout", 10.0)
-        return _Part(f"webhook {url}", lambda: webhook_probe.run(url, secret, event_type, timeout,
+        return _Part(f"webhook {url}", lambda: webhook_probe.run(url, secret, event_type, limits.seconds,
                                                                  progress=progress))
     if deployment is None:
         raise _usage(f"--stack: `verify {part}` needs the stack whose declarations it compares")
@@ -139,8 +157,11 @@ def _prepare(
             app_key = None
 
         def stripe_checks() -> list[Check]:
-            found = verify_stripe.run(deployment, Account(read_key), read_key,
-                                      Account(app_key) if app_key else None, app_key, progress)
+            # One transport for both keys: when the API is unreachable, the second key does not wait again.
+            transport = BoundedTransport(limits)
+            found = verify_stripe.run(deployment, Account(read_key, transport=transport), read_key,
+                                      Account(app_key, transport=transport) if app_key else None, app_key,
+                                      progress)
             if app_key is None:
                 found.append(Check(
                     "app key is restricted", "warn", "the app key was not probed: it could not be read",
@@ -152,7 +173,7 @@ def _prepare(
     host = hosts.of(deployment.settings)
     token = credentials.config_value(host.token_env, host.token, stack, project)
     return _Part(f"hosting ({host.location(deployment.settings)}, stack {stack})",
-                 lambda: host.verify(deployment, token, get, progress))
+                 lambda: host.verify(deployment, token, get, progress, limits))
 
 
 def _webhook_inputs(

@@ -10,15 +10,19 @@ with no more than it needs.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from infra.catalog import Catalog, KeyManifest
 from infra.checks import Check, Progress
+from infra.clients.errors import ApiError
+from infra.clients.stripe_api import READ_PROBES, Account
+from infra.credentials import STRIPE_API_BASE
 from infra.guards import key_mode, key_prefix
 from infra.loader import Deployment
-from infra.stripe_account import READ_PROBES, Account
 from infra.stripe_reference import api_keys_page, dashboard_base
+
+Read = TypeVar("Read")
 
 
 def run(
@@ -30,18 +34,40 @@ def run(
     checks = [_key_prefix("read key", read_key, mode)]
     say("webhook endpoints")
     url = f"https://{deployment.settings.domain}{catalog.webhook.path}"
-    checks += _webhook(catalog, url, list(read.webhook_endpoints()))
+    checks += _after_reading("webhook endpoint", "webhook endpoints", read.webhook_endpoints,
+                             lambda endpoints: _webhook(catalog, url, endpoints))
     say("products and prices")
-    checks += _catalog(catalog, list(read.products()), list(read.prices()))
+    checks += _after_reading("products and prices", "products and prices",
+                             lambda: (read.products(), read.prices()),
+                             lambda found: _catalog(catalog, *found))
     say("customer portal configurations")
-    checks.append(_portal(f"https://{deployment.settings.domain}{catalog.portal.return_path}",
-                          list(read.portal_configurations())))
+    return_url = f"https://{deployment.settings.domain}{catalog.portal.return_path}"
+    checks += _after_reading("portal configuration", "customer portal configurations",
+                             read.portal_configurations, lambda found: [_portal(return_url, found)])
     checks.append(_livemode("read key", read, mode))
     if app is not None and app_key is not None:
         checks.append(_key_prefix("app key", app_key, mode))
         checks += _app_key(catalog.keys.app, app, mode, say)
         checks.append(_livemode("app key", app, mode))
     return checks
+
+
+def _after_reading(
+    name: str, what: str, read: Callable[[], Read], judge: Callable[[Read], list[Check]],
+) -> list[Check]:
+    """Judge what was read; when the read fails, one failed check says why, and the run goes on."""
+    try:
+        found = read()
+    except ApiError as error:
+        return [Check(name, "fail", f"could not read {what}: {error}", _fix(error))]
+    return judge(found)
+
+
+def _fix(error: ApiError, key: str = "the read key (STRIPE_API_KEY or stripe:apiKey)") -> str:
+    if error.kind == "permission":
+        names = ", ".join(error.permissions) or "the permission Stripe names"
+        return f"give {key} {names}: Read on products, prices, webhook endpoints and the customer portal"
+    return error.fix(key, STRIPE_API_BASE)
 
 
 def _key_prefix(role: str, key: str, mode: str) -> Check:
@@ -190,16 +216,21 @@ def _app_key(manifest: KeyManifest, app: Account, mode: str, say: Progress) -> l
     for resource in inside:
         say(f"app key: read {resource}")
         refusal = app.probe(READ_PROBES[resource])
+        name = f"app key reads {resource}"
         if refusal is None:
-            checks.append(Check(f"app key reads {resource}", "pass", "allowed, as its manifest says"))
-            continue
-        needs = f" (Stripe asks for {', '.join(refusal.permissions)})" if refusal.permissions else ""
-        checks.append(Check(f"app key reads {resource}", "fail",
-                            f"refused with {refusal.status}{needs}: the app will fail where it uses this",
-                            f"set {resource} to {granted[resource].title()} on the key at "
-                            f"{api_keys_page(mode)}"))
-    over = []
+            checks.append(Check(name, "pass", "allowed, as its manifest says"))
+        elif refusal.kind == "permission":
+            needs = f" (Stripe asks for {', '.join(refusal.permissions)})" if refusal.permissions else ""
+            checks.append(Check(name, "fail", f"refused with {refusal.status}{needs}: the app will fail "
+                                "where it uses this", f"set {resource} to {granted[resource].title()} on the "
+                                f"key at {api_keys_page(mode)}"))
+        else:
+            checks.append(Check(name, "fail", f"could not be checked: {refusal}", _fix(refusal, _APP_KEY)))
+            if refusal.kind == "auth" or refusal.unreachable:
+                return checks  # every other probe would end the same way
+    over: list[str] = []
     refused: list[str] = []
+    unjudged: list[tuple[str, ApiError]] = []
     for resource in outside:
         say(f"app key: read {resource} (outside the manifest)")
         refusal = app.probe(READ_PROBES[resource])
@@ -207,22 +238,38 @@ def _app_key(manifest: KeyManifest, app: Account, mode: str, say: Progress) -> l
             over.append(resource)
         elif refusal.kind == "permission":
             refused.extend(refusal.permissions or (resource,))
-    if over and not refused:
-        checks.append(Check("app key is restricted", "fail", "every call outside the manifest succeeded "
-                            f"({', '.join(over)}): this is a full secret key, which can move money",
-                            f"create a restricted key (python -m infra keys) and store it as "
-                            f"billing:appStripeKey; see {dashboard_base(mode)}/apikeys"))
-    elif over:
-        checks.append(Check("app key is restricted", "fail", f"the key can read {', '.join(over)}, which "
-                            "its manifest leaves at None: over-privileged",
-                            f"set those to None on the key at {api_keys_page(mode)}"))
-    elif refused:
-        checks.append(Check("app key is restricted", "pass", f"{len(outside)} calls outside the manifest "
-                            f"were refused with Stripe's permission error ({_few(refused)})"))
-    else:
-        checks.append(Check("app key is restricted", "warn", "calls outside the manifest failed, but not "
-                            "with Stripe's permission error; restriction is unproven"))
+        else:
+            unjudged.append((resource, refusal))
+            if refusal.kind == "auth" or refusal.unreachable:
+                break
+    checks.append(_restriction(outside, over, refused, unjudged, mode))
     return checks
+
+
+_APP_KEY = "the app key (STRIPE_APP_KEY or billing:appStripeKey)"
+
+
+def _restriction(
+    outside: list[str], over: list[str], refused: list[str], unjudged: list[tuple[str, ApiError]], mode: str,
+) -> Check:
+    name = "app key is restricted"
+    not_judged = (f"; {len(unjudged)} could not be judged ({unjudged[0][0]}: {unjudged[0][1]})"
+                  if unjudged else "")
+    if over and len(over) == len(outside):
+        return Check(name, "fail", f"every call outside the manifest succeeded ({_few(over)}): this is a "
+                     "full secret key, which can move money", "create a restricted key (python -m infra "
+                     f"keys) and store it as billing:appStripeKey; see {dashboard_base(mode)}/apikeys")
+    if over:
+        return Check(name, "fail", f"the key can read {', '.join(over)}, which its manifest leaves at None: "
+                     f"over-privileged{not_judged}", f"set those to None on the key at {api_keys_page(mode)}")
+    if unjudged:
+        proven = (f"{len(refused)} of {len(outside)} calls outside the manifest were refused with Stripe's "
+                  "permission error" if refused else "no call outside the manifest was refused with Stripe's "
+                  "permission error")
+        return Check(name, "fail", f"restriction is unproven: {proven}{not_judged}",
+                     _fix(unjudged[0][1], _APP_KEY))
+    return Check(name, "pass", f"{len(outside)} calls outside the manifest were refused with Stripe's "
+                 f"permission error ({_few(refused)})")
 
 
 def _few(names: Iterable[str], most: int = 4) -> str:

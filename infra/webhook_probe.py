@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -22,11 +20,15 @@ from typing import Literal
 from stripe import WebhookSignature
 
 from infra.checks import Check, Status
+from infra.clients import errors, http
 
 Expect = Literal["accept", "refuse", "refuse_or_warn"]
 # Stripe's tolerance for a signature's age: construct_event's default.
 TOLERANCE_SECONDS = 300
 SLOW_SECONDS = 1.0
+# A handler's answer is a status and a short body; more than this is not read (Stripe stores only a
+# snippet of it either way).
+MAX_ANSWER_BYTES = 64 * 1024
 DEFAULT_EVENT_TYPE = "balance.available"  # real, harmless, and not one a subscription app handles
 
 
@@ -36,6 +38,8 @@ class Response:
     """HTTP status, or None when no answer came (refused connection, timeout)."""
     seconds: float
     error: str | None = None
+    redirect: str | None = None
+    """Where a 3xx pointed (origin only); Stripe does not follow it, and neither does the probe."""
 
 
 # (url, body, headers, timeout) -> Response; tests and the command both use `post`.
@@ -53,16 +57,13 @@ class _Probe:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (https checked by caller)
-    started = time.monotonic()
+    """One delivery as Stripe makes it: a total deadline for the whole answer, redirects not followed."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-            return Response(answer.status, time.monotonic() - started)
-    except urllib.error.HTTPError as error:
-        return Response(error.code, time.monotonic() - started)
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return Response(None, time.monotonic() - started, f"{type(reason).__name__}: {reason}")
+        answer = http.request("POST", url, headers, body, http.Limits(timeout, MAX_ANSWER_BYTES))
+    except http.NetworkError as error:
+        return Response(None, error.seconds, str(error))
+    redirect = errors.origin(answer.redirect) if answer.redirect is not None else None
+    return Response(answer.status, answer.seconds, redirect=redirect)
 
 
 def event_body(event_type: str, created: int) -> bytes:
@@ -140,6 +141,8 @@ def _judge(probe: _Probe, response: Response, event_type: str) -> Check:
     if code is None:
         return Check(probe.name, "fail", f"no answer: {response.error}",
                      "check the URL, DNS and that the app is deployed", None, seconds)
+    if response.redirect is not None:
+        return _redirected(probe, code, response.redirect, seconds)
     ok = 200 <= code < 300
     if probe.expect == "accept":
         if ok:
@@ -165,6 +168,16 @@ def _judge(probe: _Probe, response: Response, event_type: str) -> Check:
                      "answer 400 to a bad signature: a 5xx looks like an outage and is retried",
                      code, seconds)
     return Check(probe.name, "pass", f"refused ({code})", http_status=code, seconds=seconds)
+
+
+def _redirected(probe: _Probe, code: int, where: str, seconds: float) -> Check:
+    fix = ("give Stripe the final URL (the one the redirect points to, often the www. or https:// form) "
+           "and make it answer directly")
+    if probe.expect == "accept":
+        return Check(probe.name, "fail", f"redirected ({code} to {where}): Stripe does not follow "
+                     "redirects, so every delivery to this URL fails", fix, code, seconds)
+    return Check(probe.name, "warn", f"redirected ({code} to {where}) instead of refused; Stripe does not "
+                 "follow redirects, so the redirect itself is the endpoint's answer", fix, code, seconds)
 
 
 def _overall(answers: Sequence[tuple[_Probe, Response]], timeout: float) -> list[Check]:

@@ -98,7 +98,7 @@ def test_a_token_vercel_refuses_is_one_clear_fail(project: Project, server: Verc
     found = verify(project, "live", server, token="wrong" + "T0ken" * 5)
     assert list(found) == ["env of prj_Test123"]
     assert found["env of prj_Test123"].status == "fail"
-    assert "403: Not authorized" in found["env of prj_Test123"].meaning
+    assert "permission denied (403): Not authorized" in found["env of prj_Test123"].meaning
 
 
 def test_cli_verify_hosting_uses_vercel_token_and_base(

@@ -10,8 +10,8 @@ import pytest
 
 from infra import verify_stripe
 from infra.checks import Check
+from infra.clients.stripe_api import Account
 from infra.loader import Deployment, load_deployment
-from infra.stripe_account import Account
 from tests.conftest import CATALOG, Project, key, run_cli, stack_config
 from tests.stripe_api import APP_PERMISSIONS, StripeAccount, StripeServer
 

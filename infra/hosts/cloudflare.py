@@ -19,6 +19,7 @@ from infra.hosts.host import HOST_SETTING, Host, Target, mixed_mode_value
 if TYPE_CHECKING:
     from infra.catalog import StackSettings
     from infra.checks import Check, Progress
+    from infra.clients.http import Limits
     from infra.guards import ConfigGetter
     from infra.hosting import HostedValue
     from infra.hosts.environment import Environment
@@ -82,11 +83,11 @@ class CloudflareHost(Host):
                                  script=str(settings.worker_script), values=values)
 
     def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
-               progress: Progress) -> list[Check]:
+               progress: Progress, limits: Limits) -> list[Check]:
         from infra.hosts import cloudflare_verify
         from infra.hosts.cloudflare_api import WorkerSecrets
 
-        return cloudflare_verify.run(deployment, WorkerSecrets(token), progress)
+        return cloudflare_verify.run(deployment, WorkerSecrets(token, deadline=limits.seconds), progress)
 
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
         if resource_type != WORKER_SECRET:

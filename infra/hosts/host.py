@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from infra.catalog import StackSettings
     from infra.checks import Check, Progress
+    from infra.clients.http import Limits
     from infra.guards import ConfigGetter
     from infra.hosting import HostedValue
     from infra.hosts.environment import Environment
@@ -75,8 +76,8 @@ class Host(ABC):
 
     @abstractmethod
     def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
-               progress: Progress) -> list[Check]:
-        """Read-only checks that the host holds what the stack declares."""
+               progress: Progress, limits: Limits) -> list[Check]:
+        """Read-only checks that the host holds what the stack declares, each request within `limits`."""
 
     @abstractmethod
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:

@@ -15,6 +15,7 @@ from infra.hosts.host import Host, Target, mixed_mode_value
 if TYPE_CHECKING:
     from infra.catalog import StackSettings
     from infra.checks import Check, Progress
+    from infra.clients.http import Limits
     from infra.guards import ConfigGetter
     from infra.hosting import HostedValue
     from infra.hosts.environment import Environment
@@ -65,11 +66,11 @@ class VercelHost(Host):
         ))
 
     def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
-               progress: Progress) -> list[Check]:
+               progress: Progress, limits: Limits) -> list[Check]:
         from infra.hosts import vercel_verify
         from infra.hosts.vercel_api import Vercel
 
-        return vercel_verify.run(deployment, Vercel(token, get(TEAM)), progress)
+        return vercel_verify.run(deployment, Vercel(token, get(TEAM), limits=limits), progress)
 
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
         if resource_type != VARIABLE:

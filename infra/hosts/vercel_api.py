@@ -1,68 +1,101 @@
 """Read-only calls to Vercel's REST API: a project's env variables and latest deployments.
 
 There is no maintained Python SDK for Vercel's API, and two GETs do not
-need one: urllib with a Bearer token. VERCEL_API_BASE overrides the root.
+need one: `infra.clients.http` with a Bearer token (a total deadline, a body
+cap, and no redirect, so the token never reaches another origin). The env
+list follows Vercel's pagination (`pagination.next`, sent back as `until`)
+under a page cap and a repeated-cursor check. Answers are checked against
+the shape read below; anything else is an ApiError. VERCEL_API_BASE
+overrides the root.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
+from infra.clients import errors, http, paging, shapes
+from infra.clients.errors import ApiError
+from infra.clients.shapes import NUMBER, Opt
 from infra.credentials import VERCEL_API_BASE, api_base
 
 DEFAULT_API_BASE = "https://api.vercel.com"
-
-
-class VercelError(Exception):
-    def __init__(self, status: int | None, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+_ENV: shapes.Spec = {"key": str, "type": Opt(str), "target": [str], "updatedAt": Opt(NUMBER)}
+_PAGINATION: dict[str, shapes.Spec] = {"pagination": Opt({"next": Opt(NUMBER)})}
+_DEPLOYMENTS: shapes.Spec = {"deployments": [{"createdAt": Opt(NUMBER), "created": Opt(NUMBER)}]}
 
 
 class Vercel:
     def __init__(self, token: str, team: str | None = None, base: str | None = None,
-                 timeout: float = 30.0) -> None:
+                 limits: http.Limits | None = None, max_pages: int = paging.MAX_PAGES) -> None:
         self._token = token
         self.team = team
         self.base = base or api_base(VERCEL_API_BASE, DEFAULT_API_BASE)
-        self.timeout = timeout
+        self.limits = limits or http.Limits()
+        self.max_pages = max_pages
 
     def env(self, project: str) -> list[dict[str, Any]]:
-        """Every variable of the project, values withheld (decrypt is never asked for)."""
-        answer = self._get(f"/v10/projects/{urllib.parse.quote(project)}/env", {})
-        envs = answer.get("envs", [])
-        return [e for e in envs if isinstance(e, dict)] if isinstance(envs, list) else []
+        """Every variable of the project, values withheld (decrypt is never asked for); `target` a list."""
+        path = f"/v10/projects/{urllib.parse.quote(project, safe='')}/env"
+
+        def page(until: int | float | None) -> tuple[list[dict[str, Any]], int | float | None]:
+            answer = self._get(path, {} if until is None else {"until": _number(until)})
+            wrong = shapes.problem(answer, {"envs": [dict], **_PAGINATION})
+            entries = [] if wrong else [_targets_listed(e) for e in answer["envs"]]
+            wrong = wrong or shapes.problem(entries, [_ENV], "answer.envs")
+            if wrong:
+                raise ApiError("malformed", f"GET {path}: {errors.redact(wrong, [self._token])}")
+            return entries, (answer.get("pagination") or {}).get("next")
+
+        return list(paging.follow(page, f"GET {path}", self.max_pages))
 
     def latest_deployment(self, project: str, target: str) -> dict[str, Any] | None:
         """The newest READY deployment of `target` (production or preview), if any."""
-        answer = self._get("/v6/deployments", {"projectId": project, "target": target,
-                                               "state": "READY", "limit": "1"})
-        deployments = answer.get("deployments") or []
+        path = "/v6/deployments"
+        answer = self._get(path, {"projectId": project, "target": target, "state": "READY", "limit": "1"})
+        wrong = shapes.problem(answer, _DEPLOYMENTS)
+        if wrong:
+            raise ApiError("malformed", f"GET {path}: {errors.redact(wrong, [self._token])}")
+        deployments: list[dict[str, Any]] = answer["deployments"]
         return deployments[0] if deployments else None
 
-    def _get(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+    def _get(self, path: str, query: dict[str, str]) -> Any:
         if self.team:
             query = {**query, "teamId": self.team}
         url = f"{self.base}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        request = urllib.request.Request(  # noqa: S310 (the base is https or the user's override)
-            url, headers={"Authorization": f"Bearer {self._token}"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 (base is ours)
-                body: dict[str, Any] = json.load(answer)
-                return body
-        except urllib.error.HTTPError as error:
-            raise VercelError(error.code, _message(error)) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise VercelError(None, f"{type(error).__name__}: {getattr(error, 'reason', error)}") from None
+            answer = http.request("GET", url, {"Authorization": f"Bearer {self._token}",
+                                               "Accept": "application/json"}, limits=self.limits)
+        except http.NetworkError as error:
+            raise errors.from_network(error) from None
+        if not 200 <= answer.status < 300:
+            raise errors.from_status(answer.status, _message(answer.body), [self._token], answer.redirect)
+        try:
+            return json.loads(answer.body, parse_constant=_not_json)
+        except (ValueError, RecursionError):
+            raise ApiError("malformed", f"GET {path}: answered {answer.status} with a body that is not "
+                           "JSON") from None
 
 
-def _message(error: urllib.error.HTTPError) -> str:
+def _message(body: bytes) -> str | None:
+    """Vercel's `{"error": {"message": ...}}`, if the body is that."""
     try:
-        body = json.load(error)
-        return str(body["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {error.code}"
+        message = json.loads(body)["error"]["message"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        return None
+    return message if isinstance(message, str) else None
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _targets_listed(entry: dict[str, Any]) -> dict[str, Any]:
+    """`target` as a list: Vercel's schema allows one environment as a plain string, or none."""
+    target = entry.get("target")
+    return {**entry, "target": [target] if isinstance(target, str) else [] if target is None else target}
+
+
+def _number(value: int | float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

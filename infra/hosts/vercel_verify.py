@@ -12,8 +12,10 @@ from typing import Any
 
 from infra import hosting
 from infra.checks import Check, Progress
+from infra.clients.errors import ApiError
+from infra.credentials import VERCEL_API_BASE
 from infra.hosts.vercel import TARGETS
-from infra.hosts.vercel_api import Vercel, VercelError
+from infra.hosts.vercel_api import Vercel
 from infra.loader import Deployment
 
 # Targets that have deployments to compare with; development runs locally.
@@ -28,7 +30,7 @@ def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None
     say(f"environment variables of {project}")
     try:
         entries = vercel.env(project)
-    except VercelError as error:
+    except ApiError as error:
         return [_unreachable(f"env of {project}", error)]
     by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in entries:
@@ -36,7 +38,7 @@ def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None
 
     checks = []
     stale: dict[str, list[str]] = defaultdict(list)
-    latest = _latest_deployments(vercel, project, [t for t in targets if t in DEPLOYED_TARGETS], say)
+    latest, unread = _latest_deployments(vercel, project, [t for t in targets if t in DEPLOYED_TARGETS], say)
     for variable in hosting.variables(deployment.catalog):
         name = variable.name
         found = [(target, entry) for entry in by_name.get(name, []) for target in entry.get("target") or ()]
@@ -66,6 +68,7 @@ def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None
         else:
             checks.append(Check(f"variable {name}", "pass",
                                 f"on {', '.join(targets)} as declared ({variable.describe()})"))
+    checks += [_unreachable(f"redeploy {target}", error) for target, error in unread.items()]
     for deployed in latest:
         names = stale.get(deployed)
         if names:
@@ -79,26 +82,32 @@ def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None
     return checks
 
 
-def _latest_deployments(vercel: Vercel, project: str, targets: list[str], say: Progress) -> dict[str, int]:
-    latest = {}
+def _latest_deployments(
+    vercel: Vercel, project: str, targets: list[str], say: Progress,
+) -> tuple[dict[str, int], dict[str, ApiError]]:
+    """Each target's latest READY deployment time (none yet: nothing to compare), and failed reads."""
+    latest, unread = {}, {}
     for target in targets:
         say(f"latest {target} deployment")
         try:
             found = vercel.latest_deployment(project, target)
-        except VercelError:
-            continue  # reported as a missing check below: nothing to compare with
+        except ApiError as error:
+            unread[target] = error
+            continue
         if found is not None:
             latest[target] = _ms(found.get("createdAt", found.get("created")))
-    return latest
+    return latest, unread
 
 
 def _ms(value: Any) -> int:
     return int(value) if isinstance(value, int | float) else 0
 
 
-def _unreachable(what: str, error: VercelError) -> Check:
-    fix = ("the token cannot see this project: check VERCEL_TOKEN (or vercel:apiToken) and vercel:team"
-           if error.status in (401, 403, 404) else "check the network and VERCEL_API_BASE")
-    return Check(what, "fail", f"Vercel answered {error.status or 'nothing'}: {error}", fix)
-
-
+def _unreachable(what: str, error: ApiError) -> Check:
+    credential = "VERCEL_TOKEN (or vercel:apiToken)"
+    fix = {"auth": f"check {credential}: Vercel does not accept it",
+           "permission": f"the token cannot see this project: check {credential} and vercel:team",
+           "not found": "no such project for this token: check billing:vercelProject and vercel:team "
+                        "(a 404 is not a missing permission)",
+           }.get(error.kind) or error.fix(credential, VERCEL_API_BASE)
+    return Check(what, "fail", f"could not read it from Vercel: {error}", fix)
