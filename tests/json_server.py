@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+POLL_SECONDS = 0.05
 # (method, path, query, Authorization header) -> (status, JSON body)
 Answer = Callable[[str, str, dict[str, list[str]], "str | None"], tuple[int, dict[str, Any]]]
 # The same, with the request body last (servers that are written to).
@@ -61,7 +62,7 @@ class JsonServer:
 
     def __enter__(self) -> JsonServer:
         # A short poll: shutdown() waits up to one interval, at every test's teardown.
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -62,6 +62,8 @@ class StripeAccount:
     """Key -> the rak_ permissions it holds, or None for a full secret key."""
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+    """Path -> the status Stripe answers there instead (a 404 or 5xx), with Stripe's error body."""
 
     def add(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj.setdefault("livemode", self.livemode)
@@ -125,6 +127,12 @@ class StripeAccount:
         if method != "GET":
             return 405, {"error": {"message": "this local server only reads",
                                    "type": "invalid_request_error"}}
+        if path in self.failures:
+            status = self.failures[path]
+            message = (f"Unrecognized request URL (GET: {path})." if status == 404
+                       else "An unknown error occurred while processing your request.")
+            return status, {"error": {"message": message,
+                                      "type": "invalid_request_error" if status == 404 else "api_error"}}
         grants = self.keys[key]
         needed = PERMISSIONS.get(path)
         if needed is None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import adoption, offline
+from infra import adoption, exits, offline
 from infra.stack_config import from_stack
 from tests.conftest import Project, key, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
@@ -213,3 +213,39 @@ def test_an_import_file_that_names_what_the_program_does_not_declare_is_refused(
     assert code == 2
     assert "resources[1].name: the program declares no stripe:index/product:Product named 'Pro'" in err
     assert "resources[2].id:" in err and "needs a Stripe ID starting with price_" in err
+
+
+def test_an_interval_the_catalog_does_not_know_is_a_misfit_not_a_crash(
+    project: Project, hand_made: HandMade, server: StripeServer,
+) -> None:
+    odd = hand_made.account.price(hand_made.pro, 7900, "quarter")  # an interval Stripe might add one day
+    code, out, err, directory = pulled(project)
+    assert code == exits.OK, out + err
+    assert f"{odd['id']}: interval 'quarter', which the catalog does not know; the catalog holds" in out
+    assert odd["id"] not in (directory / "import.json").read_text()
+
+
+def test_an_object_without_an_id_or_of_the_wrong_type_refuses_the_pull(
+    project: Project, hand_made: HandMade, server: StripeServer,
+) -> None:
+    del hand_made.pro["id"]
+    code, out, err, directory = pulled(project)
+    assert code == exits.REFUSED and out == ""
+    assert "could not read the Stripe account; nothing was written: GET /v1/products: answer.data[" in err
+    assert "].id is missing, expected a string" in err and "Traceback" not in err
+    assert not directory.exists()
+    hand_made.pro["id"], hand_made.pro_monthly["metadata"] = "prod_back", ["plan", "pro"]
+    code, _, err, _ = pulled(project)
+    assert code == exits.REFUSED and "].metadata is a list, expected an object of strings" in err
+
+
+@pytest.mark.parametrize(("status", "said"), [(500, "server error (500)"), (404, "not found (404)"),
+                                              (503, "server error (503)")])
+def test_a_stripe_error_refuses_the_pull_with_its_reason_not_a_permission(
+    project: Project, hand_made: HandMade, server: StripeServer, status: int, said: str,
+) -> None:
+    hand_made.account.failures["/v1/webhook_endpoints"] = status
+    code, out, err, directory = pulled(project)
+    assert code == exits.REFUSED and out == "" and not directory.exists()
+    assert f"nothing was written: {said}" in err
+    assert "lacks" not in err and "rak_" not in err

@@ -101,6 +101,28 @@ def test_a_token_vercel_refuses_is_one_clear_fail(project: Project, server: Verc
     assert "permission denied (403): Not authorized" in found["env of prj_Test123"].meaning
 
 
+def test_deployments_that_cannot_be_read_fail_their_check_and_the_variables_are_still_judged(
+    project: Project, vercel: VercelProject, server: VercelServer,
+) -> None:
+    as_deployed(vercel, variables(project, "live"), "live", now_ms())
+    vercel.failures["/v6/deployments"] = 500
+    found = verify(project, "live", server)
+    assert found["redeploy production"].status == "fail"
+    assert found["redeploy production"].meaning == ("could not read it from Vercel: server error (500): An "
+                                                    "unexpected error occurred.")
+    assert found["variable STRIPE_SECRET_KEY"].status == "pass"
+
+
+def test_a_project_vercel_does_not_know_is_not_called_a_permission_problem(
+    project: Project, server: VercelServer,
+) -> None:
+    deployment = load_deployment("live", project.root, stack_config("live", **{
+        "billing:vercelProject": "prj_Other999"}).get)
+    found = verify_hosting.run(deployment, Vercel(TOKEN, base=server.base))
+    assert found[0].meaning == "could not read it from Vercel: not found (404): Project not found"
+    assert "no such project for this token: check billing:vercelProject" in found[0].fix
+
+
 def test_cli_verify_hosting_uses_vercel_token_and_base(
     project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

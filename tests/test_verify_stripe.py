@@ -169,6 +169,61 @@ def test_a_missing_permission_is_reported_with_stripes_name_for_it(world: World,
     assert found["app key reads Products"].status == "pass"
 
 
+def test_a_failed_read_fails_its_own_checks_and_the_others_still_run(
+    world: World, server: StripeServer,
+) -> None:
+    world.account.failures["/v1/prices"] = 500
+    found = world.verify(server)
+    assert fails(found) == {
+        "products and prices": "could not read products and prices: server error (500): An unknown error "
+                               "occurred while processing your request.",
+        "app key reads Prices": "could not be checked: server error (500): An unknown error occurred while "
+                                "processing your request.",
+    }
+    assert "run it again later" in found["products and prices"].fix
+    for name in ("webhook endpoint", "webhook events", "portal configuration", "read key livemode",
+                 "app key reads Products", "app key is restricted"):
+        assert found[name].status == "pass", name
+
+
+def test_a_404_or_5xx_is_not_a_missing_permission_and_leaves_restriction_unproven(
+    world: World, server: StripeServer,
+) -> None:
+    world.account.failures.update({"/v1/checkout/sessions": 503, "/v1/balance": 404})
+    found = world.verify(server)
+    sessions = found["app key reads Checkout Sessions"]
+    assert sessions.status == "fail" and sessions.meaning.startswith("could not be checked: server error (503)")
+    assert "rak_" not in sessions.meaning + sessions.fix and "set Checkout Sessions to" not in sessions.fix
+    restricted = found["app key is restricted"]
+    assert restricted.status == "fail"
+    assert restricted.meaning.startswith("restriction is unproven: 16 of 17 calls outside the manifest were "
+                                         "refused with Stripe's permission error; 1 could not be judged "
+                                         "(Balance: not found (404)")
+    assert "a 404 is not a missing permission" in restricted.fix
+
+
+def test_every_call_outside_the_manifest_succeeded_is_said_only_when_true(
+    world: World, server: StripeServer,
+) -> None:
+    world.account.keys[world.app_key] = None  # a full secret key
+    world.account.failures["/v1/payouts"] = 500
+    restricted = world.verify(server)["app key is restricted"]
+    assert restricted.status == "fail" and "every call" not in restricted.meaning
+    assert "over-privileged; 1 could not be judged (Payouts: server error (500)" in restricted.meaning
+    world.account.failures.clear()
+    assert "every call outside the manifest succeeded" in world.verify(server)["app key is restricted"].meaning
+
+
+def test_an_app_key_stripe_refuses_is_one_fail_not_seventeen(world: World, server: StripeServer) -> None:
+    del world.account.keys[world.app_key]
+    found = fails(world.verify(server))
+    app = {name: meaning for name, meaning in found.items() if name.startswith("app key")}
+    assert list(app) == ["app key reads Checkout Sessions"]
+    assert app["app key reads Checkout Sessions"].startswith("could not be checked: the credential was "
+                                                             "refused (401): Invalid API Key provided: [redacted]")
+    assert world.app_key[-4:] not in str(found)
+
+
 def test_cli_verify_stripe_reads_keys_from_env_and_config(
     world: World, server: StripeServer, project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

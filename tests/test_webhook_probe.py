@@ -14,6 +14,8 @@ import stripe
 
 from infra import webhook_probe
 from tests.conftest import run_cli
+from tests.hostile_server import HostileServer, drip, redirect_to
+from tests.json_server import POLL_SECONDS
 
 # A receiver takes (raw body, Stripe-Signature header or None, secret) and returns a status.
 Receiver = Callable[[bytes, "str | None", str], int]
@@ -88,7 +90,7 @@ def serve(secret: str) -> Iterator[Callable[[Receiver], str]]:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/webhook/stripe"
 
@@ -175,14 +177,44 @@ def test_a_slow_handler_is_a_warning(serve: Callable[[Receiver], str], secret: s
 def test_a_handler_past_the_timeout_fails(serve: Callable[[Receiver], str], secret: str) -> None:
     found = by_name(webhook_probe.run(serve(slow), secret, timeout=0.3))
     assert found["response time"].status == "fail"
-    assert found["signed event"].status == "fail" and "no answer" in found["signed event"].meaning
+    assert found["signed event"].status == "fail"
+    assert "not delivered: no complete answer within 0.3s" in found["signed event"].meaning
 
 
 def test_nothing_listening_is_a_fail_not_a_crash(secret: str) -> None:
     found = by_name(webhook_probe.run("http://127.0.0.1:9/webhook", secret, timeout=2))
     assert found["signed event"].status == "fail"
+    assert "connection refused by 127.0.0.1:9" in found["signed event"].meaning
 
 
+def test_a_hung_endpoint_costs_two_deadlines_not_nine(secret: str) -> None:
+    with HostileServer(drip()) as hung:  # a byte every 0.05 s: a per-read timeout never fires
+        started = time.monotonic()
+        found = by_name(webhook_probe.run(hung.base + "/webhook/stripe", secret, timeout=0.2))
+        seconds = time.monotonic() - started
+    assert len(hung.requests) == 2 and 0.4 <= seconds < 1.2
+    assert "not delivered: no complete answer within 0.2s" in found["same event again"].meaning
+    assert found["no signature"].meaning == "not sent: the endpoint answered none of the 2 probes before it"
+    assert found["response time"].status == "fail"
+
+
+def test_a_redirect_is_the_endpoints_answer_and_is_not_followed(
+    serve: Callable[[Receiver], str], secret: str,
+) -> None:
+    delivered: list[bytes] = []
+
+    def counting(body: bytes, header: str | None, secret: str) -> int:
+        delivered.append(body)
+        return reference(body, header, secret)  # would accept the signed events, if they came
+
+    target = serve(counting)
+    origin = target.rsplit("/webhook", 1)[0]
+    with HostileServer(redirect_to(origin, 308)) as redirecting:
+        found = by_name(webhook_probe.run(redirecting.base + "/webhook/stripe", secret, timeout=2))
+    assert found["signed event"].status == "fail" and found["signed event"].http_status == 308
+    assert f"redirected (308 to {origin}): Stripe does not follow redirects" in found["signed event"].meaning
+    assert found["no signature"].status == "warn" and "instead of refused" in found["no signature"].meaning
+    assert len(redirecting.requests) == 9 and delivered == []
 
 
 def test_cli_reads_the_secret_from_the_environment_only(

@@ -26,6 +26,8 @@ class VercelProject:
     envs: list[dict[str, Any]] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+    """Path -> the status Vercel answers there instead, with Vercel's error body."""
 
     def env(self, key: str, targets: list[str], sensitive: bool, updated: int | None = None) -> dict[str, Any]:
         stamp = updated or now_ms()
@@ -49,6 +51,9 @@ class VercelProject:
         self.requests.append((method, path, query))
         if auth != f"Bearer {self.token}":
             return 403, {"error": {"code": "forbidden", "message": "Not authorized", "invalidToken": True}}
+        if path in self.failures:
+            return self.failures[path], {"error": {"code": "internal_server_error",
+                                                   "message": "An unexpected error occurred."}}
         if method != "GET":
             return 405, {"error": {"code": "method_not_allowed", "message": "read only"}}
         if path == f"/v10/projects/{self.project_id}/env":

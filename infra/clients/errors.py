@@ -31,6 +31,8 @@ _PATTERNS = (
     # Stripe keys, whole or masked as Stripe masks them in messages ('rk_test_****abcd', 'sk_live_...x').
     re.compile(r"\b(?:sk|rk|pk)_(?:test|live|prod)_[\w*.…]*"),
     re.compile(r"\bwhsec_[\w*.…]*"),
+    # Anything masked the way providers mask secrets: 'abcd****wxyz', 'abcd...wxyz'.
+    re.compile(r"[\w-]*(?:\*{3,}|\.{3}|…)[\w*-]*(?<![.…])"),
     # A credential after its scheme: 'Bearer abc', 'token abc'.
     re.compile(r"(?i)\b(?:bearer|token|basic)\s+[\w.~+/=*-]+"),
     # Any other long opaque run of letters and digits (Vercel tokens, session IDs), unless it is

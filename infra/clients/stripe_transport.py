@@ -41,7 +41,7 @@ class BoundedTransport(stripe.HTTPClient):
             failure = errors.from_network(error)
             if failure.unreachable:
                 self.unreachable = failure
-            raise _connection_error(failure) from None
+            raise _connection_error(failure) from failure
         if answer.redirect is not None:
             raise _connection_error(errors.redirected(answer.status, answer.redirect))
         return answer.body.decode("utf-8", "replace"), answer.status, answer.headers
@@ -59,5 +59,5 @@ class BoundedTransport(stripe.HTTPClient):
 def _connection_error(failure: ApiError) -> stripe.APIConnectionError:
     """What stripe-python expects from a client that got no usable answer; the cause rides along."""
     error = stripe.APIConnectionError(str(failure), should_retry=False)  # type: ignore[no-untyped-call]
-    error.__cause__ = failure
+    error.__cause__ = failure  # Account reads the reason back from here
     return error
