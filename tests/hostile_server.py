@@ -40,6 +40,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._handle()
 
+    def do_CONNECT(self) -> None:  # a client asking this server, as a proxy, for a tunnel
+        self._handle()
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:

@@ -94,6 +94,30 @@ def test_no_answer_is_named_for_what_it_is() -> None:
         fetch("file:///etc/passwd")
 
 
+def test_the_environments_proxy_is_used_as_urllib_and_requests_use_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    with HostileServer(answer(200, {"via": "proxy"})) as proxy:
+        monkeypatch.setenv("http_proxy", f"http://user:p%40ss@127.0.0.1:{proxy.httpd.server_address[1]}")
+        got = fetch("http://api.billing.test:8080/v1/products?limit=1")
+        assert got.body == b'{"via": "proxy"}'
+        seen = proxy.requests[0]
+        assert seen.path == "http://api.billing.test:8080/v1/products?limit=1"
+        assert seen.headers["Proxy-Authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+        monkeypatch.setenv("no_proxy", "api.billing.test")
+        with pytest.raises(http.NetworkError) as direct:
+            fetch("http://api.billing.test:8080/")
+        assert direct.value.kind == "dns" and len(proxy.requests) == 1
+
+
+def test_https_goes_through_the_proxy_in_a_tunnel(monkeypatch: pytest.MonkeyPatch) -> None:
+    with HostileServer(answer(403, {"error": "tunnels not allowed"})) as proxy:
+        monkeypatch.setenv("https_proxy", f"127.0.0.1:{proxy.httpd.server_address[1]}")
+        with pytest.raises(http.NetworkError, match="Tunnel connection failed: 403") as raised:
+            fetch("https://api.stripe.com/v1/products")
+    assert raised.value.kind == "connection"
+    assert [(r.method, r.path) for r in proxy.requests] == [("CONNECT", "api.stripe.com:443")]
+    assert "Authorization" not in proxy.requests[0].headers  # the key goes inside the tunnel only
+
+
 @pytest.mark.parametrize("text", ["-1", "nan", "inf", "-inf", "0", "301", "ten", ""])
 def test_timeout_flag_refuses_what_is_not_a_deadline(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match="greater than 0 and at most 300"):

@@ -7,12 +7,15 @@ exchange (name lookup, connect, TLS, request, headers, body) runs in a worker
 thread that the caller stops waiting for at the deadline, shutting the socket
 so the worker ends too. A 3xx is returned as the answer, never followed: the
 caller decides what a redirect means (for an API, an error; for a webhook
-probe, the endpoint's answer).
+probe, the endpoint's answer). HTTP_PROXY / HTTPS_PROXY / NO_PROXY are
+honoured as urllib and requests honour them (an https request is tunnelled
+through the proxy with CONNECT, so the proxy never sees its headers).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import http.client
 import math
@@ -20,10 +23,11 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_SECONDS = 10.0
 MAX_SECONDS = 300.0
@@ -123,11 +127,18 @@ class _Exchange:
 
     def _exchange(self, method: str, target: str, headers: dict[str, str], body: bytes | None,
                   started: float) -> Answer:
+        proxy = _proxy(self.scheme, self.host)
+        host, port = (proxy.host, proxy.port) if proxy else (self.host, self.port)
         if self.scheme == "https":
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                self.host, self.port, timeout=self.limits.seconds, context=ssl.create_default_context())
+                host, port, timeout=self.limits.seconds, context=ssl.create_default_context())
+            if proxy:
+                connection.set_tunnel(self.host, self.port, headers=proxy.headers)
         else:
-            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.limits.seconds)
+            connection = http.client.HTTPConnection(host, port, timeout=self.limits.seconds)
+            if proxy:  # a plain-http proxy takes the absolute URL, and its own credentials
+                target = f"http://{self.host}:{self.port}{target}"
+                headers = {**headers, **proxy.headers}
         self._connection = connection
         connection.connect()
         # Never reconnect on our own: after abort() the socket is gone for good.
@@ -181,9 +192,35 @@ class _Exchange:
         if isinstance(error, http.client.HTTPException):
             return NetworkError("protocol", f"{where} broke off the HTTP exchange while {self.stage} "
                                 f"({type(error).__name__})", seconds)
-        reason = error.strerror or type(error).__name__
+        reason = error.strerror or str(error) or type(error).__name__
         return NetworkError("connection", f"connection to {where} failed while {self.stage}: {reason}",
                             seconds)
+
+
+@dataclass(frozen=True)
+class _Proxy:
+    host: str
+    port: int
+    headers: dict[str, str]
+
+
+def _proxy(scheme: str, host: str) -> _Proxy | None:
+    """The proxy the environment names for this request, if any (NO_PROXY honoured)."""
+    url = urllib.request.getproxies().get(scheme)
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme != "http" or not parts.hostname:
+        raise NetworkError("url", f"{scheme}_proxy must be an http:// proxy URL")
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise NetworkError("url", f"the port of {scheme}_proxy is not a number") from None
+    headers = {}
+    if parts.username:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    return _Proxy(parts.hostname, port, headers)
 
 
 def _size(count: int) -> str:
