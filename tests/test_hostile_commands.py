@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import exits
+from infra import exits, hosting
 from tests.conftest import REPO, Project, key, run_cli
 from tests.hostile_server import (
     BEHAVIOURS,
@@ -29,6 +29,9 @@ from tests.hostile_server import (
     stripe_list,
     vercel_env_pages,
 )
+from tests.stripe_api import StripeServer
+from tests.test_verify_stripe import World
+from tests.vercel_api import VercelProject, VercelServer, now_ms
 
 TIMEOUT = 0.15
 SLACK = 1.0
@@ -188,3 +191,40 @@ def test_pull_with_a_good_account_still_passes_under_the_same_harness(
     assert code == exits.OK, out + err
     assert Path(project.root / "adopt" / "test" / "catalog.yaml").exists()
     assert_clean(out, err)
+
+
+def test_no_credential_appears_when_the_servers_work_and_keys_come_from_pulumi_config(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same sweep against well-behaved servers, every credential from PULUMI_CONFIG, the app key a
+    full secret key, then one of the wrong mode: every finding and refusal names them by prefix only."""
+    world = World(project)
+    read_key, app_key = CREDENTIALS["STRIPE_API_KEY"], key("sk", "test", "Snt5")
+    world.account.keys = {read_key: None, app_key: None}
+    vercel = VercelProject("prj_Test123", CREDENTIALS["VERCEL_TOKEN"])
+    for target in hosting.TARGETS["test"]:
+        for variable in hosting.variables(world.deployment.catalog):
+            vercel.env(variable.name, [target.name], target.sensitive, now_ms())
+    project.stack("test", STACK)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    for name in CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOOK_SECRET", CREDENTIALS["HOOK_SECRET"])
+    with StripeServer(world.account) as stripe_api, VercelServer(vercel) as vercel_api, \
+            HostileServer(answer(200, {})) as endpoint:
+        monkeypatch.setenv("STRIPE_API_BASE", stripe_api.base)
+        monkeypatch.setenv("VERCEL_API_BASE", vercel_api.base)
+        # A full secret key fails a check; a live key on the test stack is refused before anything is sent.
+        for app, expected in ((app_key, exits.FINDINGS), (key("rk", "live", "Snt6"), exits.REFUSED)):
+            monkeypatch.setenv("PULUMI_CONFIG", json.dumps({
+                "stripe:apiKey": read_key, "billing:appStripeKey": app,
+                "vercel:apiToken": CREDENTIALS["VERCEL_TOKEN"]}))
+            for extra in ((), ("--json",)):
+                code, out, err, _ = run_timed(command("all", project, endpoint, *extra))
+                assert code == expected, err
+                assert_clean(out, err)
+        monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"stripe:apiKey": read_key}))
+        code, out, err, _ = run_timed(command("pull", project, endpoint))
+    assert code == exits.OK, out + err
+    assert_clean(out, err)
+    assert_clean((project.root / "adopt" / "test" / "catalog.yaml").read_text(), "")
