@@ -27,7 +27,7 @@ from tests.hostile_server import (
     vercel_env_pages,
 )
 
-DEADLINE = 0.3
+DEADLINE = 0.2
 SLACK = 0.7  # thread start, connect and teardown on a busy 2-core machine
 LIMITS = http.Limits(DEADLINE)
 
