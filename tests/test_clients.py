@@ -14,7 +14,7 @@ from infra.clients import errors, http, paging, shapes
 from infra.clients.errors import ApiError, redact
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.vercel_api import Vercel
+from infra.hosts.vercel_api import Vercel
 from tests.conftest import key
 from tests.hostile_server import (
     BEHAVIOURS,
