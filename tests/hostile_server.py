@@ -138,14 +138,17 @@ def answer(status: int, body: Any) -> Behaviour:
 
 
 def echoing_error(status: int) -> Behaviour:
-    """A Stripe- or Vercel-shaped error whose message quotes the credential back, whole and masked."""
+    """A Stripe-, Vercel- or Cloudflare-shaped error whose message quotes the credential back, whole and
+    masked."""
 
     def behave(h: Handler) -> None:
         key = h.credential
         message = (f"Invalid API Key provided: {key[:8]}****{key[-4:]}; you sent "
                    f"'Authorization: Bearer {key}' (key {key})")
+        # Stripe's and Vercel's `error` object, and Cloudflare's `errors` list, in one body.
         h.send_json(status, {"error": {"message": message, "type": "invalid_request_error",
-                                       "code": "forbidden"}})
+                                       "code": "forbidden"},
+                             "success": False, "errors": [{"code": 10000, "message": message}]})
 
     return behave
 

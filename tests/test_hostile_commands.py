@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from infra import exits, hosting
+from infra.hosts.vercel import TARGETS as VERCEL_TARGETS
 from tests.conftest import REPO, Project, key, run_cli
 from tests.hostile_server import (
     BEHAVIOURS,
@@ -30,6 +31,7 @@ from tests.hostile_server import (
     vercel_env_pages,
 )
 from tests.stripe_api import StripeServer
+from tests.test_cloudflare import stack_file as cloudflare_stack
 from tests.test_verify_stripe import World
 from tests.vercel_api import VercelProject, VercelServer, now_ms
 
@@ -43,6 +45,7 @@ CREDENTIALS = {
     "VERCEL_TOKEN": "vercel" + "Snt3" * 5,
     "HOOK_SECRET": "whsec_" + "Snt4" * 8,
 }
+CLOUDFLARE_TOKEN = "cf" + "Snt7" * 8
 
 
 def cursor_repeats(h: Handler) -> None:
@@ -202,7 +205,7 @@ def test_no_credential_appears_when_the_servers_work_and_keys_come_from_pulumi_c
     read_key, app_key = CREDENTIALS["STRIPE_API_KEY"], key("sk", "test", "Snt5")
     world.account.keys = {read_key: None, app_key: None}
     vercel = VercelProject("prj_Test123", CREDENTIALS["VERCEL_TOKEN"])
-    for target in hosting.TARGETS["test"]:
+    for target in VERCEL_TARGETS["test"]:
         for variable in hosting.variables(world.deployment.catalog):
             vercel.env(variable.name, [target.name], target.sensitive, now_ms())
     project.stack("test", STACK)
@@ -228,3 +231,18 @@ def test_no_credential_appears_when_the_servers_work_and_keys_come_from_pulumi_c
     assert code == exits.OK, out + err
     assert_clean(out, err)
     assert_clean((project.root / "adopt" / "test" / "catalog.yaml").read_text(), "")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_verify_hosting_on_cloudflare_against_a_hostile_api(
+    case: str, project: Project, hostile: Callable[[Behaviour], HostileServer], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project.stack("test", cloudflare_stack("test"))
+    server = hostile(CASES[case]())
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", server.base)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", CLOUDFLARE_TOKEN)
+    code, out, err, seconds = run_timed(["verify", "hosting", "--stack", "test", "--project", str(project.root),
+                                         "--timeout", str(TIMEOUT)])
+    assert code == exits.FINDINGS, out + err
+    assert seconds < TIMEOUT + SLACK
+    assert_clean(out, err)

@@ -2,9 +2,10 @@
 
 Used by the dynamic resource that writes each secret (`pulumi up`) and by
 `verify hosting`. The SDK speaks the API (paths, auth, error mapping); this
-module bounds what it may do: one attempt per call, a total deadline for each
-exchange (connect, headers and body), a cap on the answer's size, and no
-redirect is ever followed, so the token never reaches another address.
+module bounds what it may do: one attempt per call, and every exchange goes
+through the project's one bounded request (infra.clients): a total deadline
+(connect, headers and body), a cap on the answer's size, and no redirect
+ever followed, so the token never reaches another address.
 Answers are checked strictly (Cloudflare's envelope: `success`, `errors`,
 `result`), and no error message carries the token or a secret value.
 """
@@ -12,7 +13,6 @@ Answers are checked strictly (Cloudflare's envelope: `success`, `errors`,
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +20,9 @@ from typing import Any
 import cloudflare
 import httpx
 
+from infra.clients import http
+from infra.clients.errors import redact
+from infra.clients.httpx_transport import BoundedHttpxTransport
 from infra.credentials import api_base
 
 DEFAULT_BASE = "https://api.cloudflare.com/client/v4"
@@ -32,7 +35,7 @@ BODY_CAP = 1 << 20
 NOT_DEPLOYED = 10215
 SCRIPT_NOT_FOUND = 10007
 SECRET_TEXT = "secret_text"  # noqa: S105 (a binding type): the only kind `wrangler secret put` makes
-_SHOWN = re.compile(r"[^\w .,:;'()/`\-]")
+_SHOWN = re.compile(r"[^\w .,:;'()\[\]/`\-]")
 
 
 class CloudflareError(Exception):
@@ -50,50 +53,6 @@ class Binding:
     type: str
 
 
-class _Deadline(httpx.BaseTransport):
-    """Each exchange, headers and body, within `seconds` and `cap` bytes, or an error."""
-
-    def __init__(self, seconds: float, cap: int) -> None:
-        self._inner = httpx.HTTPTransport(retries=0)
-        self._seconds = seconds
-        self._cap = cap
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        outcome: list[httpx.Response | BaseException] = []
-
-        def exchange() -> None:
-            try:
-                response = self._inner.handle_request(request)
-                try:
-                    body = bytearray()
-                    for chunk in response.iter_raw():
-                        body += chunk
-                        if len(body) > self._cap:
-                            raise httpx.DecodingError(f"answer larger than {self._cap} bytes",
-                                                      request=request)
-                finally:
-                    response.close()
-                outcome.append(httpx.Response(response.status_code, headers=response.headers,
-                                              content=bytes(body), request=request))
-            except BaseException as error:  # handed to the caller's thread
-                outcome.append(error)
-
-        # A per-read timeout alone lets a server that drips bytes hold a call forever;
-        # the worker thread is left to its socket timeouts once the deadline has passed.
-        worker = threading.Thread(target=exchange, daemon=True)
-        worker.start()
-        worker.join(self._seconds)
-        if not outcome:
-            raise httpx.ReadTimeout(f"no complete answer within {self._seconds:g} s", request=request)
-        result = outcome[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 class WorkerSecrets:
     """The script-secrets API of one account: list names, put a secret_text, delete one."""
 
@@ -107,8 +66,8 @@ class WorkerSecrets:
             # One attempt per call: `pulumi up` can simply run again, and a retried PUT
             # would deploy one more version of the Worker.
             max_retries=0, timeout=timeout,
-            http_client=httpx.Client(transport=_Deadline(deadline, cap), follow_redirects=False,
-                                     timeout=timeout),
+            http_client=httpx.Client(transport=BoundedHttpxTransport(http.Limits(deadline, cap)),
+                                     follow_redirects=False, timeout=timeout),
         )
 
     def list(self, account: str, script: str) -> list[Binding]:
@@ -198,8 +157,9 @@ def _errors(body: dict[str, Any], hidden: list[str]) -> str:
 
 
 def _clean(text: str, hidden: list[str]) -> str:
-    """A server's text as it may be shown: never a value we sent, printable, short."""
+    """A server's text as it may be shown: never a value we sent nor anything token-shaped, printable,
+    short."""
     for value in hidden:
         if value:
             text = text.replace(value, "(hidden)")
-    return _SHOWN.sub("?", text)[:200]
+    return _SHOWN.sub("?", redact(text))[:200]
