@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import math
 import socket
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from infra.clients import errors, http, paging, shapes
 from infra.clients.errors import ApiError, redact
+from infra.clients.httpx_transport import BoundedHttpxTransport
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.hosts.vercel_api import Vercel
@@ -278,3 +281,16 @@ def test_every_misbehaviour_is_one_api_error_for_both_clients(name: str) -> None
         if name.isdigit():
             assert failure.status == int(name)
     assert {f.kind for f in failures} <= {"timeout", "malformed", "server", "auth", "permission", "not found"}
+
+
+def test_the_httpx_transport_never_inflates_an_answer_past_the_cap() -> None:
+    bomb = gzip.compress(b"0" * 10_000_000)  # 10 KB on the wire, 10 MB inflated
+
+    def compressed(h: Any) -> None:
+        h.send(200, bomb, {"Content-Encoding": "gzip"})
+
+    with HostileServer(compressed) as server:
+        client = httpx.Client(transport=BoundedHttpxTransport(http.Limits(DEADLINE, max_bytes=65536)))
+        got = client.get(server.base + "/accounts/x/workers/scripts/api/secrets")
+    assert server.requests[0].headers["Accept-Encoding"] == "identity"
+    assert len(got.content) == len(bomb)  # handed over as read, not inflated
