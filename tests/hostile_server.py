@@ -92,7 +92,8 @@ class HostileServer:
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> HostileServer:
-        threading.Thread(target=self.httpd.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
+        # Polled more often than JsonServer: the hostile matrix starts and stops one server per case.
+        threading.Thread(target=self.httpd.serve_forever, args=(POLL_SECONDS / 5,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

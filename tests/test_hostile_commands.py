@@ -52,7 +52,10 @@ def cursor_repeats(h: Handler) -> None:
     (vercel_env_pages if h.path.startswith("/v10/") else stripe_list)(repeat=True)(h)
 
 
-CASES: dict[str, Callable[[], Behaviour]] = {**BEHAVIOURS, "repeated cursor": lambda: cursor_repeats}
+# Every misbehaviour but the bare 503 (the 500, which quotes the credential back, stands for 5xx here;
+# the clients' tests take the 503).
+CASES: dict[str, Callable[[], Behaviour]] = {
+    **{name: make for name, make in BEHAVIOURS.items() if name != "503"}, "repeated cursor": lambda: cursor_repeats}
 # How many requests of a run can each wait out the whole deadline: two webhook probes (then the
 # endpoint is given up on), and one request for each API (then the host is known unreachable).
 WAITS = {"webhook": 2, "stripe": 1, "hosting": 1, "all": 4, "pull": 1}
