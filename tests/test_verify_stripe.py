@@ -256,3 +256,29 @@ def test_cli_without_a_read_key_says_which_variable_to_export(
     code, out, err = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root))
     assert code == 2 and out == ""
     assert "stripe:apiKey: is needed and could not be read; export STRIPE_API_KEY" in err
+
+
+def test_an_upgrade_runs_two_endpoints_on_purpose_and_a_taken_over_key_is_checked_once(project: Project) -> None:
+    catalog = CATALOG.replace('api_version: "2026-10-28.endive"',
+                              'api_version: "2026-10-28.endive"\n  next_api_version: "2025-03-31.basil"')
+    catalog = catalog.replace('monthly: {amount: "29.00", currency: usd, interval: month}',
+                              'monthly: {amount: "29.00", currency: usd, interval: month, archived: true}\n'
+                              '      monthly_v2: {amount: "39.00", currency: usd, interval: month, '
+                              "lookup_key: pro_monthly}", 1)
+    project.catalog(catalog)
+    world = World(project)
+    endpoint = world.made["webhook"]
+    endpoint["api_version"] = "2026-10-28.endive"
+    twin = world.account.webhook_endpoint(endpoint["url"], list(endpoint["enabled_events"]),
+                                          api_version="2025-03-31.basil")
+    # What `up` leaves: the archived price gave its lookup key up to monthly_v2.
+    prices = world.account.lists["/v1/prices"]
+    (old,) = [p for p in prices if p.get("lookup_key") == "pro_monthly" and p["unit_amount"] == 2900]
+    old["lookup_key"] = None
+    with StripeServer(world.account) as server:
+        found = world.verify(server)
+        assert fails(found) == {}
+        assert "during the upgrade to 2025-03-31.basil" in found["one endpoint per URL"].meaning
+        assert found["price pro_monthly"].meaning.endswith("active, 3900 USD (minor units) every month")
+        twin["api_version"] = "2024-06-20"  # a stray endpoint is still a twin
+        assert "2 enabled endpoints" in fails(world.verify(server))["one endpoint per URL"]
