@@ -1,33 +1,76 @@
-# The two commands in README: `make plan` (offline plan of the test stack) and
-# `make test` (lint, type-check, tests). Each creates the virtualenv if needed.
+# README's two commands: `make plan` (offline plan of the test stack) and `make test`
+# (lint, type-check, tests, a small benchmark run). Each builds .venv first when it is
+# missing, stale or broken, and installs the project into it: `.venv/bin/billing`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+POLICY_VENV := policies/venv
+# The supported Python is stated once, as pyproject.toml's `requires-python = ">=X.Y"`.
+MIN_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"$$/\1/p' pyproject.toml)
+# Exits 0 when the interpreter running it is new enough; valid on any Python 3.
+NEW_ENOUGH := -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$(MIN_PYTHON)'.split('.'))))"
+# What the user asked for, named in the advice when the Python is too old.
+GOALS ?= $(or $(MAKECMDGOALS),venv)
 
-.PHONY: plan test lint typecheck pytest bench clean
+.PHONY: venv fresh-venv python-check policy-venv plan test lint typecheck pytest bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# A virtualenv whose interpreter is gone, too old or without pip (a `python -m venv`
+# that failed half-way) is rebuilt, never reused. The stamp is written only after
+# every install succeeded, so a failed install is retried, not trusted.
+venv:
+	@{ $(PY) $(NEW_ENOUGH) && $(PY) -m pip --version; } >/dev/null 2>&1 || $(MAKE) --no-print-directory fresh-venv GOALS="$(GOALS)"
+	@$(MAKE) --no-print-directory $(STAMP)
+
+fresh-venv: python-check
+	rm -rf $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "error: '$(PYTHON) -m venv' failed. On Debian/Ubuntu install the venv module:" \
+	       "sudo apt install python3-venv (or python3.X-venv for your version), then run make again." >&2; \
+	  exit 1; }
+
+python-check:
+	@$(PYTHON) $(NEW_ENOUGH) 2>/dev/null || { \
+	  echo "error: this project needs Python $(MIN_PYTHON) or newer, and '$(PYTHON)' is" \
+	       "$$($(PYTHON) --version 2>/dev/null || echo 'not installed')." >&2; \
+	  echo "Install Python $(MIN_PYTHON)+ (Debian/Ubuntu: sudo apt install python$(MIN_PYTHON) python$(MIN_PYTHON)-venv;" \
+	       "macOS: brew install python@$(MIN_PYTHON); others: https://www.python.org/downloads/)," \
+	       "then run: make PYTHON=python$(MIN_PYTHON) $(GOALS)" >&2; \
+	  exit 1; }
+
+# Then the project itself, editable: the `billing` command runs this checkout's code.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
-	touch $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
 
-plan: $(STAMP)
-	$(PY) -m infra plan --stack test
+# The policy pack's own virtualenv: `pulumi preview --policy-pack policies` needs it and,
+# for a local pack, the Pulumi CLI does not build it.
+policy-venv: $(POLICY_VENV)/.installed
+
+$(POLICY_VENV)/.installed: policies/requirements.txt | python-check
+	@{ $(POLICY_VENV)/bin/python $(NEW_ENOUGH) && $(POLICY_VENV)/bin/python -m pip --version; } \
+	  >/dev/null 2>&1 || { rm -rf $(POLICY_VENV) && $(PYTHON) -m venv $(POLICY_VENV); }
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	touch $@
+
+plan: venv
+	$(VENV)/bin/billing plan --stack test
 
 test: lint typecheck pytest
 
-lint: $(STAMP)
+lint: venv
 	$(PY) -m ruff check infra tests benchmarks policies __main__.py
 
-typecheck: $(STAMP)
+typecheck: venv
 	$(PY) -m mypy --strict infra
 
-pytest: $(STAMP)
+# tests/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
+pytest: venv
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: venv
 	$(PY) benchmarks/plan_scaling.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis *.egg-info build

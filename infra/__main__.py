@@ -1,14 +1,5 @@
-import os
-import sys
+"""`python -m infra`: the same entry as the `billing` command."""
 
-from infra.cli import main
+from infra.cli import run
 
-try:
-    code = main()
-    sys.stdout.flush()
-except BrokenPipeError:
-    # The reader went away (`... | head`): stop quietly, as the Python docs advise,
-    # pointing stdout at devnull so the flush at exit cannot raise again.
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    code = 1
-sys.exit(code)
+run()

@@ -1,17 +1,19 @@
-"""`python -m infra`: validate a stack, show its offline plan or key checklists, verify a webhook.
+"""The `billing` command (also `python -m infra`): check, plan, verify, adopt and review stacks.
 
-Exit status: 0 when all is well, 2 when the input has problems (each printed
-as `file:line: field: fix`). No secret value is ever printed.
+Exit statuses are infra/exits.py's: 0 when all is well, 2 when the input has
+problems (each printed as `file:line: field: fix`). No secret value is ever
+printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import pulumi
 
@@ -19,7 +21,14 @@ from infra import diff_command, key_manifests, offline, pull_command, reprice_co
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+def _project_dir() -> Path:
+    """The checkout this package runs from (`make` installs it editable), else the working directory."""
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "Pulumi.yaml").is_file() else Path.cwd()
+
+
+PROJECT_DIR = _project_dir()
 OFFLINE_NOTE = (
     "This is an OFFLINE PLAN, not a provider preview: the real program ran under Pulumi's SDK "
     "mock runtime and nothing was sent to Stripe or the host. IDs shown as <name.id> are "
@@ -51,9 +60,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return error.exit_code
 
 
+def run() -> NoReturn:
+    """The process entry of the `billing` command and of `python -m infra`."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as the Python docs advise,
+        # pointing stdout at devnull so the flush at exit cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="billing")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in (("validate", "check the catalog, the stack's config and the guards"),
                        ("plan", "run the program offline and list every resource it registers"),
                        ("keys", "print the Dashboard checklist for each restricted key")):
@@ -68,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     pull_command.add_parser(sub, PROJECT_DIR)
     diff_command.add_parser(sub, PROJECT_DIR)
     reprice_command.add_parser(sub, PROJECT_DIR)
+    # Listed from the parsers themselves, so a new command cannot be missing here.
+    parser.description = ("Stripe billing and hosting secrets as code. Commands: "
+                          + ", ".join(sub.choices) + ".")
     return parser
 
 
