@@ -162,7 +162,7 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
 def _placeholder_note(config: stack_config.EngineConfig) -> str:
     if not config.placeholders:
         return ""
-    return (f" Secrets not supplied through PULUMI_CONFIG use placeholders: "
+    return (f" Credentials not supplied through PULUMI_CONFIG use placeholders: "
             f"{', '.join(config.placeholders)}.")
 
 

@@ -70,9 +70,11 @@ def render(deployment: Deployment) -> str:
         "Also store, once per stack:",
         f"   [ ] The publishable key (Developers > API keys, {api_keys_page(mode)}): "
         f"{fix('publishable', mode, stack).removeprefix('run ')}",
+        "       It is public (it ships to browsers), so the stack file holds it in plain text; "
+        "every other key and token is stored with --secret.",
         f"   [ ] {host.token_help}: `pulumi config set --secret {host.token} <token> --stack {stack}`",
         "",
-        f"Then run `python -m infra validate --stack {stack}`: it refuses a key of the wrong mode or "
+        f"Then run `billing validate --stack {stack}`: it refuses a key of the wrong mode or "
         "kind, and never prints one.",
     ]
     return "\n".join(lines)

@@ -95,6 +95,9 @@ def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
     assert "Customers" in deployer.split("Leave every other resource at None")[1]
     assert "pulumi config set --secret billing:appStripeKey rk_live_... --stack live" in app
     assert "pulumi config set --secret stripe:apiKey rk_live_... --stack live" in deployer
+    # What is secret, as README says: every key but the publishable one, which is public.
+    assert "`pulumi config set billing:publishableKey pk_live_... --stack live`" in deployer
+    assert "It is public (it ships to browsers), so the stack file holds it in plain text" in deployer
     code, out, _ = run_cli("keys", "--stack", "test")
     assert "https://dashboard.stripe.com/test/apikeys" in out and "--stack test" in out
 

@@ -1,4 +1,9 @@
-"""No committed file holds a key-shaped value, and stack files hold secrets only as `secure:`."""
+"""No committed file holds a secret key shape, and stack files hold secrets only as `secure:`.
+
+A publishable key (pk_) is public: Stripe ships it to every browser, so a stack
+file may hold it in plain text and a committed one is fine. Secret (sk_),
+restricted (rk_) and webhook signing (whsec_) keys never are.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.guards import SECRET_KEYS
+from infra.guards import SECRET_KEYS, WEBHOOK_SECRET
 from infra.stack_config import extra_config_keys
-from tests.conftest import REPO
+from tests.conftest import REPO, Project, key, run_cli
 
-# gitleaks' Stripe rule plus publishable keys and webhook secrets. Built from parts
-# so that this file does not match itself.
+# gitleaks' Stripe rule plus webhook secrets. Built from parts so that this file does
+# not match itself.
 KEY_SHAPES = re.compile(
-    "(" + "|".join(("sk", "rk", "pk")) + ")_(test|live|prod)_[0-9a-zA-Z]{10,99}"
+    "(" + "|".join(("sk", "rk")) + ")_(test|live|prod)_[0-9a-zA-Z]{10,99}"
     + "|" + "wh" + "sec_[0-9a-zA-Z]{20,}"
 )
 
@@ -31,10 +36,11 @@ def tracked_files() -> list[Path]:
 
 def test_the_scanner_finds_what_it_should() -> None:
     # Shapes assembled at run time, so the check itself is proven without committing one.
-    for sample in ("sk_" + "live_" + "a1" * 8, "rk_" + "test_" + "Z" * 12, "pk_" + "live_" + "9" * 30,
+    for sample in ("sk_" + "live_" + "a1" * 8, "rk_" + "test_" + "Z" * 12, "sk_" + "test_" + "9" * 30,
                    "whsec_" + "k" * 32):
         assert KEY_SHAPES.search(f"value: {sample}\n"), sample
-    for harmless in ("sk_live_...", "rk_live_offline_app", "pk_test_", "whsec_...", "sk_test_x"):
+    for harmless in ("sk_live_...", "rk_live_offline_app", "pk_test_", "whsec_...", "sk_test_x",
+                     "pk_" + "live_" + "9" * 30):  # public by design
         assert not KEY_SHAPES.search(harmless), harmless
 
 
@@ -67,3 +73,23 @@ def test_stack_files_hold_secrets_only_as_secure_values() -> None:
             if name in secret_keys:
                 assert isinstance(value, dict) and set(value) == {"secure"}, f"{path.name}: {name}"
             assert not KEY_SHAPES.search(str(value)), f"{path.name}: {name}"
+
+
+def test_a_plain_publishable_key_in_a_stack_file_passes_validate_and_this_scan(project: Project) -> None:
+    publishable = key("pk", "test")
+    text = (REPO / "Pulumi.test.yaml").read_text() + f"  billing:publishableKey: {publishable}\n"
+    project.stack("test", text)
+    assert not KEY_SHAPES.search(text)
+    code, out, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 0, err
+    assert "billing:publishableKey" not in out  # used as given, not replaced by a placeholder
+
+
+@pytest.mark.parametrize("config_key", [*SECRET_KEYS, WEBHOOK_SECRET])
+def test_a_plain_secret_in_a_stack_file_is_refused(project: Project, config_key: str) -> None:
+    text = (REPO / "Pulumi.test.yaml").read_text() + f"  {config_key}: {key('rk', 'test')}\n"
+    project.stack("test", text)
+    assert KEY_SHAPES.search(text)
+    code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 2
+    assert f"{config_key}: a secret is stored in plain text" in err
