@@ -8,16 +8,24 @@ printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
 import pulumi
 
-from infra import diff_command, key_manifests, offline, pull_command, reprice_command, stack_config, verify
+from infra import (
+    diff_command,
+    key_manifests,
+    offline,
+    plan_view,
+    pull_command,
+    reprice_command,
+    stack_config,
+    verify,
+)
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 
@@ -29,11 +37,6 @@ def _project_dir() -> Path:
 
 
 PROJECT_DIR = _project_dir()
-OFFLINE_NOTE = (
-    "This is an OFFLINE PLAN, not a provider preview: the real program ran under Pulumi's SDK "
-    "mock runtime and nothing was sent to Stripe or the host. IDs shown as <name.id> are "
-    "placeholders for what the provider assigns; secrets show as [secret]."
-)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -114,7 +117,7 @@ def _validate(args: argparse.Namespace, config: stack_config.EngineConfig, out: 
         f"ok: stack {args.stack!r} ({deployment.mode} mode): {len(catalog.plans)} plans "
         f"({paid} paid), {len(catalog.prices())} prices, {len(catalog.webhook.events)} webhook "
         f"events, {len(deployment.settings.coupons)} coupons"
-        + _placeholder_note(config),
+        + plan_view.placeholder_note(config.placeholders),
         file=out,
     )
     return 0
@@ -128,43 +131,8 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
     except pulumi.RunError as error:
         print(str(error), file=sys.stderr)
         return ConfigError.exit_code
-    # Registration order depends on async timing; sort so two plans can be diffed.
-    resources = [
-        {"type": r.type, "name": r.name, "inputs": offline.display(r.inputs),
-         **({"adopts": r.import_id} if r.import_id else {})}
-        for r in sorted(plan.resources, key=lambda r: (r.type, r.name))
-    ]
     if args.format == "json":
-        json.dump({"stack": plan.stack, "offline": True, "note": OFFLINE_NOTE,
-                   "placeholders": config.placeholders, "resources": resources,
-                   "outputs": offline.display(plan.outputs), "notices": plan.notices},
-                  out, indent=2, default=str)
-        out.write("\n")
-        return 0
-    print(f"Offline plan of stack {plan.stack!r}", file=out)
-    print(OFFLINE_NOTE + _placeholder_note(config), file=out)
-    for resource in resources:
-        adopts = f"  (adopts {resource['adopts']})" if "adopts" in resource else ""
-        sign = "=" if adopts else "+"
-        print(f"\n{sign} {resource['type']}  {resource['name']}{adopts}", file=out)
-        for key, value in sorted(resource["inputs"].items()):
-            print(f"    {key}: {_compact(value)}", file=out)
-    print(f"\n{len(resources)} resources would be registered.\n\nOutputs:", file=out)
-    for key, value in plan.outputs.items():
-        print(f"  {key}: {_compact(offline.display(value))}", file=out)
-    if plan.notices:
-        print("\nNotices from the program:", file=out)
-        for notice in plan.notices:
-            print(f"  ! {notice}", file=out)
+        plan_view.to_json(plan, config.placeholders, out)
+    else:
+        plan_view.to_text(plan, config.placeholders, out)
     return 0
-
-
-def _placeholder_note(config: stack_config.EngineConfig) -> str:
-    if not config.placeholders:
-        return ""
-    return (f" Credentials not supplied through PULUMI_CONFIG use placeholders: "
-            f"{', '.join(config.placeholders)}.")
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)

@@ -37,8 +37,7 @@ def test_plan_text_says_it_is_offline_and_lists_resources() -> None:
     assert "    unitAmount: 2900" in out
     assert '    apiKey: "[secret]"' in out
     # 9 Stripe resources, 2 providers, 2 components, 7 variables x (preview, development)
-    assert "27 resources would be registered." in out
-    assert "+ vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable  preview-STRIPE_SECRET_KEY" in out
+    assert "Summary: 27 resources would be registered" in out
 
 
 def test_plan_json_shape() -> None:
@@ -48,7 +47,10 @@ def test_plan_json_shape() -> None:
     assert data["stack"] == "live" and data["offline"] is True
     kinds = {(r["type"], r["name"]) for r in data["resources"]}
     assert ("stripe:index/webhookEndpoint:WebhookEndpoint", "webhook-2026-10-28.endive") in kinds
-    assert all(set(r) == {"type", "name", "inputs"} for r in data["resources"])
+    # Every Stripe resource of live is protected; nothing is adopted here.
+    assert all(set(r) == {"type", "name", "inputs", "protect"} for r in data["resources"]
+               if r["type"].startswith("stripe:"))
+    assert all("adopts" not in r for r in data["resources"])
     assert data["outputs"]["webhookSigningSecret"] == "[secret]"
     variables = [r["inputs"] for r in data["resources"] if r["type"].startswith("vercel:index/")]
     assert len(variables) == 7

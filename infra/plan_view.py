@@ -1,0 +1,248 @@
+"""`billing plan`: an offline plan as a reviewer reads it, or as JSON for machines.
+
+The text leads with a summary (counts by kind, variables per host target, what
+is protected, what would be adopted), shows the host variables as one table of
+variable x target, and nests long inputs instead of printing them on one line.
+The JSON carries every registration whole. Secrets show as [secret] in both:
+`offline.display` hides them before anything here sees them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import textwrap
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from infra import offline
+
+OFFLINE_NOTE = (
+    "This is an OFFLINE PLAN, not a provider preview: the real program ran under Pulumi's SDK "
+    "mock runtime and nothing was sent to Stripe or the host. IDs shown as <name.id> are "
+    "placeholders for what the provider assigns; secrets show as [secret]."
+)
+WIDTH = 100
+"""Inputs that fit on one line at this width stay on one line; longer ones nest."""
+# The inputs a host variable's table row shows; any other input lists the variable in full.
+_VARIABLE_INPUTS = {"key", "targets", "sensitive", "value", "projectId", "comment"}
+_PLUMBING = ("provider", "component")
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    protect: bool
+    adopts: str
+
+    @property
+    def package(self) -> str:
+        return self.type.split(":", 1)[0]
+
+    @property
+    def kind(self) -> str:
+        """`promotion code` for stripe:index/promotionCode:PromotionCode; `provider` for a provider."""
+        if self.type.startswith("pulumi:providers:"):
+            return "provider"
+        if self.package == "billing":
+            return "component"
+        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.type.rsplit(":", 1)[-1]).lower()
+
+    @property
+    def host_variable(self) -> bool:
+        """One name on one or more of a host's targets (a Vercel project environment variable)."""
+        return isinstance(self.inputs.get("key"), str) and isinstance(self.inputs.get("targets"), list)
+
+
+def resources(plan: offline.Plan) -> list[Resource]:
+    # Registration order depends on async timing; sort so two plans can be diffed.
+    return [Resource(r.type, r.name, offline.display(r.inputs), r.protect, r.import_id)
+            for r in sorted(plan.resources, key=lambda r: (r.type, r.name))]
+
+
+def to_json(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> None:
+    found = resources(plan)
+    json.dump({
+        "stack": plan.stack, "offline": True, "note": OFFLINE_NOTE, "placeholders": list(placeholders),
+        "summary": {"resources": len(found), "by_type": dict(Counter(r.type for r in found)),
+                    "host_targets": _per_target(found)},
+        "resources": [{"type": r.type, "name": r.name, "inputs": r.inputs,
+                       **({"protect": True} if r.protect else {}),
+                       **({"adopts": r.adopts} if r.adopts else {})} for r in found],
+        "outputs": offline.display(plan.outputs), "notices": plan.notices,
+    }, out, indent=2, default=str)
+    out.write("\n")
+
+
+def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> None:
+    found = resources(plan)
+    mode = plan.outputs.get("mode")
+    lines = [f"Offline plan of stack {plan.stack!r}" + (f" ({mode} mode)" if isinstance(mode, str) else ""),
+             OFFLINE_NOTE + placeholder_note(placeholders), ""]
+    lines += _summary(found)
+    variables = [r for r in found if r.host_variable and set(r.inputs) <= _VARIABLE_INPUTS]
+    plumbing = [r for r in found if r.kind in _PLUMBING]
+    for package in dict.fromkeys(r.package for r in found if r not in variables and r not in plumbing):
+        group = [r for r in found if r.package == package and r not in variables and r not in plumbing]
+        lines += ["", f"{package.capitalize()} ({len(group)})"]
+        lines += [line for r in group for line in _block(r)]
+    if variables:
+        lines += ["", *_variable_table(variables)]
+    if plumbing:
+        lines += ["", f"Providers and components ({len(plumbing)})"]
+        lines += [line for r in plumbing for line in _block(r)]
+    lines += ["", "Outputs:"]
+    lines += [line for key, value in plan.outputs.items() for line in _nested(key, offline.display(value), 2)]
+    if plan.notices:
+        lines += ["", "Notices from the program:", *(f"  ! {notice}" for notice in plan.notices)]
+    print("\n".join(lines), file=out)
+
+
+def placeholder_note(placeholders: Sequence[str]) -> str:
+    if not placeholders:
+        return ""
+    return f" Credentials not supplied through PULUMI_CONFIG use placeholders: {', '.join(placeholders)}."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _per_target(found: Sequence[Resource]) -> dict[str, dict[str, int]]:
+    """Host variables per target: how many, and how many of them sensitive."""
+    targets: dict[str, dict[str, int]] = {}
+    for r in found:
+        if r.host_variable:
+            for target in r.inputs["targets"]:
+                counts = targets.setdefault(str(target), {"variables": 0, "sensitive": 0})
+                counts["variables"] += 1
+                counts["sensitive"] += bool(r.inputs.get("sensitive"))
+    return targets
+
+
+def _summary(found: Sequence[Resource]) -> list[str]:
+    lines = [f"Summary: {len(found)} resources would be registered"]
+    managed = [r for r in found if r.kind not in _PLUMBING]
+    for package in dict.fromkeys(r.package for r in managed):
+        lines.append(_counted(f"{package}:", [r for r in managed if r.package == package]))
+    for target, counts in _per_target(found).items():
+        sensitive = ("all sensitive" if counts["sensitive"] == counts["variables"]
+                     else "none sensitive" if not counts["sensitive"] else f"{counts['sensitive']} sensitive")
+        lines.append(f"  {'':<12}     {target}: {_plural(counts['variables'], 'variable')} ({sensitive})")
+    plumbing = [r for r in found if r.kind in _PLUMBING]
+    if plumbing:
+        lines.append(_counted("plumbing:", plumbing))
+    lines.append(_protected(managed, [r for r in found if r.protect and r.kind == "provider"]))
+    adopted = [r for r in found if r.adopts]
+    listing = ", ".join(f"{r.name} ({r.adopts})" for r in adopted)
+    lines.append(f"  {'adopted:':<12}{len(adopted):>3}  {listing}" if adopted
+                 else f"  {'adopted:':<12}  -  nothing: every resource would be created")
+    return lines
+
+
+def _protected(managed: Sequence[Resource], providers: Sequence[Resource]) -> str:
+    """`every stripe resource (9), 1 provider`: what Pulumi refuses to delete or replace."""
+    parts = []
+    for package in dict.fromkeys(r.package for r in managed):
+        members = [r for r in managed if r.package == package]
+        kept = [r for r in members if r.protect]
+        if kept and len(kept) == len(members):
+            parts.append(f"every {package} resource ({len(kept)})")
+        elif kept:
+            parts.append(", ".join(_plural(n, k) for k, n in Counter(r.kind for r in kept).items()))
+    if providers:
+        parts.append(_plural(len(providers), "provider"))
+    count = sum(r.protect for r in managed) + len(providers)
+    if not count:
+        return f"  {'protected:':<12}  -  nothing"
+    return f"  {'protected:':<12}{count:>3}  {', '.join(parts)}: Pulumi refuses to delete or replace them"
+
+
+def _counted(label: str, found: Sequence[Resource]) -> str:
+    """`  stripe:       9  2 products, 3 prices, ...`"""
+    kinds = Counter(r.kind for r in found)
+    return f"  {label:<12}{len(found):>3}  " + ", ".join(_plural(n, k) for k, n in kinds.items())
+
+
+def _block(r: Resource) -> list[str]:
+    sign, adopts = ("=", f"  (adopts {r.adopts})") if r.adopts else ("+", "")
+    flags = "  [protected]" if r.protect and r.kind != "component" else ""
+    lines = [f"{sign} {r.type}  {r.name}{adopts}{flags}"]
+    for key, value in sorted(r.inputs.items()):
+        lines += _nested(key, value, 4)
+    return lines
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def _nested(key: str, value: Any, indent: int) -> list[str]:
+    """`key: value` on one line when it fits; otherwise one line per member, YAML-like.
+
+    A long list of plain values wraps like a paragraph instead of taking a line each.
+    """
+    pad = " " * indent
+    inline = f"{pad}{key}: {_compact(value)}"
+    if not isinstance(value, dict | list) or not value or len(inline) <= WIDTH:
+        return [inline]
+    if isinstance(value, list) and not any(isinstance(item, dict | list) for item in value):
+        return textwrap.wrap(inline, WIDTH, subsequent_indent=" " * (len(pad) + len(key) + 3),
+                             break_long_words=False, break_on_hyphens=False)
+    lines = [f"{pad}{key}:"]
+    if isinstance(value, dict):
+        for child, member in sorted(value.items()):
+            lines += _nested(str(child), member, indent + 2)
+        return lines
+    for item in value:
+        if isinstance(item, dict) and item:
+            members = [line for child, member in sorted(item.items())
+                       for line in _nested(str(child), member, indent + 4)]
+            lines += [f"{pad}  - {members[0].lstrip()}", *members[1:]]
+        else:
+            lines.append(f"{pad}  - {_compact(item)}")
+    return lines
+
+
+def _variable_table(variables: Sequence[Resource]) -> list[str]:
+    """One row per variable name, one column per target: sensitive or plain, or absent."""
+    targets = list(dict.fromkeys(str(t) for r in variables for t in r.inputs["targets"]))
+    rows: dict[str, dict[str, str]] = {}
+    for r in variables:
+        for target in r.inputs["targets"]:
+            cell = "sensitive" if r.inputs.get("sensitive") else "plain"
+            rows.setdefault(r.inputs["key"], {})[str(target)] = cell
+    holds = _what_each_holds(variables)
+    projects = sorted({str(r.inputs.get("projectId")) for r in variables})
+    values = sorted({_compact(r.inputs.get("value")) for r in variables})
+    header = (f"Host variables ({len(variables)}: one per name and target), project {', '.join(projects)}; "
+              f"value: {values[0] if len(values) == 1 else 'per variable, see --format json'}")
+    width = max(len("variable"), *(len(name) for name in rows)) + 2
+    lines = [header, "  " + "variable".ljust(width) + "".join(t.ljust(13) for t in targets) + "holds"]
+    for name, cells in rows.items():
+        lines.append("  " + name.ljust(width) + "".join(cells.get(t, "-").ljust(13) for t in targets)
+                     + holds.get(name, ""))
+    return lines
+
+
+def _what_each_holds(variables: Sequence[Resource]) -> dict[str, str]:
+    """Each variable's comment without the words every comment shares (`Managed by ... stack test: `)."""
+    comments = {r.inputs["key"]: str(r.inputs.get("comment") or "") for r in variables}
+    texts = list(dict.fromkeys(comments.values()))
+    if len(texts) < 2:
+        return comments
+    prefix = _shared_start(texts)
+    prefix = prefix[: prefix.rfind(": ") + 2] if ": " in prefix else ""  # cut at a clause, never mid-word
+    suffix = _shared_start([t[::-1] for t in texts])[::-1]
+    suffix = suffix[suffix.find(". "):] if ". " in suffix else ""
+    return {name: text[len(prefix): len(text) - len(suffix)] for name, text in comments.items()}
+
+
+def _shared_start(texts: Sequence[str]) -> str:
+    same = itertools.takewhile(lambda chars: len(set(chars)) == 1, zip(*texts, strict=False))
+    return "".join(chars[0] for chars in same)

@@ -1,0 +1,135 @@
+"""`billing plan` as a reviewer reads it: summary first, one variable table, nested inputs; JSON whole."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from infra import offline, plan_view
+from tests.conftest import run_cli
+
+
+def plan_text(stack: str) -> list[str]:
+    code, out, err = run_cli("plan", "--stack", stack)
+    assert code == 0, err
+    return out.splitlines()
+
+
+def test_the_plan_leads_with_a_summary() -> None:
+    lines = plan_text("test")
+    assert lines[0] == "Offline plan of stack 'test' (test mode)"
+    summary = lines[lines.index("Summary: 27 resources would be registered"):][:8]
+    assert lines.index(summary[0]) < 5
+    assert summary[1].split() == ["stripe:", "9", "1", "coupon,", "1", "portal", "configuration,", "3", "prices,",
+                                  "2", "products,", "1", "promotion", "code,", "1", "webhook", "endpoint"]
+    assert summary[2].split() == ["vercel:", "14", "14", "project", "environment", "variables"]
+    assert summary[3].strip() == "development: 7 variables (none sensitive)"
+    assert summary[4].strip() == "preview: 7 variables (all sensitive)"
+    assert summary[5].split() == ["plumbing:", "4", "2", "components,", "2", "providers"]
+    assert summary[6].split()[:3] == ["protected:", "-", "nothing"]
+    assert summary[7].split()[:3] == ["adopted:", "-", "nothing:"]
+
+
+def test_live_says_what_is_protected() -> None:
+    lines = plan_text("live")
+    protected = next(line for line in lines if line.lstrip().startswith("protected:"))
+    assert protected.split(None, 2)[1:] == [
+        "10", "every stripe resource (9), 1 provider: Pulumi refuses to delete or replace them"]
+    assert "+ stripe:index/price:Price  pro-monthly  [protected]" in lines
+    assert next(line for line in lines if line.lstrip().startswith("production:")).strip() == (
+        "production: 7 variables (all sensitive)")
+
+
+def test_host_variables_are_one_table_of_name_by_target() -> None:
+    lines = plan_text("test")
+    assert not any("ProjectEnvironmentVariable" in line for line in lines)  # no block per variable
+    start = next(i for i, line in enumerate(lines) if line.startswith("Host variables (14: one per name"))
+    assert "project prj_ExampleProjectId" in lines[start] and 'value: "[secret]"' in lines[start]
+    assert lines[start + 1].split() == ["variable", "development", "preview", "holds"]
+    rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[start + 2: start + 9]}
+    assert set(rows) == {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY",
+                         "STRIPE_PORTAL_CONFIGURATION_ID", "STRIPE_PRICE_PRO_MONTHLY", "STRIPE_PRICE_PRO_YEARLY",
+                         "STRIPE_PRICE_ENTERPRISE_MONTHLY"}
+    assert all(row[:2] == ["plain", "sensitive"] for row in rows.values())
+    # What each holds, without the words every comment repeats.
+    assert rows["STRIPE_SECRET_KEY"][2] == "the app's Stripe key (billing:appStripeKey)"
+    assert rows["STRIPE_PRICE_PRO_MONTHLY"][2] == "the ID of price 'pro_monthly'"
+    assert lines[start + 9] == ""
+
+
+def test_nested_inputs_get_a_line_per_member_and_short_ones_stay_inline() -> None:
+    lines = plan_text("test")
+    portal = lines.index("+ stripe:index/portalConfiguration:PortalConfiguration  portal")
+    block = lines[portal: lines.index("+ stripe:index/price:Price  enterprise-monthly")]
+    assert '      headline: "Manage your subscription"' in block
+    assert '        - defaultAllowedUpdates: ["price"]' in block
+    assert '            - prices: ["<pro-monthly.id>", "<pro-yearly.id>"]' in block
+    assert '      invoiceHistory: {"enabled": true}' in block
+    assert all(len(line) <= plan_view.WIDTH for line in lines if line.startswith("    "))
+    assert '    unitAmount: 2900' in lines  # scalars as before
+    assert len(lines) < 170  # it was 211 for these 27 resources
+
+
+def test_a_first_plan_claims_no_difference_from_a_last_update() -> None:
+    lines = plan_text("test")
+    assert not any("differ from this stack's last update" in line for line in lines)
+
+
+VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+
+
+def registration(type_: str, name: str, inputs: dict[str, Any], protect: bool = False,
+                 import_id: str = "") -> offline.Registration:
+    return offline.Registration(type_, name, inputs, parent="", protect=protect, delete_before_replace=False,
+                                import_id=import_id)
+
+
+def synthetic() -> offline.Plan:
+    return offline.Plan(stack="s", resources=[
+        registration("stripe:index/product:Product", "pro", {"name": "Pro"}, True, "prod_1"),
+        registration("stripe:index/price:Price", "pro-monthly", {"unitAmount": 2900.0}, True, "price_1"),
+        registration("stripe:index/price:Price", "pro-yearly", {"unitAmount": 29000.0}),
+        registration(VARIABLE, "production-A", {"key": "A", "targets": ["production"], "sensitive": True,
+                                                "value": "[secret]", "projectId": "p", "comment": "only one"}),
+        # An input the table has no column for: this one is listed whole.
+        registration(VARIABLE, "preview-B", {"key": "B", "targets": ["preview"], "sensitive": False,
+                                             "value": "[secret]", "projectId": "p", "gitBranch": "main"}),
+    ], outputs={"mode": "test"})
+
+
+def test_adopted_and_partly_protected_resources_are_summarised() -> None:
+    out = io.StringIO()
+    plan_view.to_text(synthetic(), [], out)
+    lines = out.getvalue().splitlines()
+    summary = {line.split(None, 1)[0]: line.split(None, 1)[1] for line in lines[4:10]}
+    assert summary["adopted:"] == "2  pro-monthly (price_1), pro (prod_1)"
+    assert summary["protected:"] == "2  1 price, 1 product: Pulumi refuses to delete or replace them"
+    assert not any("plumbing" in line or "Providers" in line for line in lines)  # none in this plan
+    assert "= stripe:index/product:Product  pro  (adopts prod_1)  [protected]" in lines
+    assert "+ vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable  preview-B" in lines
+    assert '    gitBranch: "main"' in lines
+    table = lines.index("Host variables (1: one per name and target), project p; value: \"[secret]\"")
+    assert lines[table + 1].split() == ["variable", "production", "holds"]
+    assert lines[table + 2].split() == ["A", "sensitive", "only", "one"]
+
+
+def test_json_keeps_every_registration_whole() -> None:
+    plan = synthetic()
+    out = io.StringIO()
+    plan_view.to_json(plan, ["stripe:apiKey"], out)
+    data = json.loads(out.getvalue())
+    assert [(r["type"], r["name"]) for r in data["resources"]] == sorted((r.type, r.name) for r in plan.resources)
+    by_name = {r["name"]: r for r in data["resources"]}
+    assert by_name["pro"] == {"type": "stripe:index/product:Product", "name": "pro", "inputs": {"name": "Pro"},
+                              "protect": True, "adopts": "prod_1"}
+    assert by_name["pro-yearly"]["inputs"] == {"unitAmount": 29000}
+    assert by_name["preview-B"]["inputs"]["gitBranch"] == "main"
+    assert data["summary"] == {
+        "resources": 5,
+        "by_type": {"stripe:index/price:Price": 2, "stripe:index/product:Product": 1,
+                    "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": 2},
+        "host_targets": {"preview": {"variables": 1, "sensitive": 0},
+                         "production": {"variables": 1, "sensitive": 1}},
+    }
+    assert data["placeholders"] == ["stripe:apiKey"] and data["offline"] is True
