@@ -9,16 +9,17 @@ The JSON carries every registration whole. Secrets show as [secret] in both:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from infra import offline
+from infra.offline import Registration
 
 OFFLINE_NOTE = (
     "This is an OFFLINE PLAN, not a provider preview: the real program ran under Pulumi's SDK "
@@ -32,36 +33,27 @@ _VARIABLE_INPUTS = {"key", "targets", "sensitive", "value", "projectId", "commen
 _PLUMBING = ("provider", "component")
 
 
-@dataclass(frozen=True)
-class Resource:
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    protect: bool
-    adopts: str
-
-    @property
-    def package(self) -> str:
-        return self.type.split(":", 1)[0]
-
-    @property
-    def kind(self) -> str:
-        """`promotion code` for stripe:index/promotionCode:PromotionCode; `provider` for a provider."""
-        if self.type.startswith("pulumi:providers:"):
-            return "provider"
-        if self.package == "billing":
-            return "component"
-        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.type.rsplit(":", 1)[-1]).lower()
-
-    @property
-    def host_variable(self) -> bool:
-        """One name on one or more of a host's targets (a Vercel project environment variable)."""
-        return isinstance(self.inputs.get("key"), str) and isinstance(self.inputs.get("targets"), list)
+def _package(r: Registration) -> str:
+    return r.type.split(":", 1)[0]
 
 
-def resources(plan: offline.Plan) -> list[Resource]:
-    # Registration order depends on async timing; sort so two plans can be diffed.
-    return [Resource(r.type, r.name, offline.display(r.inputs), r.protect, r.import_id)
+def _kind(r: Registration) -> str:
+    """`promotion code` for stripe:index/promotionCode:PromotionCode; `provider` for a provider."""
+    if r.type.startswith("pulumi:providers:"):
+        return "provider"
+    if _package(r) == "billing":
+        return "component"
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", r.type.rsplit(":", 1)[-1]).lower()
+
+
+def _host_variable(r: Registration) -> bool:
+    """One name on one or more of a host's targets (a Vercel project environment variable)."""
+    return isinstance(r.inputs.get("key"), str) and isinstance(r.inputs.get("targets"), list)
+
+
+def resources(plan: offline.Plan) -> list[Registration]:
+    """The registrations as shown: secrets hidden, sorted (registration order depends on async timing)."""
+    return [dataclasses.replace(r, inputs=offline.display(r.inputs))
             for r in sorted(plan.resources, key=lambda r: (r.type, r.name))]
 
 
@@ -73,7 +65,7 @@ def to_json(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> Non
                     "host_targets": _per_target(found)},
         "resources": [{"type": r.type, "name": r.name, "inputs": r.inputs,
                        **({"protect": True} if r.protect else {}),
-                       **({"adopts": r.adopts} if r.adopts else {})} for r in found],
+                       **({"adopts": r.import_id} if r.import_id else {})} for r in found],
         "outputs": offline.display(plan.outputs), "notices": plan.notices,
     }, out, indent=2, default=str)
     out.write("\n")
@@ -85,10 +77,10 @@ def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> Non
     lines = [f"Offline plan of stack {plan.stack!r}" + (f" ({mode} mode)" if isinstance(mode, str) else ""),
              OFFLINE_NOTE + placeholder_note(placeholders), ""]
     lines += _summary(found)
-    variables = [r for r in found if r.host_variable and set(r.inputs) <= _VARIABLE_INPUTS]
-    plumbing = [r for r in found if r.kind in _PLUMBING]
-    for package in dict.fromkeys(r.package for r in found if r not in variables and r not in plumbing):
-        group = [r for r in found if r.package == package and r not in variables and r not in plumbing]
+    variables = [r for r in found if _host_variable(r) and set(r.inputs) <= _VARIABLE_INPUTS]
+    plumbing = [r for r in found if _kind(r) in _PLUMBING]
+    for package in dict.fromkeys(_package(r) for r in found if r not in variables and r not in plumbing):
+        group = [r for r in found if _package(r) == package and r not in variables and r not in plumbing]
         lines += ["", f"{package.capitalize()} ({len(group)})"]
         lines += [line for r in group for line in _block(r)]
     if variables:
@@ -113,11 +105,11 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _per_target(found: Sequence[Resource]) -> dict[str, dict[str, int]]:
+def _per_target(found: Sequence[Registration]) -> dict[str, dict[str, int]]:
     """Host variables per target: how many, and how many of them sensitive."""
     targets: dict[str, dict[str, int]] = {}
     for r in found:
-        if r.host_variable:
+        if _host_variable(r):
             for target in r.inputs["targets"]:
                 counts = targets.setdefault(str(target), {"variables": 0, "sensitive": 0})
                 counts["variables"] += 1
@@ -125,36 +117,36 @@ def _per_target(found: Sequence[Resource]) -> dict[str, dict[str, int]]:
     return targets
 
 
-def _summary(found: Sequence[Resource]) -> list[str]:
+def _summary(found: Sequence[Registration]) -> list[str]:
     lines = [f"Summary: {len(found)} resources would be registered"]
-    managed = [r for r in found if r.kind not in _PLUMBING]
-    for package in dict.fromkeys(r.package for r in managed):
-        lines.append(_counted(f"{package}:", [r for r in managed if r.package == package]))
+    managed = [r for r in found if _kind(r) not in _PLUMBING]
+    for package in dict.fromkeys(_package(r) for r in managed):
+        lines.append(_counted(f"{package}:", [r for r in managed if _package(r) == package]))
     for target, counts in _per_target(found).items():
         sensitive = ("all sensitive" if counts["sensitive"] == counts["variables"]
                      else "none sensitive" if not counts["sensitive"] else f"{counts['sensitive']} sensitive")
         lines.append(f"  {'':<12}     {target}: {_plural(counts['variables'], 'variable')} ({sensitive})")
-    plumbing = [r for r in found if r.kind in _PLUMBING]
+    plumbing = [r for r in found if _kind(r) in _PLUMBING]
     if plumbing:
         lines.append(_counted("plumbing:", plumbing))
-    lines.append(_protected(managed, [r for r in found if r.protect and r.kind == "provider"]))
-    adopted = [r for r in found if r.adopts]
-    listing = ", ".join(f"{r.name} ({r.adopts})" for r in adopted)
+    lines.append(_protected(managed, [r for r in found if r.protect and _kind(r) == "provider"]))
+    adopted = [r for r in found if r.import_id]
+    listing = ", ".join(f"{r.name} ({r.import_id})" for r in adopted)
     lines.append(f"  {'adopted:':<12}{len(adopted):>3}  {listing}" if adopted
                  else f"  {'adopted:':<12}  -  nothing: every resource would be created")
     return lines
 
 
-def _protected(managed: Sequence[Resource], providers: Sequence[Resource]) -> str:
+def _protected(managed: Sequence[Registration], providers: Sequence[Registration]) -> str:
     """`every stripe resource (9), 1 provider`: what Pulumi refuses to delete or replace."""
     parts = []
-    for package in dict.fromkeys(r.package for r in managed):
-        members = [r for r in managed if r.package == package]
+    for package in dict.fromkeys(_package(r) for r in managed):
+        members = [r for r in managed if _package(r) == package]
         kept = [r for r in members if r.protect]
         if kept and len(kept) == len(members):
             parts.append(f"every {package} resource ({len(kept)})")
         elif kept:
-            parts.append(", ".join(_plural(n, k) for k, n in Counter(r.kind for r in kept).items()))
+            parts.append(", ".join(_plural(n, k) for k, n in Counter(_kind(r) for r in kept).items()))
     if providers:
         parts.append(_plural(len(providers), "provider"))
     count = sum(r.protect for r in managed) + len(providers)
@@ -163,15 +155,15 @@ def _protected(managed: Sequence[Resource], providers: Sequence[Resource]) -> st
     return f"  {'protected:':<12}{count:>3}  {', '.join(parts)}: Pulumi refuses to delete or replace them"
 
 
-def _counted(label: str, found: Sequence[Resource]) -> str:
+def _counted(label: str, found: Sequence[Registration]) -> str:
     """`  stripe:       9  2 products, 3 prices, ...`"""
-    kinds = Counter(r.kind for r in found)
+    kinds = Counter(_kind(r) for r in found)
     return f"  {label:<12}{len(found):>3}  " + ", ".join(_plural(n, k) for k, n in kinds.items())
 
 
-def _block(r: Resource) -> list[str]:
-    sign, adopts = ("=", f"  (adopts {r.adopts})") if r.adopts else ("+", "")
-    flags = "  [protected]" if r.protect and r.kind != "component" else ""
+def _block(r: Registration) -> list[str]:
+    sign, adopts = ("=", f"  (adopts {r.import_id})") if r.import_id else ("+", "")
+    flags = "  [protected]" if r.protect and _kind(r) != "component" else ""
     lines = [f"{sign} {r.type}  {r.name}{adopts}{flags}"]
     for key, value in sorted(r.inputs.items()):
         lines += _nested(key, value, 4)
@@ -209,7 +201,7 @@ def _nested(key: str, value: Any, indent: int) -> list[str]:
     return lines
 
 
-def _variable_table(variables: Sequence[Resource]) -> list[str]:
+def _variable_table(variables: Sequence[Registration]) -> list[str]:
     """One row per variable name, one column per target: sensitive or plain, or absent."""
     targets = list(dict.fromkeys(str(t) for r in variables for t in r.inputs["targets"]))
     rows: dict[str, dict[str, str]] = {}
@@ -230,7 +222,7 @@ def _variable_table(variables: Sequence[Resource]) -> list[str]:
     return lines
 
 
-def _what_each_holds(variables: Sequence[Resource]) -> dict[str, str]:
+def _what_each_holds(variables: Sequence[Registration]) -> dict[str, str]:
     """Each variable's comment without the words every comment shares (`Managed by ... stack test: `)."""
     comments = {r.inputs["key"]: str(r.inputs.get("comment") or "") for r in variables}
     texts = list(dict.fromkeys(comments.values()))
