@@ -52,7 +52,7 @@ for i in range(N):
                      lookup_key=f"p{{i}}_{{key}}", transfer_lookup_key=True, active=True,
                      metadata={{"plan": f"p{{i}}"}}, opts=stripe_opts)
         names.append(f"STRIPE_PRICE_P{{i}}_{{key.upper()}}")
-stripe.WebhookEndpoint("webhook", url="https://app.example.com/webhook/stripe",
+stripe.WebhookEndpoint("webhook-2026-10-28.endive", url="https://app.example.com/webhook/stripe",
                        enabled_events=["checkout.session.completed"],
                        api_version="2026-10-28.endive", opts=stripe_opts)
 stripe.PortalConfiguration("portal", business_profile={{}}, active=True,

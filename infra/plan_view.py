@@ -1,8 +1,9 @@
 """`billing plan`: an offline plan as a reviewer reads it, or as JSON for machines.
 
-The text leads with a summary (counts by kind, variables per host target, what
-is protected, what would be adopted), shows the host variables as one table of
-variable x target, and nests long inputs instead of printing them on one line.
+The text leads with a summary (counts by kind, values per host target, what
+is protected, what would be adopted), shows the values written to the host as
+one table of name x target (each host says how its resources map to it), and
+nests long inputs instead of printing them on one line.
 The JSON carries every registration whole. Secrets show as [secret] in both:
 `offline.display` hides them before anything here sees them.
 """
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from infra import offline
+from infra.hosts import HOSTS, Host, Target
 from infra.offline import Registration
 
 OFFLINE_NOTE = (
@@ -28,13 +30,17 @@ OFFLINE_NOTE = (
 )
 WIDTH = 100
 """Inputs that fit on one line at this width stay on one line; longer ones nest."""
-# The inputs a host variable's table row shows; any other input lists the variable in full.
-_VARIABLE_INPUTS = {"key", "targets", "sensitive", "value", "projectId", "comment"}
 _PLUMBING = ("provider", "component")
 
 
+def _host(r: Registration) -> Host | None:
+    """The host whose values this registration holds, if any."""
+    return next((host for host in HOSTS.values() if host.value_type == r.type), None)
+
+
 def _package(r: Registration) -> str:
-    return r.type.split(":", 1)[0]
+    host = _host(r)
+    return host.key if host else r.type.split(":", 1)[0]
 
 
 def _kind(r: Registration) -> str:
@@ -46,9 +52,15 @@ def _kind(r: Registration) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", r.type.rsplit(":", 1)[-1]).lower()
 
 
-def _host_variable(r: Registration) -> bool:
-    """One name on one or more of a host's targets (a Vercel project environment variable)."""
-    return isinstance(r.inputs.get("key"), str) and isinstance(r.inputs.get("targets"), list)
+def _slots(r: Registration) -> list[tuple[str, Target]]:
+    host = _host(r)
+    return host.slots(r.inputs) if host else []
+
+
+def _tabled(r: Registration) -> bool:
+    """A host value the table shows whole; one with any other input is listed in full."""
+    host = _host(r)
+    return host is not None and set(r.inputs) <= host.table_inputs
 
 
 def resources(plan: offline.Plan) -> list[Registration]:
@@ -77,14 +89,14 @@ def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> Non
     lines = [f"Offline plan of stack {plan.stack!r}" + (f" ({mode} mode)" if isinstance(mode, str) else ""),
              OFFLINE_NOTE + placeholder_note(placeholders), ""]
     lines += _summary(found)
-    variables = [r for r in found if _host_variable(r) and set(r.inputs) <= _VARIABLE_INPUTS]
+    variables = [r for r in found if _tabled(r)]
     plumbing = [r for r in found if _kind(r) in _PLUMBING]
     for package in dict.fromkeys(_package(r) for r in found if r not in variables and r not in plumbing):
         group = [r for r in found if _package(r) == package and r not in variables and r not in plumbing]
         lines += ["", f"{package.capitalize()} ({len(group)})"]
         lines += [line for r in group for line in _block(r)]
     if variables:
-        lines += ["", *_variable_table(variables)]
+        lines += ["", *_value_table(variables)]
     if plumbing:
         lines += ["", f"Providers and components ({len(plumbing)})"]
         lines += [line for r in plumbing for line in _block(r)]
@@ -106,14 +118,13 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _per_target(found: Sequence[Registration]) -> dict[str, dict[str, int]]:
-    """Host variables per target: how many, and how many of them sensitive."""
+    """Host values per target: how many, and how many of them sensitive."""
     targets: dict[str, dict[str, int]] = {}
     for r in found:
-        if _host_variable(r):
-            for target in r.inputs["targets"]:
-                counts = targets.setdefault(str(target), {"variables": 0, "sensitive": 0})
-                counts["variables"] += 1
-                counts["sensitive"] += bool(r.inputs.get("sensitive"))
+        for _, target in _slots(r):
+            counts = targets.setdefault(target.name, {"values": 0, "sensitive": 0})
+            counts["values"] += 1
+            counts["sensitive"] += target.sensitive
     return targets
 
 
@@ -121,11 +132,12 @@ def _summary(found: Sequence[Registration]) -> list[str]:
     lines = [f"Summary: {len(found)} resources would be registered"]
     managed = [r for r in found if _kind(r) not in _PLUMBING]
     for package in dict.fromkeys(_package(r) for r in managed):
-        lines.append(_counted(f"{package}:", [r for r in managed if _package(r) == package]))
-    for target, counts in _per_target(found).items():
-        sensitive = ("all sensitive" if counts["sensitive"] == counts["variables"]
-                     else "none sensitive" if not counts["sensitive"] else f"{counts['sensitive']} sensitive")
-        lines.append(f"  {'':<12}     {target}: {_plural(counts['variables'], 'variable')} ({sensitive})")
+        members = [r for r in managed if _package(r) == package]
+        lines.append(_counted(f"{package}:", members))
+        for target, counts in _per_target(members).items():  # a host's values, per target
+            sensitive = (f"{counts['sensitive']} sensitive" if 0 < counts["sensitive"] < counts["values"]
+                         else "all sensitive" if counts["sensitive"] else "none sensitive")
+            lines.append(f"  {'':<12}     {target}: {_plural(counts['values'], 'value')} ({sensitive})")
     plumbing = [r for r in found if _kind(r) in _PLUMBING]
     if plumbing:
         lines.append(_counted("plumbing:", plumbing))
@@ -201,30 +213,37 @@ def _nested(key: str, value: Any, indent: int) -> list[str]:
     return lines
 
 
-def _variable_table(variables: Sequence[Registration]) -> list[str]:
-    """One row per variable name, one column per target: sensitive or plain, or absent."""
-    targets = list(dict.fromkeys(str(t) for r in variables for t in r.inputs["targets"]))
+def _value_table(values: Sequence[Registration]) -> list[str]:
+    """One row per name, one column per target: sensitive or plain, or `-` where it is not written."""
     rows: dict[str, dict[str, str]] = {}
-    for r in variables:
-        for target in r.inputs["targets"]:
-            cell = "sensitive" if r.inputs.get("sensitive") else "plain"
-            rows.setdefault(r.inputs["key"], {})[str(target)] = cell
-    holds = _what_each_holds(variables)
-    projects = sorted({str(r.inputs.get("projectId")) for r in variables})
-    values = sorted({_compact(r.inputs.get("value")) for r in variables})
-    header = (f"Host variables ({len(variables)}: one per name and target), project {', '.join(projects)}; "
-              f"value: {values[0] if len(values) == 1 else 'per variable, see --format json'}")
-    width = max(len("variable"), *(len(name) for name in rows)) + 2
-    lines = [header, "  " + "variable".ljust(width) + "".join(t.ljust(13) for t in targets) + "holds"]
-    for name, cells in rows.items():
-        lines.append("  " + name.ljust(width) + "".join(cells.get(t, "-").ljust(13) for t in targets)
-                     + holds.get(name, ""))
+    for r in values:
+        for name, target in _slots(r):
+            rows.setdefault(name, {})[target.name] = "sensitive" if target.sensitive else "plain"
+    targets = list(dict.fromkeys(target for cells in rows.values() for target in cells))
+    shared = {key: value for key, value in sorted(values[0].inputs.items())
+              if key != "comment" and all(r.inputs.get(key) == value for r in values)}
+    holds = _what_each_holds(values)
+    hosts = ", ".join(dict.fromkeys(_package(r) for r in values))
+    lines = [f"Values on the host ({len(values)} {hosts} resources: one per name and target)"]
+    if shared:
+        lines += _nested("the same on every one", shared, 2)
+    width = max(len("name"), *(len(name) for name in rows)) + 2
+    columns = [max(len(target), len("sensitive")) + 2 for target in targets]
+
+    def row(first: str, cells: Sequence[str], last: str) -> str:
+        return ("  " + first.ljust(width) + "".join(c.ljust(w) for c, w in zip(cells, columns, strict=True))
+                + last).rstrip()
+
+    lines.append(row("name", targets, "holds" if holds else ""))
+    lines += [row(name, [cells.get(target, "-") for target in targets], holds.get(name, ""))
+              for name, cells in rows.items()]
     return lines
 
 
-def _what_each_holds(variables: Sequence[Registration]) -> dict[str, str]:
-    """Each variable's comment without the words every comment shares (`Managed by ... stack test: `)."""
-    comments = {r.inputs["key"]: str(r.inputs.get("comment") or "") for r in variables}
+def _what_each_holds(values: Sequence[Registration]) -> dict[str, str]:
+    """Each value's comment without the words every comment shares (`Managed by ... stack test: `)."""
+    comments = {name: str(r.inputs["comment"]) for r in values if r.inputs.get("comment")
+                for name, _ in _slots(r)}
     texts = list(dict.fromkeys(comments.values()))
     if len(texts) < 2:
         return comments

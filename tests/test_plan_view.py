@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from infra import offline, plan_view
-from tests.conftest import run_cli
+from tests.conftest import Project, run_cli
 
 
 def plan_text(stack: str) -> list[str]:
@@ -24,8 +24,8 @@ def test_the_plan_leads_with_a_summary() -> None:
     assert summary[1].split() == ["stripe:", "9", "1", "coupon,", "1", "portal", "configuration,", "3", "prices,",
                                   "2", "products,", "1", "promotion", "code,", "1", "webhook", "endpoint"]
     assert summary[2].split() == ["vercel:", "14", "14", "project", "environment", "variables"]
-    assert summary[3].strip() == "development: 7 variables (none sensitive)"
-    assert summary[4].strip() == "preview: 7 variables (all sensitive)"
+    assert summary[3].strip() == "development: 7 values (none sensitive)"
+    assert summary[4].strip() == "preview: 7 values (all sensitive)"
     assert summary[5].split() == ["plumbing:", "4", "2", "components,", "2", "providers"]
     assert summary[6].split()[:3] == ["protected:", "-", "nothing"]
     assert summary[7].split()[:3] == ["adopted:", "-", "nothing:"]
@@ -38,15 +38,16 @@ def test_live_says_what_is_protected() -> None:
         "10", "every stripe resource (9), 1 provider: Pulumi refuses to delete or replace them"]
     assert "+ stripe:index/price:Price  pro-monthly  [protected]" in lines
     assert next(line for line in lines if line.lstrip().startswith("production:")).strip() == (
-        "production: 7 variables (all sensitive)")
+        "production: 7 values (all sensitive)")
 
 
 def test_host_variables_are_one_table_of_name_by_target() -> None:
     lines = plan_text("test")
     assert not any("ProjectEnvironmentVariable" in line for line in lines)  # no block per variable
-    start = next(i for i, line in enumerate(lines) if line.startswith("Host variables (14: one per name"))
-    assert "project prj_ExampleProjectId" in lines[start] and 'value: "[secret]"' in lines[start]
-    assert lines[start + 1].split() == ["variable", "development", "preview", "holds"]
+    start = lines.index("Values on the host (14 vercel resources: one per name and target)")
+    assert lines[start + 1] == '  the same on every one: {"projectId": "prj_ExampleProjectId", "value": "[secret]"}'
+    start += 1
+    assert lines[start + 1].split() == ["name", "development", "preview", "holds"]
     rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[start + 2: start + 9]}
     assert set(rows) == {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY",
                          "STRIPE_PORTAL_CONFIGURATION_ID", "STRIPE_PRICE_PRO_MONTHLY", "STRIPE_PRICE_PRO_YEARLY",
@@ -109,9 +110,9 @@ def test_adopted_and_partly_protected_resources_are_summarised() -> None:
     assert "= stripe:index/product:Product  pro  (adopts prod_1)  [protected]" in lines
     assert "+ vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable  preview-B" in lines
     assert '    gitBranch: "main"' in lines
-    table = lines.index("Host variables (1: one per name and target), project p; value: \"[secret]\"")
-    assert lines[table + 1].split() == ["variable", "production", "holds"]
-    assert lines[table + 2].split() == ["A", "sensitive", "only", "one"]
+    table = lines.index("Values on the host (1 vercel resources: one per name and target)")
+    assert lines[table + 1] == "  the same on every one:" and '    projectId: "p"' in lines[table + 2: table + 7]
+    assert lines[table + 7: table + 9] == ["  name  production  holds", "  A     sensitive   only one"]
 
 
 def test_json_keeps_every_registration_whole() -> None:
@@ -129,7 +130,30 @@ def test_json_keeps_every_registration_whole() -> None:
         "resources": 5,
         "by_type": {"stripe:index/price:Price": 2, "stripe:index/product:Product": 1,
                     "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable": 2},
-        "host_targets": {"preview": {"variables": 1, "sensitive": 0},
-                         "production": {"variables": 1, "sensitive": 1}},
+        "host_targets": {"preview": {"values": 1, "sensitive": 0},
+                         "production": {"values": 1, "sensitive": 1}},
     }
     assert data["placeholders"] == ["stripe:apiKey"] and data["offline"] is True
+
+
+def test_a_cloudflare_stack_tables_its_worker_secrets(project: Project) -> None:
+    project.stack("test", """\
+        config:
+          billing:mode: test
+          billing:host: cloudflare
+          billing:cloudflareAccountId: 0123456789abcdef0123456789abcdef
+          billing:workerScript: api-staging
+          billing:domain: api-staging.example.com
+        """)
+    code, out, err = run_cli("plan", "--stack", "test", "--project", str(project.root))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[lines.index("Summary: 17 resources would be registered") + 1: ][:2] == [
+        "  cloudflare:   7  7 worker secrets", "                   api-staging: 7 values (all sensitive)"]
+    assert not any("WorkerSecret" in line for line in lines)  # one table, no block per secret
+    table = lines.index("Values on the host (7 cloudflare resources: one per name and target)")
+    assert '    scriptName: "api-staging"' in lines[table: table + 7]
+    assert '    type: "secret_text"' in lines[table: table + 7]
+    header = lines.index("  name                                api-staging")
+    assert lines[header + 1].split() == ["NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY", "sensitive"]
+    assert len(lines[header + 1: header + 8]) == 7

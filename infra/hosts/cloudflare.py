@@ -44,6 +44,8 @@ class CloudflareHost(Host):
         ACCOUNT: "<account ID, 32 hex digits>", SCRIPT: "<the Worker's name, e.g. api-staging>"}
 
     applies_at_once = True
+    value_type = WORKER_SECRET
+    table_inputs = frozenset({"name", "scriptName", "type", "value", "accountId", "__provider"})
 
     def targets(self, settings: StackSettings) -> tuple[Target, ...]:
         return (Target(str(settings.worker_script), sensitive=True),)
@@ -102,6 +104,10 @@ class CloudflareHost(Host):
             found.append(f"{name} on {script}: a {prefix} key is written by a {'live' if live else 'test'} "
                          "stack; each stack's script gets only its own mode's values")
         return found
+
+    def slots(self, props: Mapping[str, Any]) -> list[tuple[str, Target]]:
+        target = Target(str(props.get("scriptName")), sensitive=props.get("type") == "secret_text")
+        return [(str(props.get("name")), target)]
 
 
 def _other_stacks(project_dir: Path, stack: str) -> list[tuple[str, Document]]:

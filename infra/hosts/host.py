@@ -57,6 +57,11 @@ class Host(ABC):
     """The stack settings only this host reads, each with an example value."""
     applies_at_once: bool
     """A write reaches the running app at once (no redeploy needed)."""
+    value_type: str
+    """Type token of the resource that holds the app's values on this host."""
+    table_inputs: ClassVar[frozenset[str]]
+    """The inputs of a `value_type` registration that a plan's table of values shows (`slots`
+    and what every row shares); a registration with any other input is listed whole."""
 
     @abstractmethod
     def targets(self, settings: StackSettings) -> tuple[Target, ...]:
@@ -82,6 +87,10 @@ class Host(ABC):
     @abstractmethod
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
         """Policy: what is wrong with a registration of this host's resources (others: nothing)."""
+
+    @abstractmethod
+    def slots(self, props: Mapping[str, Any]) -> list[tuple[str, Target]]:
+        """The (name, target) pairs one `value_type` registration writes, as a plan shows them."""
 
     def where(self, settings: StackSettings) -> str:
         return " and ".join(target.name for target in self.targets(settings))

@@ -42,6 +42,8 @@ class VercelHost(Host):
     settings: ClassVar[Mapping[str, str]] = {PROJECT: "prj_..."}
 
     applies_at_once = False
+    value_type = VARIABLE
+    table_inputs = frozenset({"key", "targets", "sensitive", "value", "projectId", "comment"})
 
     def targets(self, settings: StackSettings) -> tuple[Target, ...]:
         return TARGETS[settings.mode]
@@ -88,3 +90,8 @@ class VercelHost(Host):
             found.append(f"{key}: not sensitive on {', '.join(exposed)}; a secret there must be sensitive "
                          "so no one can read it back from Vercel")
         return found
+
+    def slots(self, props: Mapping[str, Any]) -> list[tuple[str, Target]]:
+        sensitive = props.get("sensitive") is True
+        return [(str(props.get("key")), Target(str(target), sensitive))
+                for target in props.get("targets") or ()]
