@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import subprocess
 import sys
 import tomllib
@@ -39,6 +40,15 @@ def test_the_console_script_is_the_cli_entry() -> None:
     assert project["scripts"] == {"billing": "infra.cli:run"}
     assert callable(cli.run)
     assert {"validate", "plan", "keys", "verify", "pull", "diff"} <= {c[0] for c in commands() if c}
+
+
+def test_the_package_ships_every_subpackage() -> None:
+    include = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {".".join(init.parent.relative_to(REPO).parts) for init in (REPO / "infra").rglob("__init__.py")}
+    assert {"infra", "infra.hosts"} <= packages
+    assert all(any(fnmatch.fnmatchcase(package, pattern) for pattern in include) for package in packages)
+    assert not any(fnmatch.fnmatchcase(name, pattern) for name in ("tests", "policies", "benchmarks")
+                   for pattern in include)
 
 
 def installed_from_this_checkout() -> str | None:
