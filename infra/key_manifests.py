@@ -13,6 +13,7 @@ from infra import hosts
 from infra.catalog import KeyManifest
 from infra.guards import APP_KEY, DEPLOYER_KEY, Role, fix
 from infra.loader import Deployment
+from infra.rak_names import TEST_MODE_LINK, create_link
 from infra.stripe_reference import DASHBOARD_RESOURCES, api_keys_page
 
 
@@ -47,10 +48,20 @@ def render(deployment: Deployment) -> str:
     ]
     for number, item in enumerate(checklists(deployment), start=1):
         granted = item.manifest.granted()
+        link = create_link(mode, item.key_name, granted)
         lines += [
             "",
             f"{number}. The {item.role} key, used by {item.used_by}",
             f"   Purpose: {item.manifest.purpose}",
+            f"   Prefilled form ({len(link.named)} of {len(granted)} permissions set; check them against "
+            f"the list below): {link.url}",
+        ]
+        if link.by_hand:
+            lines.append("   Not in the link (Stripe's name for it is not confirmed), set by hand: "
+                         + ", ".join(f"{resource} {level.title()}" for resource, level in link.by_hand))
+        if mode == "test":
+            lines.append(f"   ({TEST_MODE_LINK})")
+        lines += [
             f"   [ ] Open {api_keys_page(mode)} and click \"Create restricted key\""
             + (" (live mode: check the Dashboard is NOT in test mode)" if mode == "live" else ""),
             f"   [ ] Key name: {item.key_name}",
