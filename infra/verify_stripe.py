@@ -1,7 +1,10 @@
 """`verify stripe`: read the account and compare it with what the stack declares.
 
-Only GET requests. The read key (the deployer's, or any key that can read
-products, prices, webhook endpoints and portal configurations) shows whether
+Only GET requests, and for the app key POSTs with no fields to objects that
+cannot exist: Stripe checks the permission before it looks the object up, so
+the answer ("No such ..." or a 403) proves Write without writing. The read
+key (the deployer's, or any key that can read products, prices, webhook
+endpoints and portal configurations) shows whether
 the endpoint, catalog and portal are really there; the app key is then probed
 inside and outside its manifest, to prove production holds a restricted key
 with no more than it needs.
@@ -16,10 +19,11 @@ from typing import Any, TypeVar
 from infra.catalog import Catalog, KeyManifest
 from infra.checks import Check, Progress
 from infra.clients.errors import ApiError
-from infra.clients.stripe_api import READ_PROBES, Account
+from infra.clients.stripe_api import READ_PROBES, WRITE_PROBES, Account
 from infra.credentials import STRIPE_API_BASE
 from infra.guards import key_mode, key_prefix
 from infra.loader import Deployment
+from infra.rak_names import describe
 from infra.stripe_reference import api_keys_page, dashboard_base
 
 Read = TypeVar("Read")
@@ -231,7 +235,7 @@ def _app_key(manifest: KeyManifest, app: Account, mode: str, say: Progress) -> l
         if refusal is None:
             checks.append(Check(name, "pass", "allowed, as its manifest says"))
         elif refusal.kind == "permission":
-            needs = f" (Stripe asks for {', '.join(refusal.permissions)})" if refusal.permissions else ""
+            needs = f" (Stripe asks for {describe(refusal.permissions)})" if refusal.permissions else ""
             checks.append(Check(name, "fail", f"refused with {refusal.status}{needs}: the app will fail "
                                 "where it uses this", f"set {resource} to {granted[resource].title()} on the "
                                 f"key at {api_keys_page(mode)}"))
@@ -253,8 +257,37 @@ def _app_key(manifest: KeyManifest, app: Account, mode: str, say: Progress) -> l
             unjudged.append((resource, refusal))
             if refusal.kind == "auth" or refusal.unreachable:
                 break
-    checks.append(_restriction(outside, over, refused, unjudged, mode))
+    restriction = _restriction(outside, over, refused, unjudged, mode)
+    checks.append(restriction)
+    full_secret = bool(over) and len(over) == len(outside)
+    for resource, level in granted.items():
+        if resource not in WRITE_PROBES or (full_secret and level == "read"):
+            continue  # a full secret key writes everywhere: the restriction check already says so
+        say(f"app key: write {resource} (on an object that does not exist)")
+        refusal = app.write_probe(WRITE_PROBES[resource])
+        checks.append(_write(resource, level, refusal, mode))
+        if refusal is not None and (refusal.kind == "auth" or refusal.unreachable):
+            break
     return checks
+
+
+def _write(resource: str, level: str, refusal: ApiError | None, mode: str) -> Check:
+    """A write probe judged against the manifest: Write must be allowed, Read must be refused."""
+    may = level == "write"
+    name = f"app key {'writes' if may else 'cannot write'} {resource}"
+    if refusal is None:
+        if may:
+            return Check(name, "pass", "allowed (Stripe answered \"No such ...\" to a write on an object "
+                         "that does not exist), as its manifest says")
+        return Check(name, "fail", f"the key may write {resource}, which its manifest leaves at Read: "
+                     "over-privileged", f"set {resource} to Read on the key at {api_keys_page(mode)}")
+    if refusal.kind == "permission":
+        if not may:
+            return Check(name, "pass", "refused with Stripe's permission error, as its manifest says (Read)")
+        asks = f" (Stripe asks for {describe(refusal.permissions)})" if refusal.permissions else ""
+        return Check(name, "fail", f"refused with {refusal.status}{asks}: the app will fail where it "
+                     f"writes {resource}", f"set {resource} to Write on the key at {api_keys_page(mode)}")
+    return Check(name, "fail", f"could not be checked: {refusal}", _fix(refusal, _APP_KEY))
 
 
 _APP_KEY = "the app key (STRIPE_APP_KEY or billing:appStripeKey)"
@@ -267,8 +300,11 @@ def _restriction(
     not_judged = (f"; {len(unjudged)} could not be judged ({unjudged[0][0]}: {unjudged[0][1]})"
                   if unjudged else "")
     if over and len(over) == len(outside):
-        return Check(name, "fail", f"every call outside the manifest succeeded ({_few(over)}): this is a "
-                     "full secret key, which can move money", "create a restricted key (python -m infra "
+        # The guards accept sk_test_ for the app in test mode (and refuse sk_live_): verify agrees.
+        return Check(name, "fail" if mode == "live" else "warn", f"every call outside the manifest "
+                     f"succeeded ({_few(over)}): this is a full secret key, which can "
+                     + ("move money" if mode == "live" else "do anything in test mode and proves nothing "
+                        "about the live key's manifest"), "create a restricted key (python -m infra "
                      f"keys) and store it as billing:appStripeKey; see {dashboard_base(mode)}/apikeys")
     if over:
         return Check(name, "fail", f"the key can read {', '.join(over)}, which its manifest leaves at None: "

@@ -15,39 +15,36 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.catalog import APP_KEY, KeyManifest
+from infra.clients.stripe_api import READ_PROBES
+from infra.rak_names import Level, rak_name
 from tests.json_server import JsonServer
 
-# Path -> the permission Stripe names in its 403 message for a read there.
-PERMISSIONS = {
-    "/v1/balance": "rak_balance_read",
-    "/v1/charges": "rak_charge_read",
-    "/v1/customers": "rak_customer_read",
-    "/v1/disputes": "rak_dispute_read",
-    "/v1/events": "rak_event_read",
-    "/v1/files": "rak_file_read",
-    "/v1/payment_intents": "rak_payment_intent_read",
-    "/v1/payouts": "rak_payout_read",
-    "/v1/products": "rak_product_read",
-    "/v1/refunds": "rak_refund_read",
-    "/v1/setup_intents": "rak_setup_intent_read",
-    "/v1/checkout/sessions": "rak_checkout_session_read",
-    "/v1/coupons": "rak_coupon_read",
-    "/v1/credit_notes": "rak_credit_note_read",
-    "/v1/billing_portal/configurations": "rak_billing_portal_configuration_read",
-    "/v1/invoices": "rak_invoice_read",
-    "/v1/billing/meters": "rak_billing_meter_read",
-    "/v1/prices": "rak_price_read",
-    "/v1/promotion_codes": "rak_promotion_code_read",
-    "/v1/subscriptions": "rak_subscription_read",
-    "/v1/tax_rates": "rak_tax_rate_read",
-    "/v1/payment_links": "rak_payment_link_read",
-    "/v1/webhook_endpoints": "rak_webhook_endpoint_read",
+# Stripe's permission name for each Dashboard row and level, from the one table (infra/rak_names.py).
+# Rows whose name is not confirmed get a stand-in here, in Stripe's pattern; the product never relies on
+# a stand-in (it only ever repeats the names a 403 message gives).
+_STAND_INS = {
+    "SetupIntents": "setup_intent", "Customer portal": "billing_portal_configuration",
+    "Meters": "billing_meter", "Promotion codes": "promotion_code", "Tax rates": "tax_rate",
+    "Webhook endpoints": "webhook", "Files": "file", "Disputes": "dispute", "Payouts": "payout",
+    "Credit notes": "credit_note", "Balance": "balance", "Events": "event",
 }
+RESOURCE_AT = {path: resource for resource, path in READ_PROBES.items()}
+
+
+def permission(resource: str, level: Level) -> str:
+    return rak_name(resource, level) or f"rak_{_STAND_INS[resource]}_{level}"
+
+
+def grants(manifest: KeyManifest) -> frozenset[str]:
+    """The names a key made exactly from `manifest` holds (Write includes Read)."""
+    held = {permission(resource, "read") for resource in manifest.granted()}
+    return frozenset(held | {permission(r, "write") for r, level in manifest.granted().items()
+                             if level == "write"})
+
+
 # The app manifest's default grants, in Stripe's permission names.
-APP_PERMISSIONS = frozenset({
-    "rak_checkout_session_read", "rak_customer_read", "rak_subscription_read",
-    "rak_billing_portal_configuration_read", "rak_product_read", "rak_price_read",
-})
+APP_PERMISSIONS = grants(APP_KEY)
 
 
 def stripe_id(prefix: str) -> str:
@@ -124,29 +121,57 @@ class StripeAccount:
             shown = key[:8] + "*" * 4 + key[-4:] if key else ""
             return 401, {"error": {"message": f"Invalid API Key provided: {shown}",
                                    "type": "invalid_request_error"}}
-        if method != "GET":
-            return 405, {"error": {"message": "this local server only reads",
-                                   "type": "invalid_request_error"}}
         if path in self.failures:
             status = self.failures[path]
-            message = (f"Unrecognized request URL (GET: {path})." if status == 404
+            message = (f"Unrecognized request URL ({method}: {path})." if status == 404
                        else "An unknown error occurred while processing your request.")
             return status, {"error": {"message": message,
                                       "type": "invalid_request_error" if status == 404 else "api_error"}}
-        grants = self.keys[key]
-        needed = PERMISSIONS.get(path)
-        if needed is None:
+        if method == "POST":
+            return self._write(key, path)
+        if method != "GET":
+            return 405, {"error": {"message": "this local server does not delete",
+                                   "type": "invalid_request_error"}}
+        resource = RESOURCE_AT.get(path)
+        if resource is None:
             return 404, {"error": {"message": f"Unrecognized request URL (GET: {path}).",
                                    "type": "invalid_request_error"}}
-        if grants is not None and needed not in grants:
-            return 403, {"error": {
-                "message": f"The provided key '{key[:8]}*********{key[-4:]}' does not have the "
-                           f"required permissions for this endpoint on account '{self.account}'. "
-                           f"Having the '{needed}' permission would allow this request to continue.",
-                "type": "invalid_request_error"}}
+        refused = self._refusal(key, resource, "read")
+        if refused:
+            return refused
         if path == "/v1/balance":
             return 200, {"object": "balance", "available": [], "pending": [], "livemode": self.livemode}
         return 200, self._page(path, query)
+
+    def _refusal(self, key: str, resource: str, level: Level) -> tuple[int, dict[str, Any]] | None:
+        """Stripe's 403 when the key lacks the permission (a Write grant includes Read), else None."""
+        held = self.keys[key]
+        needed = permission(resource, level)
+        if held is None or needed in held or permission(resource, "write") in held:
+            return None
+        return 403, {"error": {
+            "message": f"The provided key '{key[:8]}*********{key[-4:]}' does not have the required "
+                       f"permissions for this endpoint on account '{self.account}'. Having the '{needed}' "
+                       "permission would allow this request to continue.",
+            "type": "invalid_request_error"}}
+
+    def _write(self, key: str, path: str) -> tuple[int, dict[str, Any]]:
+        """A write on one object: the permission is checked before the object is looked up, as Stripe does."""
+        collection = max((p for p in RESOURCE_AT if path.startswith(p + "/")), key=len, default=None)
+        if collection is None:
+            return 404, {"error": {"message": f"Unrecognized request URL (POST: {path}).",
+                                   "type": "invalid_request_error"}}
+        refused = self._refusal(key, RESOURCE_AT[collection], "write")
+        if refused:
+            return refused
+        object_id = path.removeprefix(collection + "/").split("/")[0]
+        if not any(o["id"] == object_id for o in self.lists.get(collection, [])):
+            noun = collection.rsplit("/", 1)[1].removesuffix("s").replace("_", " ")
+            return 404, {"error": {"code": "resource_missing", "doc_url": "https://stripe.com/docs/error-codes/"
+                                   "resource-missing", "message": f"No such {noun}: '{object_id}'",
+                                   "param": "id", "type": "invalid_request_error"}}
+        return 405, {"error": {"message": "this local server does not change objects",
+                               "type": "invalid_request_error"}}
 
     def _page(self, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
         items = self.lists.get(path, [])

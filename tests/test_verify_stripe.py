@@ -10,7 +10,7 @@ import pytest
 
 from infra import verify_stripe
 from infra.checks import Check
-from infra.clients.stripe_api import Account
+from infra.clients.stripe_api import MISSING_ID, WRITE_PROBES, Account
 from infra.loader import Deployment, load_deployment
 from tests.conftest import CATALOG, Project, key, run_cli, stack_config
 from tests.stripe_api import APP_PERMISSIONS, StripeAccount, StripeServer
@@ -79,7 +79,15 @@ def test_a_correct_deployment_passes_every_check_and_only_reads(world: World, se
                  "app key livemode", "app key reads Products", "app key is restricted"):
         assert found[name].status == "pass", name
     assert "rak_balance_read" in found["app key is restricted"].meaning
-    assert {method for method, _ in world.account.requests} == {"GET"}
+    # Writes are probed on objects that cannot exist, and only for the app key's granted resources.
+    posts = [path for method, path in world.account.requests if method == "POST"]
+    assert {method for method, _ in world.account.requests} == {"GET", "POST"}
+    assert all(MISSING_ID in path for path in posts)
+    assert sorted(posts) == sorted(WRITE_PROBES[r] for r in world.deployment.catalog.keys.app.granted())
+    for resource in ("Checkout Sessions", "Customers", "Subscriptions", "Customer portal"):
+        assert found[f"app key writes {resource}"].status == "pass", resource
+    for resource in ("Products", "Prices"):
+        assert found[f"app key cannot write {resource}"].status == "pass", resource
 
 
 def test_pagination_finds_objects_past_the_first_pages(world: World, server: StripeServer) -> None:
@@ -148,11 +156,45 @@ def test_a_key_of_the_other_mode_fails_by_prefix_and_by_livemode(world: World, s
     assert "is rk_live_..., not a test-mode key" in fails({c.name: c for c in checks})["read key mode"]
 
 
-def test_a_full_secret_app_key_fails(world: World, server: StripeServer) -> None:
-    world.account.keys[world.app_key] = None  # a full sk_ key: every call succeeds
-    found = fails(world.verify(server))
-    assert "this is a full secret key" in found["app key is restricted"]
-    assert "Balance" in found["app key is restricted"]
+def test_a_full_secret_app_key_fails_on_live_and_warns_on_test(project: Project) -> None:
+    for mode, status in (("live", "fail"), ("test", "warn")):
+        world = World(project, mode)
+        world.account.keys[world.app_key] = None  # a full sk_ key: every call succeeds
+        with StripeServer(world.account) as server:
+            found = world.verify(server)
+        restricted = found["app key is restricted"]
+        assert restricted.status == status and "this is a full secret key" in restricted.meaning, mode
+        assert "Balance" in restricted.meaning
+        # Its writes are allowed everywhere; the Read-only rows are not reported twice.
+        assert found["app key writes Customers"].status == "pass"
+        assert "app key cannot write Prices" not in found
+        assert [c for c in found.values() if c.status == "fail"] == ([restricted] if mode == "live" else [])
+
+
+def test_write_permissions_are_checked_both_ways_without_writing(world: World, server: StripeServer) -> None:
+    names = world.account.keys[world.app_key]
+    assert names is not None
+    world.account.keys[world.app_key] = names - {"rak_subscription_write"} | {"rak_plan_write"}
+    found = world.verify(server)
+    assert fails(found) == {
+        "app key writes Subscriptions": "refused with 403 (Stripe asks for rak_subscription_write "
+                                        "(Subscriptions: Write)): the app will fail where it writes "
+                                        "Subscriptions",
+        "app key cannot write Prices": "the key may write Prices, which its manifest leaves at Read: "
+                                       "over-privileged",
+    }
+    assert found["app key reads Subscriptions"].status == "pass"  # Read still holds
+    assert "set Subscriptions to Write" in found["app key writes Subscriptions"].fix
+    assert all(o.get("id", "").find(MISSING_ID) < 0 for objs in world.account.lists.values() for o in objs)
+
+
+def test_a_write_probe_that_is_not_stripes_answer_is_not_judged_as_allowed(
+    world: World, server: StripeServer,
+) -> None:
+    world.account.failures[WRITE_PROBES["Customers"]] = 404  # "Unrecognized request URL": a wrong API base
+    found = world.verify(server)
+    assert fails(found) == {"app key writes Customers": "could not be checked: not found (404): Unrecognized "
+                                                        f"request URL (POST: {WRITE_PROBES['Customers']})."}
 
 
 def test_an_over_privileged_app_key_names_the_extra_resources(world: World, server: StripeServer) -> None:
@@ -162,10 +204,10 @@ def test_an_over_privileged_app_key_names_the_extra_resources(world: World, serv
 
 
 def test_a_missing_permission_is_reported_with_stripes_name_for_it(world: World, server: StripeServer) -> None:
-    world.account.keys[world.app_key] = APP_PERMISSIONS - {"rak_price_read"}
+    world.account.keys[world.app_key] = APP_PERMISSIONS - {"rak_plan_read"}
     found = world.verify(server)
     assert found["app key reads Prices"].status == "fail"
-    assert "(Stripe asks for rak_price_read)" in found["app key reads Prices"].meaning
+    assert "(Stripe asks for rak_plan_read (Prices: Read))" in found["app key reads Prices"].meaning
     assert found["app key reads Products"].status == "pass"
 
 
@@ -238,7 +280,7 @@ def test_cli_verify_stripe_reads_keys_from_env_and_config(
     assert "PASS app key is restricted" in out and "0 failed" in out
     assert "probing: app key: read Balance (outside the manifest)" in err
     assert world.read_key not in out + err and world.app_key not in out + err
-    world.account.keys[world.app_key] = None
+    world.account.keys[world.app_key] = APP_PERMISSIONS | {"rak_payout_read"}
     code, out, _ = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root), "--json")
     data = json.loads(out)
     assert code == 1 and data["ok"] is False

@@ -1,7 +1,8 @@
 """Read-only access to a Stripe account through stripe-python, for `verify` and `pull`.
 
-Every call here is a GET, sent through `BoundedTransport` (a total deadline,
-a body cap, no redirect). Lists page with Stripe's `has_more` /
+Every call here is a GET, except the write probes (a POST with no fields to
+an object that cannot exist: nothing is written), sent through
+`BoundedTransport` (a total deadline, a body cap, no redirect). Lists page with Stripe's `has_more` /
 `starting_after`, 100 objects a page, under `paging.follow`'s page cap and
 repeated-cursor check, and every object is checked against the shape the
 commands read before it is returned. Any failure is an ApiError whose message
@@ -52,6 +53,32 @@ READ_PROBES: dict[str, str] = {
     "Tax rates": "/v1/tax_rates",
     "Payment Links": "/v1/payment_links",
     "Webhook endpoints": "/v1/webhook_endpoints",
+}
+# A write per Dashboard resource on an object that cannot exist. Stripe checks the key's permission
+# before it looks the ID up, so the answer is 404 "No such ..." (resource_missing) when the key may
+# write there and 403 when it may not; nothing is written either way.
+MISSING_ID = "verify_missing_object"
+WRITE_PROBES: dict[str, str] = {
+    "Charges": f"/v1/charges/ch_{MISSING_ID}",
+    "Customers": f"/v1/customers/cus_{MISSING_ID}",
+    "Disputes": f"/v1/disputes/dp_{MISSING_ID}",
+    "PaymentIntents": f"/v1/payment_intents/pi_{MISSING_ID}",
+    "Payouts": f"/v1/payouts/po_{MISSING_ID}",
+    "Products": f"/v1/products/prod_{MISSING_ID}",
+    "Refunds": f"/v1/refunds/re_{MISSING_ID}",
+    "SetupIntents": f"/v1/setup_intents/seti_{MISSING_ID}",
+    "Checkout Sessions": f"/v1/checkout/sessions/cs_{MISSING_ID}/expire",
+    "Coupons": f"/v1/coupons/{MISSING_ID}",
+    "Credit notes": f"/v1/credit_notes/cn_{MISSING_ID}",
+    "Customer portal": f"/v1/billing_portal/configurations/bpc_{MISSING_ID}",
+    "Invoices": f"/v1/invoices/in_{MISSING_ID}",
+    "Meters": f"/v1/billing/meters/mtr_{MISSING_ID}",
+    "Prices": f"/v1/prices/price_{MISSING_ID}",
+    "Promotion codes": f"/v1/promotion_codes/promo_{MISSING_ID}",
+    "Subscriptions": f"/v1/subscriptions/sub_{MISSING_ID}",
+    "Tax rates": f"/v1/tax_rates/txr_{MISSING_ID}",
+    "Payment Links": f"/v1/payment_links/plink_{MISSING_ID}",
+    "Webhook endpoints": f"/v1/webhook_endpoints/we_{MISSING_ID}",
 }
 _PERMISSION = re.compile(r"'(rak_[a-z0-9_]+)'")
 
@@ -130,6 +157,18 @@ class Account:
             return error
         return None
 
+    def write_probe(self, path: str) -> ApiError | None:
+        """POST no fields to an object that cannot exist; None when Stripe says "No such ..." (may write)."""
+        try:
+            self.client.raw_request("post", path)
+        except stripe.StripeError as error:
+            if error.http_status == 404 and error.code == "resource_missing":
+                return None
+            return self._failure(path, error, "POST")
+        except _ERRORS_FROM_HOSTILE_BODIES:
+            return ApiError("malformed", f"POST {path}: an error answer that is not Stripe's shape")
+        return ApiError("malformed", f"POST {path}: a write to an object that cannot exist succeeded")
+
     def _list(self, path: str, shape: shapes.Spec) -> list[dict[str, Any]]:
         def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
             params: dict[str, Any] = {"limit": PAGE_SIZE, **({"starting_after": cursor} if cursor else {})}
@@ -155,17 +194,19 @@ class Account:
         except _ERRORS_FROM_HOSTILE_BODIES:
             raise ApiError("malformed", f"GET {path}: an error answer that is not Stripe's shape") from None
 
-    def _failure(self, path: str, error: stripe.StripeError) -> ApiError:
+    def _failure(self, path: str, error: stripe.StripeError, method: str = "GET") -> ApiError:
         if isinstance(error, stripe.APIConnectionError):
             cause = error.__cause__
-            return cause if isinstance(cause, ApiError) else ApiError("connection", f"GET {path}: no answer")
+            return cause if isinstance(cause, ApiError) else ApiError("connection",
+                                                                      f"{method} {path}: no answer")
         status = error.http_status or 0
         body = error.json_body
         detail = body.get("error") if isinstance(body, dict) else None
         text = detail.get("message") if isinstance(detail, dict) else None
         if not isinstance(text, str):
             if 200 <= status < 300:
-                return ApiError("malformed", f"GET {path}: answered {status} with a body that is not JSON")
+                return ApiError("malformed",
+                                f"{method} {path}: answered {status} with a body that is not JSON")
             text = None
         failure = errors.from_status(status, text, [self._key])
         if failure.kind == "permission":
