@@ -26,6 +26,7 @@ from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
+from infra.payment import command as payment_command
 from infra.problems import ConfigError
 from infra.stripe_reference import webhook_event_types
 
@@ -49,6 +50,9 @@ def add_parser(sub: Any, project_dir: Path) -> None:
         description="POST signed, forged and replayed Stripe-shaped events to the app's webhook endpoint.")
     _common(webhook, project_dir, argparse.SUPPRESS)
     _webhook_flags(webhook, argparse.SUPPRESS)
+    payment = parts.add_parser("payment", **payment_command.parser_help())
+    _common(payment, project_dir, argparse.SUPPRESS)
+    payment_command.add_flags(payment)
     for name, text in (("stripe", "compare the Stripe account with the stack, and probe the app key"),
                        ("hosting", "check that the stack's host (Vercel or a Cloudflare Worker) holds every "
                                    "value where it belongs")):
@@ -93,6 +97,8 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     stack: str | None = getattr(args, "stack", None)
     project: Path = getattr(args, "project", project_dir)
     as_json: bool = getattr(args, "json", False)
+    if part == "payment":  # it writes, so `verify --stack S` never runs it
+        return payment_command.main(args, out, project)
     if part is None and stack is None:
         print("verify: give --stack S to run every check, or name one: webhook, stripe, hosting",
               file=sys.stderr)

@@ -1,11 +1,12 @@
-"""Read-only access to a Stripe account through stripe-python, for `verify` and `pull`.
+"""Access to a Stripe account through stripe-python, for `verify` and `pull`.
 
-Every call here is a GET, except the write probes (a POST with no fields to
-an object that cannot exist: nothing is written), sent through
-`BoundedTransport` (a total deadline, a body cap, no redirect). Lists page with Stripe's `has_more` /
-`starting_after`, 100 objects a page, under `paging.follow`'s page cap and
-repeated-cursor check, and every object is checked against the shape the
-commands read before it is returned. Any failure is an ApiError whose message
+Every call is a GET, except the write probes (a POST with no fields to an
+object that cannot exist: nothing is written) and `send`, which only `verify
+payment` uses; all go through `BoundedTransport` (a total deadline, a body
+cap, no redirect). Lists page with Stripe's `has_more` / `starting_after`,
+100 objects a page, under `paging.follow`'s page cap and repeated-cursor
+check, and every object is checked against the shape the commands read
+before it is returned. Any failure is an ApiError whose message
 is safe to print. STRIPE_API_BASE points the client at another API root (a
 gateway, or the local Stripe-shaped server the tests run).
 """
@@ -168,6 +169,20 @@ class Account:
         except _ERRORS_FROM_HOSTILE_BODIES:
             return ApiError("malformed", f"POST {path}: an error answer that is not Stripe's shape")
         return ApiError("malformed", f"POST {path}: a write to an object that cannot exist succeeded")
+
+    def send(self, method: str, path: str, **params: Any) -> dict[str, Any]:
+        """One call that may write (`verify payment`); a JSON object back, or ApiError."""
+        try:
+            answer = self.client.raw_request(method, path, **params).data
+        except stripe.StripeError as error:
+            raise self._failure(path, error, method.upper()) from None
+        except _ERRORS_FROM_HOSTILE_BODIES:
+            raise ApiError("malformed", f"{method.upper()} {path}: an error answer that is not Stripe's "
+                           "shape") from None
+        if not isinstance(answer, dict):
+            raise ApiError("malformed", f"{method.upper()} {path}: the answer is not a JSON object")
+        self._seen(answer)
+        return answer
 
     def _list(self, path: str, shape: shapes.Spec) -> list[dict[str, Any]]:
         def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
