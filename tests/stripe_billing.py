@@ -30,7 +30,8 @@ from infra.clients.stripe_api import MISSING_ID
 from tests.json_server import JsonServer
 from tests.stripe_api import RESOURCE_AT, StripeAccount, stripe_id
 
-_RESOURCE = {**RESOURCE_AT, "/v1/billing_portal/sessions": "Customer portal"}
+_RESOURCE = {**RESOURCE_AT, "/v1/billing_portal/sessions": "Customer portal", "/v1/invoice_payments": "Invoices"}
+_READ = ("/v1/events", "/v1/checkout/sessions/", "/v1/prices", "/v1/subscriptions/", "/v1/invoice_payments")
 
 
 @dataclass
@@ -57,8 +58,7 @@ class BillingAccount(StripeAccount):
                     body: bytes) -> tuple[int, dict[str, Any]]:
         key = (auth or "").removeprefix("Bearer ")
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        if method == "GET" and key in self.keys and path.startswith(("/v1/events", "/v1/checkout/sessions/",
-                                                                      "/v1/prices")):
+        if method == "GET" and key in self.keys and path.startswith(_READ):
             return self._read(key, path, query)
         if method in ("POST", "DELETE") and key in self.keys and MISSING_ID not in path:
             with self.lock:
@@ -85,6 +85,10 @@ class BillingAccount(StripeAccount):
             with self.lock:
                 found = [dict(e) for e in self.objects(path) if e["created"] >= since][:100]
             return 200, {"object": "list", "data": found, "has_more": False, "url": path}
+        if path == "/v1/invoice_payments":
+            invoice = query.get("invoice", [""])[0]
+            found = [p for p in self.objects(path) if p["invoice"] == invoice and p["status"] == "paid"]
+            return 200, {"object": "list", "data": found[:1], "has_more": False, "url": path}
         collection, object_id = path.rsplit("/", 1)
         with self.lock:
             obj = self.find(collection, object_id)
@@ -125,6 +129,14 @@ class BillingAccount(StripeAccount):
                 "allow_promotion_codes": form.get("allow_promotion_codes") == "true",
                 "price": form.get("line_items[0][price]"), "customer": None, "subscription": None,
                 "metadata": _metadata(form), "url": f"https://checkout.stripe.com/c/pay/{session_id}"})
+        if (method, path) == ("POST", "/v1/refunds"):
+            paid = [p for p in self.objects("/v1/invoice_payments")
+                    if p["payment"]["payment_intent"] == form.get("payment_intent")]
+            if not paid:
+                return _missing("/v1/payment_intents", form.get("payment_intent", ""))
+            return 200, self.add("/v1/refunds", {"id": stripe_id("re"), "object": "refund", "status": "succeeded",
+                                                 "payment_intent": form.get("payment_intent"),
+                                                 "metadata": _metadata(form)})
         collection, object_id = path.rsplit("/", 1)
         if method == "POST" and object_id == "expire":
             session = self.find("/v1/checkout/sessions", collection.rsplit("/", 1)[1])
@@ -158,6 +170,10 @@ class BillingAccount(StripeAccount):
             "status": "active" if paid else "incomplete", "created": int(time.time()), "metadata": metadata,
             "items": {"object": "list", "data": [{"id": stripe_id("si"), "price": price}]},
             "latest_invoice": stripe_id("in")})
+        if paid:
+            self.add("/v1/invoice_payments", {
+                "id": stripe_id("inpay"), "object": "invoice_payment", "invoice": subscription["latest_invoice"],
+                "status": "paid", "payment": {"type": "payment_intent", "payment_intent": stripe_id("pi")}})
         self.emit("customer.subscription.created", subscription)
         self.emit("invoice.paid", {"id": subscription["latest_invoice"], "object": "invoice",
                                    "customer": customer, "subscription": subscription["id"]})

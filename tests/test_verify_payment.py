@@ -265,8 +265,33 @@ def test_live_mode_prints_the_checkout_url_and_continues_once_the_person_paid(
     session = stack.account.objects("/v1/checkout/sessions")[0]
     assert session["allow_promotion_codes"] is True and session["mode"] == "subscription"
     assert len(shown) == 1
+    assert stack.account.objects("/v1/refunds") == []  # never without --refund
     assert ("checkout.session.completed", 200) in stack.account.deliveries
     assert not any(p == "/v1/customers" for _, p in stack.account.writes)  # the person's payment made it
+
+
+def test_live_mode_refunds_only_when_asked(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = Stack(project, "live")
+    stack.app()
+
+    def person_pays(text: str) -> None:
+        session = re.search(r"/c/pay/(cs_live_\w+)", text)
+        assert session is not None
+        threading.Timer(0.2, stack.account.complete_checkout, [session.group(1)]).start()
+
+    monkeypatch.setattr(command, "_show", person_pays)
+    try:
+        with BillingServer(stack.account) as server:
+            code, out, err = stack.verify(server, monkeypatch, "--refund", "--json")
+    finally:
+        stack.apps[0].close()
+    found = steps_of(out)
+    assert code == 0, out + err
+    assert found["refund"]["status"] == "pass"
+    refunded = stack.account.objects("/v1/refunds")
+    paid = stack.account.objects("/v1/invoice_payments")
+    assert len(refunded) == 1 and refunded[0]["payment_intent"] == paid[0]["payment"]["payment_intent"]
+    assert f"for {paid[0]['payment']['payment_intent']} (succeeded)" in str(found["refund"]["meaning"])
 
 
 def test_live_mode_expires_the_session_when_nobody_pays(

@@ -200,11 +200,15 @@ def _refund(account: Account, options: Options, steps: Steps, created: Created) 
 
     def refund() -> str:
         subscription = account.send("get", f"/v1/subscriptions/{quote(created.subscription or '', safe='')}")
-        invoice_id = one(subscription, "latest_invoice", "subscription")
-        invoice = account.send("get", f"/v1/invoices/{quote(invoice_id, safe='')}")
-        intent = invoice.get("payment_intent")
+        invoice = one(subscription, "latest_invoice", "subscription")
+        # Since API 2025-03-31 an invoice's payment is an InvoicePayment, not invoice.payment_intent.
+        payments = account.send("get", "/v1/invoice_payments", invoice=invoice, status="paid", limit=1)
+        data = payments.get("data")
+        payment = data[0].get("payment") if isinstance(data, list) and data and isinstance(data[0], dict) \
+            else None
+        intent = payment.get("payment_intent") if isinstance(payment, dict) else None
         if not isinstance(intent, str):
-            raise StepFailed(f"{invoice_id} names no payment_intent in this API version", how)
+            raise StepFailed(f"{invoice} has no paid payment to refund", how)
         answer = account.send("post", "/v1/refunds", payment_intent=intent, metadata={TAG: "refund"})
         return f"{one(answer, 'id', 'refund')} for {intent} ({answer.get('status')})"
 
