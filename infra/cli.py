@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in (("validate", "check the catalog, the stack's config and the guards"),
                        ("plan", "run the program offline and list every resource it registers"),
-                       ("keys", "print the Dashboard checklist for each restricted key")):
+                       ("keys", "print a prefilled Dashboard link and checklist for each restricted key")):
         command = sub.add_parser(name, help=text, description=text)
         command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
         command.add_argument("--catalog", help="catalog file (default: billing:catalog or "

@@ -236,27 +236,35 @@ def test_bad_input_is_refused_before_anything_is_sent(
     assert stack.account.requests == []
 
 
-def test_live_mode_prints_the_checkout_url_and_continues_once_the_person_paid(
-    project: Project, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def live_run(project: Project, monkeypatch: pytest.MonkeyPatch, *flags: str,
+             pays: bool = True) -> tuple[Stack, list[str], int, dict[str, dict[str, object]], str]:
+    """A live-mode run where a person pays (after a moment) for the Checkout Session whose URL is printed."""
     stack = Stack(project, "live")
     app = stack.app()
     shown: list[str] = []
 
-    def person_pays(text: str) -> None:
+    def person(text: str) -> None:
         shown.append(text)
         session = re.search(r"https://checkout\.stripe\.com/c/pay/(cs_live_\w+)", text)
         assert session is not None
-        threading.Timer(0.3, stack.account.complete_checkout, [session.group(1)]).start()
+        if pays:
+            threading.Timer(0.2, stack.account.complete_checkout, [session.group(1)]).start()
 
-    monkeypatch.setattr(command, "_show", person_pays)
+    monkeypatch.setattr(command, "_show", person)
     try:
         with BillingServer(stack.account) as server:
-            code, out, err = stack.verify(server, monkeypatch, "--check-url", app.base + CHECK_PATH, "--json")
+            code, out, err = stack.verify(server, monkeypatch, *[f.replace("APP", app.base) for f in flags],
+                                          "--json")
     finally:
         app.close()
-    found = steps_of(out)
-    assert code == 0, out + err
+    return stack, shown, code, steps_of(out), out + err
+
+
+def test_live_mode_prints_the_checkout_url_and_continues_once_the_person_paid(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack, shown, code, found, output = live_run(project, monkeypatch, "--check-url", "APP" + CHECK_PATH)
+    assert code == 0, output
     assert list(found) == ["price", "checkout session", "payment", "delivery of the subscription's events",
                            "the app reports the plan", "portal session", "cancellation",
                            "delivery of the cancellation", "refund", "cleanup"]
@@ -271,22 +279,8 @@ def test_live_mode_prints_the_checkout_url_and_continues_once_the_person_paid(
 
 
 def test_live_mode_refunds_only_when_asked(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    stack = Stack(project, "live")
-    stack.app()
-
-    def person_pays(text: str) -> None:
-        session = re.search(r"/c/pay/(cs_live_\w+)", text)
-        assert session is not None
-        threading.Timer(0.2, stack.account.complete_checkout, [session.group(1)]).start()
-
-    monkeypatch.setattr(command, "_show", person_pays)
-    try:
-        with BillingServer(stack.account) as server:
-            code, out, err = stack.verify(server, monkeypatch, "--refund", "--json")
-    finally:
-        stack.apps[0].close()
-    found = steps_of(out)
-    assert code == 0, out + err
+    stack, _, code, found, output = live_run(project, monkeypatch, "--refund")
+    assert code == 0, output
     assert found["refund"]["status"] == "pass"
     refunded = stack.account.objects("/v1/refunds")
     paid = stack.account.objects("/v1/invoice_payments")
@@ -297,17 +291,8 @@ def test_live_mode_refunds_only_when_asked(project: Project, monkeypatch: pytest
 def test_live_mode_expires_the_session_when_nobody_pays(
     project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stack = Stack(project, "live")
-    stack.app()
-    monkeypatch.setattr(command, "_show", lambda text: None)
-    try:
-        with BillingServer(stack.account) as server:
-            code, out, _ = stack.verify(server, monkeypatch, "--pay-wait", "1", "--json")
-    finally:
-        stack.apps[0].close()
-    found = steps_of(out)
-    assert code == 1 and found["payment"]["status"] == "fail"
+    stack, shown, code, found, _ = live_run(project, monkeypatch, "--pay-wait", "1", pays=False)
+    assert code == 1 and found["payment"]["status"] == "fail" and len(shown) == 1
     assert "was not paid within 1s" in str(found["payment"]["meaning"])
     assert stack.account.objects("/v1/checkout/sessions")[0]["status"] == "expired"
     assert "expired cs_live_" in str(found["cleanup"]["meaning"])
-
