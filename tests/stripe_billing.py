@@ -39,7 +39,7 @@ class BillingAccount(StripeAccount):
     deliver_to: dict[str, str] = field(default_factory=dict)
     """Endpoint URL (as registered) -> the local receiver that stands in for it."""
     endpoint_secrets: dict[str, str] = field(default_factory=dict)
-    delivery_timeout: float = 0.5
+    delivery_timeout: float = 0.3
     retry_seconds: float = 0.1
     max_attempts: int = 4
     writes: list[tuple[str, str]] = field(default_factory=list)

@@ -37,6 +37,7 @@ from infra.stripe_reference import dashboard_base
 SUBSCRIBED = ("customer.subscription.created",)
 PAID_AT_CHECKOUT = ("checkout.session.completed", "customer.subscription.created")
 CANCELED = ("customer.subscription.deleted",)
+PAY_POLL_SECONDS = 1.0  # a person is paying: once a second is enough
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _live_mode(deployment: Deployment, account: Account, options: Options, steps
                 raise StepFailed(f"{session} was not paid within {options.pay_wait:g}s "
                                  f"(status {answer.get('status')!r})", "run it again and pay within the time "
                                  "(--pay-wait sets it)")
-            time.sleep(1.0)
+            time.sleep(PAY_POLL_SECONDS)
 
     if steps.run("price", find_price) and steps.run("checkout session", checkout) \
             and steps.run("payment", paid):
