@@ -24,6 +24,7 @@ from infra.credentials import STRIPE_API_BASE
 from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
+from infra.rak_names import describe
 from infra.stripe_reference import api_keys_page
 
 HEADER = """\
@@ -87,7 +88,7 @@ def refusal(error: ApiError) -> str:
     """What to do about a read that failed (its reason is already safe to print)."""
     key = "STRIPE_API_KEY (or stripe:apiKey)"
     if error.kind == "permission":
-        names = ", ".join(error.permissions) or "a permission"
+        names = describe(error.permissions) or "a permission"
         return (f"the key lacks {names}; give it Read on products, prices, webhook endpoints and the "
                 "customer portal (the deployer manifest has these)")
     if error.kind == "auth":

@@ -192,7 +192,7 @@ def test_pull_refuses_a_key_of_the_other_mode_and_a_key_that_cannot_read(
     hand_made.account.keys[narrow] = frozenset({"rak_product_read"})
     monkeypatch.setenv("STRIPE_API_KEY", narrow)
     code, _, err, directory = pulled(project)
-    assert code == 2 and "the key lacks rak_plan_read" in err
+    assert code == 2 and "the key lacks rak_plan_read (Prices: Read)" in err
     assert not directory.exists() and narrow[-4:] not in err
 
 
