@@ -58,7 +58,7 @@ CASES: dict[str, Callable[[], Behaviour]] = {
     **{name: make for name, make in BEHAVIOURS.items() if name != "503"}, "repeated cursor": lambda: cursor_repeats}
 # How many requests of a run can each wait out the whole deadline: two webhook probes (then the
 # endpoint is given up on), and one request for each API (then the host is known unreachable).
-WAITS = {"webhook": 2, "stripe": 1, "hosting": 1, "all": 4, "pull": 1}
+WAITS = {"webhook": 2, "stripe": 1, "hosting": 1, "all": 4, "pull": 1, "payment": 1}
 SLOW = {"drip", "stall"}
 
 
@@ -104,7 +104,7 @@ def assert_clean(out: str, err: str) -> None:
     assert SENTINEL not in out + err, [line for line in (out + err).splitlines() if SENTINEL in line]
 
 
-@pytest.mark.parametrize("part", ["webhook", "stripe", "hosting", "all", "pull"])
+@pytest.mark.parametrize("part", ["webhook", "stripe", "hosting", "all", "pull", "payment"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_hostile_server_fails_checks_in_time_and_leaks_nothing(
     part: str, case: str, project: Project, hostile: Callable[[Behaviour], HostileServer],
