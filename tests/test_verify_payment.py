@@ -289,6 +289,17 @@ def test_live_mode_refunds_only_when_asked(project: Project, monkeypatch: pytest
     assert f"for {paid[0]['payment']['payment_intent']} (succeeded)" in str(found["refund"]["meaning"])
 
 
+def test_live_mode_cancels_the_subscription_when_a_later_step_fails(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack, _, code, found, _ = live_run(project, monkeypatch, "--check-url", "http://127.0.0.1:9/nothing")
+    assert code == 1 and found["the app reports the plan"]["status"] == "fail"
+    assert "cancellation" not in found
+    subscription = stack.account.objects("/v1/subscriptions")[0]
+    assert subscription["status"] == "canceled"  # it would renew, which is a charge the run never makes
+    assert f"canceled {subscription['id']}" in str(found["cleanup"]["meaning"])
+
+
 def test_live_mode_expires_the_session_when_nobody_pays(
     project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

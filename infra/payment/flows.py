@@ -138,6 +138,7 @@ def _after_payment(deployment: Deployment, account: Account, options: Options, s
         if answer.get("status") != "canceled":
             raise StepFailed(f"{subscription} is {answer.get('status')!r} after the cancellation",
                              "cancel it in the Dashboard")
+        created.canceled = True
         return f"{subscription} canceled"
 
     if not steps.run("delivery of the subscription's events", wait_for(caused)):
@@ -232,6 +233,11 @@ def _cleanup(account: Account, steps: Steps, created: Created, mode: str) -> Non
                                  f"delete it in the Dashboard ({TAG} in its metadata)")
             done.append(f"deleted {created.customer} and with it its subscription")
         elif created.customer:
+            if created.subscription and not created.canceled:  # a live subscription would renew: a charge
+                sub = quote(created.subscription, safe="")
+                if account.send("delete", f"/v1/subscriptions/{sub}").get("status") != "canceled":
+                    raise StepFailed(f"{created.subscription} was not canceled", "cancel it in the Dashboard")
+                done.append(f"canceled {created.subscription}")
             done.append(f"kept live customer {created.customer}: it paid, and the payment belongs to it")
         return "; ".join(done) or "nothing was created"
 

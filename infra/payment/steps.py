@@ -44,6 +44,7 @@ class Created:
     subscription: str | None = None
     checkout_session: str | None = None
     paid: bool = False
+    canceled: bool = False
 
 
 @dataclass
