@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from infra import entitlements
 from infra.catalog import Catalog
 from infra.problems import Problem
 
@@ -25,7 +26,10 @@ PRODUCT = "stripe:index/product:Product"
 PRICE = "stripe:index/price:Price"
 WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
 PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
-ID_PREFIXES = {PRODUCT: "prod_", PRICE: "price_", WEBHOOK: "we_", PORTAL: "bpc_"}
+FEATURE = "stripe:index/entitlementsFeature:EntitlementsFeature"
+# Product features are never adopted: the provider's Read takes the product from state, so an
+# import has none and fails (provider_table, PRODUCT_FEATURE).
+ID_PREFIXES = {PRODUCT: "prod_", PRICE: "price_", WEBHOOK: "we_", PORTAL: "bpc_", FEATURE: "feat_"}
 WEBHOOK_NAME = "webhook"
 """The endpoint's name before endpoints were named by version; kept as an alias of the main one."""
 PORTAL_NAME = "portal"
@@ -54,6 +58,8 @@ def resource_names(catalog: Catalog) -> dict[tuple[str, str], str]:
         names[(PRICE, price_name(plan_key, price_key))] = f"price {catalog.lookup_key(plan_key, price_key)!r}"
     names[(WEBHOOK, webhook_name(catalog.webhook.api_version))] = "the webhook endpoint"
     names[(PORTAL, PORTAL_NAME)] = "the customer portal configuration"
+    for key in catalog.entitlements:
+        names[(FEATURE, entitlements.feature_name(key))] = f"feature {key!r}"
     return names
 
 

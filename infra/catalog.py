@@ -29,6 +29,8 @@ from infra import stripe_reference as ref
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 _LOOKUP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+# A feature's lookup key is what the app checks: lowercase, and at most Stripe's 80 characters.
+_FEATURE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 _PROMO_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,39}$")
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
@@ -154,6 +156,16 @@ def _lookup_key(value: str) -> str:
     return value
 
 
+def check_feature_key(value: str) -> str:
+    if not _FEATURE_KEY.match(value):
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", value.lower()).strip("_")[:80] or "feature"
+        raise ValueError(
+            f"{value!r} is not a feature lookup key: a lowercase slug (a-z, 0-9, _, starting with a "
+            f"letter, at most 80); the app checks it exactly: use {suggestion!r}"
+        )
+    return value
+
+
 def _promo_code(value: str) -> str:
     if not _PROMO_CODE.match(value):
         raise ValueError(
@@ -236,6 +248,7 @@ EventType = Annotated[str, AfterValidator(_event)]
 ApiVersion = Annotated[str, AfterValidator(_api_version)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
 LookupKey = Annotated[str, AfterValidator(_lookup_key)]
+FeatureKey = Annotated[str, AfterValidator(check_feature_key)]
 PromoCode = Annotated[str, AfterValidator(_promo_code)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 ConfigKey = Annotated[str, AfterValidator(_config_key)]
@@ -342,6 +355,16 @@ class Plan(Model):
     features: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(default_factory=list)
     metadata: Metadata = Field(default_factory=dict)
     prices: dict[Key, Price] = Field(default_factory=dict)
+    # Lookup keys of the catalog's `entitlements:`: what a subscriber of this plan may use.
+    entitlements: list[FeatureKey] = Field(default_factory=list)
+
+    @field_validator("entitlements")
+    @classmethod
+    def _each_feature_once(cls, keys: list[str]) -> list[str]:
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"listed twice: {', '.join(repeated)}; list each feature once")
+        return keys
 
     @field_validator("metadata")
     @classmethod
@@ -362,6 +385,19 @@ class Plan(Model):
     def paid(self) -> bool:
         """A plan with prices gets a Stripe product; a free plan lives only in the app."""
         return bool(self.prices)
+
+
+class Entitlement(Model):
+    """A Stripe Entitlements feature; its catalog key is its lookup key, which never changes in
+    place (provider_table, ENTITLEMENTS_FEATURE): a renamed key is a new feature."""
+
+    # Always sent: Pulumi would invent a name when it is omitted.
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    metadata: Metadata = Field(default_factory=dict)
+
+
+# The event that tells the app a customer's active entitlements changed.
+SUMMARY_EVENT = "entitlements.active_entitlement_summary.updated"
 
 
 class Webhook(Model):
@@ -499,6 +535,7 @@ class Catalog(Model):
 
     plans: Annotated[dict[Key, Plan], Field(min_length=1)]
     webhook: Webhook
+    entitlements: dict[FeatureKey, Entitlement] = Field(default_factory=dict)
     portal: Portal = Field(default_factory=Portal)
     hosting: Hosting = Field(default_factory=Hosting)
     keys: Keys = Field(default_factory=Keys)

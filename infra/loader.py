@@ -20,8 +20,20 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from infra import adoption, guards, hosting, hosts, sources
-from infra.catalog import Catalog, Coupon, Hosting, Keys, Plan, Portal, StackSettings, Webhook, check_slug
+from infra import adoption, entitlements, guards, hosting, hosts, sources
+from infra.catalog import (
+    Catalog,
+    Coupon,
+    Entitlement,
+    Hosting,
+    Keys,
+    Plan,
+    Portal,
+    StackSettings,
+    Webhook,
+    check_feature_key,
+    check_slug,
+)
 from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
 from infra.sources import Document, Path_, dotted
@@ -153,14 +165,42 @@ def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     problems += found
     keys, found = _validate(Keys, raw.get("keys", {}), doc, ("keys",))
     problems += found
+    features, found = _features(doc, raw.get("entitlements"))
+    problems += found
     problems += _lookup_key_clashes(plans, doc)
     if portal is not None:
         problems += _portal_against_plans(portal, raw_plans, plans, doc)
-    if problems or webhook is None or portal is None or hosting_section is None or keys is None:
+    if features is not None and len(plans) == len(raw_plans):
+        problems += entitlements.check(features, plans, webhook, doc)
+    if problems or webhook is None or portal is None or hosting_section is None or keys is None \
+            or features is None:
         return None, problems
-    catalog = Catalog(plans=plans, webhook=webhook, portal=portal, hosting=hosting_section, keys=keys)
+    catalog = Catalog(plans=plans, webhook=webhook, entitlements=features, portal=portal,
+                      hosting=hosting_section, keys=keys)
     problems = _hosting_against_catalog(catalog, doc)
     return (None, problems) if problems else (catalog, [])
+
+
+def _features(doc: Document, raw: Any) -> tuple[dict[str, Entitlement] | None, list[Problem]]:
+    """`entitlements:`, each feature checked on its own like plans."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return None, [doc.problem(("entitlements",), "expected a mapping of lookup key -> {name: ...}, "
+                                  "like `premium_reports: {name: Premium reports}`")]
+    features: dict[str, Entitlement] = {}
+    problems: list[Problem] = []
+    for key, raw_feature in raw.items():
+        try:
+            check_feature_key(key)
+        except ValueError as error:
+            problems.append(doc.problem(("entitlements", key), str(error)))
+            continue
+        feature, found = _validate(Entitlement, raw_feature, doc, ("entitlements", key), required=True)
+        problems += found
+        if feature is not None:
+            features[key] = feature
+    return (None, problems) if problems else (features, [])
 
 
 def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_stripe as stripe
 
-from infra import adoption, hosting, provider_table
+from infra import adoption, entitlements, hosting, provider_table
 from infra.adoption import Adopted
 from infra.catalog import Catalog, Coupon, Plan, Portal, coupon_amount_off
 from infra.guards import WEBHOOK_SECRET
@@ -46,6 +46,8 @@ class StripeBilling(pulumi.ComponentResource):
     portal_configuration_id: pulumi.Output[str]
     promotion_code_ids: pulumi.Output[dict[str, str]]
     """Promotion code ID by customer-facing code."""
+    feature_ids: pulumi.Output[dict[str, str]]
+    """Entitlements feature ID by lookup key."""
 
     def __init__(
         self, name: str, args: StripeBillingArgs, opts: pulumi.ResourceOptions | None = None
@@ -88,6 +90,7 @@ class StripeBilling(pulumi.ComponentResource):
         portal = _portal(catalog, deployment.settings.domain, products, prices,
                          _adopting(child, adopted, adoption.PORTAL, adoption.PORTAL_NAME))
         promotion_codes = _coupons(deployment.settings.coupons, products, child)
+        features = _features(catalog, products, child, adopted)
 
         self.product_ids = _ids(products)
         self.price_ids = _ids({catalog.price_id_key(p, k): prices[(p, k)] for p, k, _ in catalog.prices()})
@@ -101,7 +104,9 @@ class StripeBilling(pulumi.ComponentResource):
             self.webhook_signing_secret = pulumi.Output.secret(endpoint.secret)
         self.portal_configuration_id = portal.id
         self.promotion_code_ids = _ids(promotion_codes)
+        self.feature_ids = _ids(features)
         self.register_outputs({
+            "feature_ids": self.feature_ids,
             "product_ids": self.product_ids,
             "price_ids": self.price_ids,
             "webhook_endpoint_id": self.webhook_endpoint_id,
@@ -287,6 +292,37 @@ def _coupons(
                 opts=opts,
             )
     return codes
+
+
+def _features(
+    catalog: Catalog, products: dict[str, stripe.Product], opts: pulumi.ResourceOptions, adopted: Adopted,
+) -> dict[str, stripe.EntitlementsFeature]:
+    """One feature per lookup key, attached to each plan's product that lists it.
+
+    The lookup key never changes in place (Update never sends it, provider_table,
+    ENTITLEMENTS_FEATURE), so it names the resource: a renamed key is a new feature. The
+    attachments have no Update (every field ForceNew) and are never imported: Read needs the
+    product from state, so `pull` leaves them to the first `up`.
+    """
+    features = {}
+    for key, feature in catalog.entitlements.items():
+        name = entitlements.feature_name(key)
+        features[key] = stripe.EntitlementsFeature(
+            name,
+            lookup_key=key,
+            # Always sent: Pulumi invents a name when it is omitted.
+            name=feature.name,
+            metadata={**feature.metadata, "feature": key},
+            opts=_adopting(opts, adopted, adoption.FEATURE, name),
+        )
+    for plan_key, key in entitlements.attachments(catalog.plans):
+        stripe.ProductFeature(
+            entitlements.product_feature_name(plan_key, key),
+            product=products[plan_key].id,
+            entitlements_feature=features[key].id,
+            opts=opts,
+        )
+    return features
 
 
 def _switchable(plan: Plan) -> list[str]:
