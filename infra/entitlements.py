@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+
 from infra.catalog import SUMMARY_EVENT, Entitlement, Plan, Webhook
 from infra.problems import Problem
 from infra.sources import Document, Path_
@@ -44,9 +45,10 @@ def check(
             if key not in features:
                 close = difflib.get_close_matches(key, list(features), n=1, cutoff=0.75)
                 hint = f"did you mean {close[0]!r}? " if close else ""
+                known = f" or use one of: {', '.join(features)}" if features else ""
                 problems.append(doc.problem(path, (
                     f"{key!r} is not a feature of this catalog; {hint}declare it under `entitlements:` "
-                    f"as `{key}: {{name: ...}}`" + (f" or use one of: {', '.join(features)}" if features else ""))))
+                    f"as `{key}: {{name: ...}}`{known}")))
         if plan.entitlements and not plan.paid:
             problems.append(doc.problem(("plans", plan_key, "entitlements"), (
                 f"plan {plan_key!r} is free: it has no Stripe product, so Stripe grants its customers no "
