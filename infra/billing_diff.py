@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from infra import adoption, exits, hosting, hosts, provider_table
+from infra import adoption, entitlements_diff, exits, hosting, hosts, provider_table
 from infra.catalog import Catalog, Coupon, KeyManifest, Price
 from infra.loader import Deployment
 from infra.provider_table import (
@@ -30,7 +30,7 @@ from infra.provider_table import (
 )
 
 Severity = Literal["info", "warn", "error"]
-GROUPS = ("plans", "prices", "webhook", "portal", "keys", "hosting", "stack")
+GROUPS = ("plans", "prices", "entitlements", "webhook", "portal", "keys", "hosting", "stack")
 Step = Literal["", "same", "create", "update", "replace", "delete", "no-op", "not cleared",
                "refused by Stripe"]
 
@@ -58,6 +58,7 @@ def compare(base: Deployment | None, head: Deployment) -> list[Change]:
                        "everything in the stack is new")]
     changes = _plans(base, head)
     changes += _prices(base, head)
+    changes += entitlements_diff.compare(base, head)
     changes += _webhook(base, head)
     changes += _portal(base, head)
     changes += _keys(base.catalog, head.catalog)
@@ -80,9 +81,10 @@ def _urn(stack: str, token: str, name: str) -> str:
     return f"urn:pulumi:{stack}::billing::{adoption.COMPONENT_TYPE}${token}::{name}"
 
 
-def _removed(head: Deployment, group: str, subject: str, token: str, name: str, what: str,
-             kept: str) -> Change:
-    """A Stripe resource dropped from the program: the provider's Delete, or on live a refusal."""
+def removed(head: Deployment, group: str, subject: str, token: str, name: str, what: str,
+            kept: str, severity: Severity = "info", extra: str = "") -> Change:
+    """A Stripe resource dropped from the program: the provider's Delete, or on live a refusal.
+    `extra` says what the removal means beyond the provider's step."""
     resource = provider_table.RESOURCES[token]
     if head.mode == "live":
         return Change(group, "error", subject, (
@@ -92,8 +94,8 @@ def _removed(head: Deployment, group: str, subject: str, token: str, name: str, 
     done = {"deletes": "it is deleted in Stripe",
             "nothing": "only dropped from the stack: it stays in Stripe as it is",
             "nothing_if_in_use": "only dropped from the stack while it has prices: it stays in Stripe"}
-    return Change(group, "info", subject, f"removed: {what}; {done[resource.delete]} "
-                  f"({resource.file} {resource.delete_source})", (token, name), "delete")
+    return Change(group, severity, subject, f"removed: {what}; {done[resource.delete]} "
+                  f"({resource.file} {resource.delete_source}){extra}", (token, name), "delete")
 
 
 # ---------------------------------------------------------------- plans and prices
@@ -124,8 +126,8 @@ def _plans(base: Deployment, head: Deployment) -> list[Change]:
                 "prices, so it would stay sellable in Stripe. Mark the plan and its prices `archived: "
                 "true` and deploy that; remove them later"), (token, key), "delete"))
         else:
-            changes.append(_removed(head, "plans", key, token, key, "the archived product",
-                                    "`archived: true` costs nothing"))
+            changes.append(removed(head, "plans", key, token, key, "the archived product",
+                                   "`archived: true` costs nothing"))
     for key in sorted(old_plans.keys() & new_plans.keys()):
         old, new = old_plans[key], new_plans[key]
         if not (old.paid and new.paid):
@@ -178,8 +180,8 @@ def _prices(base: Deployment, head: Deployment) -> list[Change]:
         price, lookup = old[(plan, key)], old_cat.lookup_key(plan, key)
         name = adoption.price_name(plan, key)
         if price.archived:
-            changes.append(_removed(head, "prices", lookup, token, name, "the archived price",
-                                    "`archived: true` costs nothing"))
+            changes.append(removed(head, "prices", lookup, token, name, "the archived price",
+                                   "`archived: true` costs nothing"))
         else:
             changes.append(Change("prices", "error", lookup, (
                 "removed without being archived first: the provider cannot delete prices "
@@ -283,9 +285,9 @@ def _webhook(base: Deployment, head: Deployment) -> list[Change]:
                 "create"))
     for version in sorted(old_versions - new_versions):
         name = adoption.webhook_name(version)
-        changes.append(_removed(head, "webhook", f"endpoint {version}", token, name,
-                                f"the endpoint on API version {version}", "as `api_version` or "
-                                "`next_api_version`"))
+        changes.append(removed(head, "webhook", f"endpoint {version}", token, name,
+                               f"the endpoint on API version {version}", "as `api_version` or "
+                               "`next_api_version`"))
     if new.api_version != old.api_version and new.api_version in old_versions:
         changes.append(Change("webhook", "warn", "endpoint", (
             f"upgrade finished: {secret} now holds the secret of the {new.api_version} endpoint and "
@@ -299,12 +301,12 @@ def _webhook(base: Deployment, head: Deployment) -> list[Change]:
                               "secret): Stripe delivers there from the moment `up` runs; deploy the app's "
                               "route first", kept, "update"))
     added = [e for e in new.events if e not in old.events]
-    removed = [e for e in old.events if e not in new.events]
+    dropped = [e for e in old.events if e not in new.events]
     if added:
         changes.append(Change("webhook", "info", "events", f"now delivered: {', '.join(added)}; make sure "
                               "the handler answers 2xx to them", kept, "update"))
-    if removed:
-        changes.append(Change("webhook", "warn", "events", f"no longer delivered: {', '.join(removed)}; code "
+    if dropped:
+        changes.append(Change("webhook", "warn", "events", f"no longer delivered: {', '.join(dropped)}; code "
                               "that waits for them stops hearing", kept, "update"))
     if old.description != new.description:
         changes.append(Change("webhook", "info", "endpoint", "description updated in place", kept, "update"))
@@ -439,8 +441,8 @@ def _coupons(base: Deployment, head: Deployment) -> list[Change]:
                 f"Delete does nothing ({PROMOTION_CODE.delete_source}). Set them `active: false`, deploy, "
                 "then remove the coupon"), (COUPON.token, key), "delete"))
         else:
-            changes.append(_removed(head, "stack", f"coupon {key}", COUPON.token, key, "the coupon",
-                                    "its codes are inactive"))
+            changes.append(removed(head, "stack", f"coupon {key}", COUPON.token, key, "the coupon",
+                                   "its codes are inactive"))
     for key in sorted(old.keys() & new.keys()):
         changes += _coupon_change(head, key, old[key], new[key])
     return changes
@@ -486,6 +488,6 @@ def _coupon_change(head: Deployment, key: str, old: Coupon, new: Coupon) -> list
                 "Set it `active: false`, deploy, then remove it"), (PROMOTION_CODE.token, f"{key}-{code}"),
                 "delete"))
         else:
-            changes.append(_removed(head, "stack", f"code {code}", PROMOTION_CODE.token, f"{key}-{code}",
-                                    "the inactive code", "`active: false` costs nothing"))
+            changes.append(removed(head, "stack", f"code {code}", PROMOTION_CODE.token, f"{key}-{code}",
+                                   "the inactive code", "`active: false` costs nothing"))
     return changes

@@ -46,6 +46,7 @@ plans:
     features: [Unlimited projects, Priority support]
     metadata: {tier: "2"}
     limits: {requests: unlimited}
+    entitlements: [premium_reports, api_access]
     prices:
       monthly: {amount: "29.00", currency: usd, interval: month, nickname: Pro monthly,
                 tax_behavior: exclusive, metadata: {channel: web}}
@@ -57,13 +58,19 @@ plans:
       monthly: {amount: "49.00", currency: usd, interval: month}
   enterprise:
     name: Enterprise
+    entitlements: [premium_reports, sso]
     prices:
       monthly: {amount: "990.00", currency: eur, interval: month, lookup_key: ent-eur}
+entitlements:
+  premium_reports: {name: Premium reports, metadata: {area: reports}}
+  api_access: {name: API access}
+  sso: {name: Single sign-on}
 webhook:
   path: /api/stripe
   api_version: "2026-10-28.endive"
   description: the app's handler
-  events: [checkout.session.completed, customer.subscription.updated]
+  events: [checkout.session.completed, customer.subscription.updated,
+           entitlements.active_entitlement_summary.updated]
 portal:
   business_profile: {headline: Billing, privacy_policy_url: "https://example.com/p",
                      terms_of_service_url: "https://example.com/t"}
@@ -267,17 +274,22 @@ def test_on_live_a_removed_archived_price_is_refused_by_protect(project: Project
 
 
 def _catalog(plans: list[tuple[str, list[tuple[str, int, str, int, bool]]]], reasons: bool, switching: bool,
-             next_version: bool) -> str:
+             next_version: bool, features: list[list[str]]) -> str:
     lines = ["plans:", "  free: {name: Free}"]
-    for plan, prices in plans:
-        lines += [f"  {plan}:", f"    name: {plan.title()} plan", "    prices:"]
+    declared: list[str] = []
+    for (plan, prices), keys in zip(plans, features + [[]] * len(plans), strict=False):
+        lines += [f"  {plan}:", f"    name: {plan.title()} plan", f"    entitlements: [{', '.join(keys)}]",
+                  "    prices:"]
+        declared += [key for key in keys if key not in declared]
         lines += [f'      {key}: {{amount: "{amount}.00", currency: {currency}, interval: month, '
                   f"interval_count: {count}, archived: {str(archived).lower()}}}"
                   for key, amount, currency, count, archived in prices]
     active = [plan for plan, prices in plans if any(not p[4] for p in prices)]
     lines += ["webhook:", "  path: /hook", '  api_version: "2026-10-28.endive"',
               *(['  next_api_version: "2025-03-31.basil"'] if next_version else []),
-              "  events: [checkout.session.completed]", "portal:", "  cancellation:",
+              "  events: [checkout.session.completed, entitlements.active_entitlement_summary.updated]",
+              "entitlements:", *(f"  {key}: {{name: {key.title()}}}" for key in declared),
+              "portal:", "  cancellation:",
               f"    reasons: [{'other' if reasons else ''}]"]
     if switching and active:
         lines += ["  plan_switching:", f"    plans: [{', '.join(active)}]"]
@@ -291,7 +303,9 @@ prices_of_a_plan = st.lists(st.tuples(
 catalogs = st.builds(_catalog, st.lists(st.tuples(st.sampled_from(["team", "max"]), prices_of_a_plan),
                                         max_size=1).map(lambda more: [("pro", [("monthly", 29, "usd", 1, False)]),
                                                                       *more]),
-                     st.booleans(), st.booleans(), st.booleans())
+                     st.booleans(), st.booleans(), st.booleans(),
+                     st.lists(st.lists(st.sampled_from(["reports", "sso", "api_access"]), unique=True),
+                              max_size=2))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
