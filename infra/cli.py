@@ -18,6 +18,7 @@ import pulumi
 
 from infra import (
     diff_command,
+    export_command,
     key_manifests,
     offline,
     plan_view,
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
         if args.command == "validate":
             return _validate(args, config, out)
+        if args.command == "export":
+            return export_command.main(args, config, out)
         if args.command == "keys":
             print(key_manifests.render(load_deployment(args.stack, args.project, config.get)), file=out)
             return 0
@@ -93,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     pull_command.add_parser(sub, PROJECT_DIR)
     diff_command.add_parser(sub, PROJECT_DIR)
     reprice_command.add_parser(sub, PROJECT_DIR)
+    export_command.add_parser(sub, PROJECT_DIR)
     # Listed from the parsers themselves, so a new command cannot be missing here.
     parser.description = ("Stripe billing and hosting secrets as code. Commands: "
                           + ", ".join(sub.choices) + ".")

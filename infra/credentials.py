@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from infra.problems import ConfigError, Problem
 
@@ -49,6 +50,16 @@ def config_value(
 def stack_output(name: str, stack: str, project_dir: Path) -> str | None:
     """One output of the deployed stack, or None without the CLI or before the first `up`."""
     return _cli(["stack", "output", name, "--stack", stack, "--show-secrets"], project_dir)
+
+
+def stack_outputs(stack: str, project_dir: Path) -> Any:
+    """Every output of the deployed stack as `pulumi stack output --json` prints it, secrets masked
+    (never `--show-secrets`); None without the CLI, before the first `up`, or on bad JSON."""
+    text = _cli(["stack", "output", "--json", "--stack", stack], project_dir)
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return None
 
 
 def _pulumi_config(env: Mapping[str, str]) -> dict[str, str]:

@@ -1,0 +1,75 @@
+"""`python -m infra export --stack S --format json|ts`: print the app's tier contract.
+
+Price IDs come from the deployed stack's `priceIds` output: `--outputs FILE`
+(what `pulumi stack output --json` wrote), else the Pulumi CLI when it can read
+the stack; without either the contract still carries every lookup key, which
+the app resolves with `prices.list(lookup_keys=[...])`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra import credentials, exits, tier_contract
+from infra.loader import load_deployment
+from infra.problems import ConfigError, Problem
+from infra.stack_config import EngineConfig
+
+MAX_OUTPUTS_BYTES = 1 << 20
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    text = "print the app's tier contract (plans, limits, entitlements, prices) as JSON or TypeScript"
+    command = sub.add_parser("export", help=text, description=text)
+    command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+    command.add_argument("--catalog", help="catalog file (default: billing:catalog or stacks/catalog.yaml)")
+    command.add_argument("--format", choices=("json", "ts"), default="json",
+                         help="json for any app; ts for a typed module (Next.js, Workers)")
+    command.add_argument("--outputs", type=Path, metavar="FILE",
+                         help="the stack's outputs as `pulumi stack output --json --stack S > FILE` wrote "
+                              "them, for price IDs (default: ask the pulumi CLI, if it can read the stack)")
+    command.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+
+
+def main(args: argparse.Namespace, config: EngineConfig, out: TextIO) -> int:
+    deployment = load_deployment(args.stack, args.project, config.get)
+    outputs = _outputs(args.outputs) if args.outputs else credentials.stack_outputs(args.stack, args.project)
+    ids = tier_contract.price_ids(outputs.get("priceIds") if isinstance(outputs, dict) else None)
+    if not ids:
+        print(f"export: no price IDs (no `up` yet, or the stack's outputs are not at hand: pass --outputs "
+              f"FILE from `pulumi stack output --json --stack {args.stack}`); the contract has lookup keys",
+              file=sys.stderr)
+    contract = tier_contract.build(deployment.catalog, deployment.stack, deployment.mode, ids)
+    if args.format == "ts":
+        command = f"python -m infra export --stack {args.stack} --format ts"
+        out.write(tier_contract.to_typescript(contract, command))
+    else:
+        out.write(tier_contract.to_json(contract))
+    return exits.OK
+
+
+def _outputs(path: Path) -> Any:
+    where = str(path)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_OUTPUTS_BYTES + 1)
+    except OSError as error:
+        raise ConfigError([Problem(where, None, "--outputs", f"cannot be read ({error.strerror}); write it "
+                                   "with `pulumi stack output --json --stack S > FILE`")]) from None
+    if len(data) > MAX_OUTPUTS_BYTES:
+        raise ConfigError([Problem(where, None, "--outputs", f"is over {MAX_OUTPUTS_BYTES} bytes; pass the "
+                                   "file `pulumi stack output --json` wrote")])
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        line = getattr(error, "lineno", None)
+        raise ConfigError([Problem(where, line, "--outputs", "is not JSON; write it with "
+                                   "`pulumi stack output --json --stack S > FILE`")]) from None
+    if not isinstance(parsed, dict):
+        raise ConfigError([Problem(where, None, "--outputs", "expected a JSON object of outputs, as "
+                                   "`pulumi stack output --json` writes")])
+    return parsed
