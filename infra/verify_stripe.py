@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from infra import verify_entitlements
 from infra.catalog import Catalog, KeyManifest
 from infra.checks import Check, Progress
 from infra.clients.errors import ApiError
@@ -48,6 +49,9 @@ def run(
     return_url = f"https://{deployment.settings.domain}{catalog.portal.return_path}"
     checks += _after_reading("portal configuration", "customer portal configurations",
                              read.portal_configurations, lambda found: [_portal(return_url, found)])
+    if catalog.entitlements:
+        say("entitlement features")
+        checks += verify_entitlements.run(catalog, read)
     checks.append(_livemode("read key", read, mode))
     if app is not None and app_key is not None:
         checks.append(_key_prefix("app key", app_key, mode))

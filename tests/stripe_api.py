@@ -10,6 +10,7 @@ request is recorded so tests can prove the commands only read.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ _STAND_INS = {
     "Credit notes": "credit_note", "Balance": "balance", "Events": "event",
 }
 RESOURCE_AT = {path: resource for resource, path in READ_PROBES.items()}
+# Entitlements (verify stripe, pull) are read outside the app key's probes. "Entitlements" and its
+# name here are this server's guess, not read from Stripe (not verified); product features are
+# assumed to need Products.
+_STAND_INS["Entitlements"] = "entitlements_feature"
+RESOURCE_AT["/v1/entitlements/features"] = "Entitlements"
+PRODUCT_FEATURES = re.compile(r"^/v1/products/prod_[A-Za-z0-9]+/features$")
 
 
 def permission(resource: str, level: Level) -> str:
@@ -113,6 +120,16 @@ class StripeAccount:
             "is_default": False, "login_page": {"enabled": False, "url": None}, "metadata": {},
             "updated": int(time.time()), **fields})
 
+    def feature(self, lookup_key: str, name: str, **fields: Any) -> dict[str, Any]:
+        return self.add("/v1/entitlements/features", {
+            "id": stripe_id("feat"), "object": "entitlements.feature", "active": True,
+            "lookup_key": lookup_key, "metadata": {}, "name": name, **fields})
+
+    def attach(self, product: dict[str, Any], feature: dict[str, Any]) -> dict[str, Any]:
+        """A product feature, as GET /v1/products/{id}/features lists it: the feature embedded."""
+        return self.add(f"/v1/products/{product['id']}/features", {
+            "id": stripe_id("prodft"), "object": "product_feature", "entitlement_feature": feature})
+
     def answer(self, method: str, path: str, query: dict[str, list[str]],
                auth: str | None) -> tuple[int, dict[str, Any]]:
         self.requests.append((method, path))
@@ -132,7 +149,7 @@ class StripeAccount:
         if method != "GET":
             return 405, {"error": {"message": "this local server does not delete",
                                    "type": "invalid_request_error"}}
-        resource = RESOURCE_AT.get(path)
+        resource = RESOURCE_AT.get(path) or ("Products" if PRODUCT_FEATURES.match(path) else None)
         if resource is None:
             return 404, {"error": {"message": f"Unrecognized request URL (GET: {path}).",
                                    "type": "invalid_request_error"}}

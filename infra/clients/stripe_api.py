@@ -115,6 +115,13 @@ PORTAL_CONFIGURATION: shapes.Spec = {
                                     "products": Opt([{"product": str, "prices": Opt([str])}])}),
     }),
 }
+FEATURE: shapes.Spec = {
+    "id": str, "active": bool, "livemode": Opt(bool), "lookup_key": str, "name": str,
+    "metadata": Opt(STRINGS),
+}
+PRODUCT_FEATURE: shapes.Spec = {"id": str, "livemode": Opt(bool), "entitlement_feature": FEATURE}
+# A product ID goes into a URL path: nothing but Stripe's ID characters.
+_PRODUCT_ID = re.compile(r"^prod_[A-Za-z0-9]{1,250}$")
 _ERRORS_FROM_HOSTILE_BODIES = (AttributeError, TypeError, KeyError, ValueError, RecursionError)
 """What stripe-python itself raises when an error answer is JSON of the wrong shape."""
 
@@ -149,6 +156,16 @@ class Account:
 
     def portal_configurations(self) -> list[dict[str, Any]]:
         return self._list("/v1/billing_portal/configurations", PORTAL_CONFIGURATION)
+
+    def features(self) -> list[dict[str, Any]]:
+        """Entitlements features, active and archived (GET /v1/entitlements/features)."""
+        return self._list("/v1/entitlements/features", FEATURE)
+
+    def product_features(self, product: str) -> list[dict[str, Any]]:
+        """The features attached to one product (GET /v1/products/{id}/features)."""
+        if not _PRODUCT_ID.match(product):
+            raise ApiError("malformed", "a product ID that is not Stripe's shape (prod_ and letters/digits)")
+        return self._list(f"/v1/products/{product}/features", PRODUCT_FEATURE)
 
     def probe(self, path: str) -> ApiError | None:
         """GET one object from a list endpoint; None when the key may read it."""
