@@ -13,16 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlparse
 
-from infra import adoption
+from infra import adoption, pull_entitlements
 from infra.catalog import is_lookup_key, slug_for
 from infra.checks import Progress
 from infra.clients.stripe_api import Account
+from infra.pull_entitlements import Kind
 from infra.stripe_reference import CURRENCIES, api_versions, minor_unit_digits, webhook_event_types
 
-Kind = Literal["misfit", "in place", "note"]
 INTERVAL_KEYS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
 DEFAULT_EVENTS = ["checkout.session.completed", "customer.subscription.created",
                   "customer.subscription.updated", "customer.subscription.deleted"]
@@ -63,11 +63,16 @@ def pull(account: Account, stack: str, domain: str | None, progress: Progress | 
     plans, product_of_plan = _plans(products, prices, findings, adopted)
     webhook, domain = _webhook(endpoints, domain, stack, findings, adopted)
     portal = _portal(portals, domain, product_of_plan, plans, findings, adopted)
+    say("entitlement features")
+    features, notes, feature_count = pull_entitlements.pull(account, product_of_plan, plans, webhook, adopted)
+    findings += [Finding(kind, subject, message) for kind, subject, message in notes]
     catalog: dict[str, Any] = {"plans": plans, "webhook": webhook}
+    if features:
+        catalog["entitlements"] = features
     if portal is not None:
         catalog["portal"] = portal
     counts = {"products": len(products), "prices": len(prices), "webhook endpoints": len(endpoints),
-              "portal configurations": len(portals)}
+              "portal configurations": len(portals), "features": feature_count}
     return Pulled(catalog, adopted, domain, findings, counts)
 
 

@@ -351,7 +351,8 @@ def test_a_pulled_and_adopted_account_settles_after_its_first_up(tmp_path: Path)
 def read_back(obj: dict[str, object]) -> dict[str, object]:
     """A Stripe object as the provider's Read stores it (field names from the provider table)."""
     token = {"product": PRODUCT, "price": PRICE, "webhook_endpoint": WEBHOOK,
-             "billing_portal.configuration": PORTAL}.get(str(obj.get("object")))
+             "billing_portal.configuration": PORTAL,
+             "entitlements.feature": provider_table.ENTITLEMENTS_FEATURE.token}.get(str(obj.get("object")))
     if token is None:
         return {}
     inputs = {entry.name: obj[entry.tf] for entry in provider_table.RESOURCES[token].fields
