@@ -75,8 +75,8 @@ def pull(
             "features are not (the provider cannot import them: its Read takes the product from state). The "
             "first up attaches each plan's features again; whether Stripe accepts an attachment that already "
             "exists is not verified: if `up` fails on one, remove that feature from the product in the "
-            "Dashboard (Product catalog > the product > Features) and run `up` again at once (in between, that "
-            "plan's subscribers may lose the feature: not verified)")))
+            "Dashboard (Product catalog > the product > Features) and run `up` again at once (in between, "
+            "that plan's subscribers may lose the feature: not verified)")))
         if SUMMARY_EVENT not in webhook["events"]:
             webhook["events"] = [*webhook["events"], SUMMARY_EVENT]
             notes.append(("in place", "webhook", f"the first up adds {SUMMARY_EVENT} to the endpoint's "
