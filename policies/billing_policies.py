@@ -28,6 +28,8 @@ from infra.hosts import HOSTS  # noqa: E402
 
 WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
 WITH_PLAN = ("stripe:index/product:Product", "stripe:index/price:Price")
+FEATURE = "stripe:index/entitlementsFeature:EntitlementsFeature"
+PRODUCT_FEATURE = "stripe:index/productFeature:ProductFeature"
 DEFAULT_CATALOG = PROJECT_DIR / "stacks" / "catalog.yaml"
 
 
@@ -65,11 +67,24 @@ def _live_stripe_protected(args: ResourceValidationArgs, report: ReportViolation
                "`pulumi destroy` would delete live billing objects", args.urn)
 
 
-def catalog_plans(config: Mapping[str, Any]) -> frozenset[str]:
+def _catalog(config: Mapping[str, Any]) -> dict[str, Any]:
     path = Path(str(config.get("catalog") or DEFAULT_CATALOG))
     data = yaml.safe_load(path.read_text()) or {}
-    plans = data.get("plans") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def catalog_plans(config: Mapping[str, Any]) -> frozenset[str]:
+    plans = _catalog(config).get("plans")
     return frozenset(plans) if isinstance(plans, dict) else frozenset()
+
+
+def catalog_features(config: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Each plan's entitlement keys, as the catalog lists them."""
+    plans = _catalog(config).get("plans")
+    if not isinstance(plans, dict):
+        return {}
+    return {str(key): frozenset(str(k) for k in (plan.get("entitlements") or ()))
+            for key, plan in plans.items() if isinstance(plan, dict)}
 
 
 def _plan_metadata(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -86,6 +101,30 @@ def _plan_metadata(args: ResourceValidationArgs, report: ReportViolation) -> Non
     if plans and plan.lower() not in plans:
         report(f"{args.name}: plan metadata {plan!r} names no catalog plan ({', '.join(sorted(plans))})",
                args.urn)
+
+
+def _feature_keys_lowercase(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != FEATURE:
+        return
+    key = str(args.props.get("lookupKey") or "")
+    if key != key.lower() or not key:
+        report(f"{args.name}: feature lookup key {key!r} is not lowercase; the app checks "
+               f"{key.lower()!r} exactly, and a lookup key never changes in place", args.urn)
+    if not args.props.get("name"):
+        report(f"{args.name}: no name; Pulumi would invent one that customers see", args.urn)
+
+
+def _product_features_from_catalog(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A product's features are the catalog's: the program names each `<plan>-feature-<key>`
+    (product and feature IDs are unknown at preview)."""
+    if args.resource_type != PRODUCT_FEATURE:
+        return
+    plan, sep, key = args.name.partition("-feature-")
+    features = catalog_features(args.get_config())
+    if not sep or key not in features.get(plan, frozenset()):
+        report(f"{args.name}: attaches a feature the catalog does not list for plan {plan!r} "
+               f"({', '.join(sorted(features.get(plan, ()))) or 'none'}); Stripe would entitle its "
+               "subscribers to it", args.urn)
 
 
 POLICIES = [
@@ -107,4 +146,12 @@ POLICIES = [
         name="plan-metadata",
         description="`plan` metadata on products and prices is lowercase and names a catalog plan.",
         validate=_plan_metadata, enforcement_level=EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy(
+        name="feature-keys-lowercase",
+        description="Entitlement feature lookup keys are lowercase and every feature has a name.",
+        validate=_feature_keys_lowercase, enforcement_level=EnforcementLevel.MANDATORY),
+    ResourceValidationPolicy(
+        name="product-features-from-catalog",
+        description="Each product's features are the ones the catalog lists for its plan.",
+        validate=_product_features_from_catalog, enforcement_level=EnforcementLevel.MANDATORY),
 ]

@@ -31,6 +31,7 @@ from infra.hosts.vercel import VARIABLE
 def engine_args(stack: str, reg: offline.Registration, **changes: Any) -> ResourceValidationArgs:
     props = copy.deepcopy(_unwrap(reg.inputs))
     props.update(changes.pop("props", {}))
+    config = changes.pop("config", {})
     provider_name = f"{reg.type.split(':')[0]}-{'live' if stack == 'live' else 'test'}"
     opts = PolicyResourceOptions(protect=changes.pop("protect", reg.protect), ignore_changes=[],
                                  delete_before_replace=reg.delete_before_replace, aliases=[],
@@ -40,7 +41,7 @@ def engine_args(stack: str, reg: offline.Registration, **changes: Any) -> Resour
     provider = PolicyProviderResource(f"pulumi:providers:{provider_name.split('-', maxsplit=1)[0]}", {},
                                       f"urn:pulumi:{stack}::billing::pulumi:providers::{provider_name}",
                                       provider_name)
-    return ResourceValidationArgs(reg.type, props, urn, reg.name, opts, provider, config={})
+    return ResourceValidationArgs(reg.type, props, urn, reg.name, opts, provider, config=config)
 
 
 def _unwrap(value: Any) -> Any:
@@ -125,3 +126,32 @@ def test_the_pack_loads_in_its_own_virtualenv_without_the_program_dependencies()
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(len(billing_policies.POLICIES))
+
+
+def test_entitlements_pass_and_feature_keys_are_lowercase(project: Project) -> None:
+    from tests.test_entitlements import ENTITLED
+
+    catalog = {"catalog": str(project.catalog(ENTITLED))}
+    plan = run(project, "live")
+    features = plan.of_type(billing_policies.FEATURE)
+    attached = plan.of_type(billing_policies.PRODUCT_FEATURE)
+    assert len(features) == 3 and len(attached) == 5
+    assert all(violations("live", reg, config=catalog) == [] for reg in [*features, *attached])
+    found = violations("live", features[0], config=catalog, props={"lookupKey": "Premium_Reports", "name": ""})
+    assert any("feature lookup key 'Premium_Reports' is not lowercase" in v for v in found)
+    assert any("no name; Pulumi would invent one" in v for v in found)
+
+
+def test_each_products_features_are_the_catalogs(project: Project) -> None:
+    from tests.test_entitlements import ENTITLED
+
+    project.catalog(ENTITLED)
+    plan = run(project, "test")
+    sso = next(r for r in plan.of_type(billing_policies.PRODUCT_FEATURE) if r.name == "enterprise-feature-sso")
+    # The same attachment against a catalog where enterprise no longer lists sso.
+    narrowed = {"catalog": str(project.catalog(ENTITLED.replace(
+        "entitlements: [premium_reports, api_access, sso]", "entitlements: [premium_reports, api_access]")))}
+    found = violations("test", sso, config=narrowed)
+    assert found == ["product-features-from-catalog: enterprise-feature-sso: attaches a feature the catalog does "
+                     "not list for plan 'enterprise' (api_access, premium_reports); Stripe would entitle its "
+                     "subscribers to it"]
