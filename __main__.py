@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 
-from infra import hosting, hosts
+from infra import hosting, hosts, tier_contract
 from infra.hosts.environment import DIGESTS_OUTPUT
 from infra.loader import load_deployment
 from infra.problems import ConfigError
@@ -28,6 +28,9 @@ environment = hosts.of(deployment.settings).environment("hosting", deployment, h
     portal_configuration=billing.portal_configuration_id,
     prices=billing.price_id_by_lookup_key,
     webhook_secret_next=billing.webhook_next_signing_secret,
+    # The same contract `python -m infra export` prints, with this stack's price IDs.
+    tiers=billing.price_ids.apply(lambda ids: tier_contract.to_json(tier_contract.build(
+        deployment.catalog, deployment.stack, deployment.mode, tier_contract.price_ids(ids)), compact=True)),
 ))
 
 pulumi.export("mode", deployment.mode)

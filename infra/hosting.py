@@ -18,7 +18,7 @@ from infra.catalog import Catalog
 from infra.guards import APP_KEY, PUBLISHABLE_KEY
 
 Source = Literal["app_key", "webhook_secret", "webhook_secret_next", "publishable_key",
-                 "portal_configuration", "price", "config"]
+                 "portal_configuration", "price", "config", "tiers"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Variable:
             "portal_configuration": "the customer portal configuration ID",
             "price": f"the ID of price {self.ref!r}",
             "config": f"stack secret {self.ref}",
+            "tiers": "the tier contract as JSON (python -m infra export)",
         }[self.source]
 
 
@@ -65,6 +66,8 @@ def variables(catalog: Catalog) -> list[Variable]:
             lookup = catalog.lookup_key(plan, key)
             found.append(Variable(price_variable(catalog, lookup), "price", lookup, secret=False))
     found += [Variable(name, "config", key, secret=True) for name, key in catalog.hosting.extra.items()]
+    if names.tiers:
+        found.append(Variable(names.tiers, "tiers", "contract", secret=False))
     return found
 
 
@@ -101,6 +104,7 @@ def bind(
     portal_configuration: pulumi.Output[str],
     prices: dict[str, pulumi.Output[str]],
     webhook_secret_next: pulumi.Output[str] | None = None,
+    tiers: pulumi.Output[str] | None = None,
 ) -> list[HostedValue]:
     """Each variable with its value: outputs of the Stripe resources, or stack config."""
     bound = []
@@ -115,6 +119,10 @@ def bind(
             value = portal_configuration
         elif variable.source == "price":
             value = prices[variable.ref]
+        elif variable.source == "tiers":
+            if tiers is None:
+                raise ValueError("the catalog names a tiers variable: pass the contract to bind()")
+            value = tiers
         else:
             value = config_value(variable.ref, variable.secret)
         bound.append(HostedValue(variable, value))

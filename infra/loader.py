@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from infra import adoption, entitlements, guards, hosting, hosts, sources
+from infra import adoption, entitlements, guards, hosting, hosts, sources, tier_contract
 from infra.catalog import (
     Catalog,
     Coupon,
@@ -203,8 +203,20 @@ def _features(doc: Document, raw: Any) -> tuple[dict[str, Entitlement] | None, l
     return (None, problems) if problems else (features, [])
 
 
+# A host caps one variable's size (Cloudflare documents 5 KB for a Worker's; not verified live).
+TIERS_MAX_BYTES = 5000
+
+
 def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:
     problems = []
+    if catalog.hosting.names.tiers:
+        # Sized as written: with a price ID of Stripe's usual length for every price.
+        ids = {catalog.price_id_key(p, k): "price_" + "x" * 24 for p, k, _ in catalog.prices()}
+        size = len(tier_contract.to_json(tier_contract.build(catalog, "live", "live", ids), compact=True))
+        if size > TIERS_MAX_BYTES:
+            problems.append(doc.problem(("hosting", "names", "tiers"), (
+                f"the tier contract is {size} bytes, over the {TIERS_MAX_BYTES} a host variable can hold; "
+                "remove `tiers:` and ship `python -m infra export --format ts` with the app instead")))
     active = {catalog.lookup_key(p, k) for p, k, price in catalog.prices() if not price.archived}
     for lookup_key in catalog.hosting.price_names:
         if lookup_key not in active:

@@ -61,7 +61,10 @@ def build(catalog: Catalog, stack: str, mode: str, ids: Mapping[str, str] | None
     }
 
 
-def to_json(contract: Mapping[str, Any]) -> str:
+def to_json(contract: Mapping[str, Any], compact: bool = False) -> str:
+    if compact:
+        # One environment variable: no whitespace, ASCII only, whatever the host's encoding.
+        return json.dumps(contract, separators=(",", ":"))
     return json.dumps(contract, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -136,3 +136,42 @@ def test_the_typescript_module_type_checks_in_an_app(entitled: Project, tmp_path
                           capture_output=True, text=True, timeout=60, env={"PATH": path})
     # `@ts-expect-error` fails the build when its line has no error: the wrong keys really are refused.
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------- the contract on the host
+
+
+TIERS_NAME = "hosting:\n  names: {tiers: BILLING_TIERS}\n"
+
+
+@pytest.mark.parametrize("stack", ["test", "live"])
+def test_the_stack_can_write_the_contract_to_the_host_as_one_variable(project: Project, stack: str) -> None:
+    from tests.test_policies import _unwrap
+    from tests.test_program import run
+
+    project.catalog(ENTITLED + TIERS_NAME)
+    plan = run(project, stack)
+    written = [r for r in plan.of_type("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable")
+               if r.inputs["key"] == "BILLING_TIERS"]
+    targets = sorted(t for r in written for t in r.inputs["targets"])
+    assert targets == (["development", "preview"] if stack == "test" else ["production"])
+    value = _unwrap(written[0].inputs["value"])
+    contract = json.loads(value)
+    assert contract["plans"]["pro"]["entitlements"] == ["premium_reports", "api_access"]
+    assert contract["plans"]["free"]["limits"] == {"requests": 5}
+    assert (contract["stack"], contract["mode"]) == (stack, stack)
+    assert "\n" not in value and '": ' not in value  # compact: one line
+
+
+def test_a_contract_too_big_for_one_variable_is_refused(project: Project) -> None:
+    many = "".join(f"  f{n:03d}_{'x' * 60}: {{name: Feature {n} {'y' * 60}}}\n" for n in range(40))
+    keys = ", ".join(f"f{n:03d}_{'x' * 60}" for n in range(40))
+    catalog = (ENTITLED.replace("entitlements: [premium_reports, api_access]\n",
+                                f"entitlements: [premium_reports, api_access, {keys}]\n")
+               .replace("  sso: {name: Single sign-on}\n", "  sso: {name: Single sign-on}\n" + many))
+    project.catalog(catalog + TIERS_NAME)
+    code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 2 and "hosting.names.tiers: the tier contract is" in err
+    assert "over the 5000 a host variable can hold" in err
+    project.catalog(catalog)
+    assert run_cli("validate", "--stack", "test", "--project", str(project.root))[0] == 0
