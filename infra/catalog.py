@@ -277,6 +277,13 @@ def _no_reserved_metadata(metadata: dict[str, str]) -> dict[str, str]:
     return metadata
 
 
+def listed_once(values: list[str], what: str) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"listed twice: {', '.join(repeated)}; list each {what} once")
+    return values
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """Exact conversion to the integer Stripe wants; refuses what would need rounding."""
     digits = ref.minor_unit_digits(currency)
@@ -361,10 +368,7 @@ class Plan(Model):
     @field_validator("entitlements")
     @classmethod
     def _each_feature_once(cls, keys: list[str]) -> list[str]:
-        repeated = sorted({k for k in keys if keys.count(k) > 1})
-        if repeated:
-            raise ValueError(f"listed twice: {', '.join(repeated)}; list each feature once")
-        return keys
+        return listed_once(keys, "feature")
 
     @field_validator("metadata")
     @classmethod
@@ -420,10 +424,7 @@ class Webhook(Model):
     @field_validator("events")
     @classmethod
     def _each_once(cls, events: list[str]) -> list[str]:
-        repeated = sorted({e for e in events if events.count(e) > 1})
-        if repeated:
-            raise ValueError(f"listed twice: {', '.join(repeated)}; list each event once")
-        return events
+        return listed_once(events, "event")
 
 
 class BusinessProfile(Model):
