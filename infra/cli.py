@@ -120,7 +120,7 @@ def _validate(args: argparse.Namespace, config: stack_config.EngineConfig, out: 
     print(
         f"ok: stack {args.stack!r} ({deployment.mode} mode): {len(catalog.plans)} plans "
         f"({paid} paid), {len(catalog.prices())} prices, {len(catalog.webhook.events)} webhook "
-        f"events, {len(deployment.settings.coupons)} coupons"
+        f"events, {len(catalog.entitlements)} features, {len(deployment.settings.coupons)} coupons"
         + plan_view.placeholder_note(config.placeholders),
         file=out,
     )
