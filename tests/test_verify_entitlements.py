@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Project
-from tests.stripe_api import StripeServer
+from tests.stripe_api import StripeServer, permission
 from tests.test_entitlements import ENTITLED
 from tests.test_verify_stripe import World, fails
 
@@ -36,7 +36,7 @@ def server(entitled: Entitled) -> Iterator[StripeServer]:
         yield running
 
 
-def test_a_matching_account_passes_and_only_reads(entitled: Entitled, server: StripeServer) -> None:
+def test_a_matching_account_passes_and_its_features_are_only_read(entitled: Entitled, server: StripeServer) -> None:
     found = entitled.verify(server)
     assert fails(found) == {}
     for name in ("feature premium_reports", "feature api_access", "feature sso", "features of pro",
@@ -44,7 +44,8 @@ def test_a_matching_account_passes_and_only_reads(entitled: Entitled, server: St
         assert found[name].status == "pass", name
     assert "has the catalog's 3 features" in found["features of enterprise"].meaning
     requests = entitled.account.requests
-    assert {method for method, _ in requests} == {"GET"}
+    # The entitlement checks only read (the app key's write probes are verify_stripe's, and write nothing).
+    assert {method for method, path in requests if "features" in path} == {"GET"}
     assert ("GET", "/v1/entitlements/features") in requests
     assert ("GET", f"/v1/products/{entitled.made['pro']['id']}/features") in requests
 
@@ -75,9 +76,8 @@ def test_a_lookup_key_in_the_wrong_case_is_named(entitled: Entitled, server: Str
 def test_a_key_without_entitlement_access_fails_one_check_and_the_run_goes_on(
     entitled: Entitled, server: StripeServer,
 ) -> None:
-    entitled.account.keys[entitled.read_key] = frozenset({
-        "rak_product_read", "rak_price_read", "rak_webhook_endpoint_read",
-        "rak_billing_portal_configuration_read"})
+    entitled.account.keys[entitled.read_key] = frozenset(
+        permission(resource, "read") for resource in ("Products", "Prices", "Webhook endpoints", "Customer portal"))
     found = entitled.verify(server, app=False)
     failed = fails(found)
     assert list(failed) == ["entitlement features"]
