@@ -12,13 +12,13 @@ option is ignored and can be removed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from infra import entitlements
+from infra import entitlements, sources
 from infra.catalog import Catalog
 from infra.problems import Problem
+from infra.redact import shown
 
 COMPONENT_TYPE = "billing:stripe:Billing"
 COMPONENT_NAME = "billing"
@@ -73,11 +73,9 @@ def import_file(adopted: Adopted) -> dict[str, Any]:
 
 def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], str], list[Problem]]:
     """The IDs an import file adopts, each checked against the names the program declares."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        return {}, [Problem(file, error.lineno, "(file)", f"not valid JSON: {error.msg}; write it again "
-                            "with `python -m infra pull`")]
+    data, error = sources.parse_json(text)
+    if error is not None:
+        return {}, [Problem(file, None, "(file)", f"{error}; write it again with `python -m infra pull`")]
     entries = data.get("resources") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         return {}, [Problem(file, None, "resources", "expected a list of resources, as `pull` writes")]
@@ -101,7 +99,7 @@ def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], 
         prefix = ID_PREFIXES[str(type_)]
         if not isinstance(id_, str) or not id_.startswith(prefix):
             problems.append(Problem(file, None, f"{field}.id", f"{name!r} needs a Stripe ID starting with "
-                                    f"{prefix}; got {id_!r}"))
+                                    f"{prefix}; got {shown(id_)}"))
             continue
         if entry.get("parent") != COMPONENT_NAME:
             problems.append(Problem(file, None, f"{field}.parent", f"must be {COMPONENT_NAME!r}: the program "
