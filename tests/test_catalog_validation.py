@@ -87,9 +87,10 @@ def test_duplicate_lookup_keys(project: Project) -> None:
 
 
 @pytest.mark.parametrize(("amount", "currency", "expected"), [
-    ('"29.999"', "usd", "more decimals than usd allows (2); use 30.00"),
-    ('"100.5"', "jpy", "more decimals than jpy allows (0); use 100"),
-    ('"1.005"', "bhd", "whole hundredths"),
+    # A fix never proposes another amount: it says what is allowed.
+    ('"29.999"', "usd", "29.999 has 3 decimals; usd allows at most 2: write the amount you mean"),
+    ('"100.5"', "jpy", "100.5 has 1 decimal; jpy allows none: write the amount you mean in whole units"),
+    ('"1.005"', "bhd", "whole hundredths, so the third decimal must be 0; write the amount you mean"),
     ('"-5.00"', "usd", "not a decimal amount"),
     ('"0"', "usd", "amount must be positive"),
     ('"abc"', "usd", "not a decimal amount"),
@@ -100,7 +101,8 @@ def test_duplicate_lookup_keys(project: Project) -> None:
 def test_bad_amounts(project: Project, amount: str, currency: str, expected: str) -> None:
     text = BASE.replace('amount: "29.00", currency: usd', f"amount: {amount}, currency: {currency}")
     message = only(project, text)
-    assert "plans.pro.prices.monthly.amount" in message and expected in message
+    assert "stacks/catalog.yaml:8: plans.pro.prices.monthly.amount: " in message and expected in message
+    assert not any(other in message for other in ("30.00", "use 100", "1.01", "1.00", "round"))
 
 
 @pytest.mark.parametrize(("amount", "currency", "minor"), [

@@ -1,0 +1,78 @@
+"""How a value from the input may appear in a message: quoted, described, or not at all.
+
+A stack's settings can hold a pasted secret (a live key in `billing:domain`),
+and a refusal is printed to a terminal, a CI log or a pull-request comment.
+So while a stack's settings are checked, messages describe a value by its
+kind, length and at most a key's prefix; anywhere else a value is quoted
+unless it has the shape of a credential.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+_KEY = re.compile(r"(sk|rk|pk)_(test|live)_", re.ASCII)
+_WEBHOOK_SECRET = "whsec_"  # noqa: S105 (a prefix, not a secret)
+_echo = ContextVar("echo_values", default=True)
+
+
+def key_prefix(key: str) -> str:
+    """What may be shown of a key: its kind and mode, or a hint that it has neither."""
+    match = _KEY.match(key)
+    if match:
+        return match.group(0)
+    if key.startswith(_WEBHOOK_SECRET):
+        return _WEBHOOK_SECRET
+    return "an unrecognised prefix"
+
+
+def key_mode(key: str) -> str | None:
+    match = _KEY.match(key)
+    return match.group(2) if match else None
+
+
+def key_kind(key: str) -> str | None:
+    """`sk`, `rk`, `pk` for a Stripe key of either mode, `whsec` for a signing secret, else None."""
+    match = _KEY.match(key)
+    if match:
+        return match.group(1)
+    return "whsec" if key.startswith(_WEBHOOK_SECRET) else None
+
+
+def describe(value: Any) -> str:
+    """A value by its kind and length, and a Stripe key's prefix: never its body."""
+    if value is None:
+        return "nothing"
+    if not isinstance(value, str):
+        return f"a {type(value).__name__} value"
+    prefix = f" starting {key_prefix(value)}" if key_kind(value) else ""
+    article = "an" if str(len(value)).startswith("8") or len(value) in (11, 18) else "a"
+    return f"{article} {len(value)}-character value{prefix}"
+
+
+def shown(value: Any) -> str:
+    """The value quoted for a message, or described when it may be a secret."""
+    text = repr(value)
+    return text if may_echo(value) and len(text) <= 80 else describe(value)
+
+
+def may_echo(value: Any) -> bool:
+    """Whether a message may quote `value`, or a suggestion derived from it.
+
+    Never while a stack's settings are checked, never a credential's shape.
+    """
+    return _echo.get() and not (isinstance(value, str) and key_kind(value))
+
+
+@contextmanager
+def values_hidden() -> Iterator[None]:
+    """Within this block, `shown` describes every value instead of quoting it."""
+    token = _echo.set(False)
+    try:
+        yield
+    finally:
+        _echo.reset(token)
