@@ -5,35 +5,23 @@ A key is only ever shown by its prefix (`sk_live_`), never its body.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from infra.hosts import HOSTS
 from infra.problems import Problem
+from infra.redact import key_kind, key_mode, key_prefix
 from infra.sources import Document
+
+# verify, pull and payment import these from here, as they always have (the rest is defined here).
+__all__ = ["key_mode", "key_prefix"]
 
 # Reads one config key (`billing:mode`) as the engine hands it to a program:
 # a string, structured values as JSON; None when unset.
 ConfigGetter = Callable[[str], str | None]
 
 MODES = ("test", "live")
-_PREFIX = re.compile(r"^(sk|rk|pk)_(test|live)_")
-
-
-def key_prefix(key: str) -> str:
-    """What may be shown of a key: its kind and mode, or a hint that it has neither."""
-    match = _PREFIX.match(key)
-    if match:
-        return match.group(0)
-    if key.startswith("whsec_"):
-        return "whsec_"
-    return "an unrecognised prefix"
-
-
-def key_mode(key: str) -> str | None:
-    match = _PREFIX.match(key)
-    return match.group(2) if match else None
 
 
 # The config keys holding credentials. The Stripe keys and each host's API token are
@@ -48,11 +36,19 @@ Role = Literal["deployer", "app", "publishable"]
 ROLE_KEYS: dict[Role, str] = {"deployer": DEPLOYER_KEY, "app": APP_KEY, "publishable": PUBLISHABLE_KEY}
 
 
+@dataclass(frozen=True)
+class Hosted:
+    """A value the stack writes to its host from config, under the variable name the app reads."""
+
+    name: str
+    config_key: str
+
+
 def check_stack(
-    stack: str, mode: str, get: ConfigGetter, doc: Document, required: Sequence[str] = (),
+    stack: str, mode: str, get: ConfigGetter, doc: Document, token: str, hosted: Sequence[Hosted] = (),
 ) -> list[Problem]:
-    """The stack name, `billing:mode` and every key must agree; `required` config (the host's
-    token, the secrets behind extra variables) must be set."""
+    """The stack name, `billing:mode` and every key must agree; the host's API `token` and every
+    hosted value must be set, and every hosted value must fit."""
     problems = []
     if stack in MODES and stack != mode:
         problems.append(doc.problem(
@@ -74,14 +70,48 @@ def check_stack(
             f"and webhooks; give the app its own restricted key: {fix('app', mode, stack)}",
             APP_KEY,
         ))
-    for config_key in required:
+    for config_key in (token, *(value.config_key for value in hosted)):
         if not get(config_key):
             problems.append(doc.problem(
                 ("config", config_key),
                 f"is not set: run `pulumi config set --secret {config_key} <value> --stack {stack}`",
                 config_key,
             ))
+    for value in hosted:
+        message = hosted_problem(value, mode, get, token)
+        if message:
+            problems.append(doc.problem(("config", value.config_key), message, value.config_key))
     return problems
+
+
+def hosted_problem(hosted: Hosted, mode: str, get: ConfigGetter, token: str) -> str | None:
+    """Why a value may not be written to the host as `hosted.name`, whatever that name is.
+
+    The roles' own rules (an app key, a publishable key) are checked by role;
+    these hold for every other value (`hosting.extra`): the stack's mode only,
+    no full live secret key, no signing secret copied by hand, never the
+    deployer's credentials.
+    """
+    value = get(hosted.config_key)
+    if not value:
+        return None  # reported as not set
+    kind, shown = key_kind(value), key_prefix(value)
+    if value in (get(token), get(DEPLOYER_KEY) if mode == "live" else None):
+        whose = f"the host's API token ({token})" if value == get(token) else "the deployer's Stripe key"
+        return (f"holds {whose}, which would be written to the app's environment as {hosted.name}; "
+                "give the app its own credential")
+    if kind == "whsec":
+        return (f"holds a webhook signing secret (whsec_), written as {hosted.name}: the stack writes the "
+                "endpoint's own secret itself, and a copy goes stale when the endpoint is replaced (or "
+                "belongs to another stack's endpoint); remove it from hosting.extra")
+    if kind is not None and key_mode(value) != mode:
+        return (f"holds a {key_mode(value)}-mode Stripe key ({shown}), written as {hosted.name}, but the "
+                f"stack is in {mode} mode; set the {mode}-mode value")
+    if kind == "sk" and mode == "live":
+        return (f"holds a full live secret key ({shown}), written as {hosted.name}: it can refund, pay out "
+                "and delete customers, whatever the variable is called; the app gets restricted keys "
+                "(rk_live_) only. Another service's key that shares Stripe's sk_live_ prefix is refused too")
+    return None
 
 
 def fix(role: Role, mode: str, stack: str) -> str:

@@ -14,11 +14,30 @@ from typing import Literal
 
 import pulumi
 
-from infra.catalog import Catalog
-from infra.guards import APP_KEY, PUBLISHABLE_KEY
+from infra import hosts
+from infra.catalog import Catalog, StackSettings
+from infra.guards import APP_KEY, PUBLISHABLE_KEY, Hosted
 
 Source = Literal["app_key", "webhook_secret", "webhook_secret_next", "publishable_key",
                  "portal_configuration", "price", "config", "tiers"]
+
+
+# Frameworks inline variables named with these prefixes into the JavaScript they
+# ship to browsers: a value under such a name is public, whatever the host marks
+# sensitive (Next.js, Vite, SvelteKit/Astro, Create React App, Expo, Nuxt 3 and 2,
+# Gatsby, Vue CLI, Storybook, RedwoodJS, Sanity Studio, @ngx-env for Angular).
+BROWSER_PREFIXES = (
+    "NEXT_PUBLIC_", "VITE_", "PUBLIC_", "REACT_APP_", "EXPO_PUBLIC_", "NUXT_PUBLIC_", "NUXT_ENV_",
+    "GATSBY_", "VUE_APP_", "STORYBOOK_", "REDWOOD_ENV_", "SANITY_STUDIO_", "NG_APP_",
+)
+
+Slot = tuple[str, str, str]
+"""(host, target, variable name): what one stack owns; two stacks never own the same one."""
+
+
+def browser_prefix(name: str) -> str | None:
+    """The prefix that ships `name` to browsers, or None."""
+    return next((prefix for prefix in BROWSER_PREFIXES if name.startswith(prefix)), None)
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,18 @@ def variables(catalog: Catalog) -> list[Variable]:
     if names.tiers:
         found.append(Variable(names.tiers, "tiers", "contract", secret=False))
     return found
+
+
+def hosted_config(catalog: Catalog) -> list[Hosted]:
+    """The values written from config under names the catalog chooses (`hosting.extra`)."""
+    return [Hosted(v.name, v.ref) for v in variables(catalog) if v.source == "config"]
+
+
+def slots(catalog: Catalog, settings: StackSettings) -> set[Slot]:
+    """Every (where, target, name) a stack with `settings` writes on its host."""
+    host = hosts.of(settings)
+    return {(host.location(settings), target.name, variable.name)
+            for target in host.targets(settings) for variable in variables(catalog)}
 
 
 def clashes(catalog: Catalog) -> list[tuple[Variable, Variable]]:

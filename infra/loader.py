@@ -8,17 +8,13 @@ with every problem found, each located as `file:line: field: fix`.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import json
-import types
-import typing
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from infra import adoption, entitlements, guards, hosting, hosts, sources, tier_contract
 from infra.catalog import (
@@ -36,13 +32,20 @@ from infra.catalog import (
 )
 from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
+from infra.redact import describe, shown, values_hidden
 from infra.sources import Document, Path_, dotted
-
-M = TypeVar("M", bound=BaseModel)
+from infra.validation import is_structured, suggest, unknown_keys, validate
 
 NAMESPACE = "billing"
 # Set with `pulumi config set`, read by guards and the program, not part of the settings model.
 CREDENTIAL_SETTINGS = (guards.APP_KEY, guards.PUBLISHABLE_KEY, guards.WEBHOOK_SECRET)
+# Pulumi's own rule for a stack name; anything else would also name a file outside the project.
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
+_CATALOG_KEY = f"{NAMESPACE}:catalog"
+DEFAULT_CATALOG = str(StackSettings.model_fields["catalog"].default)
+
+Origin = Callable[[str], str | None]
+"""Where a config key's value came from when not from the stack file (`PULUMI_CONFIG`), else None."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,34 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
-def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deployment:
-    """Validate the stack's settings, the catalog and the guards; raise on any problem."""
-    stack_doc = sources.read(stack_file(project_dir, stack), f"Pulumi.{stack}.yaml")
+def stacks(project_dir: Path) -> list[str]:
+    """The stacks with a Pulumi.<stack>.yaml here: test and live first, then the others by name."""
+    found = {path.name[len("Pulumi."):-len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")}
+    found = {name for name in found if _STACK_NAME.fullmatch(name)}
+    return [name for name in guards.MODES if name in found] + sorted(found - set(guards.MODES))
+
+
+def load_deployment(
+    stack: str, project_dir: Path, get: ConfigGetter, origin: Origin | None = None,
+) -> Deployment:
+    """Validate the stack's settings, the catalog and the guards; raise on any problem.
+
+    `origin` says which config keys came from elsewhere than the stack file,
+    so their problems are not placed at a line of it.
+    """
+    stack_doc = _stack_document(stack, project_dir, origin)
     problems: list[Problem] = list(stack_doc.problems)
-    settings, coupons, found = _settings(stack_doc, get)
-    problems += found
+    settings: StackSettings | None = None
+    coupons: dict[str, Coupon] = {}
+    # A stack file that does not read cleanly is reported alone: its settings
+    # would only add "required field is missing" for what the file does hold.
+    if not problems:
+        with values_hidden():  # a setting may hold a pasted secret: describe values, never quote them
+            settings, coupons, found = _settings(stack_doc, get)
+        problems += found
 
     catalog_rel = settings.catalog if settings else _catalog_path(get)
-    catalog_doc = sources.read(project_dir / catalog_rel, catalog_rel)
+    catalog_doc = _catalog_document(project_dir, catalog_rel, stack_doc, get)
     problems += catalog_doc.problems
     catalog: Catalog | None = None
     if catalog_doc.data is not None:
@@ -85,8 +107,10 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
     if settings is not None:
         host = hosts.of(settings)
         problems += host.check(stack, settings, stack_doc, project_dir)
-        extra = list(catalog.hosting.extra.values()) if catalog else []
-        problems += guards.check_stack(stack, settings.mode, get, stack_doc, required=[host.token, *extra])
+        hosted = hosting.hosted_config(catalog) if catalog else []
+        problems += guards.check_stack(stack, settings.mode, get, stack_doc, host.token, hosted)
+        if catalog is not None:
+            problems += _shared_slots(stack, project_dir, settings, catalog, stack_doc)
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
         adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
@@ -96,14 +120,97 @@ def load_deployment(stack: str, project_dir: Path, get: ConfigGetter) -> Deploym
     return Deployment(stack=stack, settings=settings, catalog=catalog, adopted=adopted)
 
 
+def _stack_document(stack: str, project_dir: Path, origin: Origin | None) -> Document:
+    """The stack file, or the one problem that says there is no such stack."""
+    name = f"Pulumi.{stack}.yaml"
+    if not _STACK_NAME.fullmatch(stack):
+        raise ConfigError([Problem("--stack", None, "(stack name)", "a stack name is letters, digits, "
+                                   "'_', '-' and '.'; pick one of: " + _listing(project_dir))])
+    if not stack_file(project_dir, stack).exists():
+        raise ConfigError([Problem(name, None, "(stack)", (
+            f"no stack {stack!r} here: {name} does not exist; stacks in this project: "
+            f"{_listing(project_dir)}. "
+            f"Pick one with --stack, or give a new stack its settings: `pulumi stack init {stack}`, then "
+            f"`pulumi config set billing:mode test --stack {stack}` and the other settings README lists"))])
+    doc = sources.read(stack_file(project_dir, stack), name)
+    doc.origin = origin
+    shaped = isinstance(doc.data, dict) and isinstance(doc.data.get("config", {}), dict)
+    if doc.data is not None and not shaped:
+        doc.problems.append(doc.in_file(("config",), "a stack file is a mapping with the settings under "
+                                        "`config:` (one `billing:name: value` per line)"))
+    return doc
+
+
+def _listing(project_dir: Path) -> str:
+    return ", ".join(stacks(project_dir)) or "none (no Pulumi.<stack>.yaml)"
+
+
+def _catalog_document(
+    project_dir: Path, catalog_rel: str, stack_doc: Document, get: ConfigGetter,
+) -> Document:
+    doc = sources.read(project_dir / catalog_rel, catalog_rel)
+    if doc.data is None and get(_CATALOG_KEY) and any(p.field == "(file)" for p in doc.problems):
+        # A path that names no readable file may be anything pasted there: describe it, never echo it.
+        reason = "; ".join(p.message for p in doc.problems)
+        doc.problems = [stack_doc.problem(("config", _CATALOG_KEY), f"{describe(catalog_rel)} names no "
+                                          f"catalog it can read ({reason})", _CATALOG_KEY)]
+    return doc
+
+
+def _shared_slots(
+    stack: str, project_dir: Path, settings: StackSettings, catalog: Catalog, stack_doc: Document,
+) -> list[Problem]:
+    """No two stacks own the same value on the same host target: the later `up` would win."""
+    mine = hosting.slots(catalog, settings)
+    host = hosts.of(settings)
+    problems = []
+    for other in stacks(project_dir):
+        if other == stack:
+            continue
+        theirs = _file_settings(sources.read(stack_file(project_dir, other)))
+        if theirs is None:
+            continue  # that stack's own validation reports it
+        their_catalog = catalog if theirs.catalog == settings.catalog else \
+            _catalog(sources.read(project_dir / theirs.catalog, theirs.catalog))[0]
+        shared = sorted(mine & hosting.slots(their_catalog, theirs)) if their_catalog else []
+        if shared:
+            names = sorted({name for _, _, name in shared})
+            targets = sorted({target for _, target, _ in shared})
+            listing = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            setting = next(iter(host.settings), hosts.HOST_SETTING)
+            problems.append(stack_doc.problem(("config", setting), (
+                f"stack {other!r} (Pulumi.{other}.yaml) writes the same values ({listing}) to the same "
+                f"targets ({', '.join(targets)}) of {host.location(settings)}, so each `up` would overwrite "
+                f"the other's values; give one of the stacks its own {setting}"), setting))
+    return problems
+
+
+def _file_settings(doc: Document) -> StackSettings | None:
+    """Another stack's settings as its file holds them (its secrets are not needed here)."""
+    config = _plain_config(doc)
+    aliases = [str(field.alias) for field in StackSettings.model_fields.values()]
+    try:
+        return StackSettings.model_validate({key: config[key] for key in aliases if key in config})
+    except ValidationError:
+        return None
+
+
+def _plain_config(doc: Document) -> Mapping[str, Any]:
+    config = doc.data.get("config") if isinstance(doc.data, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
 def _adoption(
     project_dir: Path, path: str, catalog: Catalog, stack: str, get: ConfigGetter, stack_doc: Document,
 ) -> tuple[dict[tuple[str, str], str], list[Problem]]:
-    file = project_dir / path
-    if not file.is_file():
-        return {}, [stack_doc.problem(("config", "billing:adopt"), f"{path} does not exist; write it with "
-                                      f"`python -m infra pull --stack {stack}`", "billing:adopt")]
-    adopted, problems = adoption.read(file.read_text(), path, catalog)
+    text, problems = sources.read_text(project_dir / path, path)
+    if text is None:
+        # Said without the path: the setting may hold anything pasted there.
+        reason = "; ".join(p.message for p in problems)
+        return {}, [stack_doc.problem(("config", "billing:adopt"), f"{describe(path)} names no import file "
+                                      f"it can read ({reason}); write it with `python -m infra pull "
+                                      f"--stack {stack}`", "billing:adopt")]
+    adopted, problems = adoption.read(text, path, catalog)
     secret = get(guards.WEBHOOK_SECRET)
     endpoint = (adoption.WEBHOOK, adoption.webhook_name(catalog.webhook.api_version))
     if endpoint in adopted and not (secret or "").startswith("whsec_"):
@@ -123,9 +230,7 @@ def _problem_order(problem: Problem) -> tuple[str, int, str]:
 
 
 def _catalog_path(get: ConfigGetter) -> str:
-    value = get(f"{NAMESPACE}:catalog")
-    default = StackSettings.model_fields["catalog"].default
-    return value if value else str(default)
+    return get(_CATALOG_KEY) or DEFAULT_CATALOG
 
 
 # ---------------------------------------------------------------- catalog
@@ -141,7 +246,7 @@ def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     raw = doc.data
     if not isinstance(raw, dict):
         return None, [doc.problem((), "the catalog must be a mapping with `plans:` and `webhook:`")]
-    problems = _unknown_keys(doc, (), raw, Catalog)
+    problems = unknown_keys(doc, (), raw, Catalog)
     plans: dict[str, Plan] = {}
     raw_plans = raw.get("plans")
     if not isinstance(raw_plans, dict) or not raw_plans:
@@ -153,17 +258,17 @@ def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
         except ValueError as error:
             problems.append(doc.problem(("plans", key), str(error)))
             continue
-        plan, found = _validate(Plan, raw_plan, doc, ("plans", key))
+        plan, found = validate(Plan, raw_plan, doc, ("plans", key))
         problems += found
         if plan is not None:
             plans[key] = plan
-    webhook, found = _validate(Webhook, raw.get("webhook"), doc, ("webhook",), required=True)
+    webhook, found = validate(Webhook, raw.get("webhook"), doc, ("webhook",), required=True)
     problems += found
-    portal, found = _validate(Portal, raw.get("portal", {}), doc, ("portal",))
+    portal, found = validate(Portal, raw.get("portal", {}), doc, ("portal",))
     problems += found
-    hosting_section, found = _validate(Hosting, raw.get("hosting", {}), doc, ("hosting",))
+    hosting_section, found = validate(Hosting, raw.get("hosting", {}), doc, ("hosting",))
     problems += found
-    keys, found = _validate(Keys, raw.get("keys", {}), doc, ("keys",))
+    keys, found = validate(Keys, raw.get("keys", {}), doc, ("keys",))
     problems += found
     features, found = _features(doc, raw.get("entitlements"))
     problems += found
@@ -226,17 +331,31 @@ def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:
                 f"{', '.join(sorted(active))}",
             ))
     for first, second in hosting.clashes(catalog):
-        path: Path_ = ("hosting",)
-        if second.source == "config":
-            path = ("hosting", "extra", second.name)
-        elif second.source == "price" and second.ref in catalog.hosting.price_names:
-            path = ("hosting", "price_names", second.ref)
         problems.append(doc.problem(
-            path,
+            _named_at(second, catalog),
             f"{second.name} would hold both {first.describe()} and {second.describe()}; "
             "give one of them another name under `hosting:`",
         ))
+    for variable in hosting.variables(catalog):
+        prefix = hosting.browser_prefix(variable.name)
+        if variable.secret and prefix:
+            public = " (hosting.extra holds secrets only)" if variable.source == "config" else ""
+            problems.append(doc.problem(_named_at(variable, catalog), (
+                f"{variable.name} would hold {variable.describe()}, a secret{public}, but frameworks build "
+                f"variables named {prefix}... into the JavaScript every visitor downloads; give it a name "
+                f"without {prefix}")))
     return problems
+
+
+def _named_at(variable: hosting.Variable, catalog: Catalog) -> Path_:
+    """Where the catalog names `variable` (or would, under `hosting.names`)."""
+    if variable.source == "config":
+        return ("hosting", "extra", variable.name)
+    if variable.source == "price":
+        return ("hosting", "price_names", variable.ref) if variable.ref in catalog.hosting.price_names \
+            else ("hosting", "names", "price_prefix")
+    field = {"app_key": "secret_key"}.get(variable.source, variable.source)
+    return ("hosting", "names", field)
 
 
 def _deployer_manifest(catalog: Catalog, coupons: Mapping[str, Coupon], doc: Document) -> list[Problem]:
@@ -318,13 +437,13 @@ def _settings(
         value = get(key)
         if value is None:
             continue
-        if _is_structured(StackSettings, name):
-            try:
-                raw[key] = json.loads(value, parse_float=Decimal)
-            except json.JSONDecodeError:
-                problems.append(doc.problem(("config", key), "not valid structured config; set it "
-                                            f"with `pulumi config set --path {key}...`", key))
+        if is_structured(StackSettings, name):
+            parsed, error = sources.parse_json(value)
+            if error:
+                problems.append(doc.problem(("config", key), f"not valid structured config ({error}); set "
+                                            f"it with `pulumi config set --path {key}...`", key))
                 continue
+            raw[key] = parsed
         else:
             raw[key] = value
     # Coupons are checked one by one, like plans, so one bad coupon hides no other problem.
@@ -341,11 +460,11 @@ def _settings(
         except ValueError as error:
             problems.append(doc.problem(path, str(error), dotted(path[1:])))
             continue
-        coupon, found = _validate(Coupon, raw_coupon, doc, path, shown=1)
+        coupon, found = validate(Coupon, raw_coupon, doc, path, shown=1)
         problems += found
         if coupon is not None:
             coupons[name] = coupon
-    settings, found = _validate(StackSettings, raw, doc, ("config",), shown=1)
+    settings, found = validate(StackSettings, raw, doc, ("config",), shown=1)
     problems += found
     if settings is None or len(coupons) != len(raw_coupons):
         return None, coupons, problems
@@ -357,7 +476,7 @@ def _stack_file_keys(doc: Document, config: Mapping[str, Any]) -> list[Problem]:
     problems = []
     for key in config:
         if key.startswith(f"{NAMESPACE}:") and key not in known:
-            problems.append(doc.problem(("config", key), "unknown setting" + _suggest(key, known), key))
+            problems.append(doc.in_file(("config", key), "unknown setting" + suggest(key, known), key))
     return problems + _stack_file_secrets(doc, (*SECRET_KEYS, guards.WEBHOOK_SECRET))
 
 
@@ -370,7 +489,7 @@ def _stack_file_secrets(doc: Document, keys: Iterable[str]) -> list[Problem]:
     for key in keys:
         value = config.get(key)
         if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
-            problems.append(doc.problem(("config", key), "a secret is stored in plain text; remove the "
+            problems.append(doc.in_file(("config", key), "a secret is stored in plain text; remove the "
                                         f"line and run `pulumi config set --secret {key} ...`", key))
     return problems
 
@@ -384,115 +503,7 @@ def _coupons_against_catalog(
         for index, plan in enumerate(coupon.applies_to):
             if plan not in paid:
                 path: Path_ = ("config", f"{NAMESPACE}:coupons", coupon_key, "applies_to", index)
-                problems.append(doc.problem(path, f"{plan!r} is not a paid plan of the catalog; "
-                                            f"use one of: {', '.join(paid)}", dotted(path[1:])))
+                with values_hidden():
+                    problems.append(doc.problem(path, f"{shown(plan)} is not a paid plan of the catalog; "
+                                                f"use one of: {', '.join(paid)}", dotted(path[1:])))
     return problems
-
-
-# ---------------------------------------------------------------- pydantic -> problems
-
-
-def _validate(
-    model: type[M], raw: Any, doc: Document, path: Path_, required: bool = False, shown: int = 0,
-) -> tuple[M | None, list[Problem]]:
-    """Validate `raw` found at `path`; problems name the field from `path[shown:]` on."""
-    if raw is None and required:
-        return None, [doc.problem(path, f"required section is missing; add `{path[-1]}:`")]
-    if raw is None:
-        raw = {}
-    try:
-        return model.model_validate(raw), []
-    except ValidationError as error:
-        problems = []
-        for item in error.errors(include_url=False):
-            loc = tuple(part for part in item["loc"] if part != "[key]")
-            full: Path_ = (*path, *loc)
-            problems.append(doc.problem(full, _message(item, model, loc), dotted(full[shown:])))
-        return None, problems
-
-
-def _message(item: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
-    kind = item["type"]
-    value = item.get("input")
-    ctx = item.get("ctx") or {}
-    name = str(loc[-1]) if loc else ""
-    if kind == "missing":
-        return f"required field is missing; add `{name}:`"
-    if kind == "extra_forbidden":
-        allowed = _fields_at(model, loc[:-1])
-        return "unknown field" + _suggest(name, allowed)
-    if kind in ("value_error", "assertion_error"):
-        return str(ctx.get("error", item["msg"]))
-    if kind == "literal_error":
-        return f"{value!r} is not allowed; use one of {ctx.get('expected')}"
-    expected = {
-        "string_type": "text", "int_type": "a whole number", "bool_type": "true or false",
-        "dict_type": "a mapping of keys to values", "model_type": "a mapping of fields",
-        "model_attributes_type": "a mapping of fields", "list_type": "a list",
-        "decimal_type": "a decimal number",
-    }.get(kind)
-    if expected:
-        return f"expected {expected}, got {_yaml_type(value)}"
-    return f"{item['msg'][0].lower()}{item['msg'][1:]}"
-
-
-def _yaml_type(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    names = {bool: "true/false", int: "a number", Decimal: "a number", float: "a number",
-             str: "text", list: "a list", dict: "a mapping"}
-    shown = repr(value) if isinstance(value, str | int | Decimal | float) else ""
-    return f"{names.get(type(value), type(value).__name__)} {shown}".strip()
-
-
-def _suggest(name: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    listing = ", ".join(allowed)
-    return f"{hint} (allowed: {listing})" if allowed else hint
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the model found by walking `loc` from `model`."""
-    current: Any = model
-    for part in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return []
-            current = field.annotation
-        elif typing.get_origin(current) in (dict, list):
-            current = typing.get_args(current)[-1]
-        else:
-            return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated and `X | None` down to X."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if origin in (typing.Union, types.UnionType) and len(args) == 1:
-            annotation = args[0]
-            continue
-        return annotation
-
-
-def _is_structured(model: type[BaseModel], name: str) -> bool:
-    return typing.get_origin(_unwrap(model.model_fields[name].annotation)) in (dict, list)
-
-
-def _unknown_keys(
-    doc: Document, path: Path_, raw: Mapping[str, Any], model: type[BaseModel]
-) -> list[Problem]:
-    allowed = list(model.model_fields)
-    return [doc.problem((*path, key), "unknown section" + _suggest(key, allowed))
-            for key in raw if key not in allowed]
