@@ -16,7 +16,7 @@ from infra.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_lin
 try:
     deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)
 except ConfigError as error:
-    raise pulumi.RunError(error.render()) from None
+    raise pulumi.RunError(error.render(applying=True)) from None
 
 billing = StripeBilling("billing", StripeBillingArgs(
     deployment=deployment,

@@ -17,7 +17,16 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.field}: {self.message}"
+        return one_line(f"{where}: {self.field}: {self.message}")
+
+
+# Control characters (a key "enterprise\n", a pasted escape sequence) shown escaped:
+# one problem is one line, in a terminal, a CI log and a pull-request comment.
+_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
+
+
+def one_line(text: str) -> str:
+    return text.translate(_ESCAPES)
 
 
 class ConfigError(Exception):
@@ -26,13 +35,13 @@ class ConfigError(Exception):
     Messages never carry secret values: callers show at most a key's prefix.
     """
 
-    exit_code = 2
-
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__(self.render())
 
-    def render(self) -> str:
+    def render(self, applying: bool = False) -> str:
+        """Every problem, one a line. `applying`: said by the program, the only one that could apply."""
         count = len(self.problems)
-        header = f"{count} problem{'s' if count != 1 else ''} found; nothing was applied:"
+        consequence = "; nothing was applied:" if applying else ":"
+        header = f"{count} problem{'s' if count != 1 else ''} found{consequence}"
         return "\n".join([header, *(f"  {p}" for p in self.problems)])

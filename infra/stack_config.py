@@ -12,16 +12,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from infra import hosts, sources
-from infra.catalog import StackSettings
 from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
-from infra.loader import stack_file
+from infra.loader import DEFAULT_CATALOG, stack_file
 from infra.problems import ConfigError, Problem
+
+ENGINE_CONFIG = "PULUMI_CONFIG"
+ENGINE_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"  # noqa: S105 (a variable name)
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,14 @@ class EngineConfig:
     secret_keys: list[str]
     placeholders: list[str]
     """Secret keys given a placeholder because no real value was supplied."""
+    origins: dict[str, str] = field(default_factory=dict)
+    """Keys whose value did not come from the stack file, with where it came from instead."""
 
     def get(self, key: str) -> str | None:
         return self.values.get(key)
+
+    def origin(self, key: str) -> str | None:
+        return self.origins.get(key)
 
 
 def placeholder(key: str, mode: str) -> str:
@@ -45,8 +52,9 @@ def placeholder(key: str, mode: str) -> str:
 
 def from_stack(
     project_dir: Path, stack: str, env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None, overrides_from: str = "the command line",
 ) -> EngineConfig:
+    """The engine's config for `stack`; `overrides` (from `overrides_from`) win over everything."""
     env = os.environ if env is None else env
     doc = sources.read(stack_file(project_dir, stack))
     values: dict[str, str] = {}
@@ -57,13 +65,19 @@ def from_stack(
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.add(key)  # sealed: needs the passphrase, which offline runs never have
             sealed.append(key)
-        else:
+        elif value is not None:  # `billing:domain:` with nothing after it is not set
             values[key] = _engine_value(value)
-    supplied = _env_json(env, "PULUMI_CONFIG", {})
-    if isinstance(supplied, dict):
-        values.update({str(k): _engine_value(v) for k, v in supplied.items()})
-    secret_keys.update(str(k) for k in _env_json(env, "PULUMI_CONFIG_SECRET_KEYS", []))
-    values.update(overrides or {})
+    origins: dict[str, str] = {}
+    supplied = _env_json(env, ENGINE_CONFIG, dict, "an object of config keys and values")
+    for key, value in supplied.items():
+        shown = _engine_value(value)
+        if values.get(key) != shown:
+            origins[key] = ENGINE_CONFIG
+        values[key] = shown
+    secret_keys.update(_env_json(env, ENGINE_SECRET_KEYS, list, "a list of config key names"))
+    for key, value in (overrides or {}).items():
+        values[key] = value
+        origins[key] = overrides_from
     mode = values.get("billing:mode", "test")
     mode = mode if mode in ("test", "live") else "test"
     extra = extra_config_keys(project_dir, values)
@@ -74,13 +88,12 @@ def from_stack(
     for key in placeholders:
         values[key] = placeholder(key, mode)
     secret_keys.update((*SECRET_KEYS, *extra))
-    return EngineConfig(values, sorted(secret_keys), placeholders)
+    return EngineConfig(values, sorted(secret_keys), placeholders, origins)
 
 
 def extra_config_keys(project_dir: Path, values: Mapping[str, str]) -> list[str]:
     """Config keys of the catalog's extra app variables; validation reports a broken catalog."""
-    default = str(StackSettings.model_fields["catalog"].default)
-    doc = sources.read(project_dir / values.get("billing:catalog", default))
+    doc = sources.read(project_dir / values.get("billing:catalog", DEFAULT_CATALOG))
     hosting = doc.data.get("hosting") if isinstance(doc.data, dict) else None
     extra = hosting.get("extra") if isinstance(hosting, dict) else None
     return [key for key in extra.values() if isinstance(key, str)] if isinstance(extra, dict) else []
@@ -96,13 +109,23 @@ def _engine_value(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def _env_json(env: Mapping[str, str], name: str, default: Any) -> Any:
+def _env_json(
+    env: Mapping[str, str], name: str, shape: type[dict[str, Any]] | type[list[Any]], what: str,
+) -> Any:
+    """A JSON environment variable of the engine's shape; never echoed (it carries secrets)."""
     raw = env.get(name)
     if not raw:
-        return default
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        # Never echo the variable: it carries secrets.
-        raise ConfigError([Problem(name, None, "(environment)",
-                                   "is set but is not valid JSON; fix it or unset it")]) from None
+        return shape()
+    value, error = sources.parse_json(raw)
+    if error is None and not isinstance(value, shape):
+        error = f"is {_json_kind(value)}, not {what}"
+    elif error is None and isinstance(value, list) and not all(isinstance(key, str) for key in value):
+        error = f"holds something other than text in {what}"
+    if error is not None:
+        raise ConfigError([Problem(name, None, "(environment)", f"{error}; fix it or unset it")])
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}
+    return kinds.get(type(value), "a number")

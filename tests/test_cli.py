@@ -123,7 +123,8 @@ def test_malformed_pulumi_config_env_is_a_clean_error() -> None:
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 2
-    assert "PULUMI_CONFIG: (environment): is set but is not valid JSON" in result.stderr
+    assert "PULUMI_CONFIG: (environment): not valid JSON (Expecting property name enclosed in double quotes " \
+        "at line 1, column 2); fix it or unset it" in result.stderr
     assert "Traceback" not in result.stderr
 
 
