@@ -1,5 +1,7 @@
 """`python -m infra`: the same entry as the `billing` command."""
 
+import sys
+
 from infra.cli import run
 
-run()
+sys.exit(run())

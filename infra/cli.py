@@ -1,23 +1,26 @@
 """The `billing` command (also `python -m infra`): check, plan, verify, adopt and review stacks.
 
-Exit statuses are infra/exits.py's: 0 when all is well, 2 when the input has
-problems (each printed as `file:line: field: fix`). No secret value is ever
-printed.
+Exit statuses are those of `infra.exits`: 0 all is well, 1 findings (a failed
+check, diff warnings), 2 bad input or a refused change (each problem printed
+as `file:line: field: fix`), 3 an internal error. No secret value is ever printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 import pulumi
 
 from infra import (
     diff_command,
+    exits,
     export_command,
     key_manifests,
     offline,
@@ -27,7 +30,7 @@ from infra import (
     stack_config,
     verify,
 )
-from infra.loader import load_deployment
+from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 
 
@@ -38,6 +41,47 @@ def _project_dir() -> Path:
 
 
 PROJECT_DIR = _project_dir()
+TRACE = "BILLING_TRACE"
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """The process entry (`python -m infra`, the `billing` command): argv in, exit status out.
+
+    A reader that goes away (`plan | head`) ends the process quietly, the way
+    it ends any Unix tool: by SIGPIPE. Anything unexpected is one line naming
+    the exception's type and where it was raised, never its message (it may
+    quote a secret), and exit INTERNAL, so no gate mistakes a crash for
+    success or for warnings. Usage errors and --help exit through argparse
+    (2, REFUSED, and 0).
+    """
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _die_of_broken_pipe()
+    except Exception as error:  # the one place every failure ends
+        print(internal_error(error), file=sys.stderr)
+        if os.environ.get(TRACE) == "1":
+            traceback.print_exc()
+        return exits.INTERNAL
+    return code
+
+
+def internal_error(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if f"{os.sep}infra{os.sep}" in f.filename] or frames
+    where = f" in {Path(ours[-1].filename).name}:{ours[-1].lineno} ({ours[-1].name})" if ours else ""
+    return (f"internal error: {type(error).__name__}{where}; this is a bug, not your input "
+            f"(set {TRACE}=1 for the trace)")
+
+
+def _die_of_broken_pipe() -> None:
+    # Point stdout at devnull so nothing flushes into the closed pipe again, then
+    # end as a killed-by-SIGPIPE process: quiet, and never status 0 or 1.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.stderr.flush()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -52,31 +96,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.command == "reprice":
         return reprice_command.main(args, out)
     try:
-        config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args))
+        config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args),
+                                         overrides_from="--catalog")
+        deployment = load_deployment(args.stack, args.project, config.get, config.origin)
         if args.command == "validate":
-            return _validate(args, config, out)
+            return _validate(args, deployment, config, out)
         if args.command == "export":
             return export_command.main(args, config, out)
         if args.command == "keys":
-            print(key_manifests.render(load_deployment(args.stack, args.project, config.get)), file=out)
-            return 0
+            print(key_manifests.render(deployment), file=out)
+            return exits.OK
         return _plan(args, config, out)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
-        return error.exit_code
-
-
-def run() -> NoReturn:
-    """The process entry of the `billing` command and of `python -m infra`."""
-    try:
-        code = main()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader went away (`... | head`): stop quietly, as the Python docs advise,
-        # pointing stdout at devnull so the flush at exit cannot raise again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 1
-    sys.exit(code)
+        return exits.REFUSED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,8 +146,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         return {"billing:catalog": str(path)}
 
 
-def _validate(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:
-    deployment = load_deployment(args.stack, args.project, config.get)
+def _validate(
+    args: argparse.Namespace, deployment: Deployment, config: stack_config.EngineConfig, out: TextIO,
+) -> int:
     catalog = deployment.catalog
     paid = sum(plan.paid for plan in catalog.plans.values())
     print(
@@ -124,7 +158,7 @@ def _validate(args: argparse.Namespace, config: stack_config.EngineConfig, out: 
         + plan_view.placeholder_note(config.placeholders),
         file=out,
     )
-    return 0
+    return exits.OK
 
 
 def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:
@@ -134,9 +168,9 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
         )
     except pulumi.RunError as error:
         print(str(error), file=sys.stderr)
-        return ConfigError.exit_code
+        return exits.REFUSED
     if args.format == "json":
         plan_view.to_json(plan, config.placeholders, out)
     else:
         plan_view.to_text(plan, config.placeholders, out)
-    return 0
+    return exits.OK

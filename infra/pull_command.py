@@ -102,12 +102,12 @@ def _validate(project: Path, stack: str, catalog: Path, imports: Path, domain: s
     overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
     if domain:
         overrides.setdefault("billing:domain", domain)
-    config = stack_config.from_stack(project, stack, overrides=overrides)
+    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
     values = dict(config.values)
     # Only the shape matters here; the real secret is given once with `pulumi config set`.
     values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
     try:
-        load_deployment(stack, project, values.get)
+        load_deployment(stack, project, values.get, config.origin)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED

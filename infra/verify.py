@@ -106,7 +106,7 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
     try:
         config = stack_config.from_stack(project, stack) if stack else None
-        deployment = load_deployment(stack, project, config.get) if stack and config else None
+        deployment = load_deployment(stack, project, config.get, config.origin) if stack and config else None
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
