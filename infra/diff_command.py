@@ -1,9 +1,11 @@
 """`python -m infra diff --base REV [--stack S] [--format text|markdown]`.
 
 Loads the stack at git revision REV (its stack file and the catalog it names,
-read with `git show`, validated like the working tree) and the working tree,
-and prints billing_diff's change list. Exit 0: nothing risky; 1: warnings;
-2: an error (or input that does not validate).
+read with `git show`, bounded and validated like the working tree) and the
+working tree, and prints billing_diff's change list. A base that no longer
+validates is still compared where its raw files allow (removed plans and
+prices), with its own problems listed. Exit 0: nothing risky; 1: warnings;
+2: an error (or a working tree that does not validate).
 """
 
 from __future__ import annotations
@@ -13,16 +15,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-import yaml
-
-from infra import billing_diff, stack_config
+from infra import billing_diff, diff_base, exits, loader, sources, stack_config
 from infra.billing_diff import Change
-from infra.catalog import StackSettings
 from infra.loader import Deployment, load_deployment
-from infra.problems import ConfigError
+from infra.problems import ConfigError, Problem
 
 MARKER = "<!-- billing-diff -->"  # lets a workflow find and update its own comment
 ICONS = {"error": ":x: error", "warn": ":warning: warning", "info": "in place / info"}
@@ -44,61 +44,101 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
     project: Path = args.project
-    stacks = [args.stack] if args.stack else [s for s in ("test", "live")
-                                               if (project / f"Pulumi.{s}.yaml").is_file()]
     results: list[tuple[Deployment, list[Change]]] = []
     try:
-        for stack in stacks:
-            head = load_deployment(stack, project, stack_config.from_stack(project, stack).get)
-            base = deployment_at(project, stack, args.base)
-            results.append((head, billing_diff.compare(base, head)))
+        for stack in [args.stack] if args.stack else loader.stacks(project):
+            config = stack_config.from_stack(project, stack)
+            head = load_deployment(stack, project, config.get, config.origin)
+            results.append((head, compare_with_base(project, stack, args.base, head)))
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
-        return error.exit_code
+        return exits.REFUSED
     except RevisionError as error:
         print(f"--base: {error}", file=sys.stderr)
-        return ConfigError.exit_code
+        return exits.REFUSED
     render = markdown if args.format == "markdown" else text
     render(results, args.base, out)
-    return max((billing_diff.exit_status(changes) for _, changes in results), default=0)
+    return max((billing_diff.exit_status(changes) for _, changes in results), default=exits.OK)
 
 
-def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(project), *argv], capture_output=True, text=True,  # noqa: S603, S607
+def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> list[Change]:
+    base = state_at(project, stack, rev)
+    if base.deployment is not None or not base.existed:
+        return billing_diff.compare(base.deployment, head)
+    # The base does not validate: compare what its raw files still show, never "all new, exit 0".
+    return diff_base.compare_broken(base.catalog, base.problems, head, rev)
+
+
+def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", "-C", str(project), *argv], capture_output=True,  # noqa: S603, S607
                           check=False)
 
 
-def deployment_at(project: Path, stack: str, rev: str) -> Deployment | None:
-    """The stack as it was at `rev`, or None if it did not exist or did not validate there."""
-    if _git(project, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
+@dataclass
+class Base:
+    """A stack at a git revision: deployed as a whole, or only the raw catalog and its problems."""
+
+    existed: bool
+    deployment: Deployment | None = None
+    catalog: Any = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def state_at(project: Path, stack: str, rev: str) -> Base:
+    """The stack as it was at `rev`: validated, or (when it does not validate) what can still be read."""
+    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
+                                                  f"{rev}^{{commit}}").returncode
+    if not found:
         raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
                             "`git fetch origin main`)")
-    prefix = _git(project, "rev-parse", "--show-prefix").stdout.strip()
+    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
+    base = Base(existed=True)
 
     def show(path: str) -> str | None:
-        done = _git(project, "show", f"{rev}:{prefix}{path}")
-        return done.stdout if done.returncode == 0 else None
-
-    stack_text = show(f"Pulumi.{stack}.yaml")
-    if stack_text is None:
-        return None
-    config = (yaml.safe_load(stack_text) or {}).get("config") or {}
-    catalog_rel = str(config.get("billing:catalog") or StackSettings.model_fields["catalog"].default)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        for path, text_ in ((f"Pulumi.{stack}.yaml", stack_text), (catalog_rel, show(catalog_rel)),
-                            (str(config.get("billing:adopt") or ""), None)):
-            content = text_ if text_ is not None else (show(path) if path else None)
-            if content is None:
-                continue
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(content)
-        if not (root / catalog_rel).is_file():
+        """A file at `rev`, bounded like any file the project reads; None when absent."""
+        parts = PurePosixPath(path).parts
+        if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
+            base.problems.append(Problem(path, None, "(file)", "is outside the project at this revision"))
+            return None
+        spec = f"{rev}:{prefix}{path}"
+        size = _git(project, "cat-file", "-s", spec)
+        if size.returncode:
+            return None
+        if int(size.stdout or 0) > sources.MAX_BYTES:
+            base.problems.append(Problem(path, None, "(file)",
+                                         f"larger than {sources.MAX_BYTES // 1024} KiB"))
             return None
         try:
-            return load_deployment(stack, root, stack_config.from_stack(root, stack).get)
-        except ConfigError:
-            return None  # the base never deployed: everything in the working tree is new
+            return _git(project, "show", spec).stdout.decode("utf-8")
+        except UnicodeDecodeError:
+            base.problems.append(Problem(path, None, "(file)", "not UTF-8 text"))
+            return None
+
+    stack_name = f"Pulumi.{stack}.yaml"
+    stack_text = show(stack_name)
+    if stack_text is None:
+        return Base(existed=False)
+    stack_doc = sources.parse(stack_text, stack_name)
+    config = stack_doc.data.get("config") if isinstance(stack_doc.data, dict) else None
+    config = config if isinstance(config, dict) else {}
+    files = {stack_name: stack_text}
+    for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
+        path = config.get(setting) or default
+        content = show(path) if isinstance(path, str) and path else None
+        if content is not None:
+            files[path] = content
+    catalog_rel = str(config.get("billing:catalog") or loader.DEFAULT_CATALOG)
+    base.catalog = sources.parse(files[catalog_rel], catalog_rel).data if catalog_rel in files else None
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for path, content in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(content, encoding="utf-8")
+        try:
+            base.deployment = load_deployment(stack, root, stack_config.from_stack(root, stack).get)
+        except ConfigError as error:
+            base.problems += error.problems
+    return base
 
 
 def _counts(changes: Sequence[Change]) -> str:

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import CATALOG, Project, run_cli
+from tests.conftest import CATALOG, REPO, Project, run_cli
 
 MONTHLY = 'monthly: {amount: "29.00", currency: usd, interval: month}'
 YEARLY = 'yearly:  {amount: "290.00", currency: usd, interval: year}'
@@ -160,7 +160,9 @@ def test_markdown_is_a_pull_request_comment(repo: Project) -> None:
 def test_a_stack_that_did_not_exist_at_the_base_is_all_new(repo: Project) -> None:
     code, out, _ = run_cli("diff", "--base", "main", "--project", str(repo.root))
     assert code == 0 and out.count("billing diff: stack") == 2
-    repo.stack("staging", (repo.root / "Pulumi.test.yaml").read_text())
+    # Its own Vercel project: two test-mode stacks on one project would own the same variables.
+    repo.stack("staging", (repo.root / "Pulumi.test.yaml").read_text().replace("prj_ExampleProjectId",
+                                                                                "prj_Staging"))
     code, out, _ = run_cli("diff", "--base", "main", "--stack", "staging", "--project", str(repo.root))
     assert code == 0 and "everything in the stack is new" in out
 
@@ -184,7 +186,7 @@ def test_reprice_writes_the_safe_edit_that_diff_and_the_provider_accept(repo: Pr
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (("pro.monthly", "39.001"), "39.001 has more decimals than usd allows"),
+    (("pro.monthly", "39.001"), "39.001 has 3 decimals; usd allows at most 2"),
     (("pro.weekly", "5"), "has no price pro.weekly"),
     (("pro", "5"), "'pro' is not PLAN.PRICE"),
     (("pro.monthly", "-5"), "'-5' is not an amount"),
@@ -194,3 +196,58 @@ def test_reprice_refuses_and_leaves_the_catalog_alone(repo: Project, argv: tuple
     code, _, err = run_cli("reprice", *argv, "--project", str(repo.root))
     assert code == 2 and message in err and "the catalog was not changed" in err
     assert (repo.root / "stacks" / "catalog.yaml").read_text() == before
+
+
+# ---------------------------------------------------------------- a base that no longer validates
+
+
+def test_a_base_whose_stack_file_is_broken_is_no_traceback(repo: Project) -> None:
+    (repo.root / "Pulumi.test.yaml").write_text("config:\n  billing:mode: [test\n")
+    git(repo, "commit", "-q", "-am", "break the stack file")
+    repo.stack("test", (REPO / "Pulumi.test.yaml").read_text())
+    code, out, err = diff(repo)
+    assert code == 0 and err == ""
+    assert "INFO  at main: the base's own problem: Pulumi.test.yaml:3: (syntax): expected ',' or ']'" in out
+    assert "INFO  at main: the base does not validate, so only its removed plans and prices are compared" in out
+
+
+def test_a_price_removed_since_a_broken_base_is_an_error(repo: Project) -> None:
+    # The base's catalog has a mistake elsewhere; the working tree fixes it and drops a price.
+    commit(repo, CATALOG.replace("currency: usd, interval: year", "currency: usdd, interval: year"), "typo")
+    repo.catalog(CATALOG.replace("      " + YEARLY + "\n", ""))
+    code, out, _ = diff(repo)
+    assert code == 2
+    assert "INFO  at main: the base's own problem: stacks/catalog.yaml:17: plans.pro.prices.yearly.currency: " \
+           "'usdd' is not a currency Stripe supports" in out
+    assert "ERROR pro_yearly: removed without being archived first: the provider cannot delete prices" in out
+    assert "everything in the stack is new" not in out
+
+
+def test_a_plan_removed_since_a_broken_base_lists_each_price(repo: Project) -> None:
+    commit(repo, CATALOG.replace('api_version: "2026-10-28.endive"', 'api_version: "2026-10-28"'), "bad version")
+    without = CATALOG.replace("  enterprise:\n    name: Enterprise Plan\n    limits: {requests: unlimited}\n"
+                              "    prices:\n      monthly: {amount: \"99.00\", currency: usd, interval: month}\n", "")
+    repo.catalog(without.replace("    plans: [pro, enterprise]", "    plans: [pro]"))
+    code, out, _ = diff(repo, "--format", "markdown")
+    assert code == 2
+    assert "| :warning: warning | `enterprise` | removed since the base: the product stays in Stripe" in out
+    assert "| :x: error | `enterprise_monthly` | removed without being archived first" in out
+
+
+def test_an_archived_price_dropped_since_a_broken_base_is_still_a_warning(repo: Project) -> None:
+    archived = CATALOG.replace(YEARLY, YEARLY[:-1] + ", archived: true}")
+    commit(repo, archived.replace("invoice_history: true", "invoice_history: maybe"), "archive, with a typo")
+    repo.catalog(CATALOG.replace("      " + YEARLY + "\n", ""))
+    code, out, _ = diff(repo)
+    assert code == 1  # never 0 when a price disappeared
+    assert "WARN  pro_yearly: removed; the base marks it archived, but the base does not validate" in out
+
+
+def test_a_base_catalog_outside_the_project_is_not_read(repo: Project) -> None:
+    stack = (repo.root / "Pulumi.test.yaml").read_text()
+    (repo.root / "Pulumi.test.yaml").write_text(stack + "  billing:catalog: ../../outside.yaml\n")
+    git(repo, "commit", "-q", "-am", "point outside")
+    repo.stack("test", stack)
+    code, out, _ = diff(repo)
+    assert code == 0
+    assert "the base's own problem: ../../outside.yaml: (file): is outside the project at this revision" in out
