@@ -90,10 +90,11 @@ def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], 
         type_, name, id_ = entry.get("type"), entry.get("name"), entry.get("id")
         if entry.get("component") and (type_, name) == (COMPONENT_TYPE, COMPONENT_NAME):
             continue
-        if (type_, name) not in declared:
+        if not isinstance(type_, str) or not isinstance(name, str) or (type_, name) not in declared:
             known = ", ".join(sorted(n for t, n in declared if t == type_)) or "none"
-            problems.append(Problem(file, None, f"{field}.name", f"the program declares no {type_} named "
-                                    f"{name!r} (it declares: {known}); pull again after changing the "
+            kind = type_ if isinstance(type_, str) and type_ in ID_PREFIXES else shown(type_)
+            problems.append(Problem(file, None, f"{field}.name", f"the program declares no {kind} named "
+                                    f"{shown(name)} (it declares: {known}); pull again after changing the "
                                     "catalog"))
             continue
         prefix = ID_PREFIXES[str(type_)]

@@ -40,6 +40,7 @@ _HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][\x21-\x7e]*
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,254}", re.ASCII)
 _CONFIG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_.-]*", re.ASCII)
 _VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}", re.ASCII)
+_VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}|[a-z0-9][a-z0-9-]{0,47}", re.ASCII)
 _AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 _CLOUDFLARE_ACCOUNT = re.compile(r"[0-9a-f]{32}", re.ASCII)
 # Worker names as wrangler accepts them.
@@ -248,6 +249,13 @@ def _host(value: str) -> str:
     return value
 
 
+def _vercel_team(value: str) -> str:
+    if not _VERCEL_TEAM.fullmatch(value):
+        raise ValueError(f"{shown(value)} is neither a Vercel team ID (team_...) nor a team slug (lowercase "
+                         "letters, digits and -); copy it from the team's Settings > General")
+    return value
+
+
 def _dashboard_resource(value: str) -> str:
     if value not in ref.DASHBOARD_RESOURCE_NAMES:
         lowered = {name.lower(): name for name in ref.DASHBOARD_RESOURCE_NAMES}
@@ -278,6 +286,7 @@ VercelProject = Annotated[str, AfterValidator(_vercel_project)]
 CloudflareAccount = Annotated[str, AfterValidator(_cloudflare_account)]
 WorkerScript = Annotated[str, AfterValidator(_worker_script)]
 HostName = Annotated[str, AfterValidator(_host)]
+VercelTeam = Annotated[str, AfterValidator(_vercel_team)]
 DashboardResource = Annotated[str, AfterValidator(_dashboard_resource)]
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -649,6 +658,8 @@ class StackSettings(Model):
     coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
     # An import file written by `pull`: existing objects the first `up` adopts.
     adopt: Annotated[str, Field(min_length=1)] | None = Field(default=None, alias="billing:adopt")
+    # Read by the Vercel provider itself; checked here so a value pasted there is refused, not planned.
+    vercel_team: VercelTeam | None = Field(default=None, alias="vercel:team")
 
 
 def coupon_amount_off(coupon: Coupon) -> int | None:

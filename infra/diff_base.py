@@ -24,6 +24,10 @@ def compare_broken(
     changes.append(Change("stack", "info", f"at {rev}", (
         "the base does not validate, so only its removed plans and prices are compared; nothing else "
         "is")))
+    if not isinstance(base_catalog, dict):
+        changes.append(Change("prices", "warn", f"at {rev}", (
+            "the base's catalog could not be read, so prices removed since then cannot be found: review "
+            "the price changes by hand")))
     old_plans = _mapping(_mapping(base_catalog).get("plans"))
     for plan, raw_plan in sorted(old_plans.items()):
         prices = _mapping(_mapping(raw_plan).get("prices"))

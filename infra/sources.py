@@ -293,8 +293,9 @@ def parse(text: str, file: str) -> Document:
     if len(text) > MAX_BYTES:
         doc.problems.append(_too_large(file))
         return doc
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # refuses NUL and other unprintable characters here
         node = loader.get_single_node()
         if node is None:
             doc.data = {}
@@ -314,7 +315,8 @@ def parse(text: str, file: str) -> Document:
         doc.data = None
         doc.problems.append(Problem(file, None, "(syntax)", f"invalid YAML: {error}"))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 
@@ -333,6 +335,8 @@ def read_text(path: Path, display: str | None = None) -> tuple[str | None, list[
         return None, [Problem(name, None, "(file)", "file not found; create it or pass the right path")]
     except OSError as error:
         return None, [Problem(name, None, "(file)", f"cannot read the file: {error.__class__.__name__}")]
+    except ValueError:
+        return None, [Problem(name, None, "(file)", "not a file name (it holds a NUL character)")]
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None, [Problem(name, None, "(file)", "not a regular file (a device, pipe or directory); "

@@ -93,12 +93,21 @@ def _alias_bomb() -> str:
     return text + "".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n" for n in range(1, 10))
 
 
-@pytest.mark.parametrize("text", [_merge_bomb(), _alias_bomb(), "- 1\n" * 60_000])
+@pytest.mark.parametrize("text", [_merge_bomb(), _alias_bomb()])
 def test_expansion_counts_against_the_node_budget(text: str) -> None:
     data, problems = parsed(text)
     assert data is None
     assert len(problems) == 1
     assert f"more than {sources.MAX_NODES} values once aliases and merge keys are expanded" in problems[0]
+
+
+@pytest.mark.parametrize(("text", "line"), [("- 1\n" * 1001, 1000), ("[" + "1, " * 1001 + "]", 1)])
+def test_plain_documents_count_too(monkeypatch: pytest.MonkeyPatch, text: str, line: int) -> None:
+    monkeypatch.setattr(sources, "MAX_NODES", 1000)  # the real budget costs a second to reach
+    data, problems = parsed(text)
+    assert data is None
+    assert problems == [f"f.yaml:{line}: (document): more than 1000 values once aliases and merge keys are "
+                        "expanded (an alias bomb?); write the values out or split the file"]
 
 
 @pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000, "a:\n" + "".join(
