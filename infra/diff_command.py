@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from infra import billing_diff, diff_base, exits, loader, sources, stack_config
+from infra import billing_diff, diff_base, exits, loader, sources, stack_config, stack_files
 from infra.billing_diff import Change
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError, Problem
@@ -46,7 +46,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     project: Path = args.project
     results: list[tuple[Deployment, list[Change]]] = []
     try:
-        for stack in [args.stack] if args.stack else loader.stacks(project):
+        for stack in [args.stack] if args.stack else stack_files.stacks(project):
             config = stack_config.from_stack(project, stack)
             head = load_deployment(stack, project, config.get, config.origin)
             results.append((head, compare_with_base(project, stack, args.base, head)))
@@ -119,8 +119,7 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
     if stack_text is None:
         return Base(existed=False)
     stack_doc = sources.parse(stack_text, stack_name)
-    config = stack_doc.data.get("config") if isinstance(stack_doc.data, dict) else None
-    config = config if isinstance(config, dict) else {}
+    config = stack_files.plain_config(stack_doc)
     files = {stack_name: stack_text}
     for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
         path = config.get(setting) or default

@@ -8,15 +8,14 @@ with every problem found, each located as `file:line: field: fix`.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from infra import adoption, entitlements, guards, hosting, hosts, sources, tier_contract
+from infra import adoption, entitlements, guards, hosting, hosts, sources, stack_files, tier_contract
 from infra.catalog import (
     Catalog,
     Coupon,
@@ -34,19 +33,14 @@ from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
 from infra.redact import describe, shown, values_hidden
 from infra.sources import Document, Path_, dotted
+from infra.stack_files import Origin, stack_file
 from infra.validation import is_structured, suggest, unknown_keys, validate
 
 NAMESPACE = "billing"
 # Set with `pulumi config set`, read by guards and the program, not part of the settings model.
 CREDENTIAL_SETTINGS = (guards.APP_KEY, guards.PUBLISHABLE_KEY, guards.WEBHOOK_SECRET)
-# Pulumi's own rule for a stack name; anything else would also name a file outside the project.
-_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
 _CATALOG_KEY = f"{NAMESPACE}:catalog"
 DEFAULT_CATALOG = str(StackSettings.model_fields["catalog"].default)
-
-Origin = Callable[[str], str | None]
-"""Where a config key's value came from when not from the stack file (`PULUMI_CONFIG`), else None."""
-
 
 @dataclass(frozen=True)
 class Deployment:
@@ -63,17 +57,6 @@ class Deployment:
         return self.settings.mode
 
 
-def stack_file(project_dir: Path, stack: str) -> Path:
-    return project_dir / f"Pulumi.{stack}.yaml"
-
-
-def stacks(project_dir: Path) -> list[str]:
-    """The stacks with a Pulumi.<stack>.yaml here: test and live first, then the others by name."""
-    found = {path.name[len("Pulumi."):-len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")}
-    found = {name for name in found if _STACK_NAME.fullmatch(name)}
-    return [name for name in guards.MODES if name in found] + sorted(found - set(guards.MODES))
-
-
 def load_deployment(
     stack: str, project_dir: Path, get: ConfigGetter, origin: Origin | None = None,
 ) -> Deployment:
@@ -82,7 +65,7 @@ def load_deployment(
     `origin` says which config keys came from elsewhere than the stack file,
     so their problems are not placed at a line of it.
     """
-    stack_doc = _stack_document(stack, project_dir, origin)
+    stack_doc = stack_files.open_stack(stack, project_dir, origin)
     problems: list[Problem] = list(stack_doc.problems)
     settings: StackSettings | None = None
     coupons: dict[str, Coupon] = {}
@@ -120,31 +103,6 @@ def load_deployment(
     return Deployment(stack=stack, settings=settings, catalog=catalog, adopted=adopted)
 
 
-def _stack_document(stack: str, project_dir: Path, origin: Origin | None) -> Document:
-    """The stack file, or the one problem that says there is no such stack."""
-    name = f"Pulumi.{stack}.yaml"
-    if not _STACK_NAME.fullmatch(stack):
-        raise ConfigError([Problem("--stack", None, "(stack name)", "a stack name is letters, digits, "
-                                   "'_', '-' and '.'; pick one of: " + _listing(project_dir))])
-    if not stack_file(project_dir, stack).exists():
-        raise ConfigError([Problem(name, None, "(stack)", (
-            f"no stack {stack!r} here: {name} does not exist; stacks in this project: "
-            f"{_listing(project_dir)}. "
-            f"Pick one with --stack, or give a new stack its settings: `pulumi stack init {stack}`, then "
-            f"`pulumi config set billing:mode test --stack {stack}` and the other settings README lists"))])
-    doc = sources.read(stack_file(project_dir, stack), name)
-    doc.origin = origin
-    shaped = isinstance(doc.data, dict) and isinstance(doc.data.get("config", {}), dict)
-    if doc.data is not None and not shaped:
-        doc.problems.append(doc.in_file(("config",), "a stack file is a mapping with the settings under "
-                                        "`config:` (one `billing:name: value` per line)"))
-    return doc
-
-
-def _listing(project_dir: Path) -> str:
-    return ", ".join(stacks(project_dir)) or "none (no Pulumi.<stack>.yaml)"
-
-
 def _catalog_document(
     project_dir: Path, catalog_rel: str, stack_doc: Document, get: ConfigGetter,
 ) -> Document:
@@ -164,7 +122,7 @@ def _shared_slots(
     mine = hosting.slots(catalog, settings)
     host = hosts.of(settings)
     problems = []
-    for other in stacks(project_dir):
+    for other in stack_files.stacks(project_dir):
         if other == stack:
             continue
         theirs = _file_settings(sources.read(stack_file(project_dir, other)))
@@ -187,17 +145,12 @@ def _shared_slots(
 
 def _file_settings(doc: Document) -> StackSettings | None:
     """Another stack's settings as its file holds them (its secrets are not needed here)."""
-    config = _plain_config(doc)
+    config = stack_files.plain_config(doc)
     aliases = [str(field.alias) for field in StackSettings.model_fields.values()]
     try:
         return StackSettings.model_validate({key: config[key] for key in aliases if key in config})
     except ValidationError:
         return None
-
-
-def _plain_config(doc: Document) -> Mapping[str, Any]:
-    config = doc.data.get("config") if isinstance(doc.data, dict) else None
-    return config if isinstance(config, dict) else {}
 
 
 def _adoption(
@@ -301,7 +254,7 @@ def _features(doc: Document, raw: Any) -> tuple[dict[str, Entitlement] | None, l
         except ValueError as error:
             problems.append(doc.problem(("entitlements", key), str(error)))
             continue
-        feature, found = _validate(Entitlement, raw_feature, doc, ("entitlements", key), required=True)
+        feature, found = validate(Entitlement, raw_feature, doc, ("entitlements", key), required=True)
         problems += found
         if feature is not None:
             features[key] = feature
@@ -327,7 +280,7 @@ def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:
         if lookup_key not in active:
             problems.append(doc.problem(
                 ("hosting", "price_names", lookup_key),
-                f"{lookup_key!r} is not the lookup key of an active price; use one of: "
+                f"{shown(lookup_key)} is not the lookup key of an active price; use one of: "
                 f"{', '.join(sorted(active))}",
             ))
     for first, second in hosting.clashes(catalog):
@@ -395,7 +348,7 @@ def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Proble
                    "archived prices only give a key up to the active price that takes it over")
             problems.append(doc.problem(
                 ("plans", plan_key, "prices", price_key, "lookup_key"),
-                f"lookup key {key!r} is already used by {first}: {why}; the app finds prices "
+                f"lookup key {shown(key)} is already used by {first}: {why}; the app finds prices "
                 "by lookup key, so one price holds each: set a different lookup_key",
             ))
     return problems
@@ -410,7 +363,7 @@ def _portal_against_plans(
     for index, key in enumerate(portal.plan_switching.plans):
         path: Path_ = ("portal", "plan_switching", "plans", index)
         if key not in raw_plans:
-            problems.append(doc.problem(path, f"{key!r} is not a plan in this catalog; "
+            problems.append(doc.problem(path, f"{shown(key)} is not a plan in this catalog; "
                                         f"use one of: {', '.join(raw_plans)}"))
         elif key in plans and not plans[key].paid:
             problems.append(doc.problem(path, f"plan {key!r} is free and has no Stripe product to switch "

@@ -19,8 +19,9 @@ from typing import Any
 
 from infra import hosts, sources
 from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
-from infra.loader import DEFAULT_CATALOG, stack_file
+from infra.loader import DEFAULT_CATALOG
 from infra.problems import ConfigError, Problem
+from infra.stack_files import plain_config, stack_file
 
 ENGINE_CONFIG = "PULUMI_CONFIG"
 ENGINE_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"  # noqa: S105 (a variable name)
@@ -56,12 +57,11 @@ def from_stack(
 ) -> EngineConfig:
     """The engine's config for `stack`; `overrides` (from `overrides_from`) win over everything."""
     env = os.environ if env is None else env
-    doc = sources.read(stack_file(project_dir, stack))
+    config = plain_config(sources.read(stack_file(project_dir, stack)))
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
     sealed: list[str] = []
-    config = doc.data.get("config") if isinstance(doc.data, dict) else None
-    for key, value in (config or {}).items() if isinstance(config, dict) else ():
+    for key, value in config.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             secret_keys.add(key)  # sealed: needs the passphrase, which offline runs never have
             sealed.append(key)

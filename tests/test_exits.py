@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from infra import cli, exits, loader
+from infra import cli, exits, stack_files
 from tests.conftest import CATALOG, REPO, Project, key, run_cli
 
 SENTINEL = key("sk", "live", "Cr4sh")
@@ -23,7 +23,7 @@ def test_an_unexpected_exception_is_one_line_without_its_message(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv(cli.TRACE, raising=False)
-    monkeypatch.setattr(loader, "_stack_document", crash)
+    monkeypatch.setattr(stack_files, "open_stack", crash)
     assert cli.run(["validate", "--stack", "test"]) == exits.INTERNAL
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -34,7 +34,7 @@ def test_an_unexpected_exception_is_one_line_without_its_message(
 def test_the_trace_is_shown_only_on_request(monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(cli.TRACE, "1")
-    monkeypatch.setattr(loader, "_stack_document", crash)
+    monkeypatch.setattr(stack_files, "open_stack", crash)
     assert cli.run(["validate", "--stack", "test"]) == exits.INTERNAL
     err = capsys.readouterr().err
     assert err.startswith("internal error: KeyError")

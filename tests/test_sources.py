@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import sources
+from infra import sources, strict_yaml
 from infra.loader import load_deployment
 from infra.problems import ConfigError
 from tests.conftest import CATALOG, Project, stack_config
@@ -103,7 +103,7 @@ def test_expansion_counts_against_the_node_budget(text: str) -> None:
 
 @pytest.mark.parametrize(("text", "line"), [("- 1\n" * 1001, 1000), ("[" + "1, " * 1001 + "]", 1)])
 def test_plain_documents_count_too(monkeypatch: pytest.MonkeyPatch, text: str, line: int) -> None:
-    monkeypatch.setattr(sources, "MAX_NODES", 1000)  # the real budget costs a second to reach
+    monkeypatch.setattr(strict_yaml, "MAX_NODES", 1000)  # the real budget costs a second to reach
     data, problems = parsed(text)
     assert data is None
     assert problems == [f"f.yaml:{line}: (document): more than 1000 values once aliases and merge keys are "

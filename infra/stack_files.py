@@ -1,0 +1,64 @@
+"""The project's stack files: which stacks exist, and each one's file, read and shaped.
+
+A stack is a `Pulumi.<stack>.yaml` beside `Pulumi.yaml`. Its name is checked
+(Pulumi's own rule, which also keeps the file inside the project), and an
+unknown one is answered with the stacks that exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from infra import sources
+from infra.guards import MODES
+from infra.problems import ConfigError, Problem
+from infra.sources import Document
+
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
+
+Origin = Callable[[str], str | None]
+"""Where a config key's value came from when not from the stack file (`PULUMI_CONFIG`), else None."""
+
+
+def stack_file(project_dir: Path, stack: str) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def stacks(project_dir: Path) -> list[str]:
+    """The stacks with a Pulumi.<stack>.yaml here: test and live first, then the others by name."""
+    found = {path.name[len("Pulumi."):-len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")}
+    found = {name for name in found if _STACK_NAME.fullmatch(name)}
+    return [name for name in MODES if name in found] + sorted(found - set(MODES))
+
+
+def open_stack(stack: str, project_dir: Path, origin: Origin | None) -> Document:
+    """The stack file, or the one problem that says there is no such stack."""
+    name = f"Pulumi.{stack}.yaml"
+    if not _STACK_NAME.fullmatch(stack):
+        raise ConfigError([Problem("--stack", None, "(stack name)", "a stack name is letters, digits, "
+                                   "'_', '-' and '.'; pick one of: " + _listing(project_dir))])
+    if not stack_file(project_dir, stack).exists():
+        raise ConfigError([Problem(name, None, "(stack)", (
+            f"no stack {stack!r} here: {name} does not exist; stacks in this project: "
+            f"{_listing(project_dir)}. "
+            f"Pick one with --stack, or give a new stack its settings: `pulumi stack init {stack}`, then "
+            f"`pulumi config set billing:mode test --stack {stack}` and the other settings README lists"))])
+    doc = sources.read(stack_file(project_dir, stack), name)
+    doc.origin = origin
+    shaped = isinstance(doc.data, dict) and isinstance(doc.data.get("config", {}), dict)
+    if doc.data is not None and not shaped:
+        doc.problems.append(doc.in_file(("config",), "a stack file is a mapping with the settings under "
+                                        "`config:` (one `billing:name: value` per line)"))
+    return doc
+
+
+def _listing(project_dir: Path) -> str:
+    return ", ".join(stacks(project_dir)) or "none (no Pulumi.<stack>.yaml)"
+
+
+def plain_config(doc: Document) -> Mapping[str, Any]:
+    config = doc.data.get("config") if isinstance(doc.data, dict) else None
+    return config if isinstance(config, dict) else {}
