@@ -9,7 +9,6 @@ only sources are the environment; the error says which variable to export.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from infra import sources
 from infra.problems import ConfigError, Problem
 
 STRIPE_API_BASE = "STRIPE_API_BASE"
@@ -63,11 +63,10 @@ def stack_outputs(stack: str, project_dir: Path) -> Any:
 
 
 def _pulumi_config(env: Mapping[str, str]) -> dict[str, str]:
-    try:
-        supplied = json.loads(env.get("PULUMI_CONFIG") or "{}")
-    except json.JSONDecodeError:
+    supplied, error = sources.parse_json(env.get("PULUMI_CONFIG") or "{}")
+    if error is not None or not isinstance(supplied, dict):
         return {}  # `validate` reports it; never echo it
-    return {str(k): str(v) for k, v in supplied.items()} if isinstance(supplied, dict) else {}
+    return {str(k): str(v) for k, v in supplied.items()}
 
 
 def _cli(args: list[str], project_dir: Path) -> str | None:

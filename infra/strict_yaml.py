@@ -93,7 +93,7 @@ class _Loader(Reader, Scanner, Parser, Composer, _PlainResolver):
 
 
 def too_deep() -> str:
-    return f"nested more than {MAX_DEPTH} levels deep; no billing file needs that: flatten it"
+    return f"nested more than {MAX_DEPTH} levels deep, deeper than anything billing reads: flatten it"
 
 
 def _too_many() -> str:
