@@ -89,10 +89,11 @@ def load_deployment(
             problems += _stack_file_secrets(stack_doc, catalog.hosting.extra.values())
     if settings is not None:
         host = hosts.of(settings)
-        problems += host.check(stack, settings, stack_doc, project_dir)
+        host_problems = host.check(stack, settings, stack_doc, project_dir)
+        problems += host_problems
         hosted = hosting.hosted_config(catalog) if catalog else []
         problems += guards.check_stack(stack, settings.mode, get, stack_doc, host.token, hosted)
-        if catalog is not None:
+        if catalog is not None and not host_problems:  # a host's own sharing rule speaks first
             problems += _shared_slots(stack, project_dir, settings, catalog, stack_doc)
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:

@@ -66,7 +66,7 @@ def test_diff_statuses(project: Project) -> None:
         subprocess.run(["git", "-C", str(project.root), *argv], check=True, capture_output=True)
     base = ["diff", "--base", "HEAD", "--stack", "test", "--project", str(project.root)]
     assert run_cli(*base)[0] == exits.OK
-    project.catalog(CATALOG.replace('"29.00"', '"39.00"'))
+    project.catalog(CATALOG.replace("    - customer.subscription.deleted\n", ""))  # an event no longer sent
     assert run_cli(*base)[0] == exits.FINDINGS
     project.catalog(CATALOG.replace('      yearly:  {amount: "290.00", currency: usd, interval: year}\n', ""))
     assert run_cli(*base)[0] == exits.REFUSED

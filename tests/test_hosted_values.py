@@ -9,6 +9,7 @@ import pytest
 from infra.hosting import BROWSER_PREFIXES
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
+from tests import test_cloudflare as cloudflare
 from tests.conftest import CATALOG, Project, key, stack_config
 
 EXTRA = "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n"
@@ -77,8 +78,8 @@ def test_renaming_the_app_key_does_not_let_a_full_live_key_through(project: Proj
 
 @pytest.mark.parametrize(("stack", "source", "whose"), [
     ("live", "stripe:apiKey", "the deployer's Stripe key"),
-    ("live", "vercel:apiToken", "the Vercel token"),
-    ("test", "vercel:apiToken", "the Vercel token"),
+    ("live", "vercel:apiToken", "the host's API token (vercel:apiToken)"),
+    ("test", "vercel:apiToken", "the host's API token (vercel:apiToken)"),
 ])
 def test_no_extra_value_is_a_deployer_credential(project: Project, stack: str, source: str, whose: str) -> None:
     project.catalog(CATALOG + EXTRA)
@@ -131,13 +132,13 @@ def test_a_third_stack_may_not_own_another_stacks_variables(project: Project, mo
     shared = {"billing:vercelProject": "prj_ExampleProjectId"}
     message = refusal(project, "staging", mode, **shared)
     assert (f"Pulumi.staging.yaml:3: billing:vercelProject: stack {clashes_with!r} (Pulumi.{clashes_with}.yaml) "
-            "writes the same variables (NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY, STRIPE_PORTAL_CONFIGURATION_ID, "
-            f"STRIPE_PRICE_ENTERPRISE_MONTHLY and 4 more) to the same targets ({targets}) of this Vercel "
-            "project, so each `up` would overwrite the other's values; give one of the stacks its own Vercel "
-            "project") in message
+            "writes the same values (NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY, STRIPE_PORTAL_CONFIGURATION_ID, "
+            f"STRIPE_PRICE_ENTERPRISE_MONTHLY and 4 more) to the same targets ({targets}) of Vercel project "
+            "prj_ExampleProjectId, so each `up` would overwrite the other's values; give one of the stacks its "
+            "own billing:vercelProject") in message
     # ...and the stack it clashes with says so too, from its side.
     other = refusal(project, clashes_with, **shared)
-    assert "billing:vercelProject: stack 'staging' (Pulumi.staging.yaml) writes the same variables" in other
+    assert "billing:vercelProject: stack 'staging' (Pulumi.staging.yaml) writes the same values" in other
 
 
 def test_stacks_on_their_own_projects_or_targets_do_not_clash(project: Project) -> None:
@@ -149,3 +150,13 @@ def test_stacks_on_their_own_projects_or_targets_do_not_clash(project: Project) 
 def test_a_broken_third_stack_file_is_left_to_its_own_validation(project: Project) -> None:
     project.stack("staging", textwrap.dedent("config:\n  billing:mode: [\n"))
     assert load(project, "test").mode == "test"
+
+
+def test_a_host_that_reports_sharing_itself_is_not_told_twice(project: Project) -> None:
+    # Two Cloudflare stacks on one Worker script: the host's own rule says it, once.
+    project.catalog(cloudflare.RUNBOOK_CATALOG)
+    project.stack("live", cloudflare.stack_file("live"))
+    project.stack("test", cloudflare.stack_file("test", script="api"))
+    message = cloudflare.refusal(project, "test")
+    assert message.startswith("1 problem found:\n  Pulumi.test.yaml:6: billing:workerScript: 'api' is also the "
+                              "Worker script of stack 'live'")
