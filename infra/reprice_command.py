@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,8 +25,6 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from infra import exits, loader, sources
 from infra.catalog import StackSettings, to_minor_units
-
-MAX_CATALOG_BYTES = 1_000_000
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
@@ -59,16 +58,21 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
     if not plan_key or not price_key:
         raise RepriceError(f"{target!r} is not PLAN.PRICE, e.g. pro.monthly")
     amount = _amount(amount_text)
-    raw = _read(path)
+    text, unreadable = sources.read_text(path)
+    # The strict reader first: it bounds what ruamel will be given (size, depth, aliases).
+    read = sources.parse(text, str(path)) if text is not None else None
+    if text is None or read is None or read.data is None:
+        problems = unreadable or (read.problems if read else [])
+        raise RepriceError("; ".join(p.message for p in problems) or "cannot be read")
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096  # never wrap a line the user wrote on one
     yaml.indent(mapping=2, sequence=4, offset=2)  # the catalog's own `  - item` style
     try:
-        document = yaml.load(raw.decode("utf-8"))
+        document = yaml.load(text)
         prices = document["plans"][plan_key]["prices"]
         old = prices[price_key]
-    except (YAMLError, UnicodeDecodeError):
+    except YAMLError:
         raise RepriceError("is not valid YAML; fix it first (`python -m infra validate`)") from None
     except (KeyError, TypeError):
         raise RepriceError(f"has no price {plan_key}.{price_key}") from None
@@ -106,20 +110,10 @@ def _amount(text: str) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         amount = Decimal("NaN")
-    if not amount.is_finite() or not text.replace(".", "", 1).isdigit():
+    # ASCII digits only: isdigit() and Decimal() also take other scripts' digits.
+    if not amount.is_finite() or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
         raise RepriceError(f"{text!r} is not an amount; write it like 39.00")
     return amount
-
-
-def _read(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CATALOG_BYTES + 1)
-    except OSError as error:
-        raise RepriceError(f"cannot read the catalog ({error.__class__.__name__})") from None
-    if len(raw) > MAX_CATALOG_BYTES:
-        raise RepriceError(f"larger than {MAX_CATALOG_BYTES} bytes")
-    return raw
 
 
 def _validate(text: str, file: str) -> list[Any]:
