@@ -48,7 +48,8 @@ def placeholder(key: str, mode: str) -> str:
     shapes = {DEPLOYER_KEY: f"rk_{mode}_offline_deployer", APP_KEY: f"rk_{mode}_offline_app",
               PUBLISHABLE_KEY: f"pk_{mode}_offline_publishable",
               WEBHOOK_SECRET: "whsec_" + "offline_placeholder"}
-    return shapes.get(key, "offline-placeholder")
+    # Distinct per key: two secrets holding one value is itself refused (an extra equal to the token).
+    return shapes.get(key, f"offline-placeholder-{key}")
 
 
 def from_stack(

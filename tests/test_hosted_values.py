@@ -10,7 +10,7 @@ from infra.hosting import BROWSER_PREFIXES
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 from tests import test_cloudflare as cloudflare
-from tests.conftest import CATALOG, Project, key, stack_config
+from tests.conftest import CATALOG, Project, key, run_cli, stack_config
 
 EXTRA = "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n"
 
@@ -160,3 +160,11 @@ def test_a_host_that_reports_sharing_itself_is_not_told_twice(project: Project) 
     message = cloudflare.refusal(project, "test")
     assert message.startswith("1 problem found:\n  Pulumi.test.yaml:6: billing:workerScript: 'api' is also the "
                               "Worker script of stack 'live'")
+
+
+def test_offline_placeholders_pass_the_guards(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No secret supplied: each one gets its own placeholder, so no two look like one shared credential.
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    project.catalog(CATALOG + EXTRA)
+    code, out, err = run_cli("validate", "--stack", "live", "--project", str(project.root))
+    assert (code, err) == (0, "") and "app:clerkSecretKey" in out
