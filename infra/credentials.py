@@ -56,10 +56,8 @@ def stack_outputs(stack: str, project_dir: Path) -> Any:
     """Every output of the deployed stack as `pulumi stack output --json` prints it, secrets masked
     (never `--show-secrets`); None without the CLI, before the first `up`, or on bad JSON."""
     text = _cli(["stack", "output", "--json", "--stack", stack], project_dir)
-    try:
-        return json.loads(text) if text else None
-    except json.JSONDecodeError:
-        return None
+    value, error = sources.parse_json(text) if text else (None, None)
+    return value if error is None else None
 
 
 def _pulumi_config(env: Mapping[str, str]) -> dict[str, str]:

@@ -9,17 +9,14 @@ the app resolves with `prices.list(lookup_keys=[...])`.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra import credentials, exits, tier_contract
+from infra import credentials, exits, sources, tier_contract
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
 from infra.stack_config import EngineConfig
-
-MAX_OUTPUTS_BYTES = 1 << 20
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
@@ -36,7 +33,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 
 
 def main(args: argparse.Namespace, config: EngineConfig, out: TextIO) -> int:
-    deployment = load_deployment(args.stack, args.project, config.get)
+    deployment = load_deployment(args.stack, args.project, config.get, config.origin)
     outputs = _outputs(args.outputs) if args.outputs else credentials.stack_outputs(args.stack, args.project)
     ids = tier_contract.price_ids(outputs.get("priceIds") if isinstance(outputs, dict) else None)
     if not ids:
@@ -53,23 +50,13 @@ def main(args: argparse.Namespace, config: EngineConfig, out: TextIO) -> int:
 
 
 def _outputs(path: Path) -> Any:
-    where = str(path)
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_OUTPUTS_BYTES + 1)
-    except OSError as error:
-        raise ConfigError([Problem(where, None, "--outputs", f"cannot be read ({error.strerror}); write it "
-                                   "with `pulumi stack output --json --stack S > FILE`")]) from None
-    if len(data) > MAX_OUTPUTS_BYTES:
-        raise ConfigError([Problem(where, None, "--outputs", f"is over {MAX_OUTPUTS_BYTES} bytes; pass the "
-                                   "file `pulumi stack output --json` wrote")])
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        line = getattr(error, "lineno", None)
-        raise ConfigError([Problem(where, line, "--outputs", "is not JSON; write it with "
-                                   "`pulumi stack output --json --stack S > FILE`")]) from None
+    # The one bounded reader: a pipe or device is refused, never waited on; nesting and size are capped.
+    parsed, problems = sources.read_json(path)
+    if problems:
+        raise ConfigError([Problem(problem.file, problem.line, "--outputs", f"{problem.message}; write it "
+                                   "with `pulumi stack output --json --stack S > FILE`")
+                           for problem in problems])
     if not isinstance(parsed, dict):
-        raise ConfigError([Problem(where, None, "--outputs", "expected a JSON object of outputs, as "
+        raise ConfigError([Problem(str(path), None, "--outputs", "expected a JSON object of outputs, as "
                                    "`pulumi stack output --json` writes")])
     return parsed

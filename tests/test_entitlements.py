@@ -47,7 +47,7 @@ def test_a_missing_summary_event_is_refused_with_how_to_add_it(project: Project)
     assert code == 2
     assert "webhook.events: the catalog declares entitlements" in out
     assert f"add `- {SUMMARY}` under webhook.events" in out
-    assert "nothing was applied" in out
+    assert "1 problem found:" in out and "applied" not in out  # validate is read-only: nothing to apply
 
 
 @pytest.mark.parametrize(("edit", "expected"), [

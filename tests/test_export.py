@@ -73,9 +73,10 @@ def test_price_ids_come_from_the_stacks_outputs(entitled: Project, tmp_path: Pat
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    ("{not json", "--outputs: is not JSON"),
+    ("{not json", "--outputs: not valid JSON (Expecting property name enclosed in double quotes at line 1"),
     ("[1, 2]", "--outputs: expected a JSON object of outputs"),
-    ("{}" + " " * (1 << 20), "is over 1048576 bytes"),
+    ("{}" + " " * (1 << 20), "--outputs: larger than 1024 KiB"),
+    ("[" * 100 + "]" * 100, "--outputs: nested more than 32 levels deep"),
 ])
 def test_a_bad_outputs_file_is_refused(entitled: Project, tmp_path: Path, content: str, expected: str) -> None:
     outputs = tmp_path / "outputs.json"
