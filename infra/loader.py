@@ -8,12 +8,10 @@ with every problem found, each located as `file:line: field: fix`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from infra import adoption, entitlements, guards, hosting, hosts, sources, stack_files, tier_contract
 from infra.catalog import (
@@ -33,7 +31,7 @@ from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
 from infra.redact import describe, shown, values_hidden
 from infra.sources import Document, Path_, dotted
-from infra.stack_files import Origin, stack_file
+from infra.stack_files import Origin
 from infra.validation import is_structured, suggest, unknown_keys, validate
 
 NAMESPACE = "billing"
@@ -94,7 +92,8 @@ def load_deployment(
         hosted = hosting.hosted_config(catalog) if catalog else []
         problems += guards.check_stack(stack, settings.mode, get, stack_doc, host.token, hosted)
         if catalog is not None and not host_problems:  # a host's own sharing rule speaks first
-            problems += _shared_slots(stack, project_dir, settings, catalog, stack_doc)
+            problems += stack_files.shared_slots(stack, project_dir, settings, catalog, stack_doc,
+                                                 _catalog_at(project_dir))
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
         adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
@@ -116,42 +115,11 @@ def _catalog_document(
     return doc
 
 
-def _shared_slots(
-    stack: str, project_dir: Path, settings: StackSettings, catalog: Catalog, stack_doc: Document,
-) -> list[Problem]:
-    """No two stacks own the same value on the same host target: the later `up` would win."""
-    mine = hosting.slots(catalog, settings)
-    host = hosts.of(settings)
-    problems = []
-    for other in stack_files.stacks(project_dir):
-        if other == stack:
-            continue
-        theirs = _file_settings(sources.read(stack_file(project_dir, other)))
-        if theirs is None:
-            continue  # that stack's own validation reports it
-        their_catalog = catalog if theirs.catalog == settings.catalog else \
-            _catalog(sources.read(project_dir / theirs.catalog, theirs.catalog))[0]
-        shared = sorted(mine & hosting.slots(their_catalog, theirs)) if their_catalog else []
-        if shared:
-            names = sorted({name for _, _, name in shared})
-            targets = sorted({target for _, target, _ in shared})
-            listing = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            setting = next(iter(host.settings), hosts.HOST_SETTING)
-            problems.append(stack_doc.problem(("config", setting), (
-                f"stack {other!r} (Pulumi.{other}.yaml) writes the same values ({listing}) to the same "
-                f"targets ({', '.join(targets)}) of {host.location(settings)}, so each `up` would overwrite "
-                f"the other's values; give one of the stacks its own {setting}"), setting))
-    return problems
-
-
-def _file_settings(doc: Document) -> StackSettings | None:
-    """Another stack's settings as its file holds them (its secrets are not needed here)."""
-    config = stack_files.plain_config(doc)
-    aliases = [str(field.alias) for field in StackSettings.model_fields.values()]
-    try:
-        return StackSettings.model_validate({key: config[key] for key in aliases if key in config})
-    except ValidationError:
-        return None
+def _catalog_at(project_dir: Path) -> Callable[[str], Catalog | None]:
+    """Reads another stack's catalog (by its path in the project), or None when it does not validate."""
+    def read(path: str) -> Catalog | None:
+        return _catalog(sources.read(project_dir / path, path))[0]
+    return read
 
 
 def _adoption(

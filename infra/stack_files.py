@@ -1,8 +1,9 @@
-"""The project's stack files: which stacks exist, and each one's file, read and shaped.
+"""The project's stack files: which stacks exist, each one's file, and what they share.
 
 A stack is a `Pulumi.<stack>.yaml` beside `Pulumi.yaml`. Its name is checked
 (Pulumi's own rule, which also keeps the file inside the project), and an
-unknown one is answered with the stacks that exist.
+unknown one is answered with the stacks that exist. No two stacks may write
+the same value to the same place on their host.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from infra import sources
+from pydantic import ValidationError
+
+from infra import hosting, hosts, sources
+from infra.catalog import Catalog, StackSettings
 from infra.guards import MODES
 from infra.problems import ConfigError, Problem
 from infra.sources import Document
@@ -62,3 +66,41 @@ def _listing(project_dir: Path) -> str:
 def plain_config(doc: Document) -> Mapping[str, Any]:
     config = doc.data.get("config") if isinstance(doc.data, dict) else None
     return config if isinstance(config, dict) else {}
+
+
+def shared_slots(
+    stack: str, project_dir: Path, settings: StackSettings, catalog: Catalog, stack_doc: Document,
+    read_catalog: Callable[[str], Catalog | None],
+) -> list[Problem]:
+    """No two stacks own the same value on the same host target: the later `up` would win."""
+    mine = hosting.slots(catalog, settings)
+    host = hosts.of(settings)
+    problems = []
+    for other in stacks(project_dir):
+        if other == stack:
+            continue
+        theirs = _file_settings(sources.read(stack_file(project_dir, other)))
+        if theirs is None:
+            continue  # that stack's own validation reports it
+        their_catalog = catalog if theirs.catalog == settings.catalog else read_catalog(theirs.catalog)
+        shared = sorted(mine & hosting.slots(their_catalog, theirs)) if their_catalog else []
+        if shared:
+            names = sorted({name for _, _, name in shared})
+            targets = sorted({target for _, target, _ in shared})
+            listing = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            setting = next(iter(host.settings), hosts.HOST_SETTING)
+            problems.append(stack_doc.problem(("config", setting), (
+                f"stack {other!r} (Pulumi.{other}.yaml) writes the same values ({listing}) to the same "
+                f"targets ({', '.join(targets)}) of {host.location(settings)}, so each `up` would overwrite "
+                f"the other's values; give one of the stacks its own {setting}"), setting))
+    return problems
+
+
+def _file_settings(doc: Document) -> StackSettings | None:
+    """Another stack's settings as its file holds them (its secrets are not needed here)."""
+    config = plain_config(doc)
+    aliases = [str(field.alias) for field in StackSettings.model_fields.values()]
+    try:
+        return StackSettings.model_validate({key: config[key] for key in aliases if key in config})
+    except ValidationError:
+        return None
