@@ -75,7 +75,7 @@ def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], 
     """The IDs an import file adopts, each checked against the names the program declares."""
     data, error = sources.parse_json(text)
     if error is not None:
-        return {}, [Problem(file, None, "(file)", f"{error}; write it again with `python -m infra pull`")]
+        return {}, [Problem(file, None, "(file)", f"{error}; write it again with `billing pull`")]
     entries = data.get("resources") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         return {}, [Problem(file, None, "resources", "expected a list of resources, as `pull` writes")]

@@ -220,7 +220,7 @@ def _price_change(
             f"({PRICE.cite(path)}). For money: existing subscribers stay on the old price at the old terms; "
             f"new ones get the new terms. The edit: keep `{key}` as it was with `archived: true`, and add a "
             f"new price key, e.g. `{new_key}`, with the new terms and `lookup_key: {new_lookup}` (it takes "
-            f"the key over); or run `python -m infra reprice {plan}.{key} {new.amount}`"), resource, step))
+            f"the key over); or run `billing reprice {plan}.{key} {new.amount}`"), resource, step))
     if old.tax_behavior != new.tax_behavior:
         step = provider_table.effect(PRICE.token, "taxBehavior", old.tax_behavior or "unspecified",
                                      new.tax_behavior or "unspecified")
@@ -385,7 +385,7 @@ def _keys(base: Catalog, head: Catalog) -> list[Change]:
                 changes.append(Change("keys", "warn", f"{role} key", (
                     f"{resource}: {was.title()} -> {now.title()}. Manual Dashboard work (no API can change a "
                     f"restricted key): edit the {role} key in each mode, then "
-                    "`python -m infra verify stripe`")))
+                    "`billing verify stripe`")))
     return changes
 
 

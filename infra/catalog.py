@@ -550,7 +550,7 @@ class HostingNames(Model):
     price_prefix: EnvName = "STRIPE_PRICE_"
     # Only while `webhook.next_api_version` is set: the second endpoint's signing secret.
     webhook_secret_next: EnvName = "STRIPE_WEBHOOK_SECRET_NEXT"  # noqa: S105 (a variable name)
-    # Opt-in: the tier contract (`python -m infra export`, compact JSON) as one variable, e.g.
+    # Opt-in: the tier contract (`billing export`, compact JSON) as one variable, e.g.
     # BILLING_TIERS, so the app's limits and feature keys come from the catalog at run time.
     tiers: EnvName | None = None
 

@@ -1,4 +1,4 @@
-"""`python -m infra export --stack S --format json|ts`: print the app's tier contract.
+"""`billing export --stack S --format json|ts`: print the app's tier contract.
 
 Price IDs come from the deployed stack's `priceIds` output: `--outputs FILE`
 (what `pulumi stack output --json` wrote), else the Pulumi CLI when it can read
@@ -42,7 +42,7 @@ def main(args: argparse.Namespace, config: EngineConfig, out: TextIO) -> int:
               file=sys.stderr)
     contract = tier_contract.build(deployment.catalog, deployment.stack, deployment.mode, ids)
     if args.format == "ts":
-        command = f"python -m infra export --stack {args.stack} --format ts"
+        command = f"billing export --stack {args.stack} --format ts"
         out.write(tier_contract.to_typescript(contract, command))
     else:
         out.write(tier_contract.to_json(contract))

@@ -141,7 +141,7 @@ def key_problem(role: Role, mode: str, key: str | None) -> str | None:
     if role == "app" and mode == "live" and kind == "sk":
         return (f"a full secret key ({shown}) can do anything on the live account: refunds, "
                 "payouts, deleting customers; the app gets a restricted key (rk_live_) with only "
-                "what its manifest grants (see `python -m infra keys --stack live`)")
+                "what its manifest grants (see `billing keys --stack live`)")
     return None
 
 

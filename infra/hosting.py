@@ -57,7 +57,7 @@ class Variable:
             "portal_configuration": "the customer portal configuration ID",
             "price": f"the ID of price {self.ref!r}",
             "config": f"stack secret {self.ref}",
-            "tiers": "the tier contract as JSON (python -m infra export)",
+            "tiers": "the tier contract as JSON (billing export)",
         }[self.source]
 
 

@@ -130,7 +130,7 @@ def _adoption(
         # Said without the path: the setting may hold anything pasted there.
         reason = "; ".join(p.message for p in problems)
         return {}, [stack_doc.problem(("config", "billing:adopt"), f"{describe(path)} names no import file "
-                                      f"it can read ({reason}); write it with `python -m infra pull "
+                                      f"it can read ({reason}); write it with `billing pull "
                                       f"--stack {stack}`", "billing:adopt")]
     adopted, problems = adoption.read(text, path, catalog)
     secret = get(guards.WEBHOOK_SECRET)
@@ -243,7 +243,7 @@ def _hosting_against_catalog(catalog: Catalog, doc: Document) -> list[Problem]:
         if size > TIERS_MAX_BYTES:
             problems.append(doc.problem(("hosting", "names", "tiers"), (
                 f"the tier contract is {size} bytes, over the {TIERS_MAX_BYTES} a host variable can hold; "
-                "remove `tiers:` and ship `python -m infra export --format ts` with the app instead")))
+                "remove `tiers:` and ship `billing export --format ts` with the app instead")))
     active = {catalog.lookup_key(p, k) for p, k, price in catalog.prices() if not price.archived}
     for lookup_key in catalog.hosting.price_names:
         if lookup_key not in active:

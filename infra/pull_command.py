@@ -1,4 +1,4 @@
-"""`python -m infra pull --stack S [--out DIR]`: write catalog.yaml and import.json for an account.
+"""`billing pull --stack S [--out DIR]`: write catalog.yaml and import.json for an account.
 
 Read-only against Stripe. The written catalog is validated with the stack's
 settings before the command says it is done; the import file uses the names
@@ -28,7 +28,7 @@ from infra.rak_names import describe
 from infra.stripe_reference import api_keys_page
 
 HEADER = """\
-# Pulled from the Stripe account of stack {stack!r} ({mode} mode) by `python -m infra pull`.
+# Pulled from the Stripe account of stack {stack!r} ({mode} mode) by `billing pull`.
 # Review it, then make it the catalog (stacks/catalog.yaml, or point billing:catalog
 # here), and set billing:adopt to the import file beside it, so the first
 # `pulumi up` adopts these objects instead of creating new ones. See README,

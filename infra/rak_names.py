@@ -3,7 +3,7 @@
 Stripe publishes no list. A name is here only when it was seen in a 403
 message or in a public integration's prefilled "Create restricted key" link;
 a Dashboard resource and level with no confirmed name is absent, stays out of
-the link, and is set by hand from the checklist (`python -m infra keys`).
+the link, and is set by hand from the checklist (`billing keys`).
 The Dashboard's "Prices" row is `rak_plan_*`: Stripe kept the old name.
 """
 

@@ -1,4 +1,4 @@
-"""`python -m infra reprice PLAN.PRICE AMOUNT`: write the safe edit for a new price.
+"""`billing reprice PLAN.PRICE AMOUNT`: write the safe edit for a new price.
 
 A Stripe price's terms never change (provider_table: a new amount replaces the
 price, which live refuses, and leaves the old one active). The safe edit keeps
@@ -73,7 +73,7 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
         prices = document["plans"][plan_key]["prices"]
         old = prices[price_key]
     except YAMLError:
-        raise RepriceError("is not valid YAML; fix it first (`python -m infra validate`)") from None
+        raise RepriceError("is not valid YAML; fix it first (`billing validate`)") from None
     except (KeyError, TypeError):
         raise RepriceError(f"has no price {plan_key}.{price_key}") from None
     if not isinstance(old, CommentedMap) or old.get("archived") is True:
@@ -102,7 +102,7 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return (f"{plan_key}.{price_key} is archived (existing subscribers keep it); {plan_key}.{key} sells at "
             f"{amount} {currency.upper()} and takes lookup key {lookup!r} over. Review with `git diff` and "
-            "`python -m infra diff --base HEAD`, then deploy test before live.")
+            "`billing diff --base HEAD`, then deploy test before live.")
 
 
 def _amount(text: str) -> Decimal:

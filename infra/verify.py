@@ -1,4 +1,4 @@
-"""`python -m infra verify`: probe a deployment from outside, read-only.
+"""`billing verify`: probe a deployment from outside, read-only.
 
 `verify webhook|stripe|hosting` runs one part; `verify --stack S` runs all
 three. Inputs are resolved before anything is sent, so every missing key is

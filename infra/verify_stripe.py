@@ -193,7 +193,7 @@ def _price(
     if got != terms:
         return Check(name, "fail", f"{found['id']} charges {_terms(got)}, the catalog says {_terms(terms)}",
                      "a price's terms never change: if the catalog's are new, write them as a new price "
-                     "that takes the lookup key over (`python -m infra reprice`); otherwise someone moved "
+                     "that takes the lookup key over (`billing reprice`); otherwise someone moved "
                      "the lookup key by hand: `pulumi up` moves it back")
     metadata_plan = (found.get("metadata") or {}).get("plan")
     product_plan = (products.get(found.get("product") or "", {}).get("metadata") or {}).get("plan")
@@ -308,7 +308,7 @@ def _restriction(
         return Check(name, "fail" if mode == "live" else "warn", f"every call outside the manifest "
                      f"succeeded ({_few(over)}): this is a full secret key, which can "
                      + ("move money" if mode == "live" else "do anything in test mode and proves nothing "
-                        "about the live key's manifest"), "create a restricted key (python -m infra "
+                        "about the live key's manifest"), "create a restricted key (billing "
                      f"keys) and store it as billing:appStripeKey; see {dashboard_base(mode)}/apikeys")
     if over:
         return Check(name, "fail", f"the key can read {', '.join(over)}, which its manifest leaves at None: "

@@ -50,7 +50,7 @@ def test_a_new_amount_is_refused_with_the_edit_that_fixes_it(repo: Project) -> N
     for words in ("replaces the price, which live refuses (protected)", "leaves the old price active",
                   "resource_stripe_price.go L40", "existing subscribers stay on the old price at the old terms",
                   "keep `monthly` as it was with `archived: true`", "add a new price key, e.g. `monthly_v2`",
-                  "`lookup_key: pro_monthly` (it takes the key over)", "python -m infra reprice pro.monthly 39.00"):
+                  "`lookup_key: pro_monthly` (it takes the key over)", "billing reprice pro.monthly 39.00"):
         assert words in line
 
 

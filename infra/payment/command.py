@@ -1,4 +1,4 @@
-"""`python -m infra verify payment --stack S`: flags, the key (never argv), and the printed result."""
+"""`billing verify payment --stack S`: flags, the key (never argv), and the printed result."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def _test_mode(deployment: Deployment, account: Account, options: Options, steps
 
     def customer() -> str:
         answer = account.send("post", "/v1/customers", name=f"billing verify {run_id}",
-                              description="created by `python -m infra verify payment`; deleted by it",
+                              description="created by `billing verify payment`; deleted by it",
                               metadata={TAG: run_id}, payment_method=TEST_CARD,
                               invoice_settings={"default_payment_method": TEST_CARD})
         created.customer = one(answer, "id", "customer")

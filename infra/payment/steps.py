@@ -130,12 +130,12 @@ def delivered(
             f"{event_id} ({event['type']}) was not acknowledged within {wait:g}s ({len(pending)} event(s) "
             "still pending): the endpoint refused it, failed, or answered too slowly; Stripe's API does not "
             "say which",
-            f"see the endpoint's deliveries at {dashboard_base(mode)}/webhooks, and run `python -m infra "
+            f"see the endpoint's deliveries at {dashboard_base(mode)}/webhooks, and run `billing "
             "verify webhook` to see the handler's answer (pending_webhooks counts every endpoint that "
             "takes the event, including other apps')")
     raise StepFailed(f"Stripe sent no {', '.join(missing)} for {customer} within {wait:g}s",
                      "the stack's endpoint must subscribe to it: check the catalog's webhook events and "
-                     "`python -m infra verify stripe`")
+                     "`billing verify stripe`")
 
 
 def _events(account: Account, since: int) -> list[dict[str, Any]]:
