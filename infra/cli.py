@@ -19,7 +19,6 @@ from typing import TextIO
 import pulumi
 
 from infra import (
-    diff_command,
     exits,
     export_command,
     key_manifests,
@@ -30,6 +29,7 @@ from infra import (
     stack_config,
     verify,
 )
+from infra.diff import command as diff_command
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 

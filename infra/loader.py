@@ -24,8 +24,6 @@ from infra.catalog import (
     Portal,
     StackSettings,
     Webhook,
-    check_feature_key,
-    check_slug,
 )
 from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
@@ -33,6 +31,7 @@ from infra.redact import describe, shown, values_hidden
 from infra.sources import Document, Path_, dotted
 from infra.stack_files import Origin
 from infra.validation import is_structured, suggest, unknown_keys, validate
+from infra.values import check_feature_key, check_slug
 
 NAMESPACE = "billing"
 # Set with `pulumi config set`, read by guards and the program, not part of the settings model.

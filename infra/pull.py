@@ -17,11 +17,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 from infra import adoption, pull_entitlements
-from infra.catalog import is_lookup_key, slug_for
 from infra.checks import Progress
 from infra.clients.stripe_api import Account
 from infra.pull_entitlements import Kind
 from infra.stripe_reference import CURRENCIES, api_versions, minor_unit_digits, webhook_event_types
+from infra.values import is_lookup_key, slug_for
 
 INTERVAL_KEYS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
 DEFAULT_EVENTS = ["checkout.session.completed", "customer.subscription.created",

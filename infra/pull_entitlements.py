@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from infra import adoption, entitlements
-from infra.catalog import SUMMARY_EVENT, check_feature_key
+from infra.catalog import SUMMARY_EVENT
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
+from infra.values import check_feature_key
 
 Kind = Literal["misfit", "in place", "note"]
 Note = tuple[Kind, str, str]

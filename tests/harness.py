@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pulumi.runtime import mocks
 
-from infra import offline, provider_table
-from infra.provider_table import FieldChange
+from infra import offline, provider_model, provider_table
+from infra.provider_model import FieldChange
 from infra.stack_config import from_stack
 from tests.conftest import credentials
 
@@ -76,7 +76,7 @@ class Account:
             before = self.state.get(key)
             if before is None and args.resource_id in self.existing:
                 before = self.existing[args.resource_id]
-            stored = before if before is not None else provider_table.created_state(args.typ, inputs)
+            stored = before if before is not None else provider_model.created_state(args.typ, inputs)
             extra = {"secret": SIGNING_SECRET} if args.typ == WEBHOOK else {}
             return args.resource_id or f"<{args.name}.id>", {**stored, **extra}
 
@@ -100,25 +100,25 @@ class Account:
         before = self.state.get(key)
         if before is None and import_id is not None:
             adopted = self.existing[import_id]
-            step = provider_table.diff(token, adopted, inputs)
+            step = provider_model.diff(token, adopted, inputs)
             # Since Pulumi 3.174 an import whose inputs differ imports, then updates in place;
             # only a replacement is refused.
             kind: Literal["import", "replace"] = "replace" if step.kind == "replace" else "import"
             if kind == "import":
-                self.state[key] = provider_table.updated_state(token, adopted, inputs)
+                self.state[key] = provider_model.updated_state(token, adopted, inputs)
             return Outcome(kind, True, step.changes) if kind == "replace" else Outcome(kind, protected,
                                                                                        step.changes)
         if before is None:
-            self.state[key] = provider_table.created_state(token, inputs)
+            self.state[key] = provider_model.created_state(token, inputs)
             return Outcome("create", protected)
-        step = provider_table.diff(token, before, inputs)
+        step = provider_model.diff(token, before, inputs)
         outcome = Outcome(step.kind, protected, step.changes)
         if outcome.refused:
             return outcome
         if step.kind == "replace":
-            self.state[key] = provider_table.created_state(token, inputs)
+            self.state[key] = provider_model.created_state(token, inputs)
         elif step.kind == "update":
-            self.state[key] = provider_table.updated_state(token, before, inputs)
+            self.state[key] = provider_model.updated_state(token, before, inputs)
         return outcome
 
 

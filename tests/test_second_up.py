@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra import billing_diff, provider_table
+from infra import diff, provider_model, provider_table
 from infra.loader import Deployment, load_deployment
 from infra.stack_config import from_stack
 from tests.conftest import CATALOG, Project, credentials
@@ -163,7 +163,7 @@ def deployment(project: Project, stack: str) -> Deployment:
 
 
 def agree(project: Project, stack: str, base: str, head: str, base_stack: str | None = None,
-          head_stack: str | None = None) -> tuple[list[billing_diff.Change], dict[Key, Outcome]]:
+          head_stack: str | None = None) -> tuple[list[diff.Change], dict[Key, Outcome]]:
     """Deploy `base`, then run `diff` and the next `up` on `head`: every step diff claims is the
     step the provider takes, and every resource the provider touches is one diff speaks of."""
     use(project, base, base_stack, stack)
@@ -171,7 +171,7 @@ def agree(project: Project, stack: str, base: str, head: str, base_stack: str | 
     account.up()
     old = deployment(project, stack)
     use(project, head, head_stack, stack)
-    changes = billing_diff.compare(old, deployment(project, stack))
+    changes = diff.compare(old, deployment(project, stack))
     outcomes = account.up()
     for change in changes:
         if change.resource is None:
@@ -365,6 +365,6 @@ def read_back(obj: dict[str, object]) -> dict[str, object]:
                                "intervalCount": recurring.get("interval_count", 1)}  # type: ignore[attr-defined]
     if token == WEBHOOK:
         inputs["disabled"] = obj.get("status") != "enabled"
-    state = provider_table.created_state(token, inputs)
+    state = provider_model.created_state(token, inputs)
     state.pop("transferLookupKey", None)  # never read: an import leaves it null
     return state

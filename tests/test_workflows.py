@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from infra import exits
-from infra.diff_command import MARKER
+from infra.diff.command import MARKER
 from tests.conftest import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"

@@ -1,107 +1,19 @@
-"""`diff`: what a change to the catalog or a stack's settings does to money, in words.
-
-Compares two resolved deployments (a git revision and the working tree) and
-says, per plan, price, webhook, portal, coupon, key and hosting variable, what
-the next `up` will do. What each field change does (update in place, replace,
-a silent no-op, a value never cleared, a change Stripe refuses) comes from the
-provider table (`provider_table`), the same facts the program and the
-second-`up` harness read; on live, where every Stripe resource is protected,
-a replacement or a deletion is refused by the engine, so it is an error here
-with the way forward. A price's or a coupon's terms never change: that is an
-error on every stack, because both stacks share the catalog.
-"""
+"""`diff` for the Stripe objects of the catalog: plans, prices, the webhook endpoint, the portal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from infra import adoption, entitlements_diff, exits, hosting, hosts, provider_table
-from infra.catalog import Catalog, Coupon, KeyManifest, Price
+from infra import adoption, hosting, provider_model
+from infra.catalog import Catalog, Price
+from infra.diff.change import Change, after_write, removed, written_to
 from infra.loader import Deployment
-from infra.provider_table import (
-    COUPON,
-    PORTAL_CONFIGURATION,
-    PRICE,
-    PRODUCT,
-    PROMOTION_CODE,
-    WEBHOOK_ENDPOINT,
-)
-
-Severity = Literal["info", "warn", "error"]
-GROUPS = ("plans", "prices", "entitlements", "webhook", "portal", "keys", "hosting", "stack")
-Step = Literal["", "same", "create", "update", "replace", "delete", "no-op", "not cleared",
-               "refused by Stripe"]
-
-
-@dataclass(frozen=True)
-class Change:
-    group: str
-    severity: Severity
-    subject: str
-    message: str
-    resource: tuple[str, str] | None = None
-    """The Stripe resource (type token, name) the change lands on, if any."""
-    step: Step = ""
-    """What the provider does to that resource, as the table predicts it."""
-
-
-def exit_status(changes: Iterable[Change]) -> int:
-    severities = {c.severity for c in changes}
-    return exits.REFUSED if "error" in severities else exits.FINDINGS if "warn" in severities else exits.OK
-
-
-def compare(base: Deployment | None, head: Deployment) -> list[Change]:
-    if base is None:
-        return [Change("stack", "info", head.stack, "no deployable state at the base revision; "
-                       "everything in the stack is new")]
-    changes = _plans(base, head)
-    changes += _prices(base, head)
-    changes += entitlements_diff.compare(base, head)
-    changes += _webhook(base, head)
-    changes += _portal(base, head)
-    changes += _keys(base.catalog, head.catalog)
-    changes += _hosting(base, head)
-    changes += _stack(base, head)
-    return changes
-
-
-def _targets(deployment: Deployment) -> str:
-    """Where the stack's host writes its values: `preview and development`, a Worker script."""
-    return hosts.of(deployment.settings).where(deployment.settings)
-
-
-def _after_write(deployment: Deployment) -> str:
-    """What makes a written value reach the app: a redeploy (Vercel), or nothing (a Worker)."""
-    return hosts.of(deployment.settings).after_write(deployment.settings)
-
-
-def _urn(stack: str, token: str, name: str) -> str:
-    return f"urn:pulumi:{stack}::billing::{adoption.COMPONENT_TYPE}${token}::{name}"
-
-
-def removed(head: Deployment, group: str, subject: str, token: str, name: str, what: str,
-            kept: str, severity: Severity = "info", extra: str = "") -> Change:
-    """A Stripe resource dropped from the program: the provider's Delete, or on live a refusal.
-    `extra` says what the removal means beyond the provider's step."""
-    resource = provider_table.RESOURCES[token]
-    if head.mode == "live":
-        return Change(group, "error", subject, (
-            f"removed: {what} is protected on live, so `up` refuses to delete it and stops. Keep it "
-            f"declared ({kept}); or, as a deliberate step before merging, run `pulumi state unprotect "
-            f"'{_urn(head.stack, token, name)}' --stack {head.stack}`"), (token, name), "delete")
-    done = {"deletes": "it is deleted in Stripe",
-            "nothing": "only dropped from the stack: it stays in Stripe as it is",
-            "nothing_if_in_use": "only dropped from the stack while it has prices: it stays in Stripe"}
-    return Change(group, severity, subject, f"removed: {what}; {done[resource.delete]} "
-                  f"({resource.file} {resource.delete_source}){extra}", (token, name), "delete")
-
+from infra.provider_table import PORTAL_CONFIGURATION, PRICE, PRODUCT, WEBHOOK_ENDPOINT
 
 # ---------------------------------------------------------------- plans and prices
 
 
-def _plans(base: Deployment, head: Deployment) -> list[Change]:
+def plans(base: Deployment, head: Deployment) -> list[Change]:
     old_plans, new_plans = base.catalog.plans, head.catalog.plans
     token = PRODUCT.token
     changes = []
@@ -160,11 +72,11 @@ def _terms(price: Price) -> str:
     return f"{price.amount} {price.currency.upper()} every {every}"
 
 
-def _prices(base: Deployment, head: Deployment) -> list[Change]:
+def prices(base: Deployment, head: Deployment) -> list[Change]:
     old_cat, new_cat = base.catalog, head.catalog
     old = {(p, k): price for p, k, price in old_cat.prices()}
     new = {(p, k): price for p, k, price in new_cat.prices()}
-    targets, after = _targets(head), _after_write(head)
+    targets, after = written_to(head), after_write(head)
     token = PRICE.token
     changes = []
     for plan, key in sorted(new.keys() - old.keys()):
@@ -203,13 +115,13 @@ def _price_change(
     old_lookup, new_lookup = base.catalog.lookup_key(plan, key), head.catalog.lookup_key(plan, key)
     old_var = hosting.price_variable(base.catalog, old_lookup)
     new_var = hosting.price_variable(head.catalog, new_lookup)
-    targets, after = _targets(head), _after_write(head)
+    targets, after = written_to(head), after_write(head)
     resource = (PRICE.token, adoption.price_name(plan, key))
     changes = []
     terms = [field for field in _PRICE_TERMS if getattr(old, field) != getattr(new, field)]
     if terms:
         path = _PRICE_TERMS[terms[0]]
-        step = provider_table.effect(PRICE.token, path, getattr(old, terms[0]), getattr(new, terms[0]))
+        step = provider_model.effect(PRICE.token, path, getattr(old, terms[0]), getattr(new, terms[0]))
         does = ("replaces the price, which live refuses (protected) and which leaves the old price active "
                 "(the provider's Delete does nothing)" if step == "replace" else
                 "is never sent by the provider's Update: nothing changes in Stripe and every `up` shows it "
@@ -222,7 +134,7 @@ def _price_change(
             f"new price key, e.g. `{new_key}`, with the new terms and `lookup_key: {new_lookup}` (it takes "
             f"the key over); or run `billing reprice {plan}.{key} {new.amount}`"), resource, step))
     if old.tax_behavior != new.tax_behavior:
-        step = provider_table.effect(PRICE.token, "taxBehavior", old.tax_behavior or "unspecified",
+        step = provider_model.effect(PRICE.token, "taxBehavior", old.tax_behavior or "unspecified",
                                      new.tax_behavior or "unspecified")
         if step == "refused by Stripe":
             changes.append(Change("prices", "error", new_lookup, (
@@ -256,12 +168,12 @@ def _price_change(
 # ---------------------------------------------------------------- webhook and portal
 
 
-def _webhook(base: Deployment, head: Deployment) -> list[Change]:
+def webhook(base: Deployment, head: Deployment) -> list[Change]:
     old, new = base.catalog.webhook, head.catalog.webhook
     token = WEBHOOK_ENDPOINT.token
     secret = head.catalog.hosting.names.webhook_secret
     secret_next = head.catalog.hosting.names.webhook_secret_next
-    targets = _targets(head)
+    targets = written_to(head)
     old_versions = {old.api_version, *([old.next_api_version] if old.next_api_version else [])}
     new_versions = {new.api_version, *([new.next_api_version] if new.next_api_version else [])}
     changes = []
@@ -291,7 +203,7 @@ def _webhook(base: Deployment, head: Deployment) -> list[Change]:
     if new.api_version != old.api_version and new.api_version in old_versions:
         changes.append(Change("webhook", "warn", "endpoint", (
             f"upgrade finished: {secret} now holds the secret of the {new.api_version} endpoint and "
-            f"{secret_next} is removed; {_after_write(head)}, before the old endpoint goes"),
+            f"{secret_next} is removed; {after_write(head)}, before the old endpoint goes"),
             (token, adoption.webhook_name(new.api_version)), "same"))
     old_url = f"https://{base.settings.domain}{old.path}"
     new_url = f"https://{head.settings.domain}{new.path}"
@@ -322,7 +234,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _portal(base: Deployment, head: Deployment) -> list[Change]:
+def portal(base: Deployment, head: Deployment) -> list[Change]:
     old_portal, new_portal = base.catalog.portal, head.catalog.portal
     resource = (PORTAL_CONFIGURATION.token, adoption.PORTAL_NAME)
     changes = []
@@ -371,123 +283,3 @@ def _offer(offer: dict[str, list[str]]) -> str:
     return "; ".join(f"{plan}: {', '.join(keys) or '-'}" for plan, keys in offer.items()) or "nothing"
 
 
-# ---------------------------------------------------------------- keys, hosting, stack
-
-
-def _keys(base: Catalog, head: Catalog) -> list[Change]:
-    changes = []
-    for role in ("app", "deployer"):
-        old: KeyManifest = getattr(base.keys, role)
-        new: KeyManifest = getattr(head.keys, role)
-        for resource in sorted(old.permissions.keys() | new.permissions.keys()):
-            was, now = old.permissions.get(resource, "none"), new.permissions.get(resource, "none")
-            if was != now:
-                changes.append(Change("keys", "warn", f"{role} key", (
-                    f"{resource}: {was.title()} -> {now.title()}. Manual Dashboard work (no API can change a "
-                    f"restricted key): edit the {role} key in each mode, then "
-                    "`billing verify stripe`")))
-    return changes
-
-
-def _hosting(base: Deployment, head: Deployment) -> list[Change]:
-    old = {v.name: v for v in hosting.variables(base.catalog)}
-    new = {v.name: v for v in hosting.variables(head.catalog)}
-    host = hosts.of(head.settings)
-    targets, after = _targets(head), _after_write(head)
-    breaks = "as soon as `up` deletes it" if host.applies_at_once else "at its next deployment"
-    changes = []
-    for name in sorted(new.keys() - old.keys()):
-        changes.append(Change("hosting", "warn", name,
-                              f"added ({new[name].describe()}) on {targets} ({after})"))
-    for name in sorted(old.keys() - new.keys()):
-        changes.append(Change("hosting", "warn", name, f"deleted from {targets}: an app that still reads it "
-                              f"breaks {breaks}"))
-    return changes
-
-
-def _stack(base: Deployment, head: Deployment) -> list[Change]:
-    changes = []
-    if base.mode != head.mode:
-        changes.append(Change("stack", "error", "billing:mode", f"{base.mode} -> {head.mode}: a stack never "
-                              "changes mode; make a new stack"))
-    was = hosts.of(base.settings).location(base.settings)
-    now = hosts.of(head.settings).location(head.settings)
-    if was != now:
-        changes.append(Change("stack", "warn", "hosting", f"{was} -> {now}: every value is written to the "
-                              "new place and deleted from the old one; an app still reading the old place "
-                              "loses them"))
-    changes += _coupons(base, head)
-    return changes
-
-
-# What a coupon's and a promotion code's catalog fields become, for the provider table.
-_COUPON_TERMS = {"percent_off": "percentOff", "amount_off": "amountOff", "currency": "currency",
-                 "duration": "duration", "duration_in_months": "durationInMonths",
-                 "max_redemptions": "maxRedemptions", "applies_to": "appliesTos"}
-_CODE_TERMS = {"max_redemptions": "maxRedemptions",
-               "first_time_transaction": "restrictions.firstTimeTransaction"}
-
-
-def _coupons(base: Deployment, head: Deployment) -> list[Change]:
-    old, new = base.settings.coupons, head.settings.coupons
-    changes = []
-    for key in sorted(new.keys() - old.keys()):
-        changes.append(Change("stack", "info", f"coupon {key}", "added", (COUPON.token, key), "create"))
-    for key in sorted(old.keys() - new.keys()):
-        active = [code for code, promo in old[key].promotion_codes.items() if promo.active]
-        if active:
-            changes.append(Change("stack", "error", f"coupon {key}", (
-                f"removed while its codes {', '.join(active)} are active: the provider's promotion code "
-                f"Delete does nothing ({PROMOTION_CODE.delete_source}). Set them `active: false`, deploy, "
-                "then remove the coupon"), (COUPON.token, key), "delete"))
-        else:
-            changes.append(removed(head, "stack", f"coupon {key}", COUPON.token, key, "the coupon",
-                                   "its codes are inactive"))
-    for key in sorted(old.keys() & new.keys()):
-        changes += _coupon_change(head, key, old[key], new[key])
-    return changes
-
-
-def _coupon_change(head: Deployment, key: str, old: Coupon, new: Coupon) -> list[Change]:
-    changes = []
-    terms = [field for field in _COUPON_TERMS if getattr(old, field) != getattr(new, field)]
-    if terms:
-        changes.append(Change("stack", "error", f"coupon {key}", (
-            f"{', '.join(terms)} changed: a coupon's terms never change (the provider replaces it, "
-            f"{COUPON.cite(_COUPON_TERMS[terms[0]])}), and its promotion codes with it while the old codes "
-            "stay active, so the new codes fail to create halfway. Keep this coupon as it is with its codes "
-            f"`active: false`, and add a new coupon key (e.g. `{key}_v2`) with the new terms and new codes"),
-            (COUPON.token, key), "replace"))
-    if old.name != new.name:
-        changes.append(Change("stack", "info", f"coupon {key}", "name updated in place (customers see it on "
-                              "invoices)", (COUPON.token, key), "update"))
-    for code in sorted(old.promotion_codes.keys() & new.promotion_codes.keys()):
-        was, now = old.promotion_codes[code], new.promotion_codes[code]
-        resource = (PROMOTION_CODE.token, f"{key}-{code}")
-        changed = [field for field in _CODE_TERMS if getattr(was, field) != getattr(now, field)]
-        if changed:
-            path = _CODE_TERMS[changed[0]]
-            step = provider_table.effect(PROMOTION_CODE.token, path, getattr(was, changed[0]),
-                                         getattr(now, changed[0]))
-            does = ("replaces the code, and the new one fails to create while the old stays active"
-                    if step == "replace" else "is never sent by the provider: nothing changes in Stripe")
-            changes.append(Change("stack", "error", f"code {code}", (
-                f"{', '.join(changed)} changed: this {does} ({PROMOTION_CODE.cite(path)}). Set `{code}` "
-                "`active: false` and add a new code with the new terms"), resource, step))
-        if was.active != now.active:
-            changes.append(Change("stack", "warn" if not now.active else "info", f"code {code}",
-                                  "deactivated: customers can no longer type it" if not now.active
-                                  else "reactivated", resource, "update"))
-    for code in sorted(new.promotion_codes.keys() - old.promotion_codes.keys()):
-        changes.append(Change("stack", "info", f"code {code}", "added",
-                              (PROMOTION_CODE.token, f"{key}-{code}"), "create"))
-    for code in sorted(old.promotion_codes.keys() - new.promotion_codes.keys()):
-        if old.promotion_codes[code].active:
-            changes.append(Change("stack", "error", f"code {code}", (
-                "removed while active: the provider's Delete does nothing, so customers could still use it. "
-                "Set it `active: false`, deploy, then remove it"), (PROMOTION_CODE.token, f"{key}-{code}"),
-                "delete"))
-        else:
-            changes.append(removed(head, "stack", f"code {code}", PROMOTION_CODE.token, f"{key}-{code}",
-                                   "the inactive code", "`active: false` costs nothing"))
-    return changes

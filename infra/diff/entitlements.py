@@ -10,8 +10,9 @@ subscribers at their next billing period; new subscribers get it at once.
 
 from __future__ import annotations
 
-from infra import billing_diff, entitlements
+from infra import entitlements
 from infra.catalog import Catalog
+from infra.diff.change import Change, removed
 from infra.loader import Deployment
 from infra.provider_table import ENTITLEMENTS_FEATURE, PRODUCT_FEATURE
 
@@ -20,14 +21,13 @@ REACHES = ("existing subscribers get the change at their next billing period (St
            "active entitlements then); new subscribers at once")
 
 
-def compare(base: Deployment, head: Deployment) -> list[billing_diff.Change]:
+def compare(base: Deployment, head: Deployment) -> list[Change]:
     changes = _features(base, head)
     changes += _attachments(base, head)
     return changes
 
 
-def _features(base: Deployment, head: Deployment) -> list[billing_diff.Change]:
-    Change = billing_diff.Change
+def _features(base: Deployment, head: Deployment) -> list[Change]:
     old, new = base.catalog.entitlements, head.catalog.entitlements
     token = ENTITLEMENTS_FEATURE.token
     changes = []
@@ -46,7 +46,7 @@ def _features(base: Deployment, head: Deployment) -> list[billing_diff.Change]:
             "entitlement checks against the old key stop matching as subscribers move over"), resource,
             "create"))
     for key in sorted(old.keys() - new.keys()):
-        changes.append(billing_diff.removed(
+        changes.append(removed(
             head, GROUP, key, token, entitlements.feature_name(key), "the feature",
             "keeping it declared costs nothing", extra=(
                 "; Stripe keeps it active under its lookup key, which therefore cannot be given to a new "
@@ -68,8 +68,7 @@ def _renames(base: Catalog, head: Catalog) -> list[tuple[str, str]]:
             if head.entitlements[k].name in removed]
 
 
-def _attachments(base: Deployment, head: Deployment) -> list[billing_diff.Change]:
-    Change = billing_diff.Change
+def _attachments(base: Deployment, head: Deployment) -> list[Change]:
     old = set(entitlements.attachments(base.catalog.plans))
     new = set(entitlements.attachments(head.catalog.plans))
     token = PRODUCT_FEATURE.token
@@ -80,7 +79,7 @@ def _attachments(base: Deployment, head: Deployment) -> list[billing_diff.Change
     for plan, key in sorted(old - new):
         gone = plan not in head.catalog.plans
         what = f"{key!r} detached from plan {plan!r}" + (" (the plan is removed)" if gone else "")
-        changes.append(billing_diff.removed(
+        changes.append(removed(
             head, GROUP, f"{plan}: {key}", token, entitlements.product_feature_name(plan, key), what,
             f"keep {key!r} in the plan's `entitlements:`", severity="warn",
             extra=f"; its subscribers lose {key!r}: {REACHES}"))

@@ -2,7 +2,7 @@
 
 Loads the stack at git revision REV (its stack file and the catalog it names,
 read with `git show`, bounded and validated like the working tree) and the
-working tree, and prints billing_diff's change list. A base that no longer
+working tree, and prints the diff package's change list. A base that no longer
 validates is still compared where its raw files allow (removed plans and
 prices), with its own problems listed. Exit 0: nothing risky; 1: warnings;
 2: an error (or a working tree that does not validate).
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from infra import billing_diff, diff_base, exits, loader, sources, stack_config, stack_files
-from infra.billing_diff import Change
+from infra import diff, exits, loader, sources, stack_config, stack_files
+from infra.diff import Change
+from infra.diff import base as diff_base
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError, Problem
 
@@ -58,13 +59,13 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     render = markdown if args.format == "markdown" else text
     render(results, args.base, out)
-    return max((billing_diff.exit_status(changes) for _, changes in results), default=exits.OK)
+    return max((diff.exit_status(changes) for _, changes in results), default=exits.OK)
 
 
 def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> list[Change]:
     base = state_at(project, stack, rev)
     if base.deployment is not None or not base.existed:
-        return billing_diff.compare(base.deployment, head)
+        return diff.compare(base.deployment, head)
     # The base does not validate: compare what its raw files still show, never "all new, exit 0".
     return diff_base.compare_broken(base.catalog, base.problems, head, rev)
 
@@ -157,7 +158,7 @@ def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: Text
               file=out)
         if not changes:
             print("  no billing change", file=out)
-        for group in billing_diff.GROUPS:
+        for group in diff.GROUPS:
             found = [c for c in changes if c.group == group]
             if found:
                 print(f"{group}:", file=out)
@@ -172,7 +173,7 @@ def markdown(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: 
         print(f"\n### Stack `{head.stack}` ({head.mode} mode): {_counts(changes)}", file=out)
         if not changes:
             print("\nNo billing change.", file=out)
-        for group in billing_diff.GROUPS:
+        for group in diff.GROUPS:
             found = sorted((c for c in changes if c.group == group),
                            key=lambda c: ("error", "warn", "info").index(c.severity))
             if not found:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from infra.billing_diff import Change
+from infra.diff import Change
 from infra.loader import Deployment
 from infra.problems import Problem
 
