@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from infra import checks, credentials, exits, hosts, stack_config, verify_stripe, webhook_probe
 from infra.checks import Check
@@ -28,6 +29,7 @@ from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
 from infra.payment import command as payment_command
 from infra.problems import ConfigError
+from infra.redact import shown
 from infra.stripe_reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
@@ -197,8 +199,10 @@ def _webhook_inputs(
         problems.append("--url: give the endpoint, or --stack S to use the stack's webhookUrl")
     elif not url.startswith("https://") and not (getattr(args, "allow_http", False)
                                                   and url.startswith("http://")):
-        problems.append(f"--url: {url!r} is not https; Stripe only delivers to https endpoints "
+        problems.append(f"--url: {shown(url)} is not https; Stripe only delivers to https endpoints "
                         "(pass --allow-http to probe a local http:// endpoint)")
+    else:
+        problems += _endpoint_url_problems(url)
     fetch = f"`export WEBHOOK_SECRET=$(pulumi stack output webhookSigningSecret --show-secrets --stack " \
             f"{stack or 'S'})` and pass --secret-env WEBHOOK_SECRET"
     if secret_env is not None:
@@ -232,3 +236,18 @@ def _usage(*lines: str) -> UsageError:
 
 def _progress(step: str) -> None:
     print(f"probing: {step}", file=sys.stderr)
+
+
+def _endpoint_url_problems(url: str) -> list[str]:
+    """A URL Stripe could deliver to: a host, and no credentials (never printed back)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return ["--url: not a URL Stripe can deliver to; give https://host/path"]
+    if "@" in parts.netloc:
+        return ["--url: the URL carries a user name or password, which Stripe never sends and which "
+                "would be printed: give https://host/path"]
+    if not parts.hostname or any(c.isspace() or ord(c) < 32 for c in url):
+        return ["--url: no host, or spaces or control characters in the URL; give https://host/path"]
+    return []

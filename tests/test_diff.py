@@ -47,8 +47,10 @@ def test_a_new_amount_is_refused_with_the_edit_that_fixes_it(repo: Project) -> N
     line = next(line for line in out.splitlines() if "pro_monthly" in line)
     assert line.startswith("  ERROR pro_monthly: 29.00 USD every month -> 39.00 USD every month: a Stripe "
                            "price's terms never change.")
-    for words in ("replaces the price, which live refuses (protected)", "leaves the old price active",
-                  "resource_stripe_price.go L40", "existing subscribers stay on the old price at the old terms",
+    for words in ("replaces the price: live refuses it (protected)",
+                  "the new price cannot take the lookup key the old one (never deleted by the provider) still "
+                  "holds, so `up` stops", "resource_stripe_price.go L40",
+                  "existing subscribers must stay on the old price at the old terms",
                   "keep `monthly` as it was with `archived: true`", "add a new price key, e.g. `monthly_v2`",
                   "`lookup_key: pro_monthly` (it takes the key over)", "billing reprice pro.monthly 39.00"):
         assert words in line
@@ -181,8 +183,10 @@ def test_reprice_writes_the_safe_edit_that_diff_and_the_provider_accept(repo: Pr
     assert 'monthly_v2: {amount: "39.00", currency: usd, interval: month, lookup_key: pro_monthly}' in text
     assert "# The billing catalog both stacks deploy" in text  # comments survive
     code, out, _ = diff(repo)
-    assert code == 1 and "ERROR" not in out
+    assert code == 0 and "ERROR" not in out and "WARN" not in out, out
     assert "INFO  pro_monthly: added: 39.00 USD every month; it takes lookup key 'pro_monthly' over" in out
+    # The variable stays: it holds the new price's ID from now on.
+    assert "its lookup key and STRIPE_PRICE_PRO_MONTHLY move to the price that takes it over" in out
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -208,7 +212,8 @@ def test_a_base_whose_stack_file_is_broken_is_no_traceback(repo: Project) -> Non
     code, out, err = diff(repo)
     assert code == 0 and err == ""
     assert "INFO  at main: the base's own problem: Pulumi.test.yaml:3: (syntax): expected ',' or ']'" in out
-    assert "INFO  at main: the base does not validate, so only its removed plans and prices are compared" in out
+    assert ("INFO  at main: the base does not validate, so only its plans and prices (removed ones, and the "
+            "terms of kept ones) are compared") in out
 
 
 def test_a_price_removed_since_a_broken_base_is_an_error(repo: Project) -> None:
@@ -253,3 +258,18 @@ def test_a_base_catalog_outside_the_project_is_not_read(repo: Project) -> None:
     assert "the base's own problem: ../../outside.yaml: (file): is outside the project at this revision" in out
     assert "WARN  at main: the base's catalog could not be read, so prices removed since then cannot be " \
            "found: review the price changes by hand" in out
+
+
+def test_a_terms_change_is_refused_even_when_the_base_does_not_validate(repo: Project) -> None:
+    commit(repo, CATALOG + "bogus: 1\n", "a base that no longer validates")
+    repo.catalog(CATALOG.replace(MONTHLY, 'monthly: {amount: "39.00", currency: usd, interval: month}'))
+    code, out, _ = run_cli("diff", "--base", "main", "--stack", "live", "--project", str(repo.root))
+    assert code == 2
+    assert "ERROR pro_monthly: 29.00 USD every month -> 39.00 USD every month: a Stripe price's terms" in out
+
+
+def test_diff_without_git_is_refused_not_a_crash(repo: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    code, out, err = diff(repo)
+    assert code == 2 and out == ""
+    assert "git is not installed or not on PATH" in err and "Traceback" not in err

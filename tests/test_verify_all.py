@@ -68,3 +68,17 @@ def test_verify_webhook_from_the_stack_without_the_cli_says_how_to_pass_the_secr
     assert code == 2 and out == ""
     assert "webhookSigningSecret output could not be read" in err
     assert "pulumi stack output webhookSigningSecret --show-secrets --stack test" in err
+
+
+@pytest.mark.parametrize(("url", "words"), [
+    ("https://user:" + "pw" * 4 + "@127.0.0.1:9/x", "carries a user name or password"),
+    ("https://", "no host"),
+    ("https://app.example.com/a b", "spaces or control characters"),
+])
+def test_a_webhook_url_stripe_cannot_deliver_to_is_refused_and_not_echoed(
+    monkeypatch: pytest.MonkeyPatch, url: str, words: str,
+) -> None:
+    monkeypatch.setenv("WH", "whsec_" + "Wh00" * 8)
+    code, out, err = run_cli("verify", "webhook", "--url", url, "--secret-env", "WH")
+    assert code == 2 and out == "" and words in err
+    assert "pw" * 4 not in err and "nothing was sent" in err

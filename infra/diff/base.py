@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from infra.diff import Change
+from pydantic import ValidationError
+
+from infra.catalog import Price
+from infra.diff import stripe
+from infra.diff.change import Change
 from infra.loader import Deployment
 from infra.problems import Problem
 
@@ -22,8 +26,8 @@ def compare_broken(
     changes = [Change("stack", "info", f"at {rev}", f"the base's own problem: {problem}")
                for problem in problems]
     changes.append(Change("stack", "info", f"at {rev}", (
-        "the base does not validate, so only its removed plans and prices are compared; nothing else "
-        "is")))
+        "the base does not validate, so only its plans and prices (removed ones, and the terms of kept "
+        "ones) are compared; nothing else is")))
     if not isinstance(base_catalog, dict):
         changes.append(Change("prices", "warn", f"at {rev}", (
             "the base's catalog could not be read, so prices removed since then cannot be found: review "
@@ -39,6 +43,7 @@ def compare_broken(
                                   "Stripe)"))
         for price, raw_price in sorted(prices.items()):
             if plan in head.catalog.plans and price in head.catalog.plans[plan].prices:
+                changes += _terms(plan, price, raw_price, head)
                 continue
             fields = _mapping(raw_price)
             declared = fields.get("lookup_key")
@@ -52,6 +57,18 @@ def compare_broken(
                     "removed without being archived first: the provider cannot delete prices, so it would "
                     "stay purchasable. Restore it with `archived: true` and deploy that; remove it later")))
     return changes
+
+
+def _terms(plan: str, key: str, raw_price: Any, head: Deployment) -> list[Change]:
+    """A price kept since the base must keep its terms, even when the rest of the base is broken."""
+    new = head.catalog.plans[plan].prices[key]
+    try:
+        old = Price.model_validate(raw_price)
+    except ValidationError:
+        return [Change("prices", "warn", head.catalog.lookup_key(plan, key), (
+            "the base's entry for this price does not validate, so its terms cannot be compared: check "
+            "by hand that amount, currency, interval and interval_count did not change"))]
+    return stripe.terms_changed(plan, key, old, new, head.catalog.lookup_key(plan, key))
 
 
 def _mapping(value: Any) -> dict[str, Any]:

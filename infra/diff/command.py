@@ -71,8 +71,12 @@ def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> 
 
 
 def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", "-C", str(project), *argv], capture_output=True,  # noqa: S603, S607
-                          check=False)
+    try:
+        return subprocess.run(["git", "-C", str(project), *argv], capture_output=True,  # noqa: S603, S607
+                              check=False)
+    except FileNotFoundError:
+        raise RevisionError("git is not installed or not on PATH; diff reads the base revision with git: "
+                            "install git") from None
 
 
 @dataclass

@@ -109,6 +109,27 @@ _PRICE_TERMS = {"amount": "unitAmount", "currency": "currency", "interval": "rec
                 "interval_count": "recurring.intervalCount"}
 
 
+def terms_changed(plan: str, key: str, old: Price, new: Price, lookup: str) -> list[Change]:
+    """A price's terms never change: an edit to them is an error, with the edit that does it safely."""
+    terms = [field for field in _PRICE_TERMS if getattr(old, field) != getattr(new, field)]
+    if not terms:
+        return []
+    path = _PRICE_TERMS[terms[0]]
+    step = provider_model.effect(PRICE.token, path, getattr(old, terms[0]), getattr(new, terms[0]))
+    does = ("replaces the price: live refuses it (protected), and elsewhere the new price cannot take the "
+            "lookup key the old one (never deleted by the provider) still holds, so `up` stops"
+            if step == "replace" else
+            "is never sent by the provider's Update: nothing changes in Stripe and every `up` shows it again")
+    new_key = f"{key}_{new.interval}" if terms == ["interval"] else f"{key}_v2"
+    return [Change("prices", "error", lookup, (
+        f"{_terms(old)} -> {_terms(new)}: a Stripe price's terms never change. This edit {does} "
+        f"({PRICE.cite(path)}). For money: existing subscribers must stay on the old price at the old terms, "
+        f"and new ones get the new terms from a new price. The edit: keep `{key}` as it was with `archived: "
+        f"true`, and add a new price key, e.g. `{new_key}`, with the new terms and `lookup_key: {lookup}` "
+        f"(it takes the key over); or run `billing reprice {plan}.{key} {new.amount}`"),
+        (PRICE.token, adoption.price_name(plan, key)), step)]
+
+
 def _price_change(
     base: Deployment, head: Deployment, plan: str, key: str, old: Price, new: Price,
 ) -> list[Change]:
@@ -118,21 +139,7 @@ def _price_change(
     targets, after = written_to(head), after_write(head)
     resource = (PRICE.token, adoption.price_name(plan, key))
     changes = []
-    terms = [field for field in _PRICE_TERMS if getattr(old, field) != getattr(new, field)]
-    if terms:
-        path = _PRICE_TERMS[terms[0]]
-        step = provider_model.effect(PRICE.token, path, getattr(old, terms[0]), getattr(new, terms[0]))
-        does = ("replaces the price, which live refuses (protected) and which leaves the old price active "
-                "(the provider's Delete does nothing)" if step == "replace" else
-                "is never sent by the provider's Update: nothing changes in Stripe and every `up` shows it "
-                "again")
-        new_key = f"{key}_{new.interval}" if terms == ["interval"] else f"{key}_v2"
-        changes.append(Change("prices", "error", new_lookup, (
-            f"{_terms(old)} -> {_terms(new)}: a Stripe price's terms never change. This edit {does} "
-            f"({PRICE.cite(path)}). For money: existing subscribers stay on the old price at the old terms; "
-            f"new ones get the new terms. The edit: keep `{key}` as it was with `archived: true`, and add a "
-            f"new price key, e.g. `{new_key}`, with the new terms and `lookup_key: {new_lookup}` (it takes "
-            f"the key over); or run `billing reprice {plan}.{key} {new.amount}`"), resource, step))
+    changes += terms_changed(plan, key, old, new, new_lookup)
     if old.tax_behavior != new.tax_behavior:
         step = provider_model.effect(PRICE.token, "taxBehavior", old.tax_behavior or "unspecified",
                                      new.tax_behavior or "unspecified")
@@ -154,11 +161,16 @@ def _price_change(
                               "(in place, the price ID stays): code that looks up the old key finds nothing"
                               + renamed, resource, "update"))
     if not old.archived and new.archived:
-        gives_up = ("; it gives its lookup key up to the price that takes it over"
-                    if head.catalog.held_lookup_key(plan, key) is None else "")
-        changes.append(Change("prices", "warn", new_lookup, "archived: no new checkouts; existing "
-                              f"subscribers keep it{gives_up}; {old_var} is removed from {targets} ({after})",
-                              resource, "update"))
+        if head.catalog.held_lookup_key(plan, key) is None:
+            # The variable stays: it now holds the ID of the price that took the lookup key over.
+            changes.append(Change("prices", "info", new_lookup, "archived: no new checkouts; existing "
+                                  "subscribers keep it; its lookup key and "
+                                  f"{new_var} move to the price that takes it over ({after})", resource,
+                                  "update"))
+        else:
+            changes.append(Change("prices", "warn", new_lookup, "archived: no new checkouts; existing "
+                                  f"subscribers keep it; {old_var} is removed from {targets} ({after})",
+                                  resource, "update"))
     elif old.archived and not new.archived:
         changes.append(Change("prices", "info", new_lookup, f"reactivated: purchasable again; {new_var} is "
                               f"written to {targets}", resource, "update"))
