@@ -27,7 +27,7 @@ from infra.catalog import (
 )
 from infra.guards import SECRET_KEYS, ConfigGetter
 from infra.problems import ConfigError, Problem
-from infra.redact import describe, shown, values_hidden
+from infra.redact import describe, has_secret, secret_shaped, shown, values_hidden
 from infra.sources import Document, Path_, dotted
 from infra.stack_files import Origin
 from infra.validation import is_structured, suggest, unknown_keys, validate
@@ -97,9 +97,28 @@ def load_deployment(
     if settings is not None and settings.adopt and catalog is not None:
         adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
         problems += found
+    problems += _plain_secrets(catalog_doc, stack_doc, get, {p.field for p in problems})
     if problems or settings is None or catalog is None:
         raise ConfigError(sorted(set(problems), key=_problem_order))
     return Deployment(stack=stack, settings=settings, catalog=catalog, adopted=adopted)
+
+
+def _plain_secrets(
+    catalog_doc: Document, stack_doc: Document, get: ConfigGetter, reported: set[str],
+) -> list[Problem]:
+    """A secret's shape in the catalog or a plain setting (a coupon name, a description, a key) is
+    refused: both are committed, printed by `plan` and sent to Stripe as customer-facing text."""
+    found = [catalog_doc.problem(path, f"holds {describe(value)}: a secret never goes in the catalog, "
+                                 "which is committed and printed; remove it, and store a secret the app "
+                                 "needs with `pulumi config set --secret`")
+             for path, value in secret_shaped(catalog_doc.data)]
+    for key in (str(f.alias) for f in StackSettings.model_fields.values()):
+        value = get(key)
+        if value and has_secret(value) and key not in reported:
+            found.append(stack_doc.problem(("config", key), (
+                "holds a secret's shape in plain text: a plain setting is committed and printed; remove "
+                "it, and store a secret with `pulumi config set --secret`"), key))
+    return found
 
 
 def _catalog_document(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from infra.redact import mask
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -17,7 +19,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return one_line(f"{where}: {self.field}: {self.message}")
+        return mask(one_line(f"{where}: {self.field}: {self.message}"))
 
 
 # Control characters (a key "enterprise\n", a pasted escape sequence) shown escaped:

@@ -18,6 +18,8 @@ from typing import Any
 _KEY = re.compile(r"(sk|rk|pk)_(test|live)_", re.ASCII)
 _WEBHOOK_SECRET = "whsec_"  # noqa: S105 (a prefix, not a secret)
 _echo = ContextVar("echo_values", default=True)
+# A secret's shape anywhere in a text: a secret or restricted key of either mode, a signing secret.
+_SECRET = re.compile(r"(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}|whsec_[0-9A-Za-z]{8,}", re.ASCII)
 
 
 def key_prefix(key: str) -> str:
@@ -76,3 +78,27 @@ def values_hidden() -> Iterator[None]:
         yield
     finally:
         _echo.reset(token)
+
+
+def mask(text: str) -> str:
+    """`text` with every secret-shaped run replaced by its prefix and length: the last guard on
+    any message, whatever put the value there (a YAML tag, an alias, a mapping key)."""
+    return _SECRET.sub(lambda m: f"{key_prefix(m.group(0))}... ({len(m.group(0))} characters)", text)
+
+
+def has_secret(text: str) -> bool:
+    return bool(_SECRET.search(text))
+
+
+def secret_shaped(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every place in parsed data, keys included, that holds a secret-shaped string."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and has_secret(key):
+                yield (*path, key), key
+            yield from secret_shaped(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from secret_shaped(value, (*path, index))
+    elif isinstance(data, str) and has_secret(data):
+        yield path, data

@@ -29,7 +29,7 @@ from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
 from infra.payment import command as payment_command
 from infra.problems import ConfigError
-from infra.redact import shown
+from infra.redact import mask, shown
 from infra.stripe_reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
@@ -124,7 +124,7 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     if missing:
         count = len(missing)
         print(f"verify: {count} input{'s' if count != 1 else ''} missing or wrong; nothing was sent:",
-              *missing, sep="\n", file=sys.stderr)
+              *(mask(line) for line in missing), sep="\n", file=sys.stderr)
         return exits.REFUSED
     results = []
     for step in plan:
@@ -217,7 +217,7 @@ def _webhook_inputs(
         problems.append(f"{where}; export the endpoint's signing secret (whsec_...): {fetch}")
     event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
     if event_type not in webhook_event_types():
-        problems.append(f"--event-type: {event_type!r} is not a Stripe event type")
+        problems.append(f"--event-type: {shown(event_type)} is not a Stripe event type")
     if problems or url is None:
         raise _usage(*problems)
     return url, secret
