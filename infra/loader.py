@@ -182,6 +182,13 @@ def check_catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
 
 
 def _catalog(doc: Document) -> tuple[Catalog | None, list[Problem]]:
+    catalog, problems = _catalog_models(doc)
+    # A value the reader refused (`amount: 010`) is None to the models: its own problem says it all.
+    refused = {problem.field for problem in doc.problems}
+    return catalog, [problem for problem in problems if problem.field not in refused]
+
+
+def _catalog_models(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     """Each plan and section is checked on its own, so one mistake hides no other."""
     raw = doc.data
     if not isinstance(raw, dict):

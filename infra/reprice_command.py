@@ -83,7 +83,10 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
         to_minor_units(amount, currency)
     except ValueError as error:
         raise RepriceError(str(error)) from None
-    key = new_key or next(f"{price_key}_v{n}" for n in range(2, 1000) if f"{price_key}_v{n}" not in prices)
+    if old.get("amount") is not None and _amount(str(old["amount"])) == amount:
+        raise RepriceError(f"{plan_key}.{price_key} already sells at {amount}; nothing to do")
+    stem = re.sub(r"_v[0-9]+$", "", price_key)  # monthly_v2 -> monthly_v3, not monthly_v2_v2
+    key = new_key or next(f"{stem}_v{n}" for n in range(2, 1000) if f"{stem}_v{n}" not in prices)
     if key in prices:
         raise RepriceError(f"{plan_key}.{key} exists already; pass another --key")
     lookup = old.get("lookup_key") or f"{plan_key}_{price_key}"

@@ -10,7 +10,7 @@ import pytest
 from infra.catalog import Price, to_minor_units
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
-from tests.conftest import Project, stack_config
+from tests.conftest import CATALOG, Project, run_cli, stack_config
 
 BASE = """\
 plans:
@@ -297,3 +297,9 @@ def test_deployer_manifest_must_cover_the_stack_s_coupons(project: Project) -> N
         load_deployment("test", project.root, stack_config("test", **{"billing:coupons": coupons}).get)
     assert "keys.deployer.permissions: the program creates and updates these, so the deployer key needs " \
            "Write on: Coupons, Promotion codes; add `Coupons: write`" in caught.value.render()
+
+
+def test_a_yaml_1_1_amount_is_one_problem_not_two(project: Project) -> None:
+    project.catalog(CATALOG.replace('amount: "29.00"', "amount: 010", 1))
+    code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 2 and "1 problem found" in err and "None" not in err

@@ -273,3 +273,11 @@ def test_diff_without_git_is_refused_not_a_crash(repo: Project, monkeypatch: pyt
     code, out, err = diff(repo)
     assert code == 2 and out == ""
     assert "git is not installed or not on PATH" in err and "Traceback" not in err
+
+
+def test_reprice_twice_numbers_the_next_price_and_refuses_the_same_amount(repo: Project) -> None:
+    assert run_cli("reprice", "pro.monthly", "39.00", "--project", str(repo.root))[0] == 0
+    code, out, _ = run_cli("reprice", "pro.monthly_v2", "49.00", "--project", str(repo.root))
+    assert code == 0 and "pro.monthly_v3 sells at 49.00 USD" in out
+    code, _, err = run_cli("reprice", "pro.monthly_v3", "49.00", "--project", str(repo.root))
+    assert code == 2 and "already sells at 49.00; nothing to do" in err
