@@ -30,7 +30,7 @@ from infra.problems import ConfigError, Problem
 from infra.redact import describe, has_secret, secret_shaped, shown, values_hidden
 from infra.sources import Document, Path_, dotted
 from infra.stack_files import Origin
-from infra.validation import is_structured, suggest, unknown_keys, validate
+from infra.validation import M, is_structured, suggest, unknown_keys, validate
 from infra.values import check_feature_key, check_slug
 
 NAMESPACE = "billing"
@@ -194,21 +194,12 @@ def _catalog_models(doc: Document) -> tuple[Catalog | None, list[Problem]]:
     if not isinstance(raw, dict):
         return None, [doc.problem((), "the catalog must be a mapping with `plans:` and `webhook:`")]
     problems = unknown_keys(doc, (), raw, Catalog)
-    plans: dict[str, Plan] = {}
     raw_plans = raw.get("plans")
     if not isinstance(raw_plans, dict) or not raw_plans:
         problems.append(doc.problem(("plans",), "declare at least one plan under `plans:`"))
         raw_plans = {}
-    for key, raw_plan in raw_plans.items():
-        try:
-            check_slug(key)
-        except ValueError as error:
-            problems.append(doc.problem(("plans", key), str(error)))
-            continue
-        plan, found = validate(Plan, raw_plan, doc, ("plans", key))
-        problems += found
-        if plan is not None:
-            plans[key] = plan
+    plans, found = _keyed(Plan, raw_plans, check_slug, doc, ("plans",))
+    problems += found
     webhook, found = validate(Webhook, raw.get("webhook"), doc, ("webhook",), required=True)
     problems += found
     portal, found = validate(Portal, raw.get("portal", {}), doc, ("portal",))
@@ -240,19 +231,30 @@ def _features(doc: Document, raw: Any) -> tuple[dict[str, Entitlement] | None, l
     if not isinstance(raw, dict):
         return None, [doc.problem(("entitlements",), "expected a mapping of lookup key -> {name: ...}, "
                                   "like `premium_reports: {name: Premium reports}`")]
-    features: dict[str, Entitlement] = {}
-    problems: list[Problem] = []
-    for key, raw_feature in raw.items():
-        try:
-            check_feature_key(key)
-        except ValueError as error:
-            problems.append(doc.problem(("entitlements", key), str(error)))
-            continue
-        feature, found = validate(Entitlement, raw_feature, doc, ("entitlements", key), required=True)
-        problems += found
-        if feature is not None:
-            features[key] = feature
+    features, problems = _keyed(Entitlement, raw, check_feature_key, doc, ("entitlements",), required=True)
     return (None, problems) if problems else (features, [])
+
+
+def _keyed(
+    model: type[M], raw: Mapping[str, Any], check_key: Callable[[str], str], doc: Document, path: Path_,
+    required: bool = False, shown: int = 0,
+) -> tuple[dict[str, M], list[Problem]]:
+    """Entries keyed by a stable key (plans, features, coupons), each checked on its own, so one
+    mistake hides no other; a bad key is reported instead of its entry."""
+    entries: dict[str, M] = {}
+    problems: list[Problem] = []
+    for key, raw_entry in raw.items():
+        at: Path_ = (*path, key)
+        try:
+            check_key(key)
+        except ValueError as error:
+            problems.append(doc.problem(at, str(error), dotted(at[shown:])))
+            continue
+        entry, found = validate(model, raw_entry, doc, at, required=required, shown=shown)
+        problems += found
+        if entry is not None:
+            entries[key] = entry
+    return entries, problems
 
 
 # A host caps one variable's size (Cloudflare documents 5 KB for a Worker's; not verified live).
@@ -396,21 +398,11 @@ def _settings(
     # Coupons are checked one by one, like plans, so one bad coupon hides no other problem.
     coupons_key = str(StackSettings.model_fields["coupons"].alias)
     raw_coupons = raw.pop(coupons_key, {})
-    coupons: dict[str, Coupon] = {}
     if not isinstance(raw_coupons, dict):
         raw[coupons_key] = raw_coupons  # let the model report the wrong type
         raw_coupons = {}
-    for name, raw_coupon in raw_coupons.items():
-        path: Path_ = ("config", coupons_key, name)
-        try:
-            check_slug(name)
-        except ValueError as error:
-            problems.append(doc.problem(path, str(error), dotted(path[1:])))
-            continue
-        coupon, found = validate(Coupon, raw_coupon, doc, path, shown=1)
-        problems += found
-        if coupon is not None:
-            coupons[name] = coupon
+    coupons, found = _keyed(Coupon, raw_coupons, check_slug, doc, ("config", coupons_key), shown=1)
+    problems += found
     settings, found = validate(StackSettings, raw, doc, ("config",), shown=1)
     problems += found
     if settings is None or len(coupons) != len(raw_coupons):
