@@ -10,7 +10,7 @@ import pytest
 from infra import offline
 from infra.stack_config import from_stack
 from infra.stripe_reference import webhook_event_types
-from tests.conftest import Project, credentials, key
+from tests.conftest import DOMAINS, Project, credentials, key
 
 PRODUCT = "stripe:index/product:Product"
 PRICE = "stripe:index/price:Price"
@@ -76,8 +76,9 @@ def test_archived_price_stays_declared_inactive(project: Project) -> None:
     assert products[0] == {"product": "<pro.id>", "prices": ["<pro-monthly.id>"]}
 
 
-@pytest.mark.parametrize(("stack", "domain"), [("test", "staging.example.com"), ("live", "app.example.com")])
-def test_webhook_endpoint(project: Project, stack: str, domain: str) -> None:
+@pytest.mark.parametrize("stack", ["test", "live"])
+def test_webhook_endpoint(project: Project, stack: str) -> None:
+    domain = DOMAINS[stack]
     plan = run(project, stack)
     (endpoint,) = plan.of_type(WEBHOOK)
     inputs = plain(endpoint.inputs)
@@ -96,8 +97,8 @@ def test_webhook_endpoint(project: Project, stack: str, domain: str) -> None:
 def test_portal_is_derived_from_the_catalog(project: Project) -> None:
     plan = run(project, "test")
     portal = plain(plan.named(PORTAL, "portal").inputs)
-    assert portal["defaultReturnUrl"] == "https://staging.example.com/dashboard"
-    assert portal["businessProfile"]["privacyPolicyUrl"] == "https://example.com/privacy"
+    assert portal["defaultReturnUrl"] == f"https://{DOMAINS['test']}/dashboard"
+    assert portal["businessProfile"] == {"headline": "Manage your subscription"}
     update = portal["features"]["subscriptionUpdates"][0]
     assert update["products"] == [
         {"product": "<pro.id>", "prices": ["<pro-monthly.id>", "<pro-yearly.id>"]},
