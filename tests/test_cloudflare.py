@@ -75,6 +75,8 @@ def test_each_stack_writes_the_runbook_values_to_its_own_script(workers: Project
         assert inputs["value"] == offline.SECRET and inputs["__provider"] == offline.SECRET
         assert registration.parent.endswith("billing:cloudflare:Worker::hosting")
         assert not registration.protect
+        # The same name is never written and then deleted by a replace (`--target-replace`).
+        assert registration.delete_before_replace
     values = {name: r.inputs["value"]["value"] for name, r in found.items()}
     mine = credentials(stack)
     assert values["STRIPE_SECRET_KEY"] == mine["billing:appStripeKey"]
