@@ -284,10 +284,10 @@ def _webhook(
         events = DEFAULT_EVENTS
     elif not events:
         events = DEFAULT_EVENTS
-    version = endpoint.get("api_version")
-    pinned = version in api_versions()
+    found = endpoint.get("api_version")
+    pinned = isinstance(found, str) and found in api_versions()
+    version: str = found if isinstance(found, str) and pinned else _newest_version()
     if not pinned:
-        version = _newest_version()
         # Adopting it would need a replace (api_version is ForceNew), and the engine refuses to
         # replace a resource it is importing: the first `up` would stop. So it is not adopted.
         findings.append(Finding("misfit", endpoint["id"], f"no pinned API version Stripe's library knows "

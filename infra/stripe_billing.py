@@ -194,7 +194,8 @@ def _prices(
             tax_behavior=price.tax_behavior,
             metadata={**price.metadata, "plan": plan_key},
             opts=_adopting(opts if catalog.takes_over_lookup_key(plan_key, price_key) else
-                           pulumi.ResourceOptions.merge(opts, _HOLDS_ITS_OWN_KEY), adopted, adoption.PRICE, name),
+                           pulumi.ResourceOptions.merge(opts, _HOLDS_ITS_OWN_KEY),
+                           adopted, adoption.PRICE, name),
         )
     return prices
 
