@@ -17,6 +17,8 @@ try:
     deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)
 except ConfigError as error:
     raise pulumi.RunError(error.render(applying=True)) from None
+for notice in deployment.notices:  # shown by preview and up, and by `billing plan`
+    pulumi.log.warn(f"warning: {notice}")
 
 billing = StripeBilling("billing", StripeBillingArgs(
     deployment=deployment,

@@ -98,13 +98,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args),
                                          overrides_from="--catalog")
-        deployment = load_deployment(args.stack, args.project, config.get, config.origin)
+        # `keys` is step 7, before a live stack's own settings need be filled in (README).
+        deployment = load_deployment(args.stack, args.project, config.get, config.origin,
+                                     examples_refused=args.command != "keys")
         if args.command == "validate":
             return _validate(args, deployment, config, out)
         if args.command == "export":
             return export_command.main(args, config, out)
         if args.command == "keys":
             print(key_manifests.render(deployment), file=out)
+            _warn(deployment)
             return exits.OK
         return _plan(args, config, out)
     except ConfigError as error:
@@ -158,7 +161,13 @@ def _validate(
         + plan_view.placeholder_note(config.placeholders),
         file=out,
     )
+    _warn(deployment)
     return exits.OK
+
+
+def _warn(deployment: Deployment) -> None:
+    for notice in deployment.notices:
+        print(f"warning: {notice}", file=sys.stderr)
 
 
 def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import adoption, entitlements, guards, hosting, hosts, sources, stack_files, tier_contract
+from infra import (
+    adoption,
+    entitlements,
+    guards,
+    hosting,
+    hosts,
+    placeholders,
+    sources,
+    stack_files,
+    tier_contract,
+)
 from infra.catalog import (
     Catalog,
     Coupon,
@@ -48,6 +58,8 @@ class Deployment:
     catalog: Catalog
     adopted: adoption.Adopted = dataclasses.field(default_factory=dict)
     """Existing Stripe objects the program adopts (`billing:adopt`), by (type, name)."""
+    notices: tuple[Problem, ...] = ()
+    """Warnings: what a test stack may do but a live one may not (the repository's examples)."""
 
     @property
     def mode(self) -> str:
@@ -56,11 +68,14 @@ class Deployment:
 
 def load_deployment(
     stack: str, project_dir: Path, get: ConfigGetter, origin: Origin | None = None,
+    examples_refused: bool = True,
 ) -> Deployment:
     """Validate the stack's settings, the catalog and the guards; raise on any problem.
 
     `origin` says which config keys came from elsewhere than the stack file,
-    so their problems are not placed at a line of it.
+    so their problems are not placed at a line of it. The repository's example
+    values are refused on live unless `examples_refused` is False (`keys`, which
+    only prints a checklist), and are otherwise notices.
     """
     stack_doc = stack_files.open_stack(stack, project_dir, origin)
     problems: list[Problem] = list(stack_doc.problems)
@@ -93,6 +108,11 @@ def load_deployment(
         if catalog is not None and not host_problems:  # a host's own sharing rule speaks first
             problems += stack_files.shared_slots(stack, project_dir, settings, catalog, stack_doc,
                                                  _catalog_at(project_dir))
+    notices: list[Problem] = []
+    if settings is not None and catalog is not None:
+        # The repository's examples: an error on live, a warning on test (where make plan uses them).
+        examples = placeholders.found(stack, settings, coupons, catalog, stack_doc, catalog_doc)
+        (problems if settings.mode == "live" and examples_refused else notices).extend(examples)
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
         adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
@@ -100,7 +120,8 @@ def load_deployment(
     problems += _plain_secrets(catalog_doc, stack_doc, get, {p.field for p in problems})
     if problems or settings is None or catalog is None:
         raise ConfigError(sorted(set(problems), key=_problem_order))
-    return Deployment(stack=stack, settings=settings, catalog=catalog, adopted=adopted)
+    return Deployment(stack=stack, settings=settings, catalog=catalog, adopted=adopted,
+                      notices=tuple(sorted(set(notices), key=_problem_order)))
 
 
 def _plain_secrets(

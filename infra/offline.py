@@ -37,6 +37,7 @@ class Registration:
     protect: bool
     delete_before_replace: bool
     import_id: str = ""
+    ignore_changes: tuple[str, ...] = ()
     """The existing object the engine would adopt (the `import` option), or empty."""
 
 
@@ -104,6 +105,7 @@ class _Monitor(mocks.MockMonitor):
                 request.type, request.name, rpc.deserialize_properties(request.object),
                 parent=request.parent, protect=bool(request.protect),
                 delete_before_replace=bool(request.deleteBeforeReplace), import_id=request.importId,
+                ignore_changes=tuple(request.ignoreChanges),
             ))
         return response
 

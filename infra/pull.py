@@ -284,17 +284,24 @@ def _webhook(
         events = DEFAULT_EVENTS
     elif not events:
         events = DEFAULT_EVENTS
-    version = endpoint.get("api_version")
-    if version not in api_versions():
-        version = _newest_version()
+    found = endpoint.get("api_version")
+    pinned = isinstance(found, str) and found in api_versions()
+    version: str = found if isinstance(found, str) and pinned else _newest_version()
+    if not pinned:
+        # Adopting it would need a replace (api_version is ForceNew), and the engine refuses to
+        # replace a resource it is importing: the first `up` would stop. So it is not adopted.
         findings.append(Finding("misfit", endpoint["id"], f"no pinned API version Stripe's library knows "
-                                f"({endpoint.get('api_version')!r}); the catalog pins {version}, and Stripe "
-                                "cannot change an endpoint's version, so the first up REPLACES the endpoint "
-                                "(new secret): drop its entry from the import file to choose that openly"))
+                                f"({endpoint.get('api_version')!r}), and Stripe cannot change an endpoint's "
+                                f"version: not adopted (the engine refuses an import that would replace). "
+                                f"The first up creates a new endpoint on {version} with a new signing "
+                                "secret and writes it to the host; redeploy the app, then delete this one "
+                                "(until then both receive every event, so the handler must dedupe)"))
     webhook: dict[str, Any] = {"path": parsed.path or "/", "api_version": version, "events": events}
     if endpoint.get("description"):
         webhook["description"] = endpoint["description"]
-    else:
+    if not pinned:
+        return webhook, domain
+    if not endpoint.get("description"):
         findings.append(Finding("in place", endpoint["id"], f"the first up sets the description "
                                 f"'billing stack {stack}'"))
     findings.append(Finding("in place", endpoint["id"], "the first up adds metadata managed_by=pulumi and "

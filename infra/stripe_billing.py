@@ -193,9 +193,17 @@ def _prices(
             nickname=price.nickname,
             tax_behavior=price.tax_behavior,
             metadata={**price.metadata, "plan": plan_key},
-            opts=_adopting(opts, adopted, adoption.PRICE, name),
+            opts=_adopting(opts if catalog.takes_over_lookup_key(plan_key, price_key) else
+                           pulumi.ResourceOptions.merge(opts, _HOLDS_ITS_OWN_KEY),
+                           adopted, adoption.PRICE, name),
         )
     return prices
+
+
+# transferLookupKey matters only to a price taking a key over. Read never sets it (provider_table,
+# PRICE), so an imported price has none in state and the first `up` after `pull` would update
+# every adopted price (before Pulumi 3.174: refuse the import). Every other price ignores it.
+_HOLDS_ITS_OWN_KEY = pulumi.ResourceOptions(ignore_changes=["transferLookupKey"])
 
 
 def _portal(
@@ -273,9 +281,15 @@ def _coupons(
             duration=coupon.duration,
             duration_in_months=coupon.duration_in_months,
             max_redemptions=coupon.max_redemptions,
-            applies_tos=[products[p].id for p in coupon.applies_to] or None,
+            # Sent sorted, one canonical order (whichever order the catalog lists them in).
+            applies_tos=pulumi.Output.all(*(products[p].id for p in coupon.applies_to)).apply(sorted)
+            if coupon.applies_to else None,
             metadata={"coupon": key},
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                # The list is ForceNew and Read stores it in Stripe's order, which is not verified
+                # (provider_table, COUPON): a reordered answer would replace the coupon and its codes
+                # on every up. A real change of it is a change of terms, which `diff` refuses.
+                ignore_changes=["appliesTos"])),
         )
         for code, promo in coupon.promotion_codes.items():
             codes[code] = stripe.PromotionCode(

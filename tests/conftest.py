@@ -16,6 +16,44 @@ from tests.cloudflare_api import cloudflare  # noqa: F401 (the Cloudflare tests'
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()
+# A stack's own host names and Vercel project in the tests: not the repository's examples
+# (which a live stack refuses), and not whatever a user's own stack files hold.
+DOMAINS = {"test": "staging.shop.test", "live": "shop.test"}
+VERCEL_PROJECT = "prj_Test123"
+# The stack files every test project starts from, as the committed ones are laid out. They are
+# written here rather than copied, so the suite runs the same on a repository whose stack files
+# hold a team's real settings (README's steps write them there).
+STACK_FILES = {
+    "test": f"""\
+config:
+  billing:mode: test
+  billing:vercelProject: {VERCEL_PROJECT}
+  billing:domain: {DOMAINS["test"]}
+  billing:coupons:
+    launch:
+      name: Launch week
+      percent_off: 20
+      duration: repeating
+      duration_in_months: 3
+      applies_to: [pro]
+      promotion_codes:
+        WELCOME20: {{max_redemptions: 100}}
+""",
+    "live": f"""\
+config:
+  billing:mode: live
+  billing:vercelProject: {VERCEL_PROJECT}
+  billing:domain: {DOMAINS["live"]}
+  billing:coupons:
+    smoke_test:
+      name: Live smoke test
+      percent_off: 100
+      duration: once
+      max_redemptions: 1
+      promotion_codes:
+        SMOKETEST: {{max_redemptions: 1}}
+""",
+}
 
 
 def key(kind: str, mode: str, tag: str = "T3st") -> str:
@@ -35,8 +73,8 @@ def credentials(mode: str) -> dict[str, str]:
 
 def stack_config(mode: str, **overrides: str) -> dict[str, str]:
     """Engine-style config of a valid stack in `mode`; keys as `billing:domain`, passed via **{}."""
-    return {"billing:mode": mode, "billing:domain": "app.example.com",
-            "billing:vercelProject": "prj_Test123", **credentials(mode), **overrides}
+    return {"billing:mode": mode, "billing:domain": DOMAINS.get(mode, DOMAINS["test"]),
+            "billing:vercelProject": VERCEL_PROJECT, **credentials(mode), **overrides}
 
 
 class Project:
@@ -47,8 +85,8 @@ class Project:
         shutil.copy(REPO / "__main__.py", root / "__main__.py")
         (root / "stacks").mkdir()
         self.catalog(CATALOG)
-        for stack in ("test", "live"):
-            shutil.copy(REPO / f"Pulumi.{stack}.yaml", root / f"Pulumi.{stack}.yaml")
+        for stack, text in STACK_FILES.items():
+            self.stack(stack, text)
 
     def catalog(self, text: str) -> Path:
         path = self.root / "stacks" / "catalog.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -11,12 +12,22 @@ import pytest
 
 from tests.conftest import REPO, Project, credentials, key, run_cli
 
+# What infra/placeholders.py says of each kind of shipped example.
+EXAMPLE_MESSAGE = re.compile(r": is (an example domain|the repository's example ID|an example URL|"
+                             r"the repository's sample coupon)")
+
 
 @pytest.mark.parametrize("stack", ["test", "live"])
 def test_both_committed_stacks_validate(stack: str) -> None:
-    code, out, _ = run_cli("validate", "--stack", stack)
-    assert code == 0
-    assert out.startswith(f"ok: stack '{stack}' ({stack} mode): 3 plans (2 paid), 3 prices")
+    code, out, err = run_cli("validate", "--stack", stack)
+    if code == 0:
+        assert out.startswith(f"ok: stack '{stack}' ({stack} mode): 3 plans (")
+    else:
+        # As shipped, live holds the repository's examples, and only those are refused; once a team
+        # has filled in its own settings (README's live step) it validates.
+        assert stack == "live" and code == 2, err
+        problems = err.splitlines()[1:]
+        assert problems and all(EXAMPLE_MESSAGE.search(line) for line in problems), err
 
 
 def test_validate_reports_problems_with_exit_2(project: Project) -> None:
@@ -40,8 +51,8 @@ def test_plan_text_says_it_is_offline_and_lists_resources() -> None:
     assert "Summary: 27 resources would be registered" in out
 
 
-def test_plan_json_shape() -> None:
-    code, out, _ = run_cli("plan", "--stack", "live", "--format", "json")
+def test_plan_json_shape(project: Project) -> None:
+    code, out, _ = run_cli("plan", "--stack", "live", "--format", "json", "--project", str(project.root))
     assert code == 0
     data = json.loads(out)
     assert data["stack"] == "live" and data["offline"] is True

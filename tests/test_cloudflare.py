@@ -17,11 +17,11 @@ from infra.loader import load_deployment
 from infra.problems import ConfigError
 from infra.stack_config import from_stack
 from tests.cloudflare_api import CloudflareServer, WorkerAccount
-from tests.conftest import CATALOG, Project, credentials, run_cli
+from tests.conftest import CATALOG, VERCEL_PROJECT, Project, credentials, run_cli
 from tests.test_policies import violations
 from tests.test_program import SIGNING_SECRET, plain, run
 
-ACCOUNT = "0123456789abcdef0123456789abcdef"
+ACCOUNT = "a1b2c3d4" * 4  # not README's example account, which a live stack refuses
 CF_TOKEN = "cf" + "T0ken" * 8
 SCRIPTS = {"test": "api-staging", "live": "api"}
 # The five values the runbook pastes with `wrangler secret put`.
@@ -35,7 +35,7 @@ hosting:
 
 
 def stack_file(mode: str, script: str | None = None, extra: str = "") -> str:
-    return (f"config:\n  billing:mode: {mode}\n  billing:domain: {SCRIPTS[mode]}.example.com\n"
+    return (f"config:\n  billing:mode: {mode}\n  billing:domain: {SCRIPTS[mode]}.shop.test\n"
             f"  billing:host: cloudflare\n  billing:cloudflareAccountId: {ACCOUNT}\n"
             f"  billing:workerScript: {script or SCRIPTS[mode]}\n{extra}")
 
@@ -75,6 +75,8 @@ def test_each_stack_writes_the_runbook_values_to_its_own_script(workers: Project
         assert inputs["value"] == offline.SECRET and inputs["__provider"] == offline.SECRET
         assert registration.parent.endswith("billing:cloudflare:Worker::hosting")
         assert not registration.protect
+        # The same name is never written and then deleted by a replace (`--target-replace`).
+        assert registration.delete_before_replace
     values = {name: r.inputs["value"]["value"] for name, r in found.items()}
     mine = credentials(stack)
     assert values["STRIPE_SECRET_KEY"] == mine["billing:appStripeKey"]
@@ -171,12 +173,12 @@ def test_diff_on_a_cloudflare_stack(project: Project) -> None:
     git(project, "-c", "user.email=ci@example.com", "-c", "user.name=CI", "add", "-A")
     git(project, "-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-qm", "vercel")
     vercel = (project.root / "Pulumi.test.yaml").read_text()
-    project.stack("test", vercel.replace("  billing:vercelProject: prj_ExampleProjectId\n", (
+    project.stack("test", vercel.replace(f"  billing:vercelProject: {VERCEL_PROJECT}\n", (
         f"  billing:host: cloudflare\n  billing:cloudflareAccountId: {ACCOUNT}\n"
         "  billing:workerScript: api-staging\n")))
     code, out, _ = run_cli("diff", "--base", "main", "--stack", "test", "--project", str(project.root))
     assert code == 1, out
-    assert (f"WARN  hosting: Vercel project prj_ExampleProjectId -> Worker script api-staging (account {ACCOUNT}): "
+    assert (f"WARN  hosting: Vercel project {VERCEL_PROJECT} -> Worker script api-staging (account {ACCOUNT}): "
             "every value is written to the new place and deleted from the old one") in out
     git(project, "-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-qam", "cloudflare")
     project.catalog(CATALOG.replace('      yearly:  {amount: "290.00", currency: usd, interval: year}\n',

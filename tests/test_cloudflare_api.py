@@ -61,7 +61,7 @@ def test_create_update_read_delete_write_the_script_secret(account: WorkerAccoun
     assert script.secrets["STRIPE_SECRET_KEY"] == rotated
     assert cf.diff(created.id, news, news).changes is False
     renamed = cf.diff(created.id, news, props(name="STRIPE_KEY", value=rotated))
-    assert renamed.replaces == ["name"] and renamed.delete_before_replace is False
+    assert renamed.replaces == ["name"] and renamed.delete_before_replace is True
 
     assert cf.read(created.id, news).id == created.id
     cf.delete(created.id, news)  # a value removed from the catalog leaves the Worker

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import CATALOG, REPO, Project, run_cli
+from tests.conftest import CATALOG, REPO, VERCEL_PROJECT, Project, run_cli
 
 MONTHLY = 'monthly: {amount: "29.00", currency: usd, interval: month}'
 YEARLY = 'yearly:  {amount: "290.00", currency: usd, interval: year}'
@@ -163,7 +163,7 @@ def test_a_stack_that_did_not_exist_at_the_base_is_all_new(repo: Project) -> Non
     code, out, _ = run_cli("diff", "--base", "main", "--project", str(repo.root))
     assert code == 0 and out.count("billing diff: stack") == 2
     # Its own Vercel project: two test-mode stacks on one project would own the same variables.
-    repo.stack("staging", (repo.root / "Pulumi.test.yaml").read_text().replace("prj_ExampleProjectId",
+    repo.stack("staging", (repo.root / "Pulumi.test.yaml").read_text().replace(VERCEL_PROJECT,
                                                                                 "prj_Staging"))
     code, out, _ = run_cli("diff", "--base", "main", "--stack", "staging", "--project", str(repo.root))
     assert code == 0 and "everything in the stack is new" in out

@@ -10,7 +10,7 @@ from infra.hosting import BROWSER_PREFIXES
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 from tests import test_cloudflare as cloudflare
-from tests.conftest import CATALOG, Project, key, run_cli, stack_config
+from tests.conftest import CATALOG, VERCEL_PROJECT, Project, key, run_cli, stack_config
 
 EXTRA = "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n"
 
@@ -119,7 +119,7 @@ STAGING = """\
 config:
   billing:mode: {mode}
   billing:vercelProject: {project}
-  billing:domain: staging.example.com
+  billing:domain: staging.shop.test
 """
 
 
@@ -127,14 +127,14 @@ config:
     ("test", "test", "development, preview"), ("live", "live", "production")])
 def test_a_third_stack_may_not_own_another_stacks_variables(project: Project, mode: str, clashes_with: str,
                                                             targets: str) -> None:
-    project.stack("staging", STAGING.format(mode=mode, project="prj_ExampleProjectId"))
+    project.stack("staging", STAGING.format(mode=mode, project=VERCEL_PROJECT))
     # The getter stands for the engine's config; the other stacks are read from their files.
-    shared = {"billing:vercelProject": "prj_ExampleProjectId"}
+    shared = {"billing:vercelProject": VERCEL_PROJECT}
     message = refusal(project, "staging", mode, **shared)
     assert (f"Pulumi.staging.yaml:3: billing:vercelProject: stack {clashes_with!r} (Pulumi.{clashes_with}.yaml) "
             "writes the same values (NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY, STRIPE_PORTAL_CONFIGURATION_ID, "
             f"STRIPE_PRICE_ENTERPRISE_MONTHLY and 4 more) to the same targets ({targets}) of Vercel project "
-            "prj_ExampleProjectId, so each `up` would overwrite the other's values; give one of the stacks its "
+            f"{VERCEL_PROJECT}, so each `up` would overwrite the other's values; give one of the stacks its "
             "own billing:vercelProject") in message
     # ...and the stack it clashes with says so too, from its side.
     other = refusal(project, clashes_with, **shared)

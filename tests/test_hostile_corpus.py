@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from infra import exits, sources
-from tests.conftest import CATALOG, REPO, Project, credentials
+from tests.conftest import CATALOG, REPO, STACK_FILES, Project, credentials
 from tests.hostile_runner import SECONDS
 
 MERGE_BOMB = "l0: &l0 {" + ", ".join(f"k{i}: {i}" for i in range(10)) + "}\n" + "".join(
@@ -154,7 +154,7 @@ def _prepare(case: Case, root: Path) -> dict[str, Any]:
         _git(root, "commit", "-qm", "base")
         project.catalog(CATALOG)  # the working tree as it should be
         for name in ("test", "live"):
-            project.stack(name, (REPO / f"Pulumi.{name}.yaml").read_text())
+            project.stack(name, STACK_FILES[name])
     case.setup(project)
     env = {"PATH": os.environ["PATH"], "HOME": str(root), "LANG": "C.UTF-8", **case.env}
     env.setdefault("PULUMI_CONFIG", json.dumps(credentials("live" if "live" in case.argv else "test")))

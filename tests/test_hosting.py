@@ -12,7 +12,7 @@ from infra import offline
 from infra.hosts.environment import changed, notice
 from infra.hosts.vercel_env import VercelEnvironment
 from infra.problems import ConfigError
-from tests.conftest import CATALOG, Project, credentials, key
+from tests.conftest import CATALOG, DOMAINS, VERCEL_PROJECT, Project, credentials, key
 from tests.test_program import SIGNING_SECRET, WEBHOOK, plain, run
 
 VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
@@ -57,7 +57,7 @@ def test_variable_matrix(project: Project, stack: str, targets: dict[str, bool])
     for (name, target), registration in found.items():
         inputs = plain(registration.inputs)
         assert inputs["sensitive"] is targets[target], (name, target)
-        assert inputs["projectId"] == "prj_ExampleProjectId"
+        assert inputs["projectId"] == VERCEL_PROJECT
         assert registration.name == f"{target}-{name}"
         assert registration.parent.endswith("billing:vercel:Environment::hosting")
     # Names only, per target, in the exports.
@@ -176,7 +176,7 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
         for hosted in bound:
             pulumi.export(hosted.variable.name, hosted.value)
     """) % str(project.root))
-    config = {"billing:mode": "live", "billing:domain": "app.example.com",
+    config = {"billing:mode": "live", "billing:domain": DOMAINS["live"],
               "billing:vercelProject": "prj_Test123", **credentials("live")}
     secret_keys = ["stripe:apiKey", "billing:appStripeKey", "vercel:apiToken"]
     outputs = offline.run_program(program, "live", config, secret_keys).outputs

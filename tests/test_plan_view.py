@@ -7,17 +7,17 @@ import json
 from typing import Any
 
 from infra import offline, plan_view
-from tests.conftest import Project, run_cli
+from tests.conftest import VERCEL_PROJECT, Project, run_cli
 
 
-def plan_text(stack: str) -> list[str]:
-    code, out, err = run_cli("plan", "--stack", stack)
+def plan_text(stack: str, project: Project) -> list[str]:
+    code, out, err = run_cli("plan", "--stack", stack, "--project", str(project.root))
     assert code == 0, err
     return out.splitlines()
 
 
-def test_the_plan_leads_with_a_summary() -> None:
-    lines = plan_text("test")
+def test_the_plan_leads_with_a_summary(project: Project) -> None:
+    lines = plan_text("test", project)
     assert lines[0] == "Offline plan of stack 'test' (test mode)"
     summary = lines[lines.index("Summary: 27 resources would be registered"):][:8]
     assert lines.index(summary[0]) < 5
@@ -31,8 +31,8 @@ def test_the_plan_leads_with_a_summary() -> None:
     assert summary[7].split()[:3] == ["adopted:", "-", "nothing:"]
 
 
-def test_live_says_what_is_protected() -> None:
-    lines = plan_text("live")
+def test_live_says_what_is_protected(project: Project) -> None:
+    lines = plan_text("live", project)
     protected = next(line for line in lines if line.lstrip().startswith("protected:"))
     assert protected.split(None, 2)[1:] == [
         "10", "every stripe resource (9), 1 provider: Pulumi refuses to delete or replace them"]
@@ -41,11 +41,11 @@ def test_live_says_what_is_protected() -> None:
         "production: 7 values (all sensitive)")
 
 
-def test_host_variables_are_one_table_of_name_by_target() -> None:
-    lines = plan_text("test")
+def test_host_variables_are_one_table_of_name_by_target(project: Project) -> None:
+    lines = plan_text("test", project)
     assert not any("ProjectEnvironmentVariable" in line for line in lines)  # no block per variable
     start = lines.index("Values on the host (14 vercel resources: one per name and target)")
-    assert lines[start + 1] == '  the same on every one: {"projectId": "prj_ExampleProjectId", "value": "[secret]"}'
+    assert lines[start + 1] == f'  the same on every one: {{"projectId": "{VERCEL_PROJECT}", "value": "[secret]"}}'
     start += 1
     assert lines[start + 1].split() == ["name", "development", "preview", "holds"]
     rows = {line.split()[0]: line.split(None, 3)[1:] for line in lines[start + 2: start + 9]}
@@ -59,11 +59,11 @@ def test_host_variables_are_one_table_of_name_by_target() -> None:
     assert lines[start + 9] == ""
 
 
-def test_nested_inputs_get_a_line_per_member_and_short_ones_stay_inline() -> None:
-    lines = plan_text("test")
+def test_nested_inputs_get_a_line_per_member_and_short_ones_stay_inline(project: Project) -> None:
+    lines = plan_text("test", project)
     portal = lines.index("+ stripe:index/portalConfiguration:PortalConfiguration  portal")
     block = lines[portal: lines.index("+ stripe:index/price:Price  enterprise-monthly")]
-    assert '      headline: "Manage your subscription"' in block
+    assert '    businessProfile: {"headline": "Manage your subscription"}' in block
     assert '        - defaultAllowedUpdates: ["price"]' in block
     assert '            - prices: ["<pro-monthly.id>", "<pro-yearly.id>"]' in block
     assert '      invoiceHistory: {"enabled": true}' in block
@@ -72,8 +72,8 @@ def test_nested_inputs_get_a_line_per_member_and_short_ones_stay_inline() -> Non
     assert len(lines) < 170  # it was 211 for these 27 resources
 
 
-def test_a_first_plan_claims_no_difference_from_a_last_update() -> None:
-    lines = plan_text("test")
+def test_a_first_plan_claims_no_difference_from_a_last_update(project: Project) -> None:
+    lines = plan_text("test", project)
     assert not any("differ from this stack's last update" in line for line in lines)
 
 

@@ -10,7 +10,7 @@ import pytest
 from infra import offline
 from infra.stack_config import from_stack
 from infra.stripe_reference import webhook_event_types
-from tests.conftest import Project, credentials, key
+from tests.conftest import CATALOG, DOMAINS, STACK_FILES, Project, credentials, key
 
 PRODUCT = "stripe:index/product:Product"
 PRICE = "stripe:index/price:Price"
@@ -76,8 +76,9 @@ def test_archived_price_stays_declared_inactive(project: Project) -> None:
     assert products[0] == {"product": "<pro.id>", "prices": ["<pro-monthly.id>"]}
 
 
-@pytest.mark.parametrize(("stack", "domain"), [("test", "staging.example.com"), ("live", "app.example.com")])
-def test_webhook_endpoint(project: Project, stack: str, domain: str) -> None:
+@pytest.mark.parametrize("stack", ["test", "live"])
+def test_webhook_endpoint(project: Project, stack: str) -> None:
+    domain = DOMAINS[stack]
     plan = run(project, stack)
     (endpoint,) = plan.of_type(WEBHOOK)
     inputs = plain(endpoint.inputs)
@@ -96,8 +97,8 @@ def test_webhook_endpoint(project: Project, stack: str, domain: str) -> None:
 def test_portal_is_derived_from_the_catalog(project: Project) -> None:
     plan = run(project, "test")
     portal = plain(plan.named(PORTAL, "portal").inputs)
-    assert portal["defaultReturnUrl"] == "https://staging.example.com/dashboard"
-    assert portal["businessProfile"]["privacyPolicyUrl"] == "https://example.com/privacy"
+    assert portal["defaultReturnUrl"] == f"https://{DOMAINS['test']}/dashboard"
+    assert portal["businessProfile"] == {"headline": "Manage your subscription"}
     update = portal["features"]["subscriptionUpdates"][0]
     assert update["products"] == [
         {"product": "<pro.id>", "prices": ["<pro-monthly.id>", "<pro-yearly.id>"]},
@@ -180,3 +181,29 @@ def test_invalid_catalog_stops_the_program_with_every_problem(project: Project) 
     assert "'checkout.done' is not a Stripe event type" in message
     # The portal still names `pro`, which no longer exists: reported, not crashed on.
     assert "portal.plan_switching.plans[0]: 'pro' is not a plan in this catalog" in message
+
+
+def test_a_coupons_products_are_sent_in_one_order_and_stripes_reordering_is_ignored(project: Project) -> None:
+    stack = STACK_FILES["test"].replace("applies_to: [pro]", "applies_to: [pro, enterprise]")
+    project.stack("test", stack)
+    first = run(project, "test").named(COUPON, "launch")
+    project.stack("test", stack.replace("[pro, enterprise]", "[enterprise, pro]"))
+    second = run(project, "test").named(COUPON, "launch")
+    assert plain(first.inputs)["appliesTos"] == plain(second.inputs)["appliesTos"] == sorted(
+        ["<pro.id>", "<enterprise.id>"])
+    # ForceNew, and read back in Stripe's order: the engine must not replace the coupon for it.
+    assert first.ignore_changes == ("appliesTos",)
+
+
+def test_only_a_price_taking_a_key_over_sends_transfer_lookup_key(project: Project) -> None:
+    project.catalog(CATALOG.replace(
+        '      yearly:  {amount: "290.00", currency: usd, interval: year}\n',
+        '      yearly:  {amount: "290.00", currency: usd, interval: year, archived: true}\n'
+        '      yearly_v2: {amount: "300.00", currency: usd, interval: year, lookup_key: pro_yearly}\n'))
+    prices = {r.name: r for r in run(project, "test").of_type(PRICE)}
+    assert plain(prices["pro-yearly_v2"].inputs)["transferLookupKey"] is True
+    assert prices["pro-yearly_v2"].ignore_changes == ()
+    # The rest never hold it in state once imported (Read does not set it), so its absence is no change.
+    others = [r for name, r in prices.items() if name != "pro-yearly_v2"]
+    assert others and all(r.ignore_changes == ("transferLookupKey",) for r in others)
+    assert all("transferLookupKey" not in r.inputs for r in others)

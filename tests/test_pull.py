@@ -249,3 +249,18 @@ def test_a_stripe_error_refuses_the_pull_with_its_reason_not_a_permission(
     assert code == exits.REFUSED and out == "" and not directory.exists()
     assert f"nothing was written: {said}" in err
     assert "lacks" not in err and "rak_" not in err
+
+
+def test_an_endpoint_on_no_pinned_version_is_not_adopted_since_the_engine_would_refuse_it(
+    project: Project, hand_made: HandMade, server: StripeServer,
+) -> None:
+    hand_made.webhook["api_version"] = None
+    code, out, err, adopt = pulled(project)
+    assert code == 0, err
+    entries = json.loads((adopt / "import.json").read_text())["resources"]
+    assert not [e for e in entries if e["type"] == "stripe:index/webhookEndpoint:WebhookEndpoint"]
+    assert (f"{hand_made.webhook['id']}: no pinned API version Stripe's library knows (None), and Stripe cannot "
+            "change an endpoint's version: not adopted (the engine refuses an import that would replace)") in out
+    assert "redeploy the app, then delete this one" in out
+    # Not adopted, so validate asks for no signing secret of it.
+    assert "validate: ok" in out

@@ -16,7 +16,7 @@ import yaml
 
 from infra.guards import SECRET_KEYS, WEBHOOK_SECRET
 from infra.stack_config import extra_config_keys
-from tests.conftest import REPO, Project, key, run_cli
+from tests.conftest import REPO, STACK_FILES, Project, key, run_cli
 
 # gitleaks' Stripe rule plus webhook secrets. Built from parts so that this file does
 # not match itself.
@@ -77,7 +77,7 @@ def test_stack_files_hold_secrets_only_as_secure_values() -> None:
 
 def test_a_plain_publishable_key_in_a_stack_file_passes_validate_and_this_scan(project: Project) -> None:
     publishable = key("pk", "test")
-    text = (REPO / "Pulumi.test.yaml").read_text() + f"  billing:publishableKey: {publishable}\n"
+    text = STACK_FILES["test"] + f"  billing:publishableKey: {publishable}\n"
     project.stack("test", text)
     assert not KEY_SHAPES.search(text)
     code, out, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
@@ -87,7 +87,7 @@ def test_a_plain_publishable_key_in_a_stack_file_passes_validate_and_this_scan(p
 
 @pytest.mark.parametrize("config_key", [*SECRET_KEYS, WEBHOOK_SECRET])
 def test_a_plain_secret_in_a_stack_file_is_refused(project: Project, config_key: str) -> None:
-    text = (REPO / "Pulumi.test.yaml").read_text() + f"  {config_key}: {key('rk', 'test')}\n"
+    text = STACK_FILES["test"] + f"  {config_key}: {key('rk', 'test')}\n"
     project.stack("test", text)
     assert KEY_SHAPES.search(text)
     code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))

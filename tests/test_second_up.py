@@ -207,7 +207,7 @@ CATALOG_EDITS = {
     # The block is Optional+Computed: the provider plans nothing, and switching stays on in Stripe.
     "switching block removed": ("  plan_switching:\n    plans: [pro, enterprise]\n    allowed_updates: [price]\n"
                                 "    proration_behavior: create_prorations\n", "", "same", "error"),
-    "headline removed": ("    headline: Manage your subscription\n", "", "not cleared", "error"),
+    "headline removed": ("  business_profile:\n    headline: Manage your subscription\n", "  business_profile: {}\n", "not cleared", "error"),
     "reasons removed": ("    reasons: [too_expensive, missing_features, switched_service, unused, other]\n", "",
                         "update", "info"),
     "upgrade started": ('api_version: "2026-10-28.endive"',
@@ -239,13 +239,13 @@ def test_a_tax_behavior_change_once_set_is_refused_by_stripe(project: Project) -
 STACK_EDITS = {
     "coupon terms": ("percent_off: 20", "percent_off: 25", "replace", "error"),
     "coupon name": ("name: Launch week", "name: Launch month", "update", "info"),
-    "code redemptions": ("LAUNCH20: {max_redemptions: 100}", "LAUNCH20: {max_redemptions: 50}", "replace",
+    "code redemptions": ("WELCOME20: {max_redemptions: 100}", "WELCOME20: {max_redemptions: 50}", "replace",
                          "error"),
-    "code first time only": ("LAUNCH20: {max_redemptions: 100}",
-                             "LAUNCH20: {max_redemptions: 100, first_time_transaction: true}", "no-op", "error"),
-    "code deactivated": ("LAUNCH20: {max_redemptions: 100}", "LAUNCH20: {max_redemptions: 100, active: false}",
+    "code first time only": ("WELCOME20: {max_redemptions: 100}",
+                             "WELCOME20: {max_redemptions: 100, first_time_transaction: true}", "no-op", "error"),
+    "code deactivated": ("WELCOME20: {max_redemptions: 100}", "WELCOME20: {max_redemptions: 100, active: false}",
                          "update", "warn"),
-    "code removed while active": ("      promotion_codes:\n        LAUNCH20: {max_redemptions: 100}\n", "",
+    "code removed while active": ("      promotion_codes:\n        WELCOME20: {max_redemptions: 100}\n", "",
                                   "delete", "error"),
 }
 

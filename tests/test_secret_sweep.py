@@ -4,13 +4,14 @@ command and format, the success path and each error path."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from infra import exits
-from tests.conftest import CATALOG, REPO, Project, run_cli
+from tests.conftest import CATALOG, DOMAINS, REPO, VERCEL_PROJECT, Project, run_cli
 
 EXTRA = "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n"
 SECRETS = ("stripe:apiKey", "billing:appStripeKey", "billing:publishableKey", "vercel:apiToken",
@@ -103,8 +104,8 @@ def test_a_secret_in_the_base_revision_is_not_echoed_by_diff(repo: Project,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     pasted = {name: sentinel(name, "sk_live_") for name in ("billing:domain", "billing:vercelProject")}
     stack = (repo.root / "Pulumi.test.yaml").read_text()
-    base = stack.replace("billing:domain: staging.example.com", f"billing:domain: {pasted['billing:domain']}")
-    base = base.replace("billing:vercelProject: prj_ExampleProjectId",
+    base = stack.replace(f"billing:domain: {DOMAINS['test']}", f"billing:domain: {pasted['billing:domain']}")
+    base = base.replace(f"billing:vercelProject: {VERCEL_PROJECT}",
                         f"billing:vercelProject: {pasted['billing:vercelProject']}")
     (repo.root / "Pulumi.test.yaml").write_text(base)
     subprocess.run(["git", "-C", str(repo.root), "-c", "user.email=a@b.c", "-c", "user.name=A", "commit", "-qam",
@@ -121,5 +122,6 @@ def test_a_secret_in_the_base_revision_is_not_echoed_by_diff(repo: Project,
 def test_the_committed_stacks_are_swept_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(secrets("live")))
     code, out, err = run_cli("plan", "--stack", "live", "--project", str(REPO), "--format", "json")
-    assert code == exits.OK
+    # As shipped, live is refused for the repository's examples (and says only that); filled in, it plans.
+    assert code == exits.OK or (code == exits.REFUSED and re.search(r": is (an example|the repository's)", err)), err
     hidden(out + err, secrets("live"))

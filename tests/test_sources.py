@@ -127,7 +127,8 @@ def test_aliases_cannot_build_depth_the_composer_never_saw() -> None:
 def test_a_trailing_newline_in_a_key_or_value_passes_no_pattern(project: Project) -> None:
     catalog = CATALOG.replace("  enterprise:\n", '  "enterprise\\n":\n').replace(
         "path: /webhook/stripe", 'path: "/webhook/stripe\\n"').replace(
-        "privacy_policy_url: https://example.com/privacy", 'privacy_policy_url: "https://example.com/p\\n"')
+        "    headline: Manage your subscription\n",
+        '    headline: Manage your subscription\n    privacy_policy_url: "https://example.com/p\\n"\n')
     project.catalog(catalog)
     with pytest.raises(ConfigError) as caught:
         load_deployment("test", project.root, stack_config("test", **{"billing:domain": "a.example.com\n"}).get)

@@ -126,7 +126,7 @@ def test_live_stack_must_be_live_mode(project: Project) -> None:
 
 def test_other_stack_names_may_choose_their_mode(project: Project) -> None:
     project.stack("staging", "config:\n  billing:mode: test\n  billing:domain: s.example.com\n")
-    values = stack_config("test", **{"billing:domain": "s.example.com"})
+    values = stack_config("test", **{"billing:domain": "s.example.com", "billing:vercelProject": "prj_Staging"})
     assert load_deployment("staging", project.root, values.get).mode == "test"
 
 

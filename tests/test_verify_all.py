@@ -27,7 +27,7 @@ def test_verify_stack_runs_all_three_parts(
     for target in TARGETS["test"]:
         for variable in hosting.variables(world.deployment.catalog):
             vercel.env(variable.name, [target.name], target.sensitive, now_ms() - 1000)
-    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: app.example.com\n"
+    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: staging.shop.test\n"
                           "  billing:vercelProject: prj_Test123\n")
     with StripeServer(world.account) as stripe_api, VercelServer(vercel) as vercel_api:
         monkeypatch.setenv("STRIPE_API_BASE", stripe_api.base)

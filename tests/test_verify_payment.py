@@ -15,7 +15,7 @@ import pytest
 
 from infra.loader import load_deployment
 from infra.payment import command, flows
-from tests.conftest import Project, key, run_cli, stack_config
+from tests.conftest import DOMAINS, Project, key, run_cli, stack_config
 from tests.json_server import POLL_SECONDS
 from tests.stripe_api import APP_PERMISSIONS
 from tests.stripe_billing import BillingAccount, BillingServer
@@ -82,7 +82,7 @@ class App:
 class Stack:
     def __init__(self, project: Project, mode: str) -> None:
         self.mode = mode
-        project.stack(mode, f"config:\n  billing:mode: {mode}\n  billing:domain: app.example.com\n"
+        project.stack(mode, f"config:\n  billing:mode: {mode}\n  billing:domain: {DOMAINS[mode]}\n"
                             "  billing:vercelProject: prj_Test123\n")
         self.project = project
         self.deployment = load_deployment(mode, project.root, stack_config(mode).get)

@@ -136,7 +136,7 @@ def test_duplicate_disabled_and_drifted_endpoints_fail(world: World, server: Str
     world.made["webhook"]["status"] = "disabled"
     assert "is disabled" in fails(world.verify(server))["webhook endpoint"]
     world.made["webhook"]["url"] = "https://old.example.com/webhook/stripe"
-    assert "no endpoint for https://app.example.com/webhook/stripe" in fails(world.verify(server))["webhook endpoint"]
+    assert "no endpoint for https://staging.shop.test/webhook/stripe" in fails(world.verify(server))["webhook endpoint"]
 
 
 def test_an_inactive_portal_fails(world: World, server: StripeServer) -> None:
@@ -273,7 +273,7 @@ def test_cli_verify_stripe_reads_keys_from_env_and_config(
     monkeypatch.setenv("STRIPE_API_KEY", world.read_key)
     monkeypatch.delenv("STRIPE_APP_KEY", raising=False)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:appStripeKey": world.app_key}))
-    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: app.example.com\n"
+    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: staging.shop.test\n"
                           "  billing:vercelProject: prj_Test123\n")
     code, out, err = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root))
     assert code == 0, out + err
@@ -293,7 +293,7 @@ def test_cli_without_a_read_key_says_which_variable_to_export(
     for name in ("STRIPE_API_KEY", "PULUMI_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")  # no pulumi CLI to ask
-    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: app.example.com\n"
+    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: staging.shop.test\n"
                           "  billing:vercelProject: prj_Test123\n")
     code, out, err = run_cli("verify", "stripe", "--stack", "test", "--project", str(project.root))
     assert code == 2 and out == ""

@@ -298,3 +298,13 @@ def test_the_first_diff_creates_its_comment_and_a_failed_run_still_says_so(tmp_p
     assert calls[-1]["argv"] == ["pr", "comment", "7", "--body-file", "billing-diff.md"]
     body = (tmp_path / "billing-diff.md").read_text()
     assert body.startswith(MARKER + "\n") and "exited with 2 and wrote no report" in body
+
+
+def test_every_pulumi_step_runs_the_one_tested_cli_and_readme_states_the_minimum() -> None:
+    pinned = {step["with"].get("pulumi-version") for _, job in pulumi_jobs()
+              for step in steps(job, "pulumi/actions")}
+    assert len(pinned) == 1, pinned  # one version everywhere, never the action's floating ^3
+    (version,) = pinned
+    assert tuple(map(int, str(version).split("."))) >= (3, 174)  # imports then updates in place from 3.174
+    readme = (REPO / "README.md").read_text()
+    assert f"Pulumi CLI {version}" in readme and "3.174 or newer" in readme

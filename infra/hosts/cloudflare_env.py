@@ -12,9 +12,12 @@ Cloudflare's official SDK (infra.hosts.cloudflare_api); the Worker keeps
 reading `env.NAME` as a plain string.
 
 Secrecy: the value is a secret input and output (encrypted in state, never
-shown). The API token never enters state: the provider object stored in
-state holds nothing, and reads `cloudflare:apiToken` from the stack's config
-when the engine configures it (pulumi.dynamic's `configure`).
+shown). The API token is in no WorkerSecret's inputs: the pickled provider
+holds nothing, and reads `cloudflare:apiToken` from the stack's config when
+the engine configures it (pulumi.dynamic's `configure`). It is in state all
+the same: the engine's default provider for dynamic resources records the
+stack's config as its inputs, so the token is stored there, encrypted like
+every secret of the stack.
 """
 
 from __future__ import annotations
@@ -55,11 +58,13 @@ class WorkerSecretProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult("/".join(str(props[key]) for key in LOCATION), _state(props))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        # Another name or script is another secret: the new one is written before the old one
-        # is deleted, so the Worker is never without the value.
+        # Another name or script is another secret. It is deleted before the new one is written:
+        # a replace the engine starts itself (`--target-replace`, a rename without an alias) keeps
+        # the location, and create-then-delete would write the name and then delete it, leaving
+        # the Worker without it while state says it is there.
         replaces = [key for key in LOCATION if olds.get(key) != news.get(key)]
         changes = bool(replaces) or any(olds.get(key) != news.get(key) for key in ("value", "type"))
-        return dynamic.DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
+        return dynamic.DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         self._put(news)
@@ -114,7 +119,9 @@ class WorkerEnvironment(Environment):
                 value=hosted.value,
                 # Not protected even on live: every value is derived from code and config.
                 # One write at a time: each one makes and deploys a new version of the script.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
+                # Deleted before replaced, whoever asks for the replace (see diff above).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None,
+                                            delete_before_replace=True),
             )
             written[f"{script}:{variable.name}"] = hosted.value
         self._finish(name, written, {script: [hosted.variable.name for hosted in values]})
