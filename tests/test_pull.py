@@ -249,3 +249,15 @@ def test_a_stripe_error_refuses_the_pull_with_its_reason_not_a_permission(
     assert code == exits.REFUSED and out == "" and not directory.exists()
     assert f"nothing was written: {said}" in err
     assert "lacks" not in err and "rak_" not in err
+
+
+@pytest.mark.parametrize("count", [0, -1, 37])
+def test_an_interval_count_stripe_does_not_bill_by_is_a_misfit_never_read_as_one(
+    project: Project, hand_made: HandMade, server: StripeServer, count: object,
+) -> None:
+    odd = hand_made.account.price(hand_made.pro, 7900, "month")
+    odd["recurring"]["interval_count"] = count
+    code, out, err, directory = pulled(project)
+    assert code == exits.OK, out + err
+    assert f"{odd['id']}: interval_count {count!r}, which Stripe does not bill by" in out
+    assert odd["id"] not in (directory / "import.json").read_text()
