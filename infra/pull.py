@@ -12,15 +12,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse
 
 from infra import adoption, pull_entitlements
+from infra.catalog import from_minor_units
 from infra.checks import Progress
 from infra.clients.stripe_api import Account
 from infra.pull_entitlements import Kind
-from infra.stripe_reference import CURRENCIES, api_versions, minor_unit_digits, webhook_event_types
+from infra.stripe_reference import (
+    CURRENCIES,
+    MAX_INTERVAL_COUNT,
+    api_versions,
+    minor_unit_digits,
+    webhook_event_types,
+)
 from infra.values import is_lookup_key, slug_for
 
 INTERVAL_KEYS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
@@ -127,12 +133,21 @@ def _fits(price: dict[str, Any], findings: list[Finding]) -> bool:
         reason = "metered usage"
     elif recurring.get("interval") not in INTERVAL_KEYS:
         reason = f"interval {recurring.get('interval')!r}, which the catalog does not know"
+    elif not _billable_count(recurring):
+        # Never defaulted: an interval_count of 0 read as 1 would change what the price charges.
+        reason = f"interval_count {recurring.get('interval_count')!r}, which Stripe does not bill by"
     elif price.get("currency") not in CURRENCIES:
         reason = f"currency {price.get('currency')!r}"
     if reason:
         findings.append(Finding("misfit", price["id"], f"{reason}; the catalog holds licensed recurring "
                                 "per-unit prices, so it is not adopted"))
     return reason is None
+
+
+def _billable_count(recurring: dict[str, Any]) -> bool:
+    count = recurring.get("interval_count", 1)
+    limit = MAX_INTERVAL_COUNT.get(recurring.get("interval") or "", 0)
+    return type(count) is int and 1 <= count <= limit  # bool is not a count
 
 
 def _plan_key(product: dict[str, Any]) -> str:
@@ -212,11 +227,11 @@ def _price(
 ) -> dict[str, Any]:
     currency = price["currency"]
     digits = minor_unit_digits(currency)
-    amount = Decimal(int(price["unit_amount"])).scaleb(-digits)
+    amount = from_minor_units(int(price["unit_amount"]), currency)
     recurring = price["recurring"]
     out: dict[str, Any] = {"amount": f"{amount:.{digits}f}", "currency": currency,
                            "interval": recurring["interval"]}
-    if (recurring.get("interval_count") or 1) != 1:
+    if recurring.get("interval_count", 1) != 1:
         out["interval_count"] = recurring["interval_count"]
     default_lookup = f"{plan}_{price_key}"
     lookup_key = price.get("lookup_key")

@@ -14,7 +14,7 @@ import argparse
 import io
 import re
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +25,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from infra import exits, loader, sources
 from infra.catalog import StackSettings, to_minor_units
+from infra.values import parse_amount
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
@@ -110,13 +111,9 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
 
 def _amount(text: str) -> Decimal:
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    # ASCII digits only: isdigit() and Decimal() also take other scripts' digits.
-    if not amount.is_finite() or not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
-        raise RepriceError(f"{text!r} is not an amount; write it like 39.00")
-    return amount
+        return parse_amount(text)  # the catalog's own reader of amounts
+    except ValueError:
+        raise RepriceError(f"{text!r} is not an amount; write it like 39.00") from None
 
 
 def _validate(text: str, file: str) -> list[Any]:

@@ -77,8 +77,9 @@ def parse_amount(value: Any) -> Decimal:
         return Decimal(value)
     if isinstance(value, Decimal) and value.is_finite():
         return value
-    # ASCII digits only: Decimal() would also read Arabic-Indic digits, and " 29.00\n".
-    if isinstance(value, str) and _AMOUNT.fullmatch(value) and len(value) <= 40:
+    # ASCII digits only: Decimal() would also read Arabic-Indic digits, and " 29.00\n". Any length:
+    # Decimal() of a text is exact, and to_minor_units refuses each digit the currency lacks.
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
         return Decimal(value)
     raise ValueError(f"{shown(value)} is not a decimal amount; write it like \"29.00\"")
 

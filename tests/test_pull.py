@@ -264,3 +264,15 @@ def test_an_endpoint_on_no_pinned_version_is_not_adopted_since_the_engine_would_
     assert "redeploy the app, then delete this one" in out
     # Not adopted, so validate asks for no signing secret of it.
     assert "validate: ok" in out
+
+
+@pytest.mark.parametrize("count", [0, -1, 37])
+def test_an_interval_count_stripe_does_not_bill_by_is_a_misfit_never_read_as_one(
+    project: Project, hand_made: HandMade, server: StripeServer, count: object,
+) -> None:
+    odd = hand_made.account.price(hand_made.pro, 7900, "month")
+    odd["recurring"]["interval_count"] = count
+    code, out, err, directory = pulled(project)
+    assert code == exits.OK, out + err
+    assert f"{odd['id']}: interval_count {count!r}, which Stripe does not bill by" in out
+    assert odd["id"] not in (directory / "import.json").read_text()
