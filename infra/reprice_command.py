@@ -23,7 +23,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from infra import exits, loader, sources
+from infra import exits, loader, sources, writer
 from infra.catalog import StackSettings, to_minor_units
 from infra.values import parse_amount
 
@@ -42,9 +42,14 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     default = str(StackSettings.model_fields["catalog"].default)
     path: Path = args.catalog or args.project / default
     try:
-        message = reprice(path, args.price, args.amount, args.key)
+        # A --catalog the user named is written where it is; the default, inside the project.
+        inside = path.parent if args.catalog else args.project
+        message = reprice(path, args.price, args.amount, args.key, inside)
     except RepriceError as error:
         print(f"{path}: {error}; the catalog was not changed", file=sys.stderr)
+        return exits.REFUSED
+    except writer.WriteRefused as error:
+        print(error, file=sys.stderr)
         return exits.REFUSED
     print(message, file=out)
     return exits.OK
@@ -54,17 +59,12 @@ class RepriceError(Exception):
     pass
 
 
-def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> str:
+def reprice(path: Path, target: str, amount_text: str, new_key: str | None, inside: Path) -> str:
     plan_key, _, price_key = target.partition(".")
     if not plan_key or not price_key:
         raise RepriceError(f"{target!r} is not PLAN.PRICE, e.g. pro.monthly")
     amount = _amount(amount_text)
-    text, unreadable = sources.read_text(path)
-    # The strict reader first: it bounds what ruamel will be given (size, depth, aliases).
-    read = sources.parse(text, str(path)) if text is not None else None
-    if text is None or read is None or read.data is None:
-        problems = unreadable or (read.problems if read else [])
-        raise RepriceError("; ".join(p.message for p in problems) or "cannot be read")
+    bom, text, crlf = _read(path)
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096  # never wrap a line the user wrote on one
@@ -77,6 +77,7 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
         raise RepriceError("is not valid YAML; fix it first (`billing validate`)") from None
     except (KeyError, TypeError):
         raise RepriceError(f"has no price {plan_key}.{price_key}") from None
+    _own_mapping(f"{plan_key}.{price_key}", document["plans"][plan_key], prices, old)
     if not isinstance(old, CommentedMap) or old.get("archived") is True:
         raise RepriceError(f"{plan_key}.{price_key} is already archived; reprice the active price")
     currency = str(old.get("currency"))
@@ -103,10 +104,38 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None) -> s
     problems = _validate(buffer.getvalue(), str(path))
     if problems:
         raise RepriceError("the edit would not validate: " + "; ".join(str(p) for p in problems))
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    edited = bom + (buffer.getvalue().replace("\n", "\r\n") if crlf else buffer.getvalue())
+    writer.write(writer.Target(path, edited.encode("utf-8"), replaceable=lambda _: True), inside)
     return (f"{plan_key}.{price_key} is archived (existing subscribers keep it); {plan_key}.{key} sells at "
             f"{amount} {currency.upper()} and takes lookup key {lookup!r} over. Review with `git diff` and "
             "`billing diff --base HEAD`, then deploy test before live.")
+
+
+def _read(path: Path) -> tuple[str, str, bool]:
+    """The catalog's text without its byte order mark, the mark, and whether lines end in CRLF."""
+    text, unreadable = sources.read_text(path)
+    # The strict reader first: it bounds what ruamel will be given (size, depth, aliases).
+    read = sources.parse(text, str(path)) if text is not None else None
+    if text is None or read is None or read.data is None:
+        problems = unreadable or (read.problems if read else [])
+        raise RepriceError("; ".join(p.message for p in problems) or "cannot be read")
+    # Kept as found: ruamel reads and writes "\n" only, and drops a byte order mark.
+    bom, text = ("\ufeff", text[1:]) if text.startswith("\ufeff") else ("", text)
+    crlf = text.count("\r\n")
+    if crlf and crlf != text.count("\n"):
+        raise RepriceError("mixes CRLF and LF line endings; save it with one kind first")
+    return bom, text, bool(crlf)
+
+
+def _own_mapping(name: str, *nodes: Any) -> None:
+    """Refuse to edit a node other places share: an anchor (`&std`, read by `*std` or `<<: *std`)
+    or a merge (`<<:`). Archiving it would archive, or repeat, the price wherever it is shared."""
+    for node in nodes:
+        anchor = getattr(getattr(node, "anchor", None), "value", None)
+        if anchor or getattr(node, "merge", None):
+            shared = f"is the anchor &{anchor}, which aliases may share" if anchor else "merges keys with <<:"
+            raise RepriceError(f"{name} (or the mapping holding it) {shared}; reprice edits one price "
+                               "only: give the price its own mapping first (write its keys out in full)")
 
 
 def _amount(text: str) -> Decimal:
