@@ -1,4 +1,4 @@
-"""The one writer for every file the project writes (`pull`'s two files, `reprice`'s catalog).
+"""The writer meant for every file the project writes; `reprice` uses it, `pull` does not yet.
 
 A path that leads somewhere else is refused before a byte is written: outside the
 directory the command writes in, through a symlink at any step, onto a pipe, device

@@ -79,7 +79,12 @@ class LocalInternet:
                     self.send_error(403, "plain HTTP is refused")
                     return
                 path, _, query = self.path.partition("?")
-                body = self._body()
+                try:
+                    body = self._body()
+                except ValueError:  # a malformed chunk size or a body over the bound
+                    self.send_error(413, "request body malformed or over the bound")
+                    self.close_connection = True
+                    return
                 owner.seen.append((self.tunnel_host, self.command, path))
                 status, answer = apps[self.tunnel_host](self.command, path, query, self.headers, body)
                 data = json.dumps(answer).encode()

@@ -15,7 +15,6 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -106,11 +105,6 @@ def _metadata(old: Obj, sent: Any) -> Obj:
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}_" + secrets.token_hex(7)
-
-
-# What may be sent at create and at update, per object; anything else is Stripe's
-# "Received unknown parameter". Sub-structures are converted by the functions named.
-Converter = Callable[[Any], Any]
 
 
 def _recurring(value: Any) -> Obj:
@@ -270,8 +264,7 @@ class StripeState:
         currency = p.get("currency")
         if not currency:
             raise StripeError(400, "Missing required param: currency.", "currency")
-        if currency != currency.lower():
-            currency = currency.lower()  # Stripe answers in lowercase whatever it is sent
+        currency = currency.lower()  # Stripe answers in lowercase whatever it is sent
         self.get("product", p.get("product", ""))
         scheme = p.get("billing_scheme") or "per_unit"
         if scheme == "per_unit" and "unit_amount" not in p and "unit_amount_decimal" not in p \
@@ -506,8 +499,6 @@ def _expand(state: StripeState, kind: str, obj: Obj, expand: list[str]) -> Obj:
     out = _deep_copy(_public(obj))
     if kind == "coupon" and "applies_to" in expand and out["applies_to"] is None:
         out["applies_to"] = {"products": []}
-    if kind == "billing_portal.configuration" and "features.subscription_update.products" not in expand:
-        pass  # products are answered as IDs either way at this API version
     return out
 
 

@@ -72,15 +72,18 @@ def handle(state: VercelState, method: str, path: str, query: str, headers: Any,
         decrypt = "decrypt=true" in query
         if env_id is None and method == "GET":
             return 200, {"envs": [_shown(e, decrypt) for e in state.envs.values()]}
+        try:
+            sent = json.loads(body or b"{}")
+        except ValueError:
+            return 400, {"error": {"code": "bad_request", "message": "Invalid JSON body"}}
         if env_id is None and method == "POST":
-            return _create(state, json.loads(body or b"{}"))
+            return _create(state, sent)
         env = state.envs.get(env_id or "")
         if env is None:
             return 404, {"error": {"code": "not_found", "message": "Environment Variable not found"}}
         if method == "GET":
             return 200, _shown(env, decrypt=True)
         if method == "PATCH":
-            sent = json.loads(body or b"{}")
             for key in ("value", "target", "type", "comment", "gitBranch", "customEnvironmentIds"):
                 if key in sent:
                     env[key] = sent[key]
