@@ -1,0 +1,577 @@
+"""The local Stripe (tests/engine/stripe_server.py) answers with Stripe's shapes and refusals.
+
+The engine tests drive the real Stripe provider against that server, so a field it forgets
+or a refusal it lacks would pass there and fail on Stripe. Here the server runs on
+127.0.0.1 in a thread, one of each object is created through its HTTP API in stripe-go's
+form encoding (what the provider sends), and every answer is held against the typed classes
+stripe-python ships (requirements.txt pins it): each attribute those classes declare, at
+every depth of their nested classes, is in the answer, except the few that Stripe answers
+only in some cases (EXCEPTIONS, each with its reason).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import typing
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import stripe
+import stripe.billing_portal
+import stripe.entitlements
+
+from tests.engine.stripe_server import INCLUDABLE, StripeState, app, handle
+
+API_KEY = "sk_test_" + "local" * 4
+MAX_BODY = 1 << 20
+
+# Attributes stripe-python declares that Stripe answers only in some cases. Keyed by class
+# __qualname__; `*` applies to every class.
+EXCEPTIONS: dict[str, dict[str, str]] = {
+    "*": {"deleted": "only on the answer to a DELETE (stripe-python: 'Always true for a deleted object')"},
+    "WebhookEndpoint": {"secret": "only in the create answer (stripe-go v78 / stripe-python: 'Only returned "
+                                  "at creation'); checked there by test_webhook_secret_only_on_create"},
+}
+# Includable fields (the server's INCLUDABLE, from the OpenAPI v1083 example objects, which leave
+# them out): answered only when expanded. The shape tests expand them all, and
+# test_includable_fields_only_when_expanded checks they are absent otherwise.
+EXPAND = {kind: [*paths] for kind, paths in INCLUDABLE.items()}
+
+
+# --- the server over HTTP ----------------------------------------------------------------
+class LocalStripe:
+    """`app(state)` on 127.0.0.1 over plain HTTP, reads bounded; a context manager."""
+
+    def __init__(self, state: StripeState) -> None:
+        answer = app(state)
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    status, body = 413, {"error": {"type": "invalid_request_error", "message": "too large"}}
+                else:
+                    path, _, query = self.path.partition("?")
+                    status, body = answer(self.command, path, query, self.headers, self.rfile.read(length))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        # No proxy from the environment: the request goes to loopback and nowhere else.
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def __enter__(self) -> LocalStripe:
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def call(self, method: str, path: str, params: dict[str, Any] | None = None,
+             key: str = API_KEY) -> tuple[int, dict[str, Any]]:
+        encoded = form(params or {})
+        url, data = self.base + path, None
+        if method == "POST":
+            data = encoded.encode()
+        elif encoded:
+            url += "?" + encoded
+        request = urllib.request.Request(url, data=data, method=method, headers={  # noqa: S310 (http://127.0.0.1)
+            "Authorization": f"Bearer {key}", "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def ok(self, method: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        status, body = self.call(method, path, params)
+        assert status == 200, (method, path, body)
+        return body
+
+
+def form(params: dict[str, Any], prefix: str = "") -> str:
+    """stripe-go's encoding: nested objects and arrays in brackets, arrays indexed."""
+    from urllib.parse import quote
+
+    pairs: list[str] = []
+
+    def add(name: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                add(f"{name}[{key}]", item)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                add(f"{name}[{index}]", item)
+        else:
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            pairs.append(f"{quote(name, safe='[]')}={quote(text, safe='')}")
+
+    for key, value in params.items():
+        add(f"{prefix}[{key}]" if prefix else key, value)
+    return "&".join(pairs)
+
+
+@pytest.fixture
+def api() -> Iterator[LocalStripe]:
+    with LocalStripe(StripeState(api_key=API_KEY)) as server:
+        yield server
+
+
+# --- stripe-python's declared attributes -------------------------------------------------
+def declared(cls: type) -> dict[str, Any]:
+    """Every public, non-ClassVar attribute annotated on cls or a base, with its annotation.
+
+    The annotations as stripe-python evaluates them at import (typing.get_type_hints cannot
+    resolve its forward references to sibling modules); a reference left as a string or
+    ForwardRef ('Feature', 'Product') is resolved by _resolve.
+    """
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for name, hint in vars(klass).get("__annotations__", {}).items():
+            if name.startswith("_") or typing.get_origin(hint) is typing.ClassVar:
+                continue
+            if isinstance(hint, str) and hint.startswith(("ClassVar", "typing.ClassVar")):
+                continue
+            out[name] = hint
+    return out
+
+
+def _resolve(ref: Any) -> Any:
+    """A forward reference to a resource class ('Price', 'Feature'), resolved against stripe."""
+    name = ref.__forward_arg__ if isinstance(ref, typing.ForwardRef) else ref
+    if isinstance(name, str):
+        for where in (stripe, stripe.entitlements, stripe.billing_portal):
+            found = getattr(where, name, None)
+            if isinstance(found, type):
+                return found
+        return None
+    return ref
+
+
+def _shapes(hint: Any) -> list[tuple[str, type]]:
+    """The StripeObject classes a type names: ("obj"|"list"|"map", class)."""
+    hint = _resolve(hint)
+    origin = typing.get_origin(hint)
+    if isinstance(hint, type) and issubclass(hint, stripe.StripeObject) and origin is None:
+        return [("obj", hint)]
+    args = typing.get_args(hint)
+    if origin in (list, typing.List):  # noqa: UP006 (what stripe-python writes)
+        return [("list", cls) for _, cls in _shapes(args[0])] if args else []
+    if isinstance(origin, type) and issubclass(origin, stripe.StripeObject):  # UntypedStripeObject[T]: a map
+        return [("map", cls) for _, cls in _shapes(args[-1])] if args else []
+    return [shape for arg in args for shape in _shapes(arg)]
+
+
+def hold(answer: Any, cls: type, where: str, seen: set[str], skip: frozenset[str] = frozenset()) -> None:
+    """Every attribute cls declares is in answer, and so on down its nested classes."""
+    assert isinstance(answer, dict), f"{where}: {answer!r} is not an object ({cls.__qualname__})"
+    seen.add(cls.__qualname__)
+    exempt = {**EXCEPTIONS["*"], **EXCEPTIONS.get(cls.__qualname__, {})}
+    missing = sorted(n for n in declared(cls) if n not in answer and n not in exempt
+                     and f"{where}.{n}" not in skip)
+    assert not missing, f"{where} ({cls.__qualname__}) lacks {missing}; it answers {sorted(answer)}"
+    for name, hint in declared(cls).items():
+        value = answer.get(name)
+        if value is None or isinstance(value, str):
+            continue  # null, or an expandable field answered as an ID
+        for shape, inner in _shapes(hint):
+            if shape == "list" and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, dict):
+                        hold(item, inner, f"{where}.{name}[{index}]", seen, skip)
+            elif shape == "map" and isinstance(value, dict):
+                for key, item in value.items():
+                    hold(item, inner, f"{where}.{name}[{key}]", seen, skip)
+            elif shape == "obj" and isinstance(value, dict) and value.get("object", "") != "list":
+                hold(value, inner, f"{where}.{name}", seen, skip)
+
+
+def nested(cls: type, top: type | None = None) -> set[str]:
+    """The nested classes of cls (defined inside it), at every depth."""
+    top = top or cls
+    out: set[str] = set()
+    for hint in declared(cls).values():
+        for _, inner in _shapes(hint):
+            name = inner.__qualname__
+            if name.startswith(top.__qualname__ + ".") and name not in out:
+                out |= {name, *nested(inner, top)}
+    return out
+
+
+# --- one of each object ------------------------------------------------------------------
+def make_catalog(api: LocalStripe) -> dict[str, Any]:
+    """One of each object, with every optional nested object set so that its class is checked."""
+    product = api.ok("POST", "/v1/products", {
+        "name": "Pro", "description": "The pro plan", "marketing_features": [{"name": "Unlimited"}],
+        "package_dimensions": {"height": 1, "length": 2, "weight": 3.5, "width": 4},
+        "tax_details": {"tax_code": "txcd_10000000"}, "metadata": {"plan": "pro"}})
+    price = api.ok("POST", "/v1/prices", {
+        "product": product["id"], "currency": "USD", "unit_amount": 1200, "lookup_key": "pro_monthly",
+        "recurring": {"interval": "month", "interval_count": 1, "trial_period_days": 14},
+        "currency_options": {"eur": {"unit_amount": 1100, "tax_behavior": "exclusive",
+                                     "custom_unit_amount": {"enabled": True, "minimum": 100}}},
+        "transform_quantity": {"divide_by": 10, "round": "up"}})
+    tiered = api.ok("POST", "/v1/prices", {
+        "product": product["id"], "currency": "usd", "billing_scheme": "tiered", "tiers_mode": "graduated",
+        "tiers": [{"up_to": 10, "unit_amount": 500, "flat_amount": 100}, {"up_to": "inf", "unit_amount_decimal": "2.5"}],
+        "currency_options": {"gbp": {"tiers": [{"up_to": "inf", "unit_amount": 400}]}},
+        "recurring": {"interval": "month", "usage_type": "metered"}})
+    custom = api.ok("POST", "/v1/prices", {
+        "product": product["id"], "currency": "usd",
+        "custom_unit_amount": {"enabled": True, "minimum": 500, "maximum": 50000, "preset": 1000}})
+    coupon = api.ok("POST", "/v1/coupons", {
+        "name": "Launch", "amount_off": 500, "currency": "usd", "duration": "repeating", "duration_in_months": 3,
+        "max_redemptions": 100, "redeem_by": 4102444800, "applies_to": {"products": [product["id"]]},
+        "currency_options": {"eur": {"amount_off": 450}}})
+    promotion_code = api.ok("POST", "/v1/promotion_codes", {
+        "coupon": coupon["id"], "code": "LAUNCH", "max_redemptions": 50, "expires_at": 4102444800,
+        "restrictions": {"first_time_transaction": True, "minimum_amount": 1000, "minimum_amount_currency": "usd",
+                         "currency_options": {"eur": {"minimum_amount": 900}}}})
+    webhook = api.ok("POST", "/v1/webhook_endpoints", {
+        "url": "https://shop.test/api/stripe/webhook", "enabled_events": ["checkout.session.completed"],
+        "api_version": "2024-04-10", "description": "billing"})
+    portal = api.ok("POST", "/v1/billing_portal/configurations", {
+        "business_profile": {"headline": "Shop", "privacy_policy_url": "https://shop.test/privacy"},
+        "default_return_url": "https://shop.test/account", "login_page": {"enabled": True},
+        "features": {
+            "invoice_history": {"enabled": True},
+            "customer_update": {"enabled": True, "allowed_updates": ["email", "address"]},
+            "subscription_cancel": {"enabled": True, "mode": "at_period_end",
+                                    "cancellation_reason": {"enabled": True, "options": ["too_expensive"]}},
+            "subscription_update": {
+                "enabled": True, "default_allowed_updates": ["price"], "proration_behavior": "create_prorations",
+                "products": [{"product": product["id"], "prices": [price["id"]],
+                              "adjustable_quantity": {"enabled": True, "maximum": 10}}],
+                "schedule_at_period_end": {"conditions": [{"type": "decreasing_item_amount"}]}}}})
+    feature = api.ok("POST", "/v1/entitlements/features", {"name": "Seats", "lookup_key": "seats"})
+    product_feature = api.ok("POST", f"/v1/products/{product['id']}/features",
+                             {"entitlement_feature": feature["id"]})
+    return {"product": product, "price": price, "tiered": tiered, "custom": custom, "coupon": coupon,
+            "promotion_code": promotion_code, "webhook_endpoint": webhook, "portal": portal,
+            "feature": feature, "product_feature": product_feature}
+
+
+CLASSES: dict[str, tuple[str, type, str]] = {  # catalog key -> (path, class, kind)
+    "product": ("/v1/products", stripe.Product, "product"),
+    "price": ("/v1/prices", stripe.Price, "price"),
+    "tiered": ("/v1/prices", stripe.Price, "price"),
+    "custom": ("/v1/prices", stripe.Price, "price"),
+    "coupon": ("/v1/coupons", stripe.Coupon, "coupon"),
+    "promotion_code": ("/v1/promotion_codes", stripe.PromotionCode, "promotion_code"),
+    "webhook_endpoint": ("/v1/webhook_endpoints", stripe.WebhookEndpoint, "webhook_endpoint"),
+    "portal": ("/v1/billing_portal/configurations", stripe.billing_portal.Configuration,
+               "billing_portal.configuration"),
+    "feature": ("/v1/entitlements/features", stripe.entitlements.Feature, "entitlements.feature"),
+}
+
+
+def retrieve(api: LocalStripe, key: str, obj: dict[str, Any], expand: bool = True) -> dict[str, Any]:
+    path, _, kind = CLASSES[key]
+    return api.ok("GET", f"{path}/{obj['id']}", {"expand": EXPAND.get(kind, [])} if expand else None)
+
+
+# --- shapes ------------------------------------------------------------------------------
+def test_every_declared_attribute_is_answered(api: LocalStripe) -> None:
+    catalog = make_catalog(api)
+    seen: set[str] = set()
+    for key, (_, cls, _) in CLASSES.items():
+        hold(retrieve(api, key, catalog[key]), cls, key, seen)
+    product_feature = api.ok("GET", f"/v1/products/{catalog['product']['id']}/features/"
+                                    f"{catalog['product_feature']['id']}")
+    hold(product_feature, stripe.ProductFeature, "product_feature", seen)
+    assert product_feature["object"] == "product_feature"
+    # entitlement_feature is always the expanded feature object (stripe-go v78, fixture v1083).
+    assert product_feature["entitlement_feature"] == retrieve(api, "feature", catalog["feature"])
+    listed = api.ok("GET", f"/v1/products/{catalog['product']['id']}/features")
+    assert [o["id"] for o in listed["data"]] == [catalog["product_feature"]["id"]]
+    # Every nested class of every checked class was reached with an object, so none went unchecked.
+    for cls in (stripe.Product, stripe.Price, stripe.Coupon, stripe.PromotionCode, stripe.WebhookEndpoint,
+                stripe.billing_portal.Configuration, stripe.entitlements.Feature, stripe.ProductFeature):
+        assert cls.__qualname__ in seen
+        assert nested(cls) <= seen, f"{cls.__qualname__}: never checked {sorted(nested(cls) - seen)}"
+
+
+def test_create_update_and_list_answer_the_same_shape(api: LocalStripe) -> None:
+    catalog = make_catalog(api)
+    seen: set[str] = set()
+    includable = {f"{key}.{path}" for key, (_, _, kind) in CLASSES.items() for path in INCLUDABLE.get(kind, ())}
+    for key, (path, cls, _) in CLASSES.items():
+        hold(catalog[key], cls, key, seen, frozenset(includable))  # the create answer, not expanded
+        updated = api.ok("POST", f"{path}/{catalog[key]['id']}", {"metadata": {"checked": "yes"}})
+        hold(updated, cls, key, seen, frozenset(includable))
+        assert updated["metadata"]["checked"] == "yes"
+        listed = api.ok("GET", path, {"limit": 100})
+        assert listed["object"] == "list" and listed["url"] == path and listed["has_more"] is False
+        [mine] = [o for o in listed["data"] if o["id"] == catalog[key]["id"]]
+        hold(mine, cls, key, seen, frozenset(includable))
+
+
+def test_common_fields_and_defaults(api: LocalStripe) -> None:
+    """Stripe's defaults where nothing is sent (OpenAPI v1083's example objects, stripe-go v78)."""
+    product = api.ok("POST", "/v1/products", {"name": "Basic"})
+    assert {k: product[k] for k in ("object", "livemode", "active", "default_price", "description", "images",
+                                    "marketing_features", "metadata", "package_dimensions", "shippable",
+                                    "statement_descriptor", "tax_code", "unit_label", "url", "type")} == {
+        "object": "product", "livemode": False, "active": True, "default_price": None, "description": None,
+        "images": [], "marketing_features": [], "metadata": {}, "package_dimensions": None, "shippable": None,
+        "statement_descriptor": None, "tax_code": None, "unit_label": None, "url": None, "type": "service"}
+    assert isinstance(product["created"], int) and product["updated"] == product["created"]
+    price = api.ok("POST", "/v1/prices", {"product": product["id"], "currency": "EUR", "unit_amount": 900,
+                                          "recurring": {"interval": "year"}})
+    assert {k: price[k] for k in ("object", "currency", "billing_scheme", "tax_behavior", "custom_unit_amount",
+                                  "tiers_mode", "transform_quantity", "lookup_key", "nickname", "type",
+                                  "unit_amount", "unit_amount_decimal", "livemode", "metadata")} == {
+        "object": "price", "currency": "eur", "billing_scheme": "per_unit", "tax_behavior": "unspecified",
+        "custom_unit_amount": None, "tiers_mode": None, "transform_quantity": None, "lookup_key": None,
+        "nickname": None, "type": "recurring", "unit_amount": 900, "unit_amount_decimal": "900",
+        "livemode": False, "metadata": {}}
+    assert price["recurring"] == {"aggregate_usage": None, "interval": "year", "interval_count": 1, "meter": None,
+                                  "trial_period_days": None, "usage_type": "licensed"}
+    metered = api.ok("POST", "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": 1,
+                                            "recurring": {"interval": "month", "usage_type": "metered"}})
+    assert metered["recurring"]["aggregate_usage"] == "sum"  # stripe-go v78: "Defaults to `sum`"
+    one_time = api.ok("POST", "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": 0})
+    assert (one_time["type"], one_time["recurring"], one_time["unit_amount_decimal"]) == ("one_time", None, "0")
+    coupon = api.ok("POST", "/v1/coupons", {"percent_off": 20})
+    assert {k: coupon[k] for k in ("object", "duration", "duration_in_months", "amount_off", "currency",
+                                   "max_redemptions", "redeem_by", "name", "times_redeemed", "valid",
+                                   "percent_off")} == {
+        "object": "coupon", "duration": "once", "duration_in_months": None, "amount_off": None, "currency": None,
+        "max_redemptions": None, "redeem_by": None, "name": None, "times_redeemed": 0, "valid": True,
+        "percent_off": 20.0}
+    code = api.ok("POST", "/v1/promotion_codes", {"coupon": coupon["id"]})
+    assert code["code"] and code["active"] is True and code["customer"] is None
+    assert code["restrictions"] == {"first_time_transaction": False, "minimum_amount": None,
+                                    "minimum_amount_currency": None}
+    # 2024-04-10 answers the coupon object (the provider reads coupon.id); later versions `promotion`.
+    assert code["coupon"]["id"] == coupon["id"] and code["coupon"]["object"] == "coupon"
+    assert code["promotion"] == {"coupon": coupon["id"], "type": "coupon"}
+    hold(code["coupon"], stripe.Coupon, "promotion_code.coupon", set(), frozenset(
+        f"promotion_code.coupon.{p}" for p in INCLUDABLE["coupon"]))
+    portal = api.ok("POST", "/v1/billing_portal/configurations", {"features": {"invoice_history": {"enabled": True}}})
+    assert portal["features"]["subscription_cancel"] == {
+        "cancellation_reason": {"enabled": False, "feedback_options": None, "options": []}, "enabled": False,
+        "mode": "at_period_end", "proration_behavior": "none"}
+    assert portal["features"]["subscription_update"]["proration_behavior"] == "none"
+    assert portal["features"]["customer_update"] == {"allowed_updates": [], "enabled": False}
+    assert portal["business_profile"] == {"headline": None, "privacy_policy_url": None, "terms_of_service_url": None}
+    assert portal["login_page"] == {"enabled": False, "url": None}
+    assert (portal["default_return_url"], portal["application"], portal["is_default"], portal["active"]) == (
+        None, None, False, True)
+    feature = api.ok("POST", "/v1/entitlements/features", {"name": "Exports", "lookup_key": "exports"})
+    assert set(feature) == {"id", "object", "active", "livemode", "lookup_key", "metadata", "name"}
+    assert (feature["object"], feature["active"]) == ("entitlements.feature", True)
+
+
+def test_webhook_secret_only_on_create(api: LocalStripe) -> None:
+    created = api.ok("POST", "/v1/webhook_endpoints", {"url": "https://shop.test/hook", "enabled_events": ["*"]})
+    assert created["secret"].startswith("whsec_")
+    assert (created["status"], created["api_version"], created["application"]) == ("enabled", None, None)
+    again = api.ok("GET", f"/v1/webhook_endpoints/{created['id']}")
+    assert "secret" not in again
+    assert "secret" not in api.ok("POST", f"/v1/webhook_endpoints/{created['id']}", {"description": "x"})
+    assert all("secret" not in o for o in api.ok("GET", "/v1/webhook_endpoints")["data"])
+
+
+def test_includable_fields_only_when_expanded(api: LocalStripe) -> None:
+    catalog = make_catalog(api)
+    for key, kind, in (("price", "price"), ("tiered", "price"), ("coupon", "coupon"),
+                       ("promotion_code", "promotion_code"), ("portal", "billing_portal.configuration")):
+        plain, expanded = retrieve(api, key, catalog[key], expand=False), retrieve(api, key, catalog[key])
+        for path in INCLUDABLE[kind]:
+            *parents, last = path.split(".")
+            here, there = plain, expanded
+            for name in parents:
+                here, there = here[name], there[name]
+            assert last not in here, f"{key}: {path} answered without expand"
+            assert last in there, f"{key}: {path} missing when expanded"
+    assert [t["up_to"] for t in retrieve(api, "tiered", catalog["tiered"])["tiers"]] == [10, None]
+    assert retrieve(api, "coupon", catalog["coupon"])["applies_to"] == {"products": [catalog["product"]["id"]]}
+    listed = api.ok("GET", "/v1/prices", {"expand": ["data.tiers"], "product": catalog["product"]["id"]})
+    assert all("tiers" in p for p in listed["data"])
+    status, body = api.call("GET", f"/v1/prices/{catalog['price']['id']}", {"expand": ["nonsense"]})
+    assert status == 400 and body["error"]["type"] == "invalid_request_error"
+    product = api.ok("GET", f"/v1/products/{catalog['product']['id']}", None)
+    assert product["default_price"] is None
+    api.ok("POST", f"/v1/products/{product['id']}", {"default_price": catalog["price"]["id"]})
+    expanded = api.ok("GET", f"/v1/products/{product['id']}", {"expand": ["default_price"]})
+    assert expanded["default_price"]["id"] == catalog["price"]["id"]
+
+
+# --- refusals ----------------------------------------------------------------------------
+def refused(api: LocalStripe, method: str, path: str, params: dict[str, Any] | None, status: int,
+            param: str | None) -> dict[str, Any]:
+    got, body = api.call(method, path, params)
+    assert got == status, (method, path, params, body)
+    error = body["error"]
+    assert error["type"] == "invalid_request_error" and error["message"]
+    assert error.get("param") == param, error
+    return error
+
+
+def test_a_second_active_promotion_code_with_one_code_is_refused(api: LocalStripe) -> None:
+    coupon = api.ok("POST", "/v1/coupons", {"percent_off": 10})
+    first = api.ok("POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "WELCOME"})
+    refused(api, "POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "WELCOME"}, 400, "code")
+    refused(api, "POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "welcome"}, 400, "code")
+    other = api.ok("POST", "/v1/coupons", {"percent_off": 15})
+    refused(api, "POST", "/v1/promotion_codes", {"coupon": other["id"], "code": "WELCOME"}, 400, "code")
+    inactive = api.ok("POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "WELCOME", "active": False})
+    refused(api, "POST", f"/v1/promotion_codes/{inactive['id']}", {"active": True}, 400, "active")
+    api.ok("POST", f"/v1/promotion_codes/{first['id']}", {"active": False})
+    api.ok("POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "WELCOME"})
+    codes = api.ok("GET", "/v1/promotion_codes", {"code": "welcome", "active": True})["data"]
+    assert len(codes) == 1
+
+
+IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
+    # (object, update parameters, the refused parameter)
+    ("price", {"unit_amount": 1500}, "unit_amount"),
+    ("price", {"currency": "eur"}, "currency"),
+    ("price", {"recurring": {"interval": "year"}}, "recurring"),
+    ("price", {"product": "prod_other"}, "product"),
+    ("price", {"billing_scheme": "tiered"}, "billing_scheme"),
+    ("coupon", {"percent_off": 50}, "percent_off"),
+    ("coupon", {"amount_off": 100}, "amount_off"),
+    ("coupon", {"duration": "forever"}, "duration"),
+    ("coupon", {"duration_in_months": 6}, "duration_in_months"),
+    ("coupon", {"max_redemptions": 5}, "max_redemptions"),
+    ("coupon", {"redeem_by": 4102444800}, "redeem_by"),
+    ("coupon", {"applies_to": {"products": ["prod_x"]}}, "applies_to"),
+    ("promotion_code", {"code": "OTHER"}, "code"),
+    ("promotion_code", {"coupon": "other"}, "coupon"),
+    ("promotion_code", {"restrictions": {"first_time_transaction": False}}, "restrictions[first_time_transaction]"),
+    ("webhook_endpoint", {"api_version": "2025-01-27.acacia"}, "api_version"),
+    ("webhook_endpoint", {"connect": True}, "connect"),
+    ("feature", {"lookup_key": "other"}, "lookup_key"),
+]
+
+
+@pytest.mark.parametrize(("key", "params", "param"), IMMUTABLE, ids=[f"{k}-{p}" for k, _, p in IMMUTABLE])
+def test_an_update_of_an_immutable_field_is_refused(api: LocalStripe, key: str, params: dict[str, Any],
+                                                    param: str) -> None:
+    catalog = make_catalog(api)
+    path = CLASSES[key][0]
+    before = retrieve(api, key, catalog[key])
+    error = refused(api, "POST", f"{path}/{catalog[key]['id']}", params, 400, param)
+    assert error["code"] == "parameter_unknown"  # how Stripe refuses a field its update does not take
+    assert retrieve(api, key, catalog[key]) == before
+
+
+def test_a_coupon_updates_only_its_name_and_metadata(api: LocalStripe) -> None:
+    coupon = api.ok("POST", "/v1/coupons", {"percent_off": 25, "duration": "once", "name": "Old"})
+    updated = api.ok("POST", f"/v1/coupons/{coupon['id']}", {"name": "New", "metadata": {"k": "v"}})
+    assert (updated["name"], updated["metadata"], updated["percent_off"]) == ("New", {"k": "v"}, 25.0)
+    cleared = api.ok("POST", f"/v1/coupons/{coupon['id']}", {"metadata": {"k": ""}})
+    assert cleared["metadata"] == {}
+
+
+def test_objects_stripe_cannot_delete_are_refused(api: LocalStripe) -> None:
+    catalog = make_catalog(api)
+    for key in ("price", "promotion_code", "portal", "feature"):
+        path = CLASSES[key][0]
+        error = refused(api, "DELETE", f"{path}/{catalog[key]['id']}", None, 404, None)
+        assert error["message"].startswith("Unrecognized request URL (DELETE: ")
+        assert retrieve(api, key, catalog[key])["id"] == catalog[key]["id"]  # still there
+    # A product with prices is not deleted either; a coupon, a webhook endpoint, a product feature are.
+    refused(api, "DELETE", f"/v1/products/{catalog['product']['id']}", None, 400, None)
+    for path in (f"/v1/coupons/{catalog['coupon']['id']}",
+                 f"/v1/webhook_endpoints/{catalog['webhook_endpoint']['id']}",
+                 f"/v1/products/{catalog['product']['id']}/features/{catalog['product_feature']['id']}"):
+        gone = api.ok("DELETE", path)
+        assert gone["deleted"] is True and gone["id"] == path.rsplit("/", 1)[1]
+        refused(api, "GET", path, None, 404, "id")
+
+
+UNKNOWN: list[tuple[str, dict[str, Any], str]] = [
+    ("/v1/products", {"name": "x", "colour": "red"}, "colour"),
+    ("/v1/products", {"name": "x", "package_dimensions": {"height": 1, "length": 1, "weight": 1, "width": 1,
+                                                          "depth": 1}}, "package_dimensions[depth]"),
+    ("/v1/prices", {"currency": "usd", "unit_amount": 1, "recurring": {"interval": "month", "every": 2}},
+     "recurring[every]"),
+    ("/v1/coupons", {"percent_off": 5, "applies_to": {"prices": ["price_x"]}}, "applies_to[prices]"),
+    ("/v1/webhook_endpoints", {"url": "https://x.test", "enabled_events": ["*"], "secret": "whsec_x"}, "secret"),
+    ("/v1/billing_portal/configurations", {"features": {"invoice_history": {"enabled": True, "limit": 3}}},
+     "features[invoice_history][limit]"),
+    ("/v1/billing_portal/configurations", {"features": {"refunds": {"enabled": True}}}, "features[refunds]"),
+    ("/v1/entitlements/features", {"name": "x", "lookup_key": "x", "active": False}, "active"),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "param"), UNKNOWN, ids=[p for _, _, p in UNKNOWN])
+def test_unknown_parameters_are_refused(api: LocalStripe, path: str, params: dict[str, Any], param: str) -> None:
+    product = api.ok("POST", "/v1/products", {"name": "Base"})
+    if path == "/v1/prices":
+        params = {**params, "product": product["id"]}
+    error = refused(api, "POST", path, params, 400, param)
+    assert (error["code"], error["message"]) == ("parameter_unknown", f"Received unknown parameter: {param}")
+    kind = {"/v1/products": "product"}.get(path)
+    if kind:
+        assert len(api.ok("GET", path)["data"]) == 1  # nothing was created
+
+
+def test_other_refusals(api: LocalStripe) -> None:
+    product = api.ok("POST", "/v1/products", {"name": "Base"})
+    refused(api, "GET", "/v1/prices/price_missing", None, 404, "id")
+    assert api.call("GET", "/v1/prices/price_missing")[1]["error"]["code"] == "resource_missing"
+    refused(api, "POST", "/v1/prices", {"currency": "usd", "unit_amount": 1, "product": "prod_missing"}, 404, "id")
+    api.ok("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1, "product": product["id"], "lookup_key": "k"})
+    refused(api, "POST", "/v1/prices", {"currency": "usd", "unit_amount": 2, "product": product["id"],
+                                        "lookup_key": "k"}, 400, "lookup_key")
+    moved = api.ok("POST", "/v1/prices", {"currency": "usd", "unit_amount": 2, "product": product["id"],
+                                          "lookup_key": "k", "transfer_lookup_key": True})
+    assert [p["id"] for p in api.ok("GET", "/v1/prices", {"lookup_keys": ["k"]})["data"]] == [moved["id"]]
+    taxed = api.ok("POST", "/v1/prices", {"currency": "usd", "unit_amount": 3, "product": product["id"],
+                                          "tax_behavior": "exclusive"})
+    refused(api, "POST", f"/v1/prices/{taxed['id']}", {"tax_behavior": "inclusive"}, 400, "tax_behavior")
+    api.ok("POST", "/v1/entitlements/features", {"name": "A", "lookup_key": "a"})
+    refused(api, "POST", "/v1/entitlements/features", {"name": "B", "lookup_key": "a"}, 400, "lookup_key")
+    assert api.call("GET", "/v1/products", key="sk_test_wrong")[0] == 401
+
+
+def test_archived_features_leave_the_list_and_cannot_be_attached(api: LocalStripe) -> None:
+    product = api.ok("POST", "/v1/products", {"name": "Base"})
+    feature = api.ok("POST", "/v1/entitlements/features", {"name": "A", "lookup_key": "a"})
+    api.ok("POST", f"/v1/entitlements/features/{feature['id']}", {"active": False})
+    assert api.ok("GET", "/v1/entitlements/features")["data"] == []
+    assert [f["id"] for f in api.ok("GET", "/v1/entitlements/features", {"archived": True})["data"]] == [feature["id"]]
+    refused(api, "POST", f"/v1/products/{product['id']}/features", {"entitlement_feature": feature["id"]}, 400,
+            "entitlement_feature")
+
+
+@pytest.mark.parametrize("body", [
+    "images[0]=x&images[b]=y",          # one key as an array and an object
+    "description=x&description[b]=y",   # as a value and an object
+    "metadata[k][0]=x&metadata[k]=y",
+    "images[5000]=x",                   # an index the server will not allocate
+    "[]=x",
+    "name[0]=x",                        # an array where Stripe takes a string
+])
+def test_malformed_bodies_are_a_400(body: str) -> None:
+    state = StripeState()
+    status, answer = handle(state, "POST", "/v1/products", "", body + "&name=x" * (not body.startswith("name")))
+    assert status == 400 and answer["error"]["type"] == "invalid_request_error", answer
+    assert "unknown parameter" not in answer["error"]["message"]
+    assert not state.all("product")
+
+
+def test_a_body_that_is_not_utf8_is_a_400() -> None:
+    status, answer = app(StripeState())("POST", "/v1/products", "", {}, b"name=\xff\xfe")
+    assert status == 400 and answer["error"]["type"] == "invalid_request_error"
+    assert app(StripeState())("POST", "/v1/products", "", {}, b"name=Caf%C3%A9")[1]["name"] == "Café"
