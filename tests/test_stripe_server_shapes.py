@@ -96,7 +96,7 @@ class LocalStripe:
         self.httpd.server_close()
 
     def call(self, method: str, path: str, params: dict[str, Any] | None = None,
-             key: str = API_KEY) -> tuple[int, dict[str, Any]]:
+             key: str = API_KEY, idempotency_key: str | None = None) -> tuple[int, dict[str, Any]]:
         encoded = form(params or {})
         url, data = self.base + path, None
         if method == "POST":
@@ -104,7 +104,8 @@ class LocalStripe:
         elif encoded:
             url += "?" + encoded
         request = urllib.request.Request(url, data=data, method=method, headers={  # noqa: S310 (http://127.0.0.1)
-            "Authorization": f"Bearer {key}", "Content-Type": "application/x-www-form-urlencoded"})
+            "Authorization": f"Bearer {key}", "Content-Type": "application/x-www-form-urlencoded",
+            **({"Idempotency-Key": idempotency_key} if idempotency_key else {})})
         try:
             with self.opener.open(request, timeout=10) as response:
                 return response.status, json.loads(response.read())
@@ -587,3 +588,16 @@ def test_a_body_that_is_not_utf8_is_a_400() -> None:
     status, answer = app(StripeState())("POST", "/v1/products", "", {}, b"name=\xff\xfe")
     assert status == 400 and answer["error"]["type"] == "invalid_request_error"
     assert app(StripeState())("POST", "/v1/products", "", {}, b"name=Caf%C3%A9")[1]["name"] == "Café"
+
+
+def test_a_retried_post_is_answered_once(api: LocalStripe) -> None:
+    """stripe-go v78 sends an Idempotency-Key with each POST and retries with the same key."""
+    first = api.call("POST", "/v1/products", {"name": "Once"}, idempotency_key="k1")
+    again = api.call("POST", "/v1/products", {"name": "Once"}, idempotency_key="k1")
+    assert first == again and first[0] == 200
+    assert [p["id"] for p in api.ok("GET", "/v1/products")["data"]] == [first[1]["id"]]
+    status, body = api.call("POST", "/v1/products", {"name": "Other"}, idempotency_key="k1")
+    assert status == 400 and body["error"]["type"] == "idempotency_error"
+    # A request refused by validation leaves no result: the key can be used again.
+    assert api.call("POST", "/v1/products", {"colour": "red"}, idempotency_key="k2")[0] == 400
+    assert api.call("POST", "/v1/products", {"name": "Two"}, idempotency_key="k2")[0] == 200

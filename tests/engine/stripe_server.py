@@ -482,6 +482,8 @@ class StripeState:
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     api_key: str | None = None
+    # Idempotency-Key -> (method, path, body, status, answer): what `app` replays
+    idempotent: dict[str, tuple[str, str, str, int, Any]] = field(default_factory=dict)
 
     def all(self, kind: str) -> list[Obj]:
         return list(self.objects.get(kind, {}).values())
@@ -1204,7 +1206,10 @@ def app(state: StripeState) -> Callable[[str, str, str, Any, bytes], tuple[int, 
     """`handle` as tests/engine/network.py's App: (method, path, query, headers, body bytes).
 
     The key is checked when `state.api_key` is set (Stripe's 401 otherwise); a body that is
-    not UTF-8 is a 400.
+    not UTF-8 is a 400. A POST with an `Idempotency-Key` (stripe-go v78 sends one with every
+    POST and retries with the same key) is answered once: the same key again replays the
+    first answer, and the same key with other parameters is Stripe's `idempotency_error`
+    (stripe.com/docs/api/idempotent_requests; the message text is not Stripe's verbatim).
     """
 
     def answer(method: str, path: str, query: str, headers: Any, body: bytes) -> tuple[int, Any]:
@@ -1216,6 +1221,22 @@ def app(state: StripeState) -> Callable[[str, str, str, Any, bytes], tuple[int, 
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return 400, {"error": {"type": ERROR, "message": "Invalid request body: not UTF-8."}}
-        return handle(state, method, path, query, text)
+        key = str(headers.get("Idempotency-Key") or "") if method == "POST" else ""
+        if not key:
+            return handle(state, method, path, query, text)
+        with state.lock:
+            seen = state.idempotent.get(key)
+        if seen is not None:
+            if seen[:3] != (method, path, text):
+                return 400, {"error": {"type": "idempotency_error", "message": (
+                    "Keys for idempotent requests can only be used with the same parameters they were "
+                    f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                    "different request.")}}
+            return seen[3], _deep_copy(seen[4])
+        status, result = handle(state, method, path, query, text)
+        if status == 200:  # Stripe saves no result for a request that failed validation (same page)
+            with state.lock:
+                state.idempotent[key] = (method, path, text, status, _deep_copy(result))
+        return status, result
 
     return answer
