@@ -7,8 +7,9 @@ nothing, and refuses what Stripe refuses: an unknown parameter (which is also ho
 refuses an immutable one: the update endpoint does not take it), a second active
 promotion code with one code, a second price with one lookup key, a delete of an object
 Stripe cannot delete, a product deleted while it has prices. Requests are form-encoded in
-stripe-go's bracket notation. Standard library only; it opens no socket itself (`app`
-adapts it to tests/engine/network.py's TLS front).
+stripe-go's bracket notation. Standard library only; it opens no socket itself: `handle`
+answers one request, and `app(state)` adapts it to tests/engine/network.py's TLS front
+(the API key when `state.api_key` is set, Idempotency-Key replays, a non-UTF-8 body as 400).
 
 Where the shapes come from, so that they can be checked again:
 - the objects stripe-go v78.12.0 decodes (`product.go`, `price.go`, `coupon.go`,
@@ -703,6 +704,8 @@ class StripeState:
             obj["tax_behavior"] = _choice(p["tax_behavior"], ("exclusive", "inclusive", "unspecified"),
                                           "tax_behavior")
         if "currency_options" in p:
+            # Sent options are merged into the stored ones; whether Stripe replaces the whole map
+            # instead is not confirmed (the provider always sends the whole map).
             merged = {**(obj["currency_options"] or {}),
                       **(self._currency_options(obj["currency"], p["currency_options"]) or {})}
             obj["currency_options"] = merged or None
