@@ -453,6 +453,17 @@ def test_a_second_active_promotion_code_with_one_code_is_refused(api: LocalStrip
     assert len(codes) == 1
 
 
+def test_a_promotion_code_stays_within_its_coupon(api: LocalStripe) -> None:
+    """stripe-go v78: no more redemptions than the coupon's, no expiry after its redeem_by."""
+    coupon = api.ok("POST", "/v1/coupons", {"percent_off": 10, "max_redemptions": 5, "redeem_by": 4102444800})
+    refused(api, "POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "MANY", "max_redemptions": 6},
+            400, "max_redemptions")
+    refused(api, "POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "LATE", "expires_at": 4102444801},
+            400, "expires_at")
+    api.ok("POST", "/v1/promotion_codes", {"coupon": coupon["id"], "code": "OK", "max_redemptions": 5,
+                                           "expires_at": 4102444800})
+
+
 IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
     # (object, update parameters, the refused parameter)
     ("price", {"unit_amount": 1500}, "unit_amount"),

@@ -782,6 +782,16 @@ class StripeState:
             # stripe-python PromotionCode.code: "Valid characters are lower case letters (a-z),
             # upper case letters (A-Z), digits (0-9), and dashes (-)."
             raise StripeError(400, "Invalid code: only letters, digits and dashes are allowed.", "code")
+        # stripe-go v78 PromotionCodeParams: max_redemptions "cannot be greater than the coupon's
+        # `max_redemptions`", expires_at "cannot be after the coupon's `redeems_by`" (the messages
+        # here are not Stripe's verbatim).
+        max_redemptions, expires_at = _opt_int(p, "max_redemptions"), _opt_int(p, "expires_at")
+        if max_redemptions is not None and coupon["max_redemptions"] is not None \
+                and max_redemptions > coupon["max_redemptions"]:
+            raise StripeError(400, "max_redemptions cannot be greater than the coupon's max_redemptions.",
+                              "max_redemptions")
+        if expires_at is not None and coupon["redeem_by"] is not None and expires_at > coupon["redeem_by"]:
+            raise StripeError(400, "expires_at cannot be after the coupon's redeem_by.", "expires_at")
         active = _bool(p.get("active", True), "active")
         customer = _text(p, "customer")
         if active and self._code_taken(code, customer):
@@ -796,8 +806,8 @@ class StripeState:
             "coupon": coupon,
             "promotion": {"coupon": coupon["id"], "type": "coupon"},
             "created": _now(), "customer": customer, "customer_account": _text(p, "customer_account"),
-            "expires_at": _opt_int(p, "expires_at"), "livemode": self.livemode,
-            "max_redemptions": _opt_int(p, "max_redemptions"), "metadata": _metadata({}, p.get("metadata")),
+            "expires_at": expires_at, "livemode": self.livemode,
+            "max_redemptions": max_redemptions, "metadata": _metadata({}, p.get("metadata")),
             # fixture v1083: restrictions is always an object, whether or not it was sent
             "restrictions": _restrictions(p.get("restrictions") or {}), "times_redeemed": 0})
 
