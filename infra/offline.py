@@ -20,6 +20,8 @@ import pulumi
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 
+from infra.hosts.environment import READ_STACK_OUTPUTS
+
 PROJECT = "billing"
 # How the SDK marks a secret value on the wire (pulumi/runtime/rpc.py).
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -74,16 +76,16 @@ class _Answers(mocks.Mocks):
         answered = self.answer(args) if self.answer else None
         if answered is not None:
             return answered
-        if args.typ == "pulumi:pulumi:StackReference":
-            # A stack reference reads a stack's last outputs: none, unless the caller
-            # supplies them (as if the stack had been updated before).
-            state = {"outputs": {}, "secretOutputNames": [], **self.state.get(args.typ, {})}
-            return args.resource_id or args.name, {**args.inputs, **state}
         # An adopted resource keeps its existing ID, as the engine's import would.
         return args.resource_id or f"<{args.name}.id>", {**args.inputs, **self.state.get(args.typ, {})}
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+        if args.token == READ_STACK_OUTPUTS:
+            # The stack's last outputs: none, unless the caller supplies them under this
+            # token (as if the stack had been updated before).
+            return {"name": args.args.get("name"), "outputs": {}, "secretOutputNames": [],
+                    **self.state.get(READ_STACK_OUTPUTS, {})}
+        return {}
 
 
 class _Monitor(mocks.MockMonitor):

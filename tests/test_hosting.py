@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from infra import offline
-from infra.hosts.environment import changed, notice
+from infra.hosts.environment import READ_STACK_OUTPUTS, changed, notice
 from infra.hosts.vercel_env import VercelEnvironment
 from infra.problems import ConfigError
 from tests.conftest import CATALOG, DOMAINS, VERCEL_PROJECT, Project, credentials, key
 from tests.test_program import SIGNING_SECRET, WEBHOOK, plain, run
 
 VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
-STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
 NAMES = [
     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY",
     "STRIPE_PORTAL_CONFIGURATION_ID", "STRIPE_PRICE_PRO_MONTHLY", "STRIPE_PRICE_PRO_YEARLY",
@@ -196,7 +196,7 @@ def last_update(plan: offline.Plan) -> dict[str, Any]:
     for (name, target), registration in variables(plan).items():
         slot = f"{target}:{name}"
         digests[slot] = digest(slot, raw_value(registration))
-    return {STACK_REFERENCE: {"outputs": {"hostingDigests": digests}}}
+    return {READ_STACK_OUTPUTS: {"outputs": {"hostingDigests": digests}}}
 
 
 def test_first_update_asks_for_a_deploy_without_claiming_a_difference(project: Project) -> None:

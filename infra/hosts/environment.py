@@ -2,8 +2,7 @@
 
 Each component writes one value per slot (`target:NAME`) and keeps a digest
 of it in the stack's outputs. The next preview or update compares each slot
-with the last update's digest, read back through a StackReference to the
-stack itself, and says which values changed and what makes them reach the
+with the last update's digest, read back from the stack's own outputs, and says which values changed and what makes them reach the
 app. The comparison is slot by slot: during a preview a value that is not
 known yet (a new price's ID, a rotated webhook secret) skips only its own
 slot, and every known change is still reported.
@@ -19,6 +18,12 @@ from typing import ClassVar
 import pulumi
 
 DIGESTS_OUTPUT = "hostingDigests"
+# The engine's built-in invoke that reads a stack's last outputs (pulumi/pulumi
+# pkg/resource/deploy/builtins.go, `readStackOutputs`). An invoke, not a StackReference: a
+# StackReference is a resource, stored in state with the outputs it read, so the `pulumi
+# refresh` after any `up` that changed the outputs found it changed (seen under the real
+# engine, CLI v3.274.1). An invoke leaves nothing in state.
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 
 class Environment(pulumi.ComponentResource):
@@ -44,12 +49,10 @@ class Environment(pulumi.ComponentResource):
         self.digests = pulumi.Output.secret(pulumi.Output.all(*digests.values()).apply(
             lambda found: dict(zip(slots, found, strict=True))
         ))
-        last_update = pulumi.StackReference(
-            f"{name}-last-update", _own_stack_name(), opts=pulumi.ResourceOptions(parent=self),
-        )
+        last_update = pulumi.runtime.invoke_output(READ_STACK_OUTPUTS, {"name": _own_stack_name()})
         # A stack that was never updated has no outputs (None rather than {} on some backends).
-        previous = pulumi.Output.secret(last_update.outputs.apply(
-            lambda outputs: (outputs or {}).get(DIGESTS_OUTPUT)
+        previous = pulumi.Output.secret(last_update.apply(
+            lambda found: ((found or {}).get("outputs") or {}).get(DIGESTS_OUTPUT)
         ))
         # Known slots only, so that one unknown value does not hide every other change.
         current: pulumi.Output[dict[str, str | None]] = pulumi.Output.from_input(known_values(digests))
