@@ -19,6 +19,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # The hosts' own rules: infra.hosts imports only the standard library, so the pack's
@@ -40,10 +41,39 @@ def is_live(args: ResourceValidationArgs) -> bool:
     return stack == "live" or provider.endswith("-live")
 
 
+def known(value: Any) -> Any:
+    """`value` with what preview cannot know yet as None.
+
+    During preview a value the engine does not know yet (a webhook secret, a new price's
+    ID) raises UnknownValueError on access, and the whole rule is skipped with a warning
+    (seen under the real engine: "can't run policy 'hosting-secrets-scoped' ... during
+    preview"). Read property by property instead, so targets and sensitivity are judged at
+    preview and only the unknown value waits for `up`, where the pack runs again.
+    """
+    if isinstance(value, Mapping):
+        found = {}
+        for key in value:
+            try:
+                found[key] = known(value[key])
+            except UnknownValueError:
+                found[key] = None
+        return found
+    if isinstance(value, (list, tuple)):
+        items = []
+        for index in range(len(value)):
+            try:
+                items.append(known(value[index]))
+            except UnknownValueError:
+                items.append(None)
+        return items
+    return value
+
+
 def _hosting_values_scoped(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """Each host judges its own resources (Vercel variables, Worker secrets); the pack names none."""
+    props = known(args.props)
     for host in HOSTS.values():
-        for violation in host.violations(args.resource_type, args.props, is_live(args)):
+        for violation in host.violations(args.resource_type, props, is_live(args)):
             report(violation, args.urn)
 
 

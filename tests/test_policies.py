@@ -75,6 +75,21 @@ def by_type(plan: offline.Plan, type_: str) -> offline.Registration:
     return plan.of_type(type_)[0]
 
 
+def test_a_value_preview_cannot_know_yet_still_lets_the_rest_be_judged(project: Project) -> None:
+    """Under the real engine, preview hands the pack unknown values behind pulumi-policy's own
+    proxy; touching one raised and the whole rule was skipped."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+    variable = by_type(run(project, "test"), VARIABLE)
+    args = engine_args("test", variable, props={"value": UNKNOWN_STRING_VALUE, "sensitive": False,
+                                                "targets": ["preview", "development"]})
+    args.props = unknown_checking_proxy(args.props)
+    found: list[str] = []
+    for policy in billing_policies.POLICIES:
+        policy.validate(args, lambda message, urn=None: found.append(message))
+    assert any("not sensitive on preview" in v for v in found), found
+
+
 def test_live_values_never_reach_development_and_exposed_ones_are_sensitive(project: Project) -> None:
     live = run(project, "live")
     variable = by_type(live, VARIABLE)
