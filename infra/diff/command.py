@@ -1,4 +1,4 @@
-"""`billing diff --base REV [--stack S] [--format text|markdown]`.
+"""`billing diff --base REV [--stack S] [--format text|markdown|json]`.
 
 Loads the stack at git revision REV (its stack file and the catalog it names,
 read with `git show`, bounded and validated like the working tree) and the
@@ -11,6 +11,7 @@ prices), with its own problems listed. Exit 0: nothing risky; 1: warnings;
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,8 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("--base", required=True, metavar="REV", help="git revision to compare with, e.g. "
                         "origin/main")
     parser.add_argument("--stack", help="stack name (default: every stack with a Pulumi.<stack>.yaml)")
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                        help="json: every change with the resource it lands on and the step predicted")
     parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
 
 
@@ -57,7 +59,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     except RevisionError as error:
         print(f"--base: {error}", file=sys.stderr)
         return exits.REFUSED
-    render = markdown if args.format == "markdown" else text
+    render = {"markdown": markdown, "json": as_json}.get(args.format, text)
     render(results, args.base, out)
     return max((diff.exit_status(changes) for _, changes in results), default=exits.OK)
 
@@ -168,6 +170,17 @@ def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: Text
                 print(f"{group}:", file=out)
             for change in found:
                 print(f"  {change.severity.upper():<5} {change.subject}: {change.message}", file=out)
+
+
+def as_json(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
+    """For tools: what the text says, with each change's resource and predicted step as data."""
+    json.dump({"base": rev, "stacks": [{
+        "stack": head.stack, "mode": head.mode, "exit": diff.exit_status(changes),
+        "changes": [{"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.message,
+                     "resource": {"type": c.resource[0], "name": c.resource[1]} if c.resource else None,
+                     "step": c.step or None} for c in changes],
+    } for head, changes in results]}, out, indent=2, ensure_ascii=False)
+    out.write("\n")
 
 
 def markdown(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
