@@ -136,7 +136,7 @@ class Account:
 
     def __init__(self, api_key: str, base: str | None = None, transport: BoundedTransport | None = None,
                  max_pages: int = paging.MAX_PAGES) -> None:
-        root = base or api_base(STRIPE_API_BASE, DEFAULT_API_BASE)
+        root = base or api_base(STRIPE_API_BASE, DEFAULT_API_BASE, api_key)
         # No retries: a verify or pull run should report a refusal, not hammer the API.
         self.client = stripe.StripeClient(api_key, base_addresses={"api": root}, max_network_retries=0,
                                           http_client=transport or BoundedTransport())
