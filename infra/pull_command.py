@@ -24,6 +24,7 @@ from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.credentials import STRIPE_API_BASE
+from infra.escape import terminal
 from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
@@ -89,7 +90,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
                       .encode("utf-8"), replaceable=_begins(_IMPORT_START)),
     ]
     for line in pull.report(pulled):
-        print(line, file=out)
+        print(terminal(line), file=out)  # IDs, names and URLs are the server's
     inside = project if _within(directory, project) else Path(os.path.abspath(directory)).parent
     forbidden = (project / "stacks",)
     try:
