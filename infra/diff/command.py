@@ -44,14 +44,30 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
 
 
+@dataclass(frozen=True)
+class StackDiff:
+    stack: str
+    mode: str
+    changes: list[Change]
+
+
 def main(args: argparse.Namespace, out: TextIO) -> int:
     project: Path = args.project
-    results: list[tuple[Deployment, list[Change]]] = []
+    results: list[StackDiff] = []
     try:
-        for stack in [args.stack] if args.stack else stack_files.stacks(project):
+        here = stack_files.stacks(project)
+        # Both sides: a stack file the change deletes or renames is a change, never "no billing change".
+        both = {*_stack_files_at(project, args.base), *(f"Pulumi.{s}.yaml" for s in here)}
+        names = [args.stack] if args.stack else stack_files.stacks_named(both)
+        for stack in names:
+            gone = _removed(project, stack, args.base) if stack not in here else None
+            if gone is not None:
+                results.append(gone)
+                continue
             config = stack_config.from_stack(project, stack)
             head = load_deployment(stack, project, config.get, config.origin)
-            results.append((head, compare_with_base(project, stack, args.base, head)))
+            changes = compare_with_base(project, stack, args.base, head)
+            results.append(StackDiff(head.stack, head.mode, changes))
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
@@ -60,7 +76,32 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     render = markdown if args.format == "markdown" else text
     render(results, args.base, out)
-    return max((diff.exit_status(changes) for _, changes in results), default=exits.OK)
+    return max((diff.exit_status(result.changes) for result in results), default=exits.OK)
+
+
+def _stack_files_at(project: Path, rev: str) -> list[str]:
+    """The file names beside Pulumi.yaml at `rev` (the stacks are among them)."""
+    _check_revision(project, rev)
+    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
+    listing = _git(project, "ls-tree", "--name-only", "-z", f"{rev}:{prefix}")
+    return [name.decode(errors="replace") for name in listing.stdout.split(b"\0") if name]
+
+
+def _removed(project: Path, stack: str, rev: str) -> StackDiff | None:
+    """A stack whose file is at `rev` and not here (deleted, or renamed): live, an error."""
+    base = state_at(project, stack, rev)
+    if not base.existed or stack_files.stack_file(project, stack).exists():
+        return None
+    mode = base.deployment.mode if base.deployment else str(base.mode or stack)
+    name = f"Pulumi.{stack}.yaml"
+    consequence = ("every object it made stays in Stripe, protected, and no `up` of it can run"
+                   if mode == "live" else "every object it made stays in Stripe")
+    change = Change("stack", "warn" if mode == "test" else "error", name, (
+        f"removed: {name} is at {rev} and not here, so the stack's settings are gone: {consequence}; a "
+        f"renamed file is a new stack whose first `up` creates every object again. Restore it (`git "
+        f"checkout {rev} -- {name}`); retire a stack as its own reviewed step (`pulumi destroy`, then "
+        f"`pulumi stack rm {stack}`)"))
+    return StackDiff(stack, mode, [change])
 
 
 def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> list[Change]:
@@ -80,6 +121,14 @@ def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
                             "install git") from None
 
 
+def _check_revision(project: Path, rev: str) -> None:
+    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
+                                                  f"{rev}^{{commit}}").returncode
+    if not found:
+        raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
+                            "`git fetch origin main`)")
+
+
 @dataclass
 class Base:
     """A stack at a git revision: deployed as a whole, or only the raw catalog and its problems."""
@@ -88,15 +137,13 @@ class Base:
     deployment: Deployment | None = None
     catalog: Any = None
     problems: list[Problem] = field(default_factory=list)
+    mode: Any = None
+    """`billing:mode` as the base's stack file writes it, read even when the base does not validate."""
 
 
 def state_at(project: Path, stack: str, rev: str) -> Base:
     """The stack as it was at `rev`: validated, or (when it does not validate) what can still be read."""
-    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
-                                                  f"{rev}^{{commit}}").returncode
-    if not found:
-        raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
-                            "`git fetch origin main`)")
+    _check_revision(project, rev)
     prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
     base = Base(existed=True)
 
@@ -126,6 +173,7 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
         return Base(existed=False)
     stack_doc = sources.parse(stack_text, stack_name)
     config = stack_files.plain_config(stack_doc)
+    base.mode = config.get("billing:mode")
     files = {stack_name: stack_text}
     for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
         path = config.get(setting) or default
@@ -155,11 +203,12 @@ def _counts(changes: Sequence[Change]) -> str:
     return f"{plural(n['error'], 'error')}, {plural(n['warn'], 'warning')}, {n['info']} in place / info"
 
 
-def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
-    for index, (head, changes) in enumerate(results):
+def text(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    for index, result in enumerate(results):
+        changes = result.changes
         if index:
             print(file=out)
-        print(terminal(f"billing diff: stack {head.stack!r} ({head.mode} mode) against {rev}: "
+        print(terminal(f"billing diff: stack {result.stack!r} ({result.mode} mode) against {rev}: "
                        f"{_counts(changes)}"), file=out)
         if not changes:
             print("  no billing change", file=out)
@@ -172,12 +221,14 @@ def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: Text
                 print(terminal(line), file=out)
 
 
-def markdown(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
+def markdown(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
     print(MARKER, file=out)
     # Plan names, portal text and the revision are the PR author's: every one escaped for markdown.
     print(f"## Billing diff against {markdown_code(rev)}", file=out)
-    for head, changes in results:
-        print(f"\n### Stack {markdown_code(head.stack)} ({head.mode} mode): {_counts(changes)}", file=out)
+    for result in results:
+        changes = result.changes
+        print(f"\n### Stack {markdown_code(result.stack)} ({markdown_text(result.mode)} mode): "
+              f"{_counts(changes)}", file=out)
         if not changes:
             print("\nNo billing change.", file=out)
         for group in diff.GROUPS:
