@@ -63,6 +63,9 @@ def config_value(
 ) -> str:
     env = os.environ if env is None else env
     if env.get(env_var):
+        if sources.unfit_text(env[env_var]):  # an undecodable byte arrives as a lone surrogate
+            raise ConfigError([Problem("environment", None, env_var, "holds a NUL or a byte that is not "
+                                       f"UTF-8; export {env_var} again from the Dashboard's copy button")])
         return env[env_var]
     supplied = _pulumi_config(env)
     if supplied.get(config_key):

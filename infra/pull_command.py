@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra import adoption, credentials, exits, pull, stack_config, writer
+from infra import adoption, credentials, exits, pull, sources, stack_config, writer
 from infra.clients import http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
@@ -80,6 +80,11 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         print(f"could not read the Stripe account; nothing was written: {error}\n  fix: {refusal(error)}",
               file=sys.stderr)
         return exits.REFUSED
+    try:
+        _refuse_unfit(pulled)
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return exits.REFUSED
     directory: Path = args.out or project / "adopt" / stack
     catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
     targets = [
@@ -94,7 +99,6 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     inside = project if _within(directory, project) else Path(os.path.abspath(directory)).parent
     forbidden = (project / "stacks",)
     try:
-        _refuse_secrets(pulled)
         for target in targets:
             writer.check(target, inside, args.force, forbidden)
         _validate(project, stack, targets, pulled.domain)
@@ -130,8 +134,15 @@ def _within(path: Path, root: Path) -> bool:
     return where.is_relative_to(top) and where != top
 
 
-def _refuse_secrets(pulled: pull.Pulled) -> None:
-    """Account data holding a secret's shape is never written to a file meant for review and git."""
+def _refuse_unfit(pulled: pull.Pulled) -> None:
+    """Account data holding a secret's shape is never written to a file meant for review and git,
+    nor text no file can hold (a NUL, a lone surrogate in the server's JSON)."""
+    unfit = [sources.unfit_text(pulled.catalog, "catalog"),
+             sources.unfit_text({f"{t} {n}": i for (t, n), i in pulled.adopted.items()}, "IDs")]
+    problems = [Problem("the Stripe account", None, "(answer)", f"{reason}: remove it in the Dashboard "
+                        "and pull again; nothing was written") for reason in unfit if reason]
+    if problems:
+        raise ConfigError(problems)
     problems = [Problem("the Stripe account", None, ".".join(map(str, place)) or "(value)",
                         f"holds a secret's shape ({mask(value)}); remove the secret from that object in the "
                         "Dashboard (and roll the key: it was readable to anyone with read access), then pull "

@@ -149,6 +149,10 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
 
     def show(path: str) -> str | None:
         """A file at `rev`, bounded like any file the project reads; None when absent."""
+        if sources.unfit_text(path):  # git would be handed it as an argument
+            base.problems.append(Problem(path.encode("utf-8", "backslashreplace").decode(), None, "(file)",
+                                         "not a file name (it holds a NUL or a lone surrogate)"))
+            return None
         parts = PurePosixPath(path).parts
         if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
             base.problems.append(Problem(path, None, "(file)", "is outside the project at this revision"))
