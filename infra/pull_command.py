@@ -73,17 +73,13 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
             raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
                                        f"Stripe answered with livemode={sorted(account.livemodes)} for a "
                                        f"{mode} stack; nothing was written")])
+        _refuse_unfit(pulled)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
     except ApiError as error:
         print(f"could not read the Stripe account; nothing was written: {error}\n  fix: {refusal(error)}",
               file=sys.stderr)
-        return exits.REFUSED
-    try:
-        _refuse_unfit(pulled)
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
         return exits.REFUSED
     directory: Path = args.out or project / "adopt" / stack
     catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
