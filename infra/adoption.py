@@ -12,6 +12,8 @@ option is ignored and can be removed.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +32,10 @@ FEATURE = "stripe:index/entitlementsFeature:EntitlementsFeature"
 # Product features are never adopted: the provider's Read takes the product from state, so an
 # import has none and fails (provider_table, PRODUCT_FEATURE).
 ID_PREFIXES = {PRODUCT: "prod_", PRICE: "price_", WEBHOOK: "we_", PORTAL: "bpc_", FEATURE: "feat_"}
+# A whole Stripe ID: its type's prefix, then letters and digits only (no `/`, `.`, newline or ESC
+# can reach `plan`, the import or a URL). `fullmatch`, never `match`: `$` admits a final newline.
+ID_PATTERNS = {type_: re.compile(re.escape(prefix) + "[A-Za-z0-9]{1,250}", re.ASCII)
+               for type_, prefix in ID_PREFIXES.items()}
 WEBHOOK_NAME = "webhook"
 """The endpoint's name before endpoints were named by version; kept as an alias of the main one."""
 PORTAL_NAME = "portal"
@@ -81,11 +87,13 @@ def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], 
         return {}, [Problem(file, None, "resources", "expected a list of resources, as `pull` writes")]
     declared = resource_names(catalog)
     adopted: dict[tuple[str, str], str] = {}
+    first: dict[object, str] = {}  # (type, name) and ID -> where it was first adopted
     problems = []
-    for index, entry in enumerate(entries):
+    for index, (entry, line) in enumerate(zip(entries, _lines(text, len(entries)), strict=True)):
         field = f"resources[{index}]"
+        where = f"resources[{index}]" + (f" (line {line})" if line else "")
         if not isinstance(entry, dict):
-            problems.append(Problem(file, None, field, "expected an object with type, name and id"))
+            problems.append(Problem(file, line, field, "expected an object with type, name and id"))
             continue
         type_, name, id_ = entry.get("type"), entry.get("name"), entry.get("id")
         if entry.get("component") and (type_, name) == (COMPONENT_TYPE, COMPONENT_NAME):
@@ -93,18 +101,44 @@ def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], 
         if not isinstance(type_, str) or not isinstance(name, str) or (type_, name) not in declared:
             known = ", ".join(sorted(n for t, n in declared if t == type_)) or "none"
             kind = type_ if isinstance(type_, str) and type_ in ID_PREFIXES else shown(type_)
-            problems.append(Problem(file, None, f"{field}.name", f"the program declares no {kind} named "
+            problems.append(Problem(file, line, f"{field}.name", f"the program declares no {kind} named "
                                     f"{shown(name)} (it declares: {known}); pull again after changing the "
                                     "catalog"))
             continue
         prefix = ID_PREFIXES[str(type_)]
-        if not isinstance(id_, str) or not id_.startswith(prefix):
-            problems.append(Problem(file, None, f"{field}.id", f"{name!r} needs a Stripe ID starting with "
-                                    f"{prefix}; got {shown(id_)}"))
+        if not isinstance(id_, str) or not ID_PATTERNS[type_].fullmatch(id_):
+            problems.append(Problem(file, line, f"{field}.id", f"{name!r} needs a Stripe ID starting with "
+                                    f"{prefix}, then only letters and digits; got {shown(id_)}"))
             continue
         if entry.get("parent") != COMPONENT_NAME:
-            problems.append(Problem(file, None, f"{field}.parent", f"must be {COMPONENT_NAME!r}: the program "
+            problems.append(Problem(file, line, f"{field}.parent", f"must be {COMPONENT_NAME!r}: the program "
                                     "declares every Stripe resource under that component"))
             continue
+        for seen, what in (((type_, name), f"{name!r}"), (id_, f"ID {id_}")):
+            if seen in first:
+                problems.append(Problem(file, line, field, f"adopts {what} again ({first[seen]} already "
+                                        f"does): keep one of the two entries, {first[seen]} or {where}"))
+        if any(seen in first for seen in ((type_, name), id_)):
+            continue
+        first[(type_, name)] = first[id_] = where
         adopted[(str(type_), str(name))] = id_
     return adopted, problems
+
+
+def _lines(text: str, count: int) -> list[int | None]:
+    """The line each entry of `resources` starts on, or None for all when the text is not laid out
+    as one JSON document with that list (the entries are then named by index alone)."""
+    decoder = json.JSONDecoder()
+    try:
+        data, _ = decoder.raw_decode(text.lstrip("\ufeff \t\r\n"))
+        start = text.index("[", text.index('"resources"')) + 1
+        lines: list[int | None] = []
+        position = start
+        for _ in range(count):
+            while text[position] in " \t\r\n,":
+                position += 1
+            lines.append(text.count("\n", 0, position) + 1)
+            _, position = decoder.raw_decode(text, position)
+    except (ValueError, IndexError):
+        return [None] * count
+    return lines if isinstance(data, dict) else [None] * count

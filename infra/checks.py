@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, TextIO
 
+from infra.escape import terminal
+
 Status = Literal["pass", "warn", "fail"]
 Progress = Callable[[str], None]
 
@@ -33,12 +35,14 @@ def as_json(title: str, checks: Sequence[Check]) -> dict[str, Any]:
 
 
 def render(title: str, checks: Sequence[Check], out: TextIO) -> None:
-    print(f"verify {title}", file=out)
+    # Names and meanings quote what servers answered (IDs, URLs, messages): escaped, line by line.
+    print(terminal(f"verify {title}"), file=out)
     width = max((len(c.name) for c in checks), default=0) + 2
     for check in checks:
         timing = f" {check.http_status or '-'} {check.seconds:.2f}s" if check.seconds is not None else ""
-        print(f"  {check.status.upper():<4} {check.name:<{width}}{timing}  {check.meaning}", file=out)
+        line = f"  {check.status.upper():<4} {check.name:<{width}}{timing}  {check.meaning}"
+        print(terminal(line), file=out)
         if check.fix and check.status != "pass":
-            print(f"       fix: {check.fix}", file=out)
+            print(terminal(f"       fix: {check.fix}"), file=out)
     counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
     print(f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed", file=out)

@@ -30,6 +30,7 @@ from infra import (
     verify,
 )
 from infra.diff import command as diff_command
+from infra.escape import terminal
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError
 
@@ -127,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
                                                "stacks/catalog.yaml)")
         command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
         if name == "plan":
-            command.add_argument("--format", choices=("text", "json"), default="text")
+            command.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                                 help="markdown: the text plan as a fenced block (the PR job summary)")
     verify.add_parser(sub, PROJECT_DIR)
     pull_command.add_parser(sub, PROJECT_DIR)
     diff_command.add_parser(sub, PROJECT_DIR)
@@ -167,7 +169,7 @@ def _validate(
 
 def _warn(deployment: Deployment) -> None:
     for notice in deployment.notices:
-        print(f"warning: {notice}", file=sys.stderr)
+        print(terminal(f"warning: {notice}"), file=sys.stderr)
 
 
 def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:
@@ -180,6 +182,8 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
         return exits.REFUSED
     if args.format == "json":
         plan_view.to_json(plan, config.placeholders, out)
+    elif args.format == "markdown":
+        plan_view.to_markdown(plan, config.placeholders, out)
     else:
         plan_view.to_text(plan, config.placeholders, out)
     return exits.OK

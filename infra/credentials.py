@@ -15,18 +15,47 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from infra import sources
+from infra import redact, sources
 from infra.problems import ConfigError, Problem
 
 STRIPE_API_BASE = "STRIPE_API_BASE"
 VERCEL_API_BASE = "VERCEL_API_BASE"
 
 
-def api_base(variable: str, default: str, env: Mapping[str, str] | None = None) -> str:
-    """The API root, overridable for tests and compatible gateways."""
+def api_base(variable: str, default: str, credential: str | None = None,
+             env: Mapping[str, str] | None = None) -> str:
+    """The API root, overridable for tests and compatible gateways, checked before any request.
+
+    A credential travels only over https; plain http is accepted for a loopback address
+    (127.0.0.1, ::1, localhost: the local servers of the tests), and never with a live
+    Stripe key. `credential` is the key or token about to be sent.
+    """
     env = os.environ if env is None else env
-    return (env.get(variable) or default).rstrip("/")
+    base = (env.get(variable) or default).rstrip("/")
+    try:
+        parts = urlsplit(base)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is not None and parts.scheme == "https" and host:
+        return base
+    live = credential is not None and redact.key_mode(credential) == "live"
+    if parts is not None and parts.scheme == "http" and host in LOOPBACK and not live:
+        return base
+    if parts is not None and parts.scheme == "http" and host in LOOPBACK:
+        why = "is plain http, and a live key is sent only over https, even to this machine"
+    elif parts is not None and parts.scheme == "http":
+        why = f"is plain http to {host or 'no host'}: the credential would cross the network in clear text"
+    else:
+        why = "is not an https URL with a host"
+    raise ConfigError([Problem("environment", None, variable, f"{why}; nothing was sent: unset it to use "
+                               f"{default}, or give an https:// root (http:// only for 127.0.0.1, ::1 "
+                               "or localhost, with test keys)")])
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def config_value(
@@ -34,6 +63,9 @@ def config_value(
 ) -> str:
     env = os.environ if env is None else env
     if env.get(env_var):
+        if sources.unfit_text(env[env_var]):  # an undecodable byte arrives as a lone surrogate
+            raise ConfigError([Problem("environment", None, env_var, "holds a NUL or a byte that is not "
+                                       f"UTF-8; export {env_var} again from the Dashboard's copy button")])
         return env[env_var]
     supplied = _pulumi_config(env)
     if supplied.get(config_key):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from infra import hosts
 from infra.catalog import KeyManifest
+from infra.escape import terminal
 from infra.guards import APP_KEY, DEPLOYER_KEY, Role, fix
 from infra.loader import Deployment
 from infra.rak_names import TEST_MODE_LINK, create_link
@@ -88,4 +89,4 @@ def render(deployment: Deployment) -> str:
         f"Then run `billing validate --stack {stack}`: it refuses a key of the wrong mode or "
         "kind, and never prints one.",
     ]
-    return "\n".join(lines)
+    return "\n".join(terminal(line) for line in lines)  # a manifest's purpose is the user's text

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from infra import offline
+from infra.escape import fenced, terminal
 from infra.hosts import HOSTS, Host, Target
 from infra.offline import Registration
 
@@ -84,6 +85,16 @@ def to_json(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> Non
 
 
 def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> None:
+    # Names, metadata keys and adopted IDs are the catalog's and the account's: escaped, line by line.
+    print("\n".join(terminal(line) for line in _text(plan, placeholders)), file=out)
+
+
+def to_markdown(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> None:
+    """The text plan as one fenced block that no line of it can close (the PR job summary)."""
+    print(fenced(_text(plan, placeholders)), file=out)
+
+
+def _text(plan: offline.Plan, placeholders: Sequence[str]) -> list[str]:
     found = resources(plan)
     mode = plan.outputs.get("mode")
     lines = [f"Offline plan of stack {plan.stack!r}" + (f" ({mode} mode)" if isinstance(mode, str) else ""),
@@ -104,7 +115,7 @@ def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> Non
     lines += [line for key, value in plan.outputs.items() for line in _nested(key, offline.display(value), 2)]
     if plan.notices:
         lines += ["", "Notices from the program:", *(f"  ! {notice}" for notice in plan.notices)]
-    print("\n".join(lines), file=out)
+    return lines
 
 
 def placeholder_note(placeholders: Sequence[str]) -> str:

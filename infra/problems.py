@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from infra.escape import terminal
 from infra.redact import mask
 
 
@@ -19,16 +20,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return mask(one_line(f"{where}: {self.field}: {self.message}"))
-
-
-# Control characters (a key "enterprise\n", a pasted escape sequence) shown escaped:
-# one problem is one line, in a terminal, a CI log and a pull-request comment.
-_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
-
-
-def one_line(text: str) -> str:
-    return text.translate(_ESCAPES)
+        # A key "enterprise\n", a pasted escape sequence: one problem is one line, shown as written.
+        return mask(terminal(f"{where}: {self.field}: {self.message}"))
 
 
 class ConfigError(Exception):

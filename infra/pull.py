@@ -20,6 +20,7 @@ from infra.catalog import from_minor_units
 from infra.checks import Progress
 from infra.clients.stripe_api import Account
 from infra.pull_entitlements import Kind
+from infra.redact import url_shown
 from infra.stripe_reference import (
     CURRENCIES,
     MAX_INTERVAL_COUNT,
@@ -280,11 +281,12 @@ def _webhook(
                                               e.get("created") or 0))
     endpoint = same[0]
     for twin in same[1:]:
-        findings.append(Finding("misfit", twin["id"], f"a second enabled endpoint for {url}: every event "
-                                f"is delivered twice; not adopted (adopted: {endpoint['id']}): delete it"))
+        findings.append(Finding("misfit", twin["id"], f"a second enabled endpoint for {url_shown(url)}: "
+                                f"every event is delivered twice; not adopted (adopted: {endpoint['id']}): "
+                                "delete it"))
     for other in (u for u in by_url if u != url):
-        findings.append(Finding("misfit", by_url[other][0]["id"], f"an endpoint for another URL ({other}); "
-                                "not adopted: delete it if nothing listens there"))
+        findings.append(Finding("misfit", by_url[other][0]["id"], "an endpoint for another URL "
+                                f"({url_shown(other)}); not adopted: delete it if nothing listens there"))
     parsed = urlparse(url)
     host = parsed.hostname or ""
     if domain and host != domain:

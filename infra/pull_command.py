@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
 
-from infra import adoption, credentials, exits, pull, stack_config
+from infra import adoption, credentials, exits, pull, sources, stack_config, writer
 from infra.clients import http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.credentials import STRIPE_API_BASE
+from infra.escape import terminal
 from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
 from infra.rak_names import describe
+from infra.redact import has_secret, mask, secret_shaped
 from infra.stripe_reference import api_keys_page
 
 HEADER = """\
@@ -40,7 +45,10 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     text = "read an existing Stripe account; write a catalog and an import file for it"
     parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
     parser.add_argument("--stack", required=True, help="stack name, e.g. test or live")
-    parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>)")
+    parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>); never "
+                                                 "inside stacks/")
+    parser.add_argument("--force", action="store_true",
+                        help="replace files at --out that this command did not write")
     parser.add_argument("--timeout", type=http.seconds_flag, default=http.DEFAULT_SECONDS,
                         help=f"total seconds for each request to Stripe (default: {http.DEFAULT_SECONDS:g}, "
                              f"at most {http.MAX_SECONDS:g})")
@@ -65,6 +73,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
             raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
                                        f"Stripe answered with livemode={sorted(account.livemodes)} for a "
                                        f"{mode} stack; nothing was written")])
+        _refuse_unfit(pulled)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
@@ -73,15 +82,73 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
               file=sys.stderr)
         return exits.REFUSED
     directory: Path = args.out or project / "adopt" / stack
-    directory.mkdir(parents=True, exist_ok=True)
     catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
-    catalog_path.write_text(HEADER.format(stack=stack, mode=mode)
-                            + yaml.safe_dump(pulled.catalog, sort_keys=False, allow_unicode=True, width=100))
-    import_path.write_text(json.dumps(adoption.import_file(pulled.adopted), indent=2) + "\n")
+    targets = [
+        writer.Target(catalog_path, (HEADER.format(stack=stack, mode=mode) + yaml.safe_dump(
+            pulled.catalog, sort_keys=False, allow_unicode=True, width=100)).encode("utf-8"),
+            replaceable=_begins(HEADER.split("{", 1)[0])),
+        writer.Target(import_path, (json.dumps(adoption.import_file(pulled.adopted), indent=2) + "\n")
+                      .encode("utf-8"), replaceable=_begins(_IMPORT_START)),
+    ]
     for line in pull.report(pulled):
-        print(line, file=out)
+        print(terminal(line), file=out)  # IDs, names and URLs are the server's
+    inside = project if _within(directory, project) else Path(os.path.abspath(directory)).parent
+    forbidden = (project / "stacks",)
+    try:
+        for target in targets:
+            writer.check(target, inside, args.force, forbidden)
+        _validate(project, stack, targets, pulled.domain)
+        with writer.stage(targets, inside, args.force, forbidden) as staged:
+            staged.commit()
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return exits.REFUSED
+    except writer.WriteRefused as error:
+        print(error, file=sys.stderr)
+        return exits.REFUSED
     print(f"\nwrote {_shown(catalog_path, project)} and {_shown(import_path, project)}", file=out)
-    return _validate(project, stack, catalog_path, import_path, pulled.domain, out)
+    print(f"validate: ok (stack {stack!r} with the pulled catalog and import file)", file=out)
+    return exits.OK
+
+
+# How the import file `pull` writes begins: a file that does not is not one it wrote.
+_IMPORT_START = json.dumps(adoption.import_file({}), indent=2).rsplit("}", 2)[0]
+
+
+def _begins(start: str) -> Callable[[Path], bool]:
+    """Whether an existing file begins as `pull` writes it (so pulling again may replace it)."""
+    marker = start.encode("utf-8")
+
+    def written_by_pull(path: Path) -> bool:
+        with path.open("rb") as file:
+            return file.read(len(marker)) == marker
+    return written_by_pull
+
+
+def _within(path: Path, root: Path) -> bool:
+    where, top = Path(os.path.abspath(path)), Path(os.path.abspath(root))
+    return where.is_relative_to(top) and where != top
+
+
+def _refuse_unfit(pulled: pull.Pulled) -> None:
+    """Account data holding a secret's shape is never written to a file meant for review and git,
+    nor text no file can hold (a NUL, a lone surrogate in the server's JSON)."""
+    unfit = [sources.unfit_text(pulled.catalog, "catalog"),
+             sources.unfit_text({f"{t} {n}": i for (t, n), i in pulled.adopted.items()}, "IDs")]
+    problems = [Problem("the Stripe account", None, "(answer)", f"{reason}: remove it in the Dashboard "
+                        "and pull again; nothing was written") for reason in unfit if reason]
+    if problems:
+        raise ConfigError(problems)
+    problems = [Problem("the Stripe account", None, ".".join(map(str, place)) or "(value)",
+                        f"holds a secret's shape ({mask(value)}); remove the secret from that object in the "
+                        "Dashboard (and roll the key: it was readable to anyone with read access), then pull "
+                        "again; nothing was written")
+                for place, value in secret_shaped(pulled.catalog)]
+    problems += [Problem("the Stripe account", None, f"{type_} {name}",
+                         f"its ID holds a secret's shape ({mask(id_)}); nothing was written")
+                 for (type_, name), id_ in pulled.adopted.items() if has_secret(id_)]
+    if problems:
+        raise ConfigError(problems)
 
 
 def refusal(error: ApiError) -> str:
@@ -96,23 +163,35 @@ def refusal(error: ApiError) -> str:
     return error.fix(key, STRIPE_API_BASE)
 
 
-def _validate(project: Path, stack: str, catalog: Path, imports: Path, domain: str | None,
-              out: TextIO) -> int:
-    """Load the stack with the pulled files, exactly as `validate` and the program would."""
-    overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
-    if domain:
-        overrides.setdefault("billing:domain", domain)
-    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
-    values = dict(config.values)
-    # Only the shape matters here; the real secret is given once with `pulumi config set`.
-    values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
-    try:
-        load_deployment(stack, project, values.get, config.origin)
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
-        return exits.REFUSED
-    print(f"validate: ok (stack {stack!r} with the pulled catalog and import file)", file=out)
-    return exits.OK
+def _validate(project: Path, stack: str, targets: list[writer.Target], domain: str | None) -> None:
+    """Load the stack with the pulled files, exactly as `validate` and the program would, before
+    either is written: a refused result leaves nothing on disk. Problems name the files as they
+    will be written."""
+    with tempfile.TemporaryDirectory(prefix="billing-pull-") as scratch:
+        staged = {}
+        for target in targets:
+            copy = Path(scratch) / target.path.name
+            copy.write_bytes(target.data)
+            staged[str(copy)] = _shown(target.path, project)
+        catalog, imports = staged
+        overrides = {"billing:catalog": catalog, "billing:adopt": imports}
+        if domain:
+            overrides.setdefault("billing:domain", domain)
+        config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
+        values = dict(config.values)
+        # Only the shape matters here; the real secret is given once with `pulumi config set`.
+        values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
+        try:
+            load_deployment(stack, project, values.get, config.origin)
+        except ConfigError as error:
+            raise ConfigError(Problem(_named(p.file, staged), p.line, p.field, _named(p.message, staged))
+                              for p in error.problems) from None
+
+
+def _named(text: str, staged: dict[str, str]) -> str:
+    for scratch, final in staged.items():
+        text = text.replace(scratch, final)
+    return text
 
 
 def _shown(path: Path, project: Path) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 _KEY = re.compile(r"(sk|rk|pk)_(test|live)_", re.ASCII)
 _WEBHOOK_SECRET = "whsec_"  # noqa: S105 (a prefix, not a secret)
@@ -102,3 +103,18 @@ def secret_shaped(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple
             yield from secret_shaped(value, (*path, index))
     elif isinstance(data, str) and has_secret(data):
         yield path, data
+
+
+def url_shown(url: str) -> str:
+    """A URL from a server as it may be printed: scheme, host, port and path only.
+
+    User-info, query and fragment are where tokens travel (`https://user:pass@host/?token=`).
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return describe(url)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{f':{port}' if port is not None else ''}{parts.path}"

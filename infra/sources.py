@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from decimal import Decimal
 from pathlib import Path
@@ -115,7 +116,9 @@ def parse_json(text: str) -> tuple[Any, str | None]:
     except ValueError:
         # NaN/Infinity, or an integer too long for Python to convert.
         return None, "holds a number that is not finite or far too long"
-    return (value, None) if _within_bounds(value) else (None, too_deep())
+    if not _within_bounds(value):
+        return None, too_deep()
+    return (None, _unfit) if (_unfit := unfit_text(value)) else (value, None)
 
 
 def _within_bounds(value: Any) -> bool:
@@ -130,6 +133,30 @@ def _within_bounds(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
     return True
+
+
+_UNFIT = re.compile("[\x00\ud800-\udfff]")
+
+
+def unfit_text(value: Any, where: str = "") -> str | None:
+    """Why parsed data cannot be used as text, naming where (never quoting the value): a NUL
+    (which no file name, header or argument may hold) or a lone surrogate (half a UTF-16 pair,
+    which JSON's \\u escapes allow and no UTF-8 output can encode). None when all is well."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, place = stack.pop()
+        if isinstance(item, str) and (found := _UNFIT.search(item)):
+            what = "a NUL character" if found.group(0) == "\x00" else "a lone surrogate (half a UTF-16 pair)"
+            return (f"{place or 'the value'} holds {what}, which no text the program sends or prints may "
+                    "hold; remove it")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and _UNFIT.search(key):
+                    return f"a key in {place or 'the value'} holds a NUL or a lone surrogate; remove it"
+                stack.append((child, f"{place}.{key}" if place else str(key)))
+        elif isinstance(item, list):
+            stack.extend((child, f"{place}[{index}]") for index, child in enumerate(item))
+    return None
 
 
 def read_json(path: Path, display: str | None = None) -> tuple[Any, list[Problem]]:

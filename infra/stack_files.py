@@ -9,7 +9,7 @@ the same value to the same place on their host.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,13 @@ def stack_file(project_dir: Path, stack: str) -> Path:
 
 def stacks(project_dir: Path) -> list[str]:
     """The stacks with a Pulumi.<stack>.yaml here: test and live first, then the others by name."""
-    found = {path.name[len("Pulumi."):-len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")}
+    return stacks_named(path.name for path in project_dir.glob("Pulumi.*.yaml"))
+
+
+def stacks_named(file_names: Iterable[str]) -> list[str]:
+    """The stacks whose files are among `file_names`, in the order `stacks` gives."""
+    found = {name[len("Pulumi."):-len(".yaml")] for name in file_names
+             if name.startswith("Pulumi.") and name.endswith(".yaml")}
     found = {name for name in found if _STACK_NAME.fullmatch(name)}
     return [name for name in MODES if name in found] + sorted(found - set(MODES))
 

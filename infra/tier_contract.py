@@ -17,14 +17,14 @@ from typing import Any
 from infra.catalog import Catalog
 
 VERSION = 1
-_PRICE_ID = re.compile(r"^price_[A-Za-z0-9]{1,200}$")
+_PRICE_ID = re.compile(r"price_[A-Za-z0-9]{1,200}", re.ASCII)
 
 
 def price_ids(output: Any) -> dict[str, str]:
     """The stack's `priceIds` output, keeping only values shaped like price IDs."""
     if not isinstance(output, dict):
         return {}
-    return {str(k): v for k, v in output.items() if isinstance(v, str) and _PRICE_ID.match(v)}
+    return {str(k): v for k, v in output.items() if isinstance(v, str) and _PRICE_ID.fullmatch(v)}
 
 
 def build(catalog: Catalog, stack: str, mode: str, ids: Mapping[str, str] | None = None) -> dict[str, Any]:

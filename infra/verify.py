@@ -164,12 +164,14 @@ def _prepare(
         except ConfigError:
             app_key = None
 
+        # One transport for both keys: when the API is unreachable, the second key does not wait again.
+        # Made here, not when the part runs: a base URL refused for a key is refused before any request.
+        transport = BoundedTransport(limits)
+        reader = Account(read_key, transport=transport)
+        app = Account(app_key, transport=transport) if app_key else None
+
         def stripe_checks() -> list[Check]:
-            # One transport for both keys: when the API is unreachable, the second key does not wait again.
-            transport = BoundedTransport(limits)
-            found = verify_stripe.run(deployment, Account(read_key, transport=transport), read_key,
-                                      Account(app_key, transport=transport) if app_key else None, app_key,
-                                      progress)
+            found = verify_stripe.run(deployment, reader, read_key, app, app_key, progress)
             if app_key is None:
                 found.append(Check(
                     "app key is restricted", "warn", "the app key was not probed: it could not be read",
@@ -180,6 +182,7 @@ def _prepare(
         return _Part(f"stripe ({deployment.mode} mode, stack {stack})", stripe_checks)
     host = hosts.of(deployment.settings)
     token = credentials.config_value(host.token_env, host.token, stack, project)
+    credentials.api_base(host.api_base_env, host.api_default, token)  # refused before any part sends
     return _Part(f"hosting ({host.location(deployment.settings)}, stack {stack})",
                  lambda: host.verify(deployment, token, get, progress, limits))
 

@@ -1,4 +1,4 @@
-"""The writer meant for every file the project writes; `reprice` uses it, `pull` does not yet.
+"""The writer every file the project writes goes through (`reprice`, `pull`).
 
 A path that leads somewhere else is refused before a byte is written: outside the
 directory the command writes in, through a symlink at any step, onto a pipe, device

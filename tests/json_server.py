@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -60,6 +63,14 @@ class JsonServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
+    def over_tls(self, certificate: Path) -> JsonServer:
+        """Serve https with `certificate` (from `loopback_certificate`; its key lies beside it)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate, certificate.with_suffix(".key"))
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.base = self.base.replace("http://", "https://", 1)
+        return self
+
     def __enter__(self) -> JsonServer:
         # A short poll: shutdown() waits up to one interval, at every test's teardown.
         threading.Thread(target=self.httpd.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
@@ -68,3 +79,13 @@ class JsonServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def loopback_certificate(directory: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1, its key beside it: trusted through SSL_CERT_FILE, it lets
+    a live key reach a local server over https, the only way the client sends one."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(directory / "loopback.key"), "-out", str(directory / "loopback.crt")],
+                   check=True, capture_output=True, timeout=60)
+    return directory / "loopback.crt"

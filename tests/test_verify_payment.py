@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from infra.loader import load_deployment
 from infra.payment import command, flows
 from tests.conftest import DOMAINS, Project, key, run_cli, stack_config
-from tests.json_server import POLL_SECONDS
+from tests.json_server import POLL_SECONDS, loopback_certificate
 from tests.stripe_api import APP_PERMISSIONS
 from tests.stripe_billing import BillingAccount, BillingServer
 from tests.test_verify_stripe import deployed
@@ -236,7 +237,12 @@ def test_bad_input_is_refused_before_anything_is_sent(
     assert stack.account.requests == []
 
 
-def live_run(project: Project, monkeypatch: pytest.MonkeyPatch, *flags: str,
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return loopback_certificate(tmp_path_factory.mktemp("tls"))
+
+
+def live_run(project: Project, monkeypatch: pytest.MonkeyPatch, certificate: Path, *flags: str,
              pays: bool = True) -> tuple[Stack, list[str], int, dict[str, dict[str, object]], str]:
     """A live-mode run where a person pays (after a moment) for the Checkout Session whose URL is printed."""
     stack = Stack(project, "live")
@@ -253,7 +259,9 @@ def live_run(project: Project, monkeypatch: pytest.MonkeyPatch, *flags: str,
     monkeypatch.setattr(command, "_show", person)
     monkeypatch.setattr(flows, "PAY_POLL_SECONDS", 0.05)
     try:
-        with BillingServer(stack.account) as server:
+        # A live key goes only over https: the local server has a certificate the run trusts.
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+        with BillingServer(stack.account).over_tls(certificate) as server:
             code, out, err = stack.verify(server, monkeypatch, *[f.replace("APP", app.base) for f in flags],
                                           "--json")
     finally:
@@ -262,9 +270,9 @@ def live_run(project: Project, monkeypatch: pytest.MonkeyPatch, *flags: str,
 
 
 def test_live_mode_prints_the_checkout_url_and_continues_once_the_person_paid(
-    project: Project, monkeypatch: pytest.MonkeyPatch,
+    project: Project, monkeypatch: pytest.MonkeyPatch, certificate: Path,
 ) -> None:
-    stack, shown, code, found, output = live_run(project, monkeypatch, "--check-url", "APP" + CHECK_PATH)
+    stack, shown, code, found, output = live_run(project, monkeypatch, certificate, "--check-url", "APP" + CHECK_PATH)
     assert code == 0, output
     assert list(found) == ["price", "checkout session", "payment", "delivery of the subscription's events",
                            "the app reports the plan", "portal session", "cancellation",
@@ -279,8 +287,10 @@ def test_live_mode_prints_the_checkout_url_and_continues_once_the_person_paid(
     assert not any(p == "/v1/customers" for _, p in stack.account.writes)  # the person's payment made it
 
 
-def test_live_mode_refunds_only_when_asked(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    stack, _, code, found, output = live_run(project, monkeypatch, "--refund")
+def test_live_mode_refunds_only_when_asked(
+    project: Project, monkeypatch: pytest.MonkeyPatch, certificate: Path,
+) -> None:
+    stack, _, code, found, output = live_run(project, monkeypatch, certificate, "--refund")
     assert code == 0, output
     assert found["refund"]["status"] == "pass"
     refunded = stack.account.objects("/v1/refunds")
@@ -290,9 +300,9 @@ def test_live_mode_refunds_only_when_asked(project: Project, monkeypatch: pytest
 
 
 def test_live_mode_cancels_the_subscription_when_a_later_step_fails(
-    project: Project, monkeypatch: pytest.MonkeyPatch,
+    project: Project, monkeypatch: pytest.MonkeyPatch, certificate: Path,
 ) -> None:
-    stack, _, code, found, _ = live_run(project, monkeypatch, "--check-url", "http://127.0.0.1:9/nothing")
+    stack, _, code, found, _ = live_run(project, monkeypatch, certificate, "--check-url", "http://127.0.0.1:9/nothing")
     assert code == 1 and found["the app reports the plan"]["status"] == "fail"
     assert "cancellation" not in found
     subscription = stack.account.objects("/v1/subscriptions")[0]
@@ -301,9 +311,9 @@ def test_live_mode_cancels_the_subscription_when_a_later_step_fails(
 
 
 def test_live_mode_expires_the_session_when_nobody_pays(
-    project: Project, monkeypatch: pytest.MonkeyPatch,
+    project: Project, monkeypatch: pytest.MonkeyPatch, certificate: Path,
 ) -> None:
-    stack, shown, code, found, _ = live_run(project, monkeypatch, "--pay-wait", "0.5", pays=False)
+    stack, shown, code, found, _ = live_run(project, monkeypatch, certificate, "--pay-wait", "0.5", pays=False)
     assert code == 1 and found["payment"]["status"] == "fail" and len(shown) == 1
     assert "was not paid within 0.5s" in str(found["payment"]["meaning"])
     assert stack.account.objects("/v1/checkout/sessions")[0]["status"] == "expired"

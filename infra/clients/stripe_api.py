@@ -121,7 +121,7 @@ FEATURE: shapes.Spec = {
 }
 PRODUCT_FEATURE: shapes.Spec = {"id": str, "livemode": Opt(bool), "entitlement_feature": FEATURE}
 # A product ID goes into a URL path: nothing but Stripe's ID characters.
-_PRODUCT_ID = re.compile(r"^prod_[A-Za-z0-9]{1,250}$")
+_PRODUCT_ID = re.compile(r"prod_[A-Za-z0-9]{1,250}", re.ASCII)
 _ERRORS_FROM_HOSTILE_BODIES = (AttributeError, TypeError, KeyError, ValueError, RecursionError)
 """What stripe-python itself raises when an error answer is JSON of the wrong shape."""
 
@@ -136,7 +136,7 @@ class Account:
 
     def __init__(self, api_key: str, base: str | None = None, transport: BoundedTransport | None = None,
                  max_pages: int = paging.MAX_PAGES) -> None:
-        root = base or api_base(STRIPE_API_BASE, DEFAULT_API_BASE)
+        root = base or api_base(STRIPE_API_BASE, DEFAULT_API_BASE, api_key)
         # No retries: a verify or pull run should report a refusal, not hammer the API.
         self.client = stripe.StripeClient(api_key, base_addresses={"api": root}, max_network_retries=0,
                                           http_client=transport or BoundedTransport())
@@ -163,7 +163,7 @@ class Account:
 
     def product_features(self, product: str) -> list[dict[str, Any]]:
         """The features attached to one product (GET /v1/products/{id}/features)."""
-        if not _PRODUCT_ID.match(product):
+        if not _PRODUCT_ID.fullmatch(product):
             raise ApiError("malformed", "a product ID that is not Stripe's shape (prod_ and letters/digits)")
         return self._list(f"/v1/products/{product}/features", PRODUCT_FEATURE)
 

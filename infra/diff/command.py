@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from infra import diff, exits, loader, sources, stack_config, stack_files
 from infra.diff import Change
 from infra.diff import base as diff_base
+from infra.escape import markdown_code, markdown_text, terminal
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError, Problem
 
@@ -45,14 +46,30 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
 
 
+@dataclass(frozen=True)
+class StackDiff:
+    stack: str
+    mode: str
+    changes: list[Change]
+
+
 def main(args: argparse.Namespace, out: TextIO) -> int:
     project: Path = args.project
-    results: list[tuple[Deployment, list[Change]]] = []
+    results: list[StackDiff] = []
     try:
-        for stack in [args.stack] if args.stack else stack_files.stacks(project):
+        here = stack_files.stacks(project)
+        # Both sides: a stack file the change deletes or renames is a change, never "no billing change".
+        both = {*_stack_files_at(project, args.base), *(f"Pulumi.{s}.yaml" for s in here)}
+        names = [args.stack] if args.stack else stack_files.stacks_named(both)
+        for stack in names:
+            gone = _removed(project, stack, args.base) if stack not in here else None
+            if gone is not None:
+                results.append(gone)
+                continue
             config = stack_config.from_stack(project, stack)
             head = load_deployment(stack, project, config.get, config.origin)
-            results.append((head, compare_with_base(project, stack, args.base, head)))
+            changes = compare_with_base(project, stack, args.base, head)
+            results.append(StackDiff(head.stack, head.mode, changes))
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
@@ -61,7 +78,32 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     render = {"markdown": markdown, "json": as_json}.get(args.format, text)
     render(results, args.base, out)
-    return max((diff.exit_status(changes) for _, changes in results), default=exits.OK)
+    return max((diff.exit_status(result.changes) for result in results), default=exits.OK)
+
+
+def _stack_files_at(project: Path, rev: str) -> list[str]:
+    """The file names beside Pulumi.yaml at `rev` (the stacks are among them)."""
+    _check_revision(project, rev)
+    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
+    listing = _git(project, "ls-tree", "--name-only", "-z", f"{rev}:{prefix}")
+    return [name.decode(errors="replace") for name in listing.stdout.split(b"\0") if name]
+
+
+def _removed(project: Path, stack: str, rev: str) -> StackDiff | None:
+    """A stack whose file is at `rev` and not here (deleted, or renamed): live, an error."""
+    base = state_at(project, stack, rev)
+    if not base.existed or stack_files.stack_file(project, stack).exists():
+        return None
+    mode = base.deployment.mode if base.deployment else str(base.mode or stack)
+    name = f"Pulumi.{stack}.yaml"
+    consequence = ("every object it made stays in Stripe, protected, and no `up` of it can run"
+                   if mode == "live" else "every object it made stays in Stripe")
+    change = Change("stack", "warn" if mode == "test" else "error", name, (
+        f"removed: {name} is at {rev} and not here, so the stack's settings are gone: {consequence}; a "
+        f"renamed file is a new stack whose first `up` creates every object again. Restore it (`git "
+        f"checkout {rev} -- {name}`); retire a stack as its own reviewed step (`pulumi destroy`, then "
+        f"`pulumi stack rm {stack}`)"))
+    return StackDiff(stack, mode, [change])
 
 
 def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> list[Change]:
@@ -81,6 +123,14 @@ def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
                             "install git") from None
 
 
+def _check_revision(project: Path, rev: str) -> None:
+    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
+                                                  f"{rev}^{{commit}}").returncode
+    if not found:
+        raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
+                            "`git fetch origin main`)")
+
+
 @dataclass
 class Base:
     """A stack at a git revision: deployed as a whole, or only the raw catalog and its problems."""
@@ -89,20 +139,22 @@ class Base:
     deployment: Deployment | None = None
     catalog: Any = None
     problems: list[Problem] = field(default_factory=list)
+    mode: Any = None
+    """`billing:mode` as the base's stack file writes it, read even when the base does not validate."""
 
 
 def state_at(project: Path, stack: str, rev: str) -> Base:
     """The stack as it was at `rev`: validated, or (when it does not validate) what can still be read."""
-    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
-                                                  f"{rev}^{{commit}}").returncode
-    if not found:
-        raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
-                            "`git fetch origin main`)")
+    _check_revision(project, rev)
     prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
     base = Base(existed=True)
 
     def show(path: str) -> str | None:
         """A file at `rev`, bounded like any file the project reads; None when absent."""
+        if sources.unfit_text(path):  # git would be handed it as an argument
+            base.problems.append(Problem(path.encode("utf-8", "backslashreplace").decode(), None, "(file)",
+                                         "not a file name (it holds a NUL or a lone surrogate)"))
+            return None
         parts = PurePosixPath(path).parts
         if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
             base.problems.append(Problem(path, None, "(file)", "is outside the project at this revision"))
@@ -127,6 +179,7 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
         return Base(existed=False)
     stack_doc = sources.parse(stack_text, stack_name)
     config = stack_files.plain_config(stack_doc)
+    base.mode = config.get("billing:mode")
     files = {stack_name: stack_text}
     for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
         path = config.get(setting) or default
@@ -156,12 +209,13 @@ def _counts(changes: Sequence[Change]) -> str:
     return f"{plural(n['error'], 'error')}, {plural(n['warn'], 'warning')}, {n['info']} in place / info"
 
 
-def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
-    for index, (head, changes) in enumerate(results):
+def text(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    for index, result in enumerate(results):
+        changes = result.changes
         if index:
             print(file=out)
-        print(f"billing diff: stack {head.stack!r} ({head.mode} mode) against {rev}: {_counts(changes)}",
-              file=out)
+        print(terminal(f"billing diff: stack {result.stack!r} ({result.mode} mode) against {rev}: "
+                       f"{_counts(changes)}"), file=out)
         if not changes:
             print("  no billing change", file=out)
         for group in diff.GROUPS:
@@ -169,25 +223,30 @@ def text(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: Text
             if found:
                 print(f"{group}:", file=out)
             for change in found:
-                print(f"  {change.severity.upper():<5} {change.subject}: {change.message}", file=out)
+                line = f"  {change.severity.upper():<5} {change.subject}: {change.message}"
+                print(terminal(line), file=out)
 
 
-def as_json(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
-    """For tools: what the text says, with each change's resource and predicted step as data."""
+def as_json(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    """For tools: what the text says, with each change's resource and predicted step as data.
+    JSON escapes every control character itself; nothing here is rendered."""
     json.dump({"base": rev, "stacks": [{
-        "stack": head.stack, "mode": head.mode, "exit": diff.exit_status(changes),
+        "stack": result.stack, "mode": result.mode, "exit": diff.exit_status(result.changes),
         "changes": [{"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.message,
                      "resource": {"type": c.resource[0], "name": c.resource[1]} if c.resource else None,
-                     "step": c.step or None} for c in changes],
-    } for head, changes in results]}, out, indent=2, ensure_ascii=False)
+                     "step": c.step or None} for c in result.changes],
+    } for result in results]}, out, indent=2, ensure_ascii=True)
     out.write("\n")
 
 
-def markdown(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: TextIO) -> None:
+def markdown(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
     print(MARKER, file=out)
-    print(f"## Billing diff against `{rev}`", file=out)
-    for head, changes in results:
-        print(f"\n### Stack `{head.stack}` ({head.mode} mode): {_counts(changes)}", file=out)
+    # Plan names, portal text and the revision are the PR author's: every one escaped for markdown.
+    print(f"## Billing diff against {markdown_code(rev)}", file=out)
+    for result in results:
+        changes = result.changes
+        print(f"\n### Stack {markdown_code(result.stack)} ({markdown_text(result.mode)} mode): "
+              f"{_counts(changes)}", file=out)
         if not changes:
             print("\nNo billing change.", file=out)
         for group in diff.GROUPS:
@@ -197,7 +256,7 @@ def markdown(results: Sequence[tuple[Deployment, list[Change]]], rev: str, out: 
                 continue
             print(f"\n#### {group.title()}\n\n| | | What it means |\n|---|---|---|", file=out)
             for change in found:
-                message = change.message.replace("|", "\\|").replace("\n", " ")
-                print(f"| {ICONS[change.severity]} | `{change.subject}` | {message} |", file=out)
+                print(f"| {ICONS[change.severity]} | {markdown_code(change.subject)} | "
+                      f"{markdown_text(change.message)} |", file=out)
     print("\nExit status: 0 nothing risky, 1 warnings, 2 errors. Generated by `billing diff`.",
           file=out)

@@ -40,6 +40,8 @@ class CloudflareHost(Host):
     token_env = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a variable name): wrangler's and the SDK's
     token_help = ("A Cloudflare API token with Account > Workers Scripts > Edit "  # noqa: S105 (instructions)
                   "(dash.cloudflare.com/profile/api-tokens)")
+    api_base_env = "CLOUDFLARE_BASE_URL"
+    api_default = "https://api.cloudflare.com/client/v4"
     settings: ClassVar[Mapping[str, str]] = {
         ACCOUNT: "<account ID, 32 hex digits>", SCRIPT: "<the Worker's name, e.g. api-staging>"}
 

@@ -24,10 +24,11 @@ from infra.clients import http
 from infra.clients.errors import redact
 from infra.clients.httpx_transport import BoundedHttpxTransport
 from infra.credentials import api_base
+from infra.hosts.cloudflare import CloudflareHost
 
-DEFAULT_BASE = "https://api.cloudflare.com/client/v4"
+DEFAULT_BASE = CloudflareHost.api_default
 # The SDK's own variable for another API root (a gateway; the tests' local server).
-BASE_ENV = "CLOUDFLARE_BASE_URL"
+BASE_ENV = CloudflareHost.api_base_env
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a variable name): wrangler's and the SDK's name
 DEADLINE = 30.0
 BODY_CAP = 1 << 20
@@ -59,7 +60,7 @@ class WorkerSecrets:
     def __init__(self, token: str, base: str | None = None, deadline: float = DEADLINE,
                  cap: int = BODY_CAP) -> None:
         self._token = token
-        self.base = base or api_base(BASE_ENV, DEFAULT_BASE)
+        self.base = base or api_base(BASE_ENV, DEFAULT_BASE, token)
         timeout = httpx.Timeout(deadline, connect=min(deadline, 10.0))
         self._client = cloudflare.Cloudflare(
             api_token=token, base_url=self.base,

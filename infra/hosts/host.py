@@ -53,6 +53,10 @@ class Host(ABC):
     token_env: str
     """Environment variable `verify` reads the token from first."""
     token_help: str
+    api_base_env: str
+    """Environment variable that points the host's API client elsewhere (tests, gateways)."""
+    api_default: str
+    """The host's API root when `api_base_env` is not set."""
     settings: ClassVar[Mapping[str, str]]
     """The stack settings only this host reads, each with an example value."""
     applies_at_once: bool

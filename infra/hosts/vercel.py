@@ -39,6 +39,8 @@ class VercelHost(Host):
     token = "vercel:apiToken"  # noqa: S105 (a config key name)
     token_env = "VERCEL_TOKEN"  # noqa: S105 (a variable name)
     token_help = "A Vercel token (vercel.com/account/tokens)"  # noqa: S105 (instructions)
+    api_base_env = "VERCEL_API_BASE"
+    api_default = "https://api.vercel.com"
     settings: ClassVar[Mapping[str, str]] = {PROJECT: "prj_..."}
 
     applies_at_once = False

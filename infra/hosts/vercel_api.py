@@ -19,8 +19,9 @@ from infra.clients import errors, http, paging, shapes
 from infra.clients.errors import ApiError
 from infra.clients.shapes import NUMBER, Opt
 from infra.credentials import VERCEL_API_BASE, api_base
+from infra.hosts.vercel import VercelHost
 
-DEFAULT_API_BASE = "https://api.vercel.com"
+DEFAULT_API_BASE = VercelHost.api_default
 _ENV: shapes.Spec = {"key": str, "type": Opt(str), "target": [str], "updatedAt": Opt(NUMBER)}
 _PAGINATION: dict[str, shapes.Spec] = {"pagination": Opt({"next": Opt(NUMBER)})}
 _DEPLOYMENTS: shapes.Spec = {"deployments": [{"createdAt": Opt(NUMBER), "created": Opt(NUMBER)}]}
@@ -31,7 +32,7 @@ class Vercel:
                  limits: http.Limits | None = None, max_pages: int = paging.MAX_PAGES) -> None:
         self._token = token
         self.team = team
-        self.base = base or api_base(VERCEL_API_BASE, DEFAULT_API_BASE)
+        self.base = base or api_base(VERCEL_API_BASE, DEFAULT_API_BASE, token)
         self.limits = limits or http.Limits()
         self.max_pages = max_pages
 

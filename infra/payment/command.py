@@ -67,7 +67,11 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
     options = flows.Options(_lookup_key(args, deployment), _plan_of(args, deployment), args.wait,
                             args.pay_wait, args.check_url, args.refund, limits)
-    account = Account(api_key, transport=BoundedTransport(limits))
+    try:
+        account = Account(api_key, transport=BoundedTransport(limits))
+    except ConfigError as error:  # an API root the key may not travel to
+        print(error.render(), file=sys.stderr)
+        return exits.REFUSED
     title = f"payment ({deployment.mode} mode, stack {stack}, price {options.lookup_key})"
     found = flows.run(deployment, account, options, _progress, _show)
     if getattr(args, "json", False):
