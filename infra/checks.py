@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, TextIO
 
+from infra.problems import plural
+
 Status = Literal["pass", "warn", "fail"]
 Progress = Callable[[str], None]
 
@@ -35,10 +37,13 @@ def as_json(title: str, checks: Sequence[Check]) -> dict[str, Any]:
 def render(title: str, checks: Sequence[Check], out: TextIO) -> None:
     print(f"verify {title}", file=out)
     width = max((len(c.name) for c in checks), default=0) + 2
+    fixes_shown: set[str] = set()
     for check in checks:
         timing = f" {check.http_status or '-'} {check.seconds:.2f}s" if check.seconds is not None else ""
         print(f"  {check.status.upper():<4} {check.name:<{width}}{timing}  {check.meaning}", file=out)
-        if check.fix and check.status != "pass":
+        # One cause failing several checks (an endpoint that is down) gets its fix once.
+        if check.fix and check.status != "pass" and check.fix not in fixes_shown:
+            fixes_shown.add(check.fix)
             print(f"       fix: {check.fix}", file=out)
     counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
-    print(f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed", file=out)
+    print(f"{counts['pass']} passed, {plural(counts['warn'], 'warning')}, {counts['fail']} failed", file=out)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import sources
+from infra.guards import ROLE_KEYS, Role, fix, key_problem
 from infra.problems import ConfigError, Problem
 
 STRIPE_API_BASE = "STRIPE_API_BASE"
@@ -32,19 +33,44 @@ def api_base(variable: str, default: str, env: Mapping[str, str] | None = None) 
 def config_value(
     env_var: str, config_key: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
 ) -> str:
+    return located_value(env_var, config_key, stack, project_dir, env)[0]
+
+
+def located_value(
+    env_var: str, config_key: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """The value and where it came from: `env_var`, PULUMI_CONFIG, or the stack file (through the CLI)."""
     env = os.environ if env is None else env
     if env.get(env_var):
-        return env[env_var]
+        return env[env_var], env_var
     supplied = _pulumi_config(env)
     if supplied.get(config_key):
-        return supplied[config_key]
+        return supplied[config_key], "PULUMI_CONFIG"
     value = _cli(["config", "get", config_key, "--stack", stack], project_dir)
     if value:
-        return value
+        return value, f"Pulumi.{stack}.yaml"
     raise ConfigError([Problem(
         f"Pulumi.{stack}.yaml", None, config_key,
         f"is needed and could not be read; export {env_var}, or run where the pulumi CLI can "
         f"decrypt the stack (`pulumi config get {config_key} --stack {stack}` must work)")])
+
+
+def stripe_key(
+    env_var: str, role: Role, mode: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+) -> str:
+    """The Stripe key for `role`, refused before anything is sent when its kind or mode is wrong.
+
+    Every command that calls Stripe reads its keys here, so a live key on the test stack (or a
+    publishable key, or a signing secret) stops each of them the same way: exit REFUSED, nothing sent.
+    """
+    config_key = ROLE_KEYS[role]
+    value, source = located_value(env_var, config_key, stack, project_dir, env)
+    message = key_problem(role, mode, value)
+    if message is None:
+        return value
+    how = (f"export {env_var} with a key of the right kind, or unset it to use {config_key}"
+           if source == env_var else fix(role, mode, stack))
+    raise ConfigError([Problem(source, None, config_key, f"{message}; nothing was sent: {how}")])
 
 
 def stack_output(name: str, stack: str, project_dir: Path) -> str | None:

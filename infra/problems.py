@@ -27,6 +27,11 @@ class Problem:
 _ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 coupon`, `2 coupons`: a count with its noun (regular plurals only)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def one_line(text: str) -> str:
     return text.translate(_ESCAPES)
 
@@ -45,5 +50,5 @@ class ConfigError(Exception):
         """Every problem, one a line. `applying`: said by the program, the only one that could apply."""
         count = len(self.problems)
         consequence = "; nothing was applied:" if applying else ":"
-        header = f"{count} problem{'s' if count != 1 else ''} found{consequence}"
+        header = f"{plural(count, 'problem')} found{consequence}"
         return "\n".join([header, *(f"  {p}" for p in self.problems)])

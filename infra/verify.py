@@ -25,7 +25,7 @@ from infra.checks import Check
 from infra.clients import http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
+from infra.guards import APP_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
 from infra.payment import command as payment_command
 from infra.problems import ConfigError
@@ -158,11 +158,14 @@ def _prepare(
         raise _usage(f"--stack: `verify {part}` needs the stack whose declarations it compares")
     stack = deployment.stack
     if part == "stripe":
-        read_key = credentials.config_value(STRIPE_API_KEY, DEPLOYER_KEY, stack, project)
+        mode = deployment.mode
+        read_key = credentials.stripe_key(STRIPE_API_KEY, "deployer", mode, stack, project)
         try:
-            app_key: str | None = credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
+            credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
         except ConfigError:
-            app_key = None
+            app_key: str | None = None  # unreadable is a warning below; a wrong key is refused here
+        else:
+            app_key = credentials.stripe_key(STRIPE_APP_KEY, "app", mode, stack, project)
 
         def stripe_checks() -> list[Check]:
             # One transport for both keys: when the API is unreachable, the second key does not wait again.
