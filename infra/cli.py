@@ -25,13 +25,14 @@ from infra import (
     offline,
     plan_view,
     pull_command,
+    pulumi_cli,
     reprice_command,
     stack_config,
     verify,
 )
 from infra.diff import command as diff_command
 from infra.loader import Deployment, load_deployment
-from infra.problems import ConfigError
+from infra.problems import ConfigError, Problem, plural
 
 
 def _project_dir() -> Path:
@@ -96,8 +97,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.command == "reprice":
         return reprice_command.main(args, out)
     try:
+        decrypted = _decrypted(args) if getattr(args, "from_pulumi", False) else None
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args),
-                                         overrides_from="--catalog")
+                                         overrides_from="--catalog",
+                                         decrypted=decrypted.values if decrypted else None)
         # `keys` is step 7, before a live stack's own settings need be filled in (README).
         deployment = load_deployment(args.stack, args.project, config.get, config.origin,
                                      examples_refused=args.command != "keys")
@@ -128,6 +131,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
         if name == "plan":
             command.add_argument("--format", choices=("text", "json"), default="text")
+        if name == "validate":
+            command.add_argument("--from-pulumi", action="store_true",
+                                 help="check the real keys too: read the stack's decrypted config from "
+                                      "`pulumi config --json --show-secrets` into memory only (never "
+                                      "printed or written; needs the pulumi CLI and the stack's passphrase)")
     verify.add_parser(sub, PROJECT_DIR)
     pull_command.add_parser(sub, PROJECT_DIR)
     diff_command.add_parser(sub, PROJECT_DIR)
@@ -149,18 +157,33 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         return {"billing:catalog": str(path)}
 
 
+def _decrypted(args: argparse.Namespace) -> pulumi_cli.DecryptedConfig:
+    try:
+        return pulumi_cli.decrypted_config(args.stack, args.project)
+    except pulumi_cli.CliError as error:
+        raise ConfigError([Problem("--from-pulumi", None, "(pulumi CLI)", f"{error}; nothing was checked")]) \
+            from None
+
+
 def _validate(
     args: argparse.Namespace, deployment: Deployment, config: stack_config.EngineConfig, out: TextIO,
 ) -> int:
     catalog = deployment.catalog
     paid = sum(plan.paid for plan in catalog.plans.values())
     print(
-        f"ok: stack {args.stack!r} ({deployment.mode} mode): {len(catalog.plans)} plans "
-        f"({paid} paid), {len(catalog.prices())} prices, {len(catalog.webhook.events)} webhook "
-        f"events, {len(catalog.entitlements)} features, {len(deployment.settings.coupons)} coupons"
-        + plan_view.placeholder_note(config.placeholders),
+        f"ok: stack {args.stack!r} ({deployment.mode} mode): {plural(len(catalog.plans), 'plan')} "
+        f"({paid} paid), {plural(len(catalog.prices()), 'price')}, "
+        f"{plural(len(catalog.webhook.events), 'webhook event')}, "
+        f"{plural(len(catalog.entitlements), 'feature')}, "
+        f"{plural(len(deployment.settings.coupons), 'coupon')}",
         file=out,
     )
+    if args.from_pulumi:
+        print("keys: checked, decrypted by the pulumi CLI in memory only (never printed)", file=out)
+    elif config.placeholders:
+        print(f"keys: NOT checked: {', '.join(config.placeholders)} are sealed (`secure:`) or unset here, "
+              "so placeholders stood in; check the real ones with "
+              f"`billing validate --stack {args.stack} --from-pulumi`", file=out)
     _warn(deployment)
     return exits.OK
 
