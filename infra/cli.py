@@ -13,6 +13,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +29,7 @@ from infra import (
     pulumi_cli,
     reprice_command,
     stack_config,
+    stack_default,
     verify,
 )
 from infra.diff import command as diff_command
@@ -87,7 +89,15 @@ def _die_of_broken_pipe() -> None:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `billing`: what it can do, not a usage error (README)
+        parser.print_help(out)
+        return exits.OK
+    if not _stack_chosen(args):
+        print(ConfigError([Problem("--stack", None, "(stack)", stack_default.MISSING)]).render(),
+              file=sys.stderr)
+        return exits.REFUSED
     if args.command == "verify":
         return verify.main(args, out, PROJECT_DIR)
     if args.command == "pull":
@@ -118,14 +128,38 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return exits.REFUSED
 
 
+# Commands whose --stack may default (stack_default); `verify webhook --url` needs no stack, and
+# `diff` without --stack compares every stack.
+_STACK_DEFAULTS = ("validate", "plan", "keys", "export", "pull", "verify")
+
+
+def _stack_chosen(args: argparse.Namespace) -> bool:
+    """Fill in --stack from BILLING_STACK or Pulumi's selected stack; False when it is still missing."""
+    if args.command not in _STACK_DEFAULTS or getattr(args, "stack", None) is not None:
+        return True
+    if args.command == "verify" and getattr(args, "part", None) == "webhook":
+        return True
+    args.stack = stack_default.default_stack(getattr(args, "project", PROJECT_DIR))
+    # `verify` with neither a stack nor a part says what it needs itself.
+    return args.stack is not None or args.command == "verify"
+
+
+def _version() -> str:
+    try:
+        return f"billing {metadata.version('billing')}"
+    except metadata.PackageNotFoundError:
+        return "billing (not installed: run `make` to install it into .venv)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billing")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, text in (("validate", "check the catalog, the stack's config and the guards"),
                        ("plan", "run the program offline and list every resource it registers"),
                        ("keys", "print a prefilled Dashboard link and checklist for each restricted key")):
         command = sub.add_parser(name, help=text, description=text)
-        command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+        command.add_argument("--stack", help=stack_default.HELP)
         command.add_argument("--catalog", help="catalog file (default: billing:catalog or "
                                                "stacks/catalog.yaml)")
         command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)

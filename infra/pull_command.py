@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra import adoption, credentials, exits, pull, stack_config
+from infra import adoption, credentials, exits, pull, stack_config, stack_default
 from infra.clients import http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
@@ -40,7 +40,7 @@ HEADER = """\
 def add_parser(sub: Any, project_dir: Path) -> None:
     text = "read an existing Stripe account; write a catalog and an import file for it"
     parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
-    parser.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+    parser.add_argument("--stack", help=stack_default.HELP)
     parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>)")
     parser.add_argument("--timeout", type=http.seconds_flag, default=http.DEFAULT_SECONDS,
                         help=f"total seconds for each request to Stripe (default: {http.DEFAULT_SECONDS:g}, "
