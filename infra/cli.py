@@ -30,6 +30,7 @@ from infra import (
     reprice_command,
     stack_config,
     stack_default,
+    status_command,
     verify,
 )
 from infra.diff import command as diff_command
@@ -106,6 +107,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return diff_command.main(args, out)
     if args.command == "reprice":
         return reprice_command.main(args, out)
+    if args.command == "status":
+        return status_command.main(args, out)
     try:
         decrypted = _decrypted(args) if getattr(args, "from_pulumi", False) else None
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args),
@@ -130,7 +133,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 # Commands whose --stack may default (stack_default); `verify webhook --url` needs no stack, and
 # `diff` without --stack compares every stack.
-_STACK_DEFAULTS = ("validate", "plan", "keys", "export", "pull", "verify")
+_STACK_DEFAULTS = ("validate", "plan", "keys", "export", "pull", "verify", "status")
 
 
 def _stack_chosen(args: argparse.Namespace) -> bool:
@@ -175,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     diff_command.add_parser(sub, PROJECT_DIR)
     reprice_command.add_parser(sub, PROJECT_DIR)
     export_command.add_parser(sub, PROJECT_DIR)
+    status_command.add_parser(sub, PROJECT_DIR)
     # Listed from the parsers themselves, so a new command cannot be missing here.
     parser.description = ("Stripe billing and hosting secrets as code. Commands: "
                           + ", ".join(sub.choices) + ".")
