@@ -147,10 +147,13 @@ def _catalog_document(
 ) -> Document:
     doc = sources.read(project_dir / catalog_rel, catalog_rel)
     if doc.data is None and get(_CATALOG_KEY) and any(p.field == "(file)" for p in doc.problems):
-        # A path that names no readable file may be anything pasted there: describe it, never echo it.
+        # A path that names no readable file may be anything pasted there: quoted only when it
+        # cannot be a secret, as every setting is.
         reason = "; ".join(p.message for p in doc.problems)
-        doc.problems = [stack_doc.problem(("config", _CATALOG_KEY), f"{describe(catalog_rel)} names no "
-                                          f"catalog it can read ({reason})", _CATALOG_KEY)]
+        with values_hidden():
+            named = shown(catalog_rel)
+        doc.problems = [stack_doc.problem(("config", _CATALOG_KEY), f"{named} names no catalog it can "
+                                          f"read ({reason})", _CATALOG_KEY)]
     return doc
 
 

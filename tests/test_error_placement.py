@@ -42,7 +42,7 @@ def test_the_same_value_in_the_file_and_pulumi_config_is_the_file_line(project: 
 
 def test_a_catalog_given_on_the_command_line_is_reported_there(project: Project) -> None:
     _, _, err = validate(project, "test", "--catalog", str(project.root / "missing.yaml"))
-    assert err == ("1 problem found:\n  --catalog: billing:catalog: a 12-character value names no catalog it "
+    assert err == ("1 problem found:\n  --catalog: billing:catalog: 'missing.yaml' names no catalog it "
                    "can read (file not found; create it or pass the right path)\n")
 
 
