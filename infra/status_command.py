@@ -94,13 +94,18 @@ def _cli_items(stack: str, project: Path) -> list[Item]:
         listed, _ = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, _DEADLINE))
     except pulumi_cli.CliError:
         listed = None
-    names = {str(s.get("name", "")).rsplit("/", 1)[-1] for s in listed if isinstance(s, dict)} \
-        if isinstance(listed, list) else set()
-    if stack not in names:
+    # `stack ls --json` (stackSummaryJSON): name (org/project/stack on Pulumi Cloud), lastUpdate.
+    summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)} \
+        if isinstance(listed, list) else {}
+    if stack not in summaries:
         items.append(Item(False, f"stack {stack!r} does not exist in {backend[:100]}",
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
-    else:
-        items.append(Item(True, f"stack {stack!r} exists"))
+        return items
+    last = summaries[stack].get("lastUpdate")
+    # Not a gap: going live is the first `up`.
+    updated = (f"last update {str(last)[:40]}" if last
+               else f"no update yet (`pulumi up --stack {stack}` makes the first)")
+    items.append(Item(True, f"stack {stack!r} exists; {updated}"))
     return items
 
 

@@ -24,7 +24,8 @@ def stand_in(bin_dir: Path, version: str, stacks: list[str], config: dict[str, t
     answers = {
         "version": version,
         "whoami": json.dumps({"user": "me", "url": "file:///home/me"}),
-        "stack": json.dumps([{"name": name, "current": False, "updateInProgress": False} for name in stacks]),
+        "stack": json.dumps([{"name": name, "current": False, "updateInProgress": False,
+                              "lastUpdate": "2026-11-30T10:00:00.000Z", "resourceCount": 27} for name in stacks]),
         "config": json.dumps({k: {"value": v, "secret": s} for k, (v, s) in config.items()}),
     }
     bin_dir.mkdir(exist_ok=True)
@@ -106,6 +107,7 @@ def test_a_ready_stack_exits_0_and_prints_no_secret(
     code, out = status(project)
     assert code == exits.OK, out
     assert "TODO" not in out and "keys checked with their real values" in out
+    assert "ok    stack 'test' exists; last update 2026-11-30T10:00:00.000Z" in out
     assert out.rstrip().endswith("ready to go live: next `pulumi preview --stack test --policy-pack policies`")
     assert not any(secret in out for secret in keys.values())
 
