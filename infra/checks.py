@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, TextIO
 
 from infra.escape import terminal
+from infra.problems import plural
 
 Status = Literal["pass", "warn", "fail"]
 Progress = Callable[[str], None]
@@ -38,11 +39,14 @@ def render(title: str, checks: Sequence[Check], out: TextIO) -> None:
     # Names and meanings quote what servers answered (IDs, URLs, messages): escaped, line by line.
     print(terminal(f"verify {title}"), file=out)
     width = max((len(c.name) for c in checks), default=0) + 2
+    fixes_shown: set[str] = set()
     for check in checks:
         timing = f" {check.http_status or '-'} {check.seconds:.2f}s" if check.seconds is not None else ""
         line = f"  {check.status.upper():<4} {check.name:<{width}}{timing}  {check.meaning}"
         print(terminal(line), file=out)
-        if check.fix and check.status != "pass":
+        # One cause failing several checks (an endpoint that is down) gets its fix once.
+        if check.fix and check.status != "pass" and check.fix not in fixes_shown:
+            fixes_shown.add(check.fix)
             print(terminal(f"       fix: {check.fix}"), file=out)
     counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
-    print(f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed", file=out)
+    print(f"{counts['pass']} passed, {plural(counts['warn'], 'warning')}, {counts['fail']} failed", file=out)

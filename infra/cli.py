@@ -13,6 +13,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
@@ -25,14 +26,17 @@ from infra import (
     offline,
     plan_view,
     pull_command,
+    pulumi_cli,
     reprice_command,
     stack_config,
+    stack_default,
+    status_command,
     verify,
 )
 from infra.diff import command as diff_command
 from infra.escape import terminal
 from infra.loader import Deployment, load_deployment
-from infra.problems import ConfigError
+from infra.problems import ConfigError, Problem, plural
 
 
 def _project_dir() -> Path:
@@ -87,7 +91,15 @@ def _die_of_broken_pipe() -> None:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `billing`: what it can do, not a usage error (README)
+        parser.print_help(out)
+        return exits.OK
+    if not _stack_chosen(args):
+        print(ConfigError([Problem("--stack", None, "(stack)", stack_default.MISSING)]).render(),
+              file=sys.stderr)
+        return exits.REFUSED
     if args.command == "verify":
         return verify.main(args, out, PROJECT_DIR)
     if args.command == "pull":
@@ -96,9 +108,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return diff_command.main(args, out)
     if args.command == "reprice":
         return reprice_command.main(args, out)
+    if args.command == "status":
+        return status_command.main(args, out)
     try:
+        decrypted = _decrypted(args) if getattr(args, "from_pulumi", False) else None
         config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args),
-                                         overrides_from="--catalog")
+                                         overrides_from="--catalog",
+                                         decrypted=decrypted.values if decrypted else None)
         # `keys` is step 7, before a live stack's own settings need be filled in (README).
         deployment = load_deployment(args.stack, args.project, config.get, config.origin,
                                      examples_refused=args.command != "keys")
@@ -116,25 +132,55 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return exits.REFUSED
 
 
+# Commands whose --stack may default (stack_default); `verify webhook --url` needs no stack, and
+# `diff` without --stack compares every stack.
+_STACK_DEFAULTS = ("validate", "plan", "keys", "export", "pull", "verify", "status")
+
+
+def _stack_chosen(args: argparse.Namespace) -> bool:
+    """Fill in --stack from BILLING_STACK or Pulumi's selected stack; False when it is still missing."""
+    if args.command not in _STACK_DEFAULTS or getattr(args, "stack", None) is not None:
+        return True
+    if args.command == "verify" and getattr(args, "part", None) == "webhook":
+        return True
+    args.stack = stack_default.default_stack(getattr(args, "project", PROJECT_DIR))
+    # `verify` with neither a stack nor a part says what it needs itself.
+    return args.stack is not None or args.command == "verify"
+
+
+def _version() -> str:
+    try:
+        return f"billing {metadata.version('billing')}"
+    except metadata.PackageNotFoundError:
+        return "billing (not installed: run `make` to install it into .venv)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billing")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, text in (("validate", "check the catalog, the stack's config and the guards"),
                        ("plan", "run the program offline and list every resource it registers"),
                        ("keys", "print a prefilled Dashboard link and checklist for each restricted key")):
         command = sub.add_parser(name, help=text, description=text)
-        command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+        command.add_argument("--stack", help=stack_default.HELP)
         command.add_argument("--catalog", help="catalog file (default: billing:catalog or "
                                                "stacks/catalog.yaml)")
         command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
         if name == "plan":
             command.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                                  help="markdown: the text plan as a fenced block (the PR job summary)")
+        if name == "validate":
+            command.add_argument("--from-pulumi", action="store_true",
+                                 help="check the real keys too: read the stack's decrypted config from "
+                                      "`pulumi config --json --show-secrets` into memory only (never "
+                                      "printed or written; needs the pulumi CLI and the stack's passphrase)")
     verify.add_parser(sub, PROJECT_DIR)
     pull_command.add_parser(sub, PROJECT_DIR)
     diff_command.add_parser(sub, PROJECT_DIR)
     reprice_command.add_parser(sub, PROJECT_DIR)
     export_command.add_parser(sub, PROJECT_DIR)
+    status_command.add_parser(sub, PROJECT_DIR)
     # Listed from the parsers themselves, so a new command cannot be missing here.
     parser.description = ("Stripe billing and hosting secrets as code. Commands: "
                           + ", ".join(sub.choices) + ".")
@@ -151,18 +197,33 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         return {"billing:catalog": str(path)}
 
 
+def _decrypted(args: argparse.Namespace) -> pulumi_cli.DecryptedConfig:
+    try:
+        return pulumi_cli.decrypted_config(args.stack, args.project)
+    except pulumi_cli.CliError as error:
+        raise ConfigError([Problem("--from-pulumi", None, "(pulumi CLI)", f"{error}; nothing was checked")]) \
+            from None
+
+
 def _validate(
     args: argparse.Namespace, deployment: Deployment, config: stack_config.EngineConfig, out: TextIO,
 ) -> int:
     catalog = deployment.catalog
     paid = sum(plan.paid for plan in catalog.plans.values())
     print(
-        f"ok: stack {args.stack!r} ({deployment.mode} mode): {len(catalog.plans)} plans "
-        f"({paid} paid), {len(catalog.prices())} prices, {len(catalog.webhook.events)} webhook "
-        f"events, {len(catalog.entitlements)} features, {len(deployment.settings.coupons)} coupons"
-        + plan_view.placeholder_note(config.placeholders),
+        f"ok: stack {args.stack!r} ({deployment.mode} mode): {plural(len(catalog.plans), 'plan')} "
+        f"({paid} paid), {plural(len(catalog.prices()), 'price')}, "
+        f"{plural(len(catalog.webhook.events), 'webhook event')}, "
+        f"{plural(len(catalog.entitlements), 'feature')}, "
+        f"{plural(len(deployment.settings.coupons), 'coupon')}",
         file=out,
     )
+    if args.from_pulumi:
+        print("keys: checked, decrypted by the pulumi CLI in memory only (never printed)", file=out)
+    elif config.placeholders:
+        print(f"keys: NOT checked: {', '.join(config.placeholders)} are sealed (`secure:`) or unset here, "
+              "so placeholders stood in; check the real ones with "
+              f"`billing validate --stack {args.stack} --from-pulumi`", file=out)
     _warn(deployment)
     return exits.OK
 

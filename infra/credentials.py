@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra import redact, sources
+from infra.guards import ROLE_KEYS, Role, fix, key_problem
 from infra.problems import ConfigError, Problem
 
 STRIPE_API_BASE = "STRIPE_API_BASE"
@@ -61,22 +62,47 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 def config_value(
     env_var: str, config_key: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
 ) -> str:
+    return located_value(env_var, config_key, stack, project_dir, env)[0]
+
+
+def located_value(
+    env_var: str, config_key: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """The value and where it came from: `env_var`, PULUMI_CONFIG, or the stack file (through the CLI)."""
     env = os.environ if env is None else env
     if env.get(env_var):
         if sources.unfit_text(env[env_var]):  # an undecodable byte arrives as a lone surrogate
             raise ConfigError([Problem("environment", None, env_var, "holds a NUL or a byte that is not "
                                        f"UTF-8; export {env_var} again from the Dashboard's copy button")])
-        return env[env_var]
+        return env[env_var], env_var
     supplied = _pulumi_config(env)
     if supplied.get(config_key):
-        return supplied[config_key]
+        return supplied[config_key], "PULUMI_CONFIG"
     value = _cli(["config", "get", config_key, "--stack", stack], project_dir)
     if value:
-        return value
+        return value, f"Pulumi.{stack}.yaml"
     raise ConfigError([Problem(
         f"Pulumi.{stack}.yaml", None, config_key,
         f"is needed and could not be read; export {env_var}, or run where the pulumi CLI can "
         f"decrypt the stack (`pulumi config get {config_key} --stack {stack}` must work)")])
+
+
+def stripe_key(
+    env_var: str, role: Role, mode: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+) -> str:
+    """The Stripe key for `role`, refused before anything is sent when its kind or mode is wrong.
+
+    Every command that calls Stripe reads its keys here, so a live key on the test stack (or a
+    publishable key, or a signing secret) stops each of them the same way: exit REFUSED, nothing sent.
+    """
+    config_key = ROLE_KEYS[role]
+    value, source = located_value(env_var, config_key, stack, project_dir, env)
+    message = key_problem(role, mode, value)
+    if message is None:
+        return value
+    how = (f"export {env_var} with a key of the right kind, or unset it to use {config_key}"
+           if source == env_var else fix(role, mode, stack))
+    raise ConfigError([Problem(source, None, config_key, f"{message}; nothing was sent: {how}")])
 
 
 def stack_output(name: str, stack: str, project_dir: Path) -> str | None:

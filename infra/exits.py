@@ -9,7 +9,8 @@ from __future__ import annotations
 OK = 0
 """Nothing to report: validated, planned, every check passed, no risky change."""
 FINDINGS = 1
-"""The command ran and found something: a `verify` check failed, or `diff` has warnings."""
+"""The command ran and found something: a `verify` check failed, `diff` has warnings, or what `pull`
+wrote is not yet valid (its problems printed)."""
 REFUSED = 2
 """Bad input or a refused change: nothing was applied; the message names file, line, field and fix."""
 INTERNAL = 3

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra import credentials, exits, sources, tier_contract
+from infra import credentials, exits, sources, stack_default, tier_contract
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
 from infra.stack_config import EngineConfig
@@ -22,7 +22,7 @@ from infra.stack_config import EngineConfig
 def add_parser(sub: Any, project_dir: Path) -> None:
     text = "print the app's tier contract (plans, limits, entitlements, prices) as JSON or TypeScript"
     command = sub.add_parser("export", help=text, description=text)
-    command.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+    command.add_argument("--stack", help=stack_default.HELP)
     command.add_argument("--catalog", help="catalog file (default: billing:catalog or stacks/catalog.yaml)")
     command.add_argument("--format", choices=("json", "ts"), default="json",
                          help="json for any app; ts for a typed module (Next.js, Workers)")

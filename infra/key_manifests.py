@@ -86,7 +86,8 @@ def render(deployment: Deployment) -> str:
         "every other key and token is stored with --secret.",
         f"   [ ] {host.token_help}: `pulumi config set --secret {host.token} <token> --stack {stack}`",
         "",
-        f"Then run `billing validate --stack {stack}`: it refuses a key of the wrong mode or "
-        "kind, and never prints one.",
+        f"Then run `billing validate --stack {stack} --from-pulumi`: it reads the stored keys through "
+        "the pulumi CLI (decrypted in memory only), refuses a key of the wrong mode or kind, and never "
+        "prints one. Without --from-pulumi the keys are sealed and are not checked.",
     ]
     return "\n".join(terminal(line) for line in lines)  # a manifest's purpose is the user's text

@@ -41,7 +41,7 @@ from infra.redact import describe, has_secret, secret_shaped, shown, values_hidd
 from infra.sources import Document, Path_, dotted
 from infra.stack_files import Origin
 from infra.validation import M, is_structured, suggest, unknown_keys, validate
-from infra.values import check_feature_key, check_slug
+from infra.values import check_feature_key, check_slug, slug_for
 
 NAMESPACE = "billing"
 # Set with `pulumi config set`, read by guards and the program, not part of the settings model.
@@ -147,10 +147,13 @@ def _catalog_document(
 ) -> Document:
     doc = sources.read(project_dir / catalog_rel, catalog_rel)
     if doc.data is None and get(_CATALOG_KEY) and any(p.field == "(file)" for p in doc.problems):
-        # A path that names no readable file may be anything pasted there: describe it, never echo it.
+        # A path that names no readable file may be anything pasted there: quoted only when it
+        # cannot be a secret, as every setting is.
         reason = "; ".join(p.message for p in doc.problems)
-        doc.problems = [stack_doc.problem(("config", _CATALOG_KEY), f"{describe(catalog_rel)} names no "
-                                          f"catalog it can read ({reason})", _CATALOG_KEY)]
+        with values_hidden():
+            named = shown(catalog_rel)
+        doc.problems = [stack_doc.problem(("config", _CATALOG_KEY), f"{named} names no catalog it can "
+                                          f"read ({reason})", _CATALOG_KEY)]
     return doc
 
 
@@ -270,10 +273,13 @@ def _keyed(
             check_key(key)
         except ValueError as error:
             problems.append(doc.problem(at, str(error), dotted(at[shown:])))
-            continue
+            key_ok = False
+        else:
+            key_ok = True
+        # A bad key hides nothing beneath it: its entry is checked all the same, and left out.
         entry, found = validate(model, raw_entry, doc, at, required=required, shown=shown)
         problems += found
-        if entry is not None:
+        if entry is not None and key_ok:
             entries[key] = entry
     return entries, problems
 
@@ -377,11 +383,14 @@ def _portal_against_plans(
     if portal.plan_switching is None:
         return []
     problems = []
+    sound = [key for key in raw_plans if _sound(key)]
+    # A reference to what a bad plan key is told to become (`Pro` -> 'pro') is that key's problem.
+    renamed = {slug_for(key) for key in raw_plans if not _sound(key)}
     for index, key in enumerate(portal.plan_switching.plans):
         path: Path_ = ("portal", "plan_switching", "plans", index)
-        if key not in raw_plans:
+        if key not in raw_plans and key not in renamed:
             problems.append(doc.problem(path, f"{shown(key)} is not a plan in this catalog; "
-                                        f"use one of: {', '.join(raw_plans)}"))
+                                        f"use one of: {', '.join(sound) or '(no valid plan key yet)'}"))
         elif key in plans and not plans[key].paid:
             problems.append(doc.problem(path, f"plan {key!r} is free and has no Stripe product to switch "
                                         "to: remove it from the list"))
@@ -390,6 +399,14 @@ def _portal_against_plans(
             problems.append(doc.problem(path, f"plan {key!r} has no active price, so customers "
                                         "cannot switch to it: remove it from the list"))
     return problems
+
+
+def _sound(plan_key: Any) -> bool:
+    try:
+        check_slug(plan_key)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- stack settings

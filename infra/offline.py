@@ -79,7 +79,8 @@ class _Answers(mocks.Mocks):
         # An adopted resource keeps its existing ID, as the engine's import would.
         return args.resource_id or f"<{args.name}.id>", {**args.inputs, **self.state.get(args.typ, {})}
 
-    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        # The SDK's mock also takes a bare dict (no failures); its annotation says only tuple.
         if args.token == READ_STACK_OUTPUTS:
             # The stack's last outputs: none, unless the caller supplies them under this
             # token (as if the stack had been updated before).

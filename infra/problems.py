@@ -24,6 +24,11 @@ class Problem:
         return mask(terminal(f"{where}: {self.field}: {self.message}"))
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 coupon`, `2 coupons`: a count with its noun (regular plurals only)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 class ConfigError(Exception):
     """Raised with every problem at once, before any resource is registered.
 
@@ -38,5 +43,5 @@ class ConfigError(Exception):
         """Every problem, one a line. `applying`: said by the program, the only one that could apply."""
         count = len(self.problems)
         consequence = "; nothing was applied:" if applying else ":"
-        header = f"{count} problem{'s' if count != 1 else ''} found{consequence}"
+        header = f"{plural(count, 'problem')} found{consequence}"
         return "\n".join([header, *(f"  {p}" for p in self.problems)])

@@ -1,8 +1,10 @@
 """`billing pull --stack S [--out DIR]`: write catalog.yaml and import.json for an account.
 
-Read-only against Stripe. The written catalog is validated with the stack's
-settings before the command says it is done; the import file uses the names
-the program declares for that catalog.
+Read-only against Stripe, and nothing is sent with a key of the wrong kind or
+mode. The result is checked before anything is written (a refused one leaves
+nothing on disk); once written, it is validated exactly as `validate` will see
+it when billing:adopt points at it (exit FINDINGS when that would refuse, with
+its problems). The import file uses the names the program declares.
 """
 
 from __future__ import annotations
@@ -18,19 +20,18 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra import adoption, credentials, exits, pull, sources, stack_config, writer
+from infra import adoption, credentials, exits, pull, sources, stack_config, stack_default, writer
 from infra.clients import http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.credentials import STRIPE_API_BASE
 from infra.escape import terminal
-from infra.guards import DEPLOYER_KEY, key_mode, key_prefix
+from infra.guards import DEPLOYER_KEY
 from infra.loader import load_deployment
 from infra.problems import ConfigError, Problem
 from infra.rak_names import describe
 from infra.redact import has_secret, mask, secret_shaped
-from infra.stripe_reference import api_keys_page
 
 HEADER = """\
 # Pulled from the Stripe account of stack {stack!r} ({mode} mode) by `billing pull`.
@@ -44,7 +45,7 @@ HEADER = """\
 def add_parser(sub: Any, project_dir: Path) -> None:
     text = "read an existing Stripe account; write a catalog and an import file for it"
     parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
-    parser.add_argument("--stack", required=True, help="stack name, e.g. test or live")
+    parser.add_argument("--stack", help=stack_default.HELP)
     parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>); never "
                                                  "inside stacks/")
     parser.add_argument("--force", action="store_true",
@@ -61,11 +62,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     try:
         config = stack_config.from_stack(project, stack)
         mode = config.get("billing:mode") or stack
-        key = credentials.config_value("STRIPE_API_KEY", DEPLOYER_KEY, stack, project)
-        if key_mode(key) != mode:
-            raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
-                                       f"the key is {key_prefix(key)}..., but stack {stack!r} is in {mode} "
-                                       f"mode; use a {mode} key from {api_keys_page(mode)}")])
+        key = credentials.stripe_key("STRIPE_API_KEY", "deployer", mode, stack, project)
         account = Account(key, transport=BoundedTransport(http.Limits(args.timeout)))
         pulled = pull.pull(account, stack, config.get("billing:domain"),
                            progress=lambda step: print(f"reading {step}...", file=sys.stderr))
@@ -97,7 +94,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     try:
         for target in targets:
             writer.check(target, inside, args.force, forbidden)
-        _validate(project, stack, targets, pulled.domain)
+        _check_result(project, stack, targets, pulled.domain)
         with writer.stage(targets, inside, args.force, forbidden) as staged:
             staged.commit()
     except ConfigError as error:
@@ -107,6 +104,23 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         print(error, file=sys.stderr)
         return exits.REFUSED
     print(f"\nwrote {_shown(catalog_path, project)} and {_shown(import_path, project)}", file=out)
+    return _validate(project, stack, catalog_path, import_path, out)
+
+
+def _validate(project: Path, stack: str, catalog: Path, imports: Path, out: TextIO) -> int:
+    """Load the stack as `validate` will once its next step is done: billing:catalog and
+    billing:adopt pointing at the pulled files, and nothing else assumed (no signing secret, no
+    domain the stack does not set), so `validate: ok` here means `validate` says ok there."""
+    overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
+    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
+    try:
+        load_deployment(stack, project, config.get, config.origin)
+    except ConfigError as error:
+        print(f"validate: not yet ok; once billing:catalog and billing:adopt point at these files, "
+              f"`billing validate --stack {stack}` reports the problems below: fix them, then run it",
+              file=out)
+        print(error.render(), file=sys.stderr)
+        return exits.FINDINGS
     print(f"validate: ok (stack {stack!r} with the pulled catalog and import file)", file=out)
     return exits.OK
 
@@ -163,10 +177,11 @@ def refusal(error: ApiError) -> str:
     return error.fix(key, STRIPE_API_BASE)
 
 
-def _validate(project: Path, stack: str, targets: list[writer.Target], domain: str | None) -> None:
-    """Load the stack with the pulled files, exactly as `validate` and the program would, before
-    either is written: a refused result leaves nothing on disk. Problems name the files as they
-    will be written."""
+def _check_result(project: Path, stack: str, targets: list[writer.Target], domain: str | None) -> None:
+    """Load the stack with the pulled files before either is written, so a result that cannot
+    be right (a catalog that does not validate) leaves nothing on disk. What only the user's
+    next steps supply (the signing secret, the domain) is assumed here; `_validate` after the
+    write assumes nothing. Problems name the files as they will be written."""
     with tempfile.TemporaryDirectory(prefix="billing-pull-") as scratch:
         staged = {}
         for target in targets:

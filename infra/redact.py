@@ -2,9 +2,12 @@
 
 A stack's settings can hold a pasted secret (a live key in `billing:domain`),
 and a refusal is printed to a terminal, a CI log or a pull-request comment.
-So while a stack's settings are checked, messages describe a value by its
-kind, length and at most a key's prefix; anywhere else a value is quoted
-unless it has the shape of a credential.
+A value is quoted in full (a mode, a domain, a URL, an enum word, a plan key)
+unless it could be a secret: a credential's shape anywhere, and, while a
+stack's settings are checked, also a token's shape (a long unbroken run of
+mixed-case letters and digits, as Vercel and Cloudflare tokens are) or a
+structured value. Those are described by kind, length and at most a key's
+prefix.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ _KEY = re.compile(r"(sk|rk|pk)_(test|live)_", re.ASCII)
 _WEBHOOK_SECRET = "whsec_"  # noqa: S105 (a prefix, not a secret)
 _echo = ContextVar("echo_values", default=True)
 # A secret's shape anywhere in a text: a secret or restricted key of either mode, a signing secret.
+# A token's shape: 20 or more letters, digits, '_' and '-' with no break (no '.', ':' or '/', which
+# host names and URLs have).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}", re.ASCII)
 _SECRET = re.compile(r"(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}|whsec_[0-9A-Za-z]{8,}", re.ASCII)
 
 
@@ -66,14 +72,27 @@ def shown(value: Any) -> str:
 def may_echo(value: Any) -> bool:
     """Whether a message may quote `value`, or a suggestion derived from it.
 
-    Never while a stack's settings are checked, never a credential's shape.
+    Never a credential's shape; while a stack's settings are checked, nothing that could be a
+    token either (see `could_be_secret`).
     """
-    return _echo.get() and not (isinstance(value, str) and key_kind(value))
+    if isinstance(value, str) and (key_kind(value) or has_secret(value)):
+        return False
+    return _echo.get() or not could_be_secret(value)
+
+
+def could_be_secret(value: Any) -> bool:
+    """A value a person might have pasted a credential into: a token's shape, or a structure."""
+    if isinstance(value, bool | int | float) or value is None:
+        return False
+    if not isinstance(value, str):
+        return True  # a list or mapping may hold anything; described by its kind
+    return bool(_TOKEN.fullmatch(value)) and any(c.isdigit() for c in value) \
+        and any(c.isupper() for c in value) and any(c.islower() for c in value)
 
 
 @contextmanager
 def values_hidden() -> Iterator[None]:
-    """Within this block, `shown` describes every value instead of quoting it."""
+    """Within this block (a stack's settings), `shown` describes a value that could be a secret."""
     token = _echo.set(False)
     try:
         yield

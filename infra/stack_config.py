@@ -55,8 +55,13 @@ def placeholder(key: str, mode: str) -> str:
 def from_stack(
     project_dir: Path, stack: str, env: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None, overrides_from: str = "the command line",
+    decrypted: Mapping[str, str] | None = None,
 ) -> EngineConfig:
-    """The engine's config for `stack`; `overrides` (from `overrides_from`) win over everything."""
+    """The engine's config for `stack`; `overrides` (from `overrides_from`) win over everything.
+
+    `decrypted`: the stack's sealed values as the pulumi CLI decrypts them (`validate --from-pulumi`).
+    With them nothing gets a placeholder: a key that is still unset is reported as unset.
+    """
     env = os.environ if env is None else env
     config = plain_config(sources.read(stack_file(project_dir, stack)))
     values: dict[str, str] = {}
@@ -76,6 +81,9 @@ def from_stack(
             origins[key] = ENGINE_CONFIG
         values[key] = shown
     secret_keys.update(_env_json(env, ENGINE_SECRET_KEYS, list, "a list of config key names"))
+    for key, value in (decrypted or {}).items():
+        if key in sealed:  # a problem with it is placed on its `secure:` line in the stack file
+            values[key] = value
     for key, value in (overrides or {}).items():
         values[key] = value
         origins[key] = overrides_from
@@ -85,7 +93,7 @@ def from_stack(
     # Placeholders only for the stack's own host's token.
     token = hosts.named(values.get(hosts.HOST_SETTING)).token
     wanted = dict.fromkeys((DEPLOYER_KEY, APP_KEY, token, PUBLISHABLE_KEY, *extra, *sealed))
-    placeholders = [key for key in wanted if key not in values]
+    placeholders = [key for key in wanted if key not in values] if decrypted is None else []
     for key in placeholders:
         values[key] = placeholder(key, mode)
     secret_keys.update((*SECRET_KEYS, *extra))

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from infra import checks, credentials, exits, hosts, stack_config, verify_stripe, webhook_probe
+from infra import checks, credentials, exits, hosts, stack_config, stack_default, verify_stripe, webhook_probe
 from infra.checks import Check
 from infra.clients import http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.guards import APP_KEY, DEPLOYER_KEY, ConfigGetter, key_prefix
+from infra.guards import APP_KEY, ConfigGetter, key_prefix
 from infra.loader import Deployment, load_deployment
 from infra.payment import command as payment_command
 from infra.problems import ConfigError
@@ -40,25 +40,28 @@ STRIPE_APP_KEY = "STRIPE_APP_KEY"
 
 def add_parser(sub: Any, project_dir: Path) -> None:
     verify = sub.add_parser(
-        "verify", help="probe a deployment from outside (read-only)",
+        "verify", help="probe a deployment from outside (webhook, stripe, hosting read only; payment writes)",
         description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
-                    "hosting; exit 1 if any check fails, 2 on bad input, 3 on an internal error.")
+                    "hosting, which only read (and POST probe events to the app's own endpoint); "
+                    "`verify payment` creates a customer and a subscription, so it runs only when named. "
+                    "Exit 1 if any check fails, 2 on bad input, 3 on an internal error.")
     # `verify --stack S` alone runs every part; flags may come before or after the part's name.
-    _common(verify, project_dir, argparse.SUPPRESS)
+    _common(verify, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
     _webhook_flags(verify, None)
     parts = verify.add_subparsers(dest="part")
     webhook = parts.add_parser(
         "webhook", help="POST signed, forged and replayed events to the app's webhook endpoint",
         description="POST signed, forged and replayed Stripe-shaped events to the app's webhook endpoint.")
-    _common(webhook, project_dir, argparse.SUPPRESS)
+    _common(webhook, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
     _webhook_flags(webhook, argparse.SUPPRESS)
     payment = parts.add_parser("payment", **payment_command.parser_help())
-    _common(payment, project_dir, argparse.SUPPRESS)
+    _common(payment, project_dir, argparse.SUPPRESS, API_TIMEOUT)
     payment_command.add_flags(payment)
     for name, text in (("stripe", "compare the Stripe account with the stack, and probe the app key"),
                        ("hosting", "check that the stack's host (Vercel or a Cloudflare Worker) holds every "
                                    "value where it belongs")):
-        _common(parts.add_parser(name, help=text, description=text), project_dir, argparse.SUPPRESS)
+        _common(parts.add_parser(name, help=text, description=text), project_dir, argparse.SUPPRESS,
+                API_TIMEOUT)
 
 
 def _webhook_flags(parser: argparse.ArgumentParser, suppress: Any) -> None:
@@ -78,12 +81,15 @@ def _webhook_flags(parser: argparse.ArgumentParser, suppress: Any) -> None:
 
 
 
-def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any) -> None:
-    parser.add_argument("--stack", default=default, help="stack name, e.g. test or live")
-    parser.add_argument("--timeout", type=http.seconds_flag, default=default,
-                        help=f"total seconds for each request, its whole answer included; a webhook probe "
-                             f"with no answer by then counts as undelivered (default: "
-                             f"{http.DEFAULT_SECONDS:g}, at most {http.MAX_SECONDS:g})")
+_LIMITS = f"(default: {http.DEFAULT_SECONDS:g}, at most {http.MAX_SECONDS:g})"
+API_TIMEOUT = f"total seconds for each request to the API, its whole answer included {_LIMITS}"
+WEBHOOK_TIMEOUT = (f"total seconds for each request, its whole answer included; a webhook probe with no "
+                   f"answer by then counts as undelivered {_LIMITS}")
+
+
+def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any, timeout_help: str) -> None:
+    parser.add_argument("--stack", default=default, help=stack_default.HELP)
+    parser.add_argument("--timeout", type=http.seconds_flag, default=default, help=timeout_help)
     parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
     parser.add_argument("--project", type=Path, default=default, help=argparse.SUPPRESS)
 
@@ -158,11 +164,14 @@ def _prepare(
         raise _usage(f"--stack: `verify {part}` needs the stack whose declarations it compares")
     stack = deployment.stack
     if part == "stripe":
-        read_key = credentials.config_value(STRIPE_API_KEY, DEPLOYER_KEY, stack, project)
+        mode = deployment.mode
+        read_key = credentials.stripe_key(STRIPE_API_KEY, "deployer", mode, stack, project)
         try:
-            app_key: str | None = credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
+            credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
         except ConfigError:
-            app_key = None
+            app_key: str | None = None  # unreadable is a warning below; a wrong key is refused here
+        else:
+            app_key = credentials.stripe_key(STRIPE_APP_KEY, "app", mode, stack, project)
 
         # One transport for both keys: when the API is unreachable, the second key does not wait again.
         # Made here, not when the part runs: a base URL refused for a key is refused before any request.

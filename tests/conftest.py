@@ -99,6 +99,13 @@ class Project:
         return path
 
 
+@pytest.fixture(autouse=True)
+def no_default_stack(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A test names its stack: neither BILLING_STACK nor the user's `pulumi stack select` leaks in."""
+    monkeypatch.delenv("BILLING_STACK", raising=False)
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path_factory.mktemp("pulumi-home")))
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Project]:
     yield Project(tmp_path)

@@ -133,11 +133,11 @@ def test_validate_names_each_cloudflare_setting_and_the_token(workers: Project) 
     workers.stack("test", stack_file("test", script="API_Staging")
                   .replace(ACCOUNT, "acct-1"))
     message = refusal(workers, "test")
-    # Settings are described, never quoted (a secret pasted there must not be printed).
-    assert "billing:workerScript: an 11-character value is not a Worker name" in message
-    assert "billing:cloudflareAccountId: a 6-character value is not a Cloudflare account ID" in message
+    # What cannot be a secret is quoted as typed (a token's shape would still be described).
+    assert "billing:workerScript: 'API_Staging' is not a Worker name" in message
+    assert "billing:cloudflareAccountId: 'acct-1' is not a Cloudflare account ID" in message
     workers.stack("test", stack_file("test").replace("host: cloudflare", "host: aws"))
-    assert "billing:host: a 3-character value is not a host this program writes to; use one of: vercel, " \
+    assert "billing:host: 'aws' is not a host this program writes to; use one of: vercel, " \
            "cloudflare" \
         in refusal(workers, "test")
 

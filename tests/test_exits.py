@@ -56,9 +56,13 @@ def test_each_command_returns_a_named_status(argv: list[str], status: int) -> No
 
 def test_a_usage_error_is_refused_input(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        cli.run(["validate"])
+        cli.run(["validate", "--no-such-flag"])
     assert caught.value.code == exits.REFUSED
-    assert "the following arguments are required: --stack" in capsys.readouterr().err
+    assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err
+    # No stack from anywhere (no --stack, BILLING_STACK or `pulumi stack select`): refused, with the ways.
+    assert cli.run(["validate"]) == exits.REFUSED
+    assert "--stack: (stack): no stack given: pass --stack S (test or live), export BILLING_STACK=S" \
+        in capsys.readouterr().err
 
 
 def test_diff_statuses(project: Project) -> None:

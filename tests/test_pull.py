@@ -16,6 +16,7 @@ from tests.conftest import Project, key, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
 
 URL = "https://app.example.com/api/stripe/webhook"
+WHSEC = "whsec_" + "a" * 32
 EVENTS = ["checkout.session.completed", "customer.subscription.updated", "customer.subscription.deleted"]
 STACK = """\
 config:
@@ -67,7 +68,8 @@ def server(hand_made: HandMade, monkeypatch: pytest.MonkeyPatch) -> Iterator[Str
     with StripeServer(hand_made.account) as running:
         monkeypatch.setenv("STRIPE_API_BASE", running.base)
         monkeypatch.setenv("STRIPE_API_KEY", hand_made.key)
-        monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+        # The adopted endpoint's signing secret, given once (README, Adopting, step 5).
+        monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:webhookSecret": WHSEC}))
         yield running
 
 
@@ -128,8 +130,6 @@ def test_round_trip_pull_validate_plan(
     # The user's next steps: point the stack at the files, give the endpoint's secret once.
     project.stack("test", STACK + "  billing:catalog: adopt/test/catalog.yaml\n"
                                   "  billing:adopt: adopt/test/import.json\n")
-    whsec = "whsec_" + "a" * 32
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:webhookSecret": whsec}))
     code, out, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
     assert code == 0, err
 
@@ -168,16 +168,20 @@ def test_round_trip_pull_validate_plan(
 
 
 def test_an_adopted_endpoint_needs_its_secret_or_a_choice(
-    project: Project, hand_made: HandMade, server: StripeServer,
+    project: Project, hand_made: HandMade, server: StripeServer, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    code, *_ = pulled(project)
-    assert code == 0
+    monkeypatch.delenv("PULUMI_CONFIG")  # no signing secret given yet
+    code, out, pull_err, _ = pulled(project)
+    # pull says what validate will say once billing:adopt points at its files: not "ok".
+    assert code == exits.FINDINGS and "validate: ok" not in out
+    assert "validate: not yet ok" in out
     project.stack("test", STACK + "  billing:catalog: adopt/test/catalog.yaml\n"
                                   "  billing:adopt: adopt/test/import.json\n")
     code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
     assert code == 2
     assert "billing:webhookSecret: is not set, and adopt/test/import.json adopts the existing webhook" in err
     assert "or remove the webhook entry from adopt/test/import.json" in err
+    assert "billing:webhookSecret: is not set, and adopt/test/import.json adopts" in pull_err
 
 
 def test_pull_refuses_a_key_of_the_other_mode_and_a_key_that_cannot_read(
@@ -186,8 +190,14 @@ def test_pull_refuses_a_key_of_the_other_mode_and_a_key_that_cannot_read(
     live = key("rk", "live", "Pull")
     monkeypatch.setenv("STRIPE_API_KEY", live)
     code, _, err, directory = pulled(project)
-    assert code == 2 and "the key is rk_live_..., but stack 'test' is in test mode" in err
+    assert code == 2 and "the key is a live-mode key (rk_live_) but the stack is in test mode" in err
+    assert "nothing was sent" in err and hand_made.account.requests == []
     assert not directory.exists() and live not in err
+    publishable = key("pk", "test", "Pull")  # the right mode, the wrong kind: refused before any request
+    monkeypatch.setenv("STRIPE_API_KEY", publishable)
+    code, _, err, directory = pulled(project)
+    assert code == 2 and "a publishable key (pk_test_) cannot call Stripe's API" in err
+    assert hand_made.account.requests == [] and not directory.exists() and publishable not in err
     narrow = key("rk", "test", "Narw")
     hand_made.account.keys[narrow] = frozenset({"rak_product_read"})
     monkeypatch.setenv("STRIPE_API_KEY", narrow)

@@ -13,7 +13,7 @@ from infra import provider_table
 from tests.conftest import Project, run_cli
 from tests.harness import Account, changed
 from tests.stripe_api import StripeServer
-from tests.test_pull import STACK, HandMade, pulled
+from tests.test_pull import STACK, WHSEC, HandMade, pulled
 from tests.test_second_up import read_back
 
 FEATURE = provider_table.ENTITLEMENTS_FEATURE.token
@@ -42,7 +42,8 @@ def entitled(monkeypatch: pytest.MonkeyPatch) -> Iterator[Entitled]:
     with StripeServer(made.account) as running:
         monkeypatch.setenv("STRIPE_API_BASE", running.base)
         monkeypatch.setenv("STRIPE_API_KEY", made.key)
-        monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+        # The adopted endpoint's signing secret, given before the pull checks what it wrote.
+        monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:webhookSecret": WHSEC}))
         yield made
 
 

@@ -7,6 +7,7 @@ store, and the next run is diffed against it with the provider's rules.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -332,7 +333,8 @@ def test_a_pulled_and_adopted_account_settles_after_its_first_up(tmp_path: Path)
     with StripeServer(hand_made.account) as server, pytest.MonkeyPatch.context() as env:
         env.setenv("STRIPE_API_BASE", server.base)
         env.setenv("STRIPE_API_KEY", hand_made.key)
-        env.delenv("PULUMI_CONFIG", raising=False)
+        # The adopted endpoint's signing secret, given before the pull checks what it wrote.
+        env.setenv("PULUMI_CONFIG", json.dumps({"billing:webhookSecret": "whsec_" + "Ad0p" * 6}))
         code, _, _, folder = pulled(project)
     assert code == 0
     project.stack("test", STACK + "  billing:catalog: adopt/test/catalog.yaml\n"

@@ -136,7 +136,7 @@ def test_a_trailing_newline_in_a_key_or_value_passes_no_pattern(project: Project
     assert r"plans.enterprise\n: 'enterprise\n' is not a lowercase slug" in message
     assert r"webhook.path: '/webhook/stripe\n' is not a plain URL path" in message
     assert r"privacy_policy_url: 'https://example.com/p\n' is not an https URL" in message
-    assert "billing:domain: a 14-character value is not a lowercase DNS host name" in message
+    assert r"billing:domain: 'a.example.com\n' is not a lowercase DNS host name" in message
 
 
 # Arabic-Indic and fullwidth digits, which Decimal() reads, and whitespace around the number.

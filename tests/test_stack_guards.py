@@ -107,7 +107,7 @@ def test_vercel_project_is_required_and_checked(project: Project) -> None:
     project.stack("test", "config:\n  billing:mode: test\n")
     assert "billing:vercelProject: required field is missing" in refusal(project, "test", config)
     config["billing:vercelProject"] = "my-app"
-    assert "billing:vercelProject: a 6-character value is not a Vercel project ID; copy it from the " \
+    assert "billing:vercelProject: 'my-app' is not a Vercel project ID; copy it from the " \
            "project's Settings > General (prj_...)" in refusal(project, "test", config)
 
 
@@ -134,16 +134,16 @@ def test_mode_must_be_test_or_live(project: Project) -> None:
     message = refusal(project, "test", stack_config("prod"))
     lines = (project.root / "Pulumi.test.yaml").read_text().splitlines()
     line = next(n for n, text in enumerate(lines, start=1) if text.strip().startswith("billing:mode:"))
-    # A setting is described, never quoted: it may hold a pasted secret.
-    assert f"Pulumi.test.yaml:{line}: billing:mode: a 4-character value is not allowed; use one of 'test' " \
+    # A mode is no secret: what was typed is shown.
+    assert f"Pulumi.test.yaml:{line}: billing:mode: 'prod' is not allowed; use one of 'test' " \
            "or 'live'" in message
 
 
 def test_domain_is_a_host_name(project: Project) -> None:
     values = stack_config("test") | {"billing:domain": "https://app.example.com/"}
     message = refusal(project, "test", values)
-    assert "billing:domain: a 24-character value must be a host name only, without scheme or path, like " \
-           "'app.example.com'" in message
+    assert "billing:domain: 'https://app.example.com/' must be a host name only, without scheme or path: " \
+           "use 'app.example.com'" in message
 
 
 def test_unknown_billing_setting_in_stack_file(project: Project) -> None:
@@ -182,9 +182,9 @@ def test_coupon_rules(project: Project) -> None:
     assert "billing:coupons.b: percent_off must be above 0 and at most 100" in message
     assert "billing:coupons.c: amount_off needs a currency" in message
     assert "billing:coupons.d: duration_in_months is required with" in message
-    assert "billing:coupons.e.applies_to[0]: a 4-character value is not a paid plan of the catalog; use " \
+    assert "billing:coupons.e.applies_to[0]: 'free' is not a paid plan of the catalog; use " \
            "one of: pro, enterprise" in message
-    assert "billing:coupons.f.promotion_codes.bad code: an 8-character value is not a promotion code" in message
+    assert "billing:coupons.f.promotion_codes.bad code: 'bad code' is not a promotion code" in message
 
 
 def test_key_prefix_never_shows_the_body() -> None:

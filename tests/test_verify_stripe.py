@@ -324,3 +324,28 @@ def test_an_upgrade_runs_two_endpoints_on_purpose_and_a_taken_over_key_is_checke
         assert found["price pro_monthly"].meaning.endswith("active, 3900 USD (minor units) every month")
         twin["api_version"] = "2024-06-20"  # a stray endpoint is still a twin
         assert "2 enabled endpoints" in fails(world.verify(server))["one endpoint per URL"]
+
+
+@pytest.mark.parametrize(("variable", "wrong", "said"), [
+    ("STRIPE_API_KEY", key("rk", "live", "Read"), "the key is a live-mode key (rk_live_) but the stack is in "
+                                                  "test mode"),
+    ("STRIPE_API_KEY", key("pk", "test", "Read"), "a publishable key (pk_test_) cannot call Stripe's API"),
+    ("STRIPE_APP_KEY", key("sk", "live", "App2"), "the key is a live-mode key (sk_live_)"),
+    ("STRIPE_APP_KEY", "whsec_" + "w" * 32, "expected a Stripe restricted or secret"),
+])
+def test_cli_a_key_of_the_wrong_mode_or_kind_sends_nothing_and_exits_2(
+    world: World, server: StripeServer, project: Project, monkeypatch: pytest.MonkeyPatch,
+    variable: str, wrong: str, said: str,
+) -> None:
+    monkeypatch.setenv("STRIPE_API_BASE", server.base)
+    monkeypatch.setenv("STRIPE_API_KEY", world.read_key)
+    monkeypatch.setenv("STRIPE_APP_KEY", world.app_key)
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    monkeypatch.setenv(variable, wrong)
+    world.account.keys[wrong] = None  # Stripe would answer it: only the command's own refusal stops it
+    for argv in (("verify", "stripe", "--stack", "test"), ("verify", "--stack", "test")):
+        code, out, err = run_cli(*argv, "--project", str(project.root))
+        assert code == 2 and out == "", err
+        assert said in err
+        assert "nothing was sent" in err and wrong not in err
+        assert world.account.requests == []

@@ -2,10 +2,11 @@
 
 Each component writes one value per slot (`target:NAME`) and keeps a digest
 of it in the stack's outputs. The next preview or update compares each slot
-with the last update's digest, read back from the stack's own outputs, and says which values changed and what makes them reach the
-app. The comparison is slot by slot: during a preview a value that is not
-known yet (a new price's ID, a rotated webhook secret) skips only its own
-slot, and every known change is still reported.
+with the last update's digest, read back from the stack's own outputs, and
+says which values changed and what makes them reach the app. The comparison
+is slot by slot: during a preview a value that is not known yet (a new price's
+ID, a rotated webhook secret) skips only its own slot, and every known change
+is still reported.
 """
 
 from __future__ import annotations
