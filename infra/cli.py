@@ -19,6 +19,7 @@ from typing import TextIO
 import pulumi
 
 from infra import (
+    adoption,
     exits,
     export_command,
     key_manifests,
@@ -161,6 +162,8 @@ def _validate(
         + plan_view.placeholder_note(config.placeholders),
         file=out,
     )
+    for line in adoption.summary(deployment.adopted):
+        print(line, file=out)
     _warn(deployment)
     return exits.OK
 

@@ -57,7 +57,7 @@ class Deployment:
     settings: StackSettings
     catalog: Catalog
     adopted: adoption.Adopted = dataclasses.field(default_factory=dict)
-    """Existing Stripe objects the program adopts (`billing:adopt`), by (type, name)."""
+    """Existing Stripe objects and host values the program adopts (`billing:adopt`), by (type, name)."""
     notices: tuple[Problem, ...] = ()
     """Warnings: what a test stack may do but a live one may not (the repository's examples)."""
 
@@ -115,7 +115,8 @@ def load_deployment(
         (problems if settings.mode == "live" and examples_refused else notices).extend(examples)
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
-        adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
+        adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc,
+                                   adoption.host_values(catalog, settings))
         problems += found
     problems += _plain_secrets(catalog_doc, stack_doc, get, {p.field for p in problems})
     if problems or settings is None or catalog is None:
@@ -163,6 +164,7 @@ def _catalog_at(project_dir: Path) -> Callable[[str], Catalog | None]:
 
 def _adoption(
     project_dir: Path, path: str, catalog: Catalog, stack: str, get: ConfigGetter, stack_doc: Document,
+    host: adoption.HostValues | None,
 ) -> tuple[dict[tuple[str, str], str], list[Problem]]:
     text, problems = sources.read_text(project_dir / path, path)
     if text is None:
@@ -171,7 +173,7 @@ def _adoption(
         return {}, [stack_doc.problem(("config", "billing:adopt"), f"{describe(path)} names no import file "
                                       f"it can read ({reason}); write it with `billing pull "
                                       f"--stack {stack}`", "billing:adopt")]
-    adopted, problems = adoption.read(text, path, catalog)
+    adopted, problems = adoption.read(text, path, catalog, host)
     secret = get(guards.WEBHOOK_SECRET)
     endpoint = (adoption.WEBHOOK, adoption.webhook_name(catalog.webhook.api_version))
     if endpoint in adopted and not (secret or "").startswith("whsec_"):
