@@ -313,10 +313,26 @@ DEPLOYER_KEY = KeyManifest(
 )
 
 
+# With `entitlements:` declared, what each default key needs on top: the program creates and
+# updates Features, and the app lists a customer's active entitlements to gate on them.
+ENTITLEMENTS_NEED: dict[str, Level] = {"deployer": "write", "app": "read"}
+ENTITLEMENTS = "Entitlements"
+"""The restricted-key form's row for Features and active entitlements (rak_names.py)."""
+
+
 class Keys(Model):
     # A declared manifest replaces its default whole: what is written is what the key gets.
     app: KeyManifest = APP_KEY
     deployer: KeyManifest = DEPLOYER_KEY
+
+    def following(self, entitlements: bool) -> Keys:
+        """The keys with each default manifest given what the catalog's entitlements need."""
+        if not entitlements:
+            return self
+        update = {role: KeyManifest(purpose=getattr(self, role).purpose, permissions={
+                      **getattr(self, role).permissions, ENTITLEMENTS: level})
+                  for role, level in ENTITLEMENTS_NEED.items() if role not in self.model_fields_set}
+        return self.model_copy(update=update)
 
 
 class HostingNames(Model):
@@ -353,6 +369,12 @@ class Catalog(Model):
     portal: Portal = Field(default_factory=Portal)
     hosting: Hosting = Field(default_factory=Hosting)
     keys: Keys = Field(default_factory=Keys)
+
+    @model_validator(mode="after")
+    def _keys_follow_entitlements(self) -> Catalog:
+        # Set in place: a model's constructor keeps `self`, whatever an after-validator returns.
+        object.__setattr__(self, "keys", self.keys.following(bool(self.entitlements)))
+        return self
 
     def lookup_key(self, plan: str, price: str) -> str:
         declared = self.plans[plan].prices[price].lookup_key

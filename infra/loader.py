@@ -25,6 +25,7 @@ from infra import (
     tier_contract,
 )
 from infra.catalog import (
+    ENTITLEMENTS,
     Catalog,
     Coupon,
     Entitlement,
@@ -338,14 +339,21 @@ def _deployer_manifest(catalog: Catalog, coupons: Mapping[str, Coupon], doc: Doc
         needed.append("Coupons")
     if any(coupon.promotion_codes for coupon in coupons.values()):
         needed.append("Promotion codes")
+    if catalog.entitlements:
+        needed.append(ENTITLEMENTS)
     missing = [name for name in needed if granted.get(name) != "write"]
-    if not missing:
-        return []
-    return [doc.problem(
+    problems = [] if not missing else [doc.problem(
         ("keys", "deployer", "permissions"),
         f"the program creates and updates these, so the deployer key needs Write on: "
         f"{', '.join(missing)}; add `{missing[0]}: write`",
     )]
+    if catalog.entitlements and catalog.keys.app.permissions.get(ENTITLEMENTS) not in ("read", "write"):
+        problems.append(doc.problem(
+            ("keys", "app", "permissions"),
+            "the catalog declares entitlements, and the app lists a customer's active entitlements to "
+            "gate on them (GET /v1/entitlements/active_entitlements), so the app key needs Read on "
+            f"{ENTITLEMENTS}; add `{ENTITLEMENTS}: read`"))
+    return problems
 
 
 def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Problem]:
