@@ -99,7 +99,7 @@ def load_deployment(
         if catalog is not None:
             problems += _coupons_against_catalog(coupons, catalog, stack_doc)
             problems += _deployer_manifest(catalog, coupons, catalog_doc)
-            problems += _stack_file_secrets(stack_doc, catalog.hosting.extra.values())
+            problems += _stack_file_secrets(stack_doc, catalog.hosting.extra_keys().values())
     if settings is not None:
         host = hosts.of(settings)
         host_problems = host.check(stack, settings, stack_doc, project_dir)

@@ -97,7 +97,10 @@ def extra_config_keys(project_dir: Path, values: Mapping[str, str]) -> list[str]
     doc = sources.read(project_dir / values.get("billing:catalog", DEFAULT_CATALOG))
     hosting = doc.data.get("hosting") if isinstance(doc.data, dict) else None
     extra = hosting.get("extra") if isinstance(hosting, dict) else None
-    return [key for key in extra.values() if isinstance(key, str)] if isinstance(extra, dict) else []
+    if not isinstance(extra, dict):
+        return []
+    keys = [entry.get("key") if isinstance(entry, dict) else entry for entry in extra.values()]
+    return [key for key in keys if isinstance(key, str)]
 
 
 def _engine_value(value: Any) -> str:
