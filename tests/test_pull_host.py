@@ -10,8 +10,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from pulumi.runtime import mocks
 
+from infra import offline
 from infra.hosts.vercel import VARIABLE
+from infra.stack_config import from_stack
 from tests.conftest import Project, run_cli
 from tests.vercel_api import VercelProject, VercelServer
 
@@ -114,6 +117,15 @@ def test_existing_variables_are_pulled_planned_and_validated_as_adopted(
     row = next(line for line in out.splitlines() if line.lstrip().startswith("STRIPE_WEBHOOK_SECRET"))
     assert row.split()[:3] == ["STRIPE_WEBHOOK_SECRET", "plain", "sensitive"]  # not there yet: created
     assert "Vercel values: an existing variable of the same name and target fails its create" in out
+    # Adoption renames nothing: the component's own names stay as they were.
+    names: list[str] = []
+
+    def record(args: mocks.MockResourceArgs) -> None:
+        names.append(args.name)
+
+    engine = from_stack(project.root, "test")
+    offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys, answer=record)
+    assert "hosting-last-update" in names
 
 
 def test_a_variable_of_the_other_type_is_refused_with_the_fix(

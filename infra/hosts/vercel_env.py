@@ -64,10 +64,10 @@ class VercelEnvironment(Environment):
         for target in args.targets:
             for hosted in args.values:
                 variable = hosted.variable
-                name = value_name(target, variable.name)
-                existing = args.adopted.get(name)
+                resource = value_name(target, variable.name)
+                existing = args.adopted.get(resource)
                 vercel.ProjectEnvironmentVariable(
-                    name,
+                    resource,
                     project_id=args.project_id,
                     key=variable.name,
                     value=hosted.value,
