@@ -32,8 +32,9 @@ _INSIGHTLY = "Insightly's prefilled link (code search)"
 _SWETRIX = "Swetrix's revenue settings, STRIPE_REQUIRED_PERMISSIONS in its prefilled link (code search)"
 _SERE = "Sere's stripeCreateRestrictedKeyUrl, which also opens /test/apikeys/create (code search)"
 _FIELD_NOTES = "Stripe's 403 message (shared/docs/field-notes.md)"
-_POSTHOG_ENTITLEMENTS = ("PostHog/posthog, its Stripe source's ENDPOINT_REQUIRED_PERMISSIONS (Entitlements "
-                         "features and active entitlements both need it)")
+_POSTHOG_ENTITLEMENTS = ("PostHog/posthog, products/warehouse_sources/backend/temporal/data_imports/sources/"
+                         "stripe/settings.py, ENDPOINT_REQUIRED_PERMISSIONS (features and active "
+                         "entitlements both need it)")
 
 RAK_NAMES: dict[tuple[str, Level], Seen] = {
     ("Balance", "read"): Seen("rak_balance_read", _ONE_CLICK),
