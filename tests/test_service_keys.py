@@ -10,7 +10,7 @@ import pytest
 
 from infra.loader import load_deployment
 from infra.problems import ConfigError
-from tests.conftest import REPO, Project, stack_config
+from tests.conftest import REPO, Project, run_cli, stack_config
 
 CATALOG = """\
 plans:
@@ -105,3 +105,15 @@ def test_readme_s_clerk_and_neon_lines_go_through_on_both_stacks(project: Projec
     found = problems(project, mode, block, **{"app:clerkSecretKey": clerk("sk", mode),
                                               "app:databaseUrl": neon()})
     assert found is None, found
+
+
+@pytest.mark.parametrize("mode", ["test", "live"])
+def test_offline_commands_use_a_placeholder_of_the_service_s_shape(
+    project: Project, mode: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    project.catalog(CATALOG + CLERK)
+    for command in ("validate", "plan"):
+        code, out, err = run_cli(command, "--stack", mode, "--project", str(project.root))
+        assert code == 0, err
+        assert "app:clerkSecretKey" in out  # named among the placeholders
