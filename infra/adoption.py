@@ -8,6 +8,10 @@ the program's own parent and provider instead of creating duplicates. Since
 Pulumi 3.174 an object whose inputs differ is imported and then updated in
 place; only a difference that would replace it is refused. Once adopted, the
 option is ignored and can be removed.
+
+The same file adopts the host's values where the host cannot overwrite one
+(Vercel: `pull --host` lists the variables already on the project), under the
+component that writes them.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from infra import entitlements, sources
-from infra.catalog import Catalog
+from infra import entitlements, hosting, hosts, sources
+from infra.catalog import Catalog, StackSettings
+from infra.hosts.host import value_name
 from infra.problems import Problem
 from infra.redact import shown
 
@@ -39,6 +45,8 @@ ID_PATTERNS = {type_: re.compile(re.escape(prefix) + "[A-Za-z0-9]{1,250}", re.AS
 WEBHOOK_NAME = "webhook"
 """The endpoint's name before endpoints were named by version; kept as an alias of the main one."""
 PORTAL_NAME = "portal"
+HOSTING_NAME = "hosting"
+"""The component that writes the app's values to its host (__main__.py)."""
 
 Adopted = Mapping[tuple[str, str], str]
 """Existing object ID by (type token, resource name)."""
@@ -69,15 +77,72 @@ def resource_names(catalog: Catalog) -> dict[tuple[str, str], str]:
     return names
 
 
-def import_file(adopted: Adopted) -> dict[str, Any]:
-    """The `pulumi import --file` document: an empty parent component, then each object under it."""
+@dataclass(frozen=True)
+class HostValues:
+    """The host values a stack may adopt: each resource name with what it is, and how IDs start."""
+
+    value_type: str
+    component_type: str
+    names: Mapping[str, str]
+    id_prefix: str
+
+
+def host_values(catalog: Catalog, settings: StackSettings) -> HostValues | None:
+    """Every value the stack writes to a host that cannot overwrite one; None for one that can."""
+    host = hosts.of(settings)
+    prefix = host.import_prefix(settings)
+    if prefix is None:
+        return None
+    names = {value_name(target, variable.name): f"{variable.name} on {target.name}"
+             for target in host.targets(settings) for variable in hosting.variables(catalog)}
+    return HostValues(host.value_type, host.component_type, names, prefix)
+
+
+def import_file(adopted: Adopted, host: HostValues | None = None) -> dict[str, Any]:
+    """The `pulumi import --file` document: an empty parent component, then each object under it
+    (the host's values under the host's component)."""
     resources: list[dict[str, Any]] = [{"type": COMPONENT_TYPE, "name": COMPONENT_NAME, "component": True}]
+    hosted = {key: id_ for key, id_ in adopted.items() if host is not None and key[0] == host.value_type}
     resources += [{"type": type_, "name": name, "id": id_, "parent": COMPONENT_NAME}
-                  for (type_, name), id_ in adopted.items()]
+                  for (type_, name), id_ in adopted.items() if (type_, name) not in hosted]
+    if host is not None and hosted:
+        resources.append({"type": host.component_type, "name": HOSTING_NAME, "component": True})
+        resources += [{"type": type_, "name": name, "id": id_, "parent": HOSTING_NAME}
+                      for (type_, name), id_ in hosted.items()]
     return {"resources": resources}
 
 
-def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], str], list[Problem]]:
+def summary(adopted: Adopted) -> list[str]:
+    """What the first `up` adopts instead of creating, by kind: names and IDs, never values."""
+    stripe = [id_ for (type_, _), id_ in adopted.items() if type_ in ID_PREFIXES]
+    host = sorted(name for type_, name in adopted if type_ not in ID_PREFIXES)
+    lines = [f"adopts {len(stripe)} existing Stripe objects: {', '.join(stripe)}"] if stripe else []
+    if host:
+        lines.append(f"adopts {len(host)} existing host variables (imported, then given the stack's "
+                     f"value): {', '.join(host)}")
+    return lines
+
+
+def _host_entry(entry: dict[str, Any], field: str, file: str, host: HostValues) -> Problem | None:
+    """What is wrong with an import entry of a host value, if anything."""
+    name, id_ = entry.get("name"), entry.get("id")
+    if not isinstance(name, str) or name not in host.names:
+        known = ", ".join(sorted(host.names))
+        return Problem(file, None, f"{field}.name", f"the program writes no host value named {shown(name)} "
+                       f"(it writes: {known}); run `billing pull --host` again after changing the catalog")
+    rest = id_[len(host.id_prefix):] if isinstance(id_, str) and id_.startswith(host.id_prefix) else ""
+    if not rest or "/" in rest:
+        return Problem(file, None, f"{field}.id", f"{name!r} needs an import ID {host.id_prefix}<env id> "
+                       f"(this stack's project); got {shown(id_)}; run `billing pull --host` again")
+    if entry.get("parent") != HOSTING_NAME:
+        return Problem(file, None, f"{field}.parent", f"must be {HOSTING_NAME!r}: the program declares "
+                       "every host value under that component")
+    return None
+
+
+def read(
+    text: str, file: str, catalog: Catalog, host: HostValues | None = None,
+) -> tuple[dict[tuple[str, str], str], list[Problem]]:
     """The IDs an import file adopts, each checked against the names the program declares."""
     data, error = sources.parse_json(text)
     if error is not None:
@@ -97,6 +162,16 @@ def read(text: str, file: str, catalog: Catalog) -> tuple[dict[tuple[str, str], 
             continue
         type_, name, id_ = entry.get("type"), entry.get("name"), entry.get("id")
         if entry.get("component") and (type_, name) == (COMPONENT_TYPE, COMPONENT_NAME):
+            continue
+        if host is not None and entry.get("component") and (type_, name) == (host.component_type,
+                                                                           HOSTING_NAME):
+            continue
+        if host is not None and type_ == host.value_type:
+            wrong = _host_entry(entry, field, file, host)
+            if wrong:
+                problems.append(wrong)
+            else:
+                adopted[(type_, str(name))] = str(entry["id"])
             continue
         if not isinstance(type_, str) or not isinstance(name, str) or (type_, name) not in declared:
             known = ", ".join(sorted(n for t, n in declared if t == type_)) or "none"

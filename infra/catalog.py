@@ -15,7 +15,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -43,6 +45,7 @@ from infra.values import (
     PositiveInt,
     PromoCode,
     Proration,
+    ServiceKind,
     Text,
     UrlPath,
     VercelProject,
@@ -313,10 +316,26 @@ DEPLOYER_KEY = KeyManifest(
 )
 
 
+# With `entitlements:` declared, what each default key needs on top: the program creates and
+# updates Features, and the app lists a customer's active entitlements to gate on them.
+ENTITLEMENTS_NEED: dict[str, Level] = {"deployer": "write", "app": "read"}
+ENTITLEMENTS = "Entitlements"
+"""The restricted-key form's row for Features and active entitlements (rak_names.py)."""
+
+
 class Keys(Model):
     # A declared manifest replaces its default whole: what is written is what the key gets.
     app: KeyManifest = APP_KEY
     deployer: KeyManifest = DEPLOYER_KEY
+
+    def following(self, entitlements: bool) -> Keys:
+        """The keys with each default manifest given what the catalog's entitlements need."""
+        if not entitlements:
+            return self
+        update = {role: KeyManifest(purpose=getattr(self, role).purpose, permissions={
+                      **getattr(self, role).permissions, ENTITLEMENTS: level})
+                  for role, level in ENTITLEMENTS_NEED.items() if role not in self.model_fields_set}
+        return self.model_copy(update=update)
 
 
 class HostingNames(Model):
@@ -334,14 +353,39 @@ class HostingNames(Model):
     tiers: EnvName | None = None
 
 
+class Extra(Model):
+    """A further variable from a stack secret that says whose key it is, so the guards check that
+    service's key shapes and modes instead of Stripe's."""
+
+    key: ConfigKey
+    kind: ServiceKind
+
+
+# Text or a mapping, told apart by shape, so a problem in either names the entry itself (the tags
+# are left out of where a problem is: infra/validation.py).
+ExtraEntry = Annotated[
+    Annotated[ConfigKey, Tag("[text]")] | Annotated[Extra, Tag("[entry]")],
+    Discriminator(lambda value: "[entry]" if isinstance(value, dict | Extra) else "[text]"),
+]
+
+
 class Hosting(Model):
     """The values the app reads, for every host (a stack's own `billing:host` decides where)."""
 
     names: HostingNames = Field(default_factory=HostingNames)
     # Per lookup key, for an app that already reads e.g. STRIPE_PRICE_ID_PRO.
     price_names: dict[LookupKey, EnvName] = Field(default_factory=dict)
-    # Further variables from stack secrets (Clerk, Neon, ...): name -> config key.
-    extra: dict[EnvName, ConfigKey] = Field(default_factory=dict)
+    # Further variables from stack secrets (Clerk, Neon, ...): name -> config key, or
+    # name -> {key: config key, kind: clerk} for another service's key.
+    extra: dict[EnvName, ExtraEntry] = Field(default_factory=dict)
+
+    def extra_keys(self) -> dict[str, str]:
+        """Each further variable's config key, by variable name."""
+        return {name: entry if isinstance(entry, str) else entry.key for name, entry in self.extra.items()}
+
+    def extra_kind(self, name: str) -> str | None:
+        entry = self.extra.get(name)
+        return entry.kind if isinstance(entry, Extra) else None
 
 
 class Catalog(Model):
@@ -353,6 +397,12 @@ class Catalog(Model):
     portal: Portal = Field(default_factory=Portal)
     hosting: Hosting = Field(default_factory=Hosting)
     keys: Keys = Field(default_factory=Keys)
+
+    @model_validator(mode="after")
+    def _keys_follow_entitlements(self) -> Catalog:
+        # Set in place: a model's constructor keeps `self`, whatever an after-validator returns.
+        object.__setattr__(self, "keys", self.keys.following(bool(self.entitlements)))
+        return self
 
     def lookup_key(self, plan: str, price: str) -> str:
         declared = self.plans[plan].prices[price].lookup_key

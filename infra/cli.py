@@ -20,6 +20,7 @@ from typing import TextIO
 import pulumi
 
 from infra import (
+    adoption,
     exits,
     export_command,
     key_manifests,
@@ -218,6 +219,8 @@ def _validate(
         f"{plural(len(deployment.settings.coupons), 'coupon')}",
         file=out,
     )
+    for line in adoption.summary(deployment.adopted):
+        print(line, file=out)
     if args.from_pulumi:
         print("keys: checked, decrypted by the pulumi CLI in memory only (never printed)", file=out)
     elif config.placeholders:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from infra.hosts import HOSTS
 from infra.problems import Problem
-from infra.redact import key_kind, key_mode, key_prefix
+from infra.redact import SERVICE_KEYS, key_kind, key_mode, key_prefix, service_key_mode
 from infra.sources import Document
 
 # verify, pull and payment import these from here, as they always have (the rest is defined here).
@@ -42,6 +42,8 @@ class Hosted:
 
     name: str
     config_key: str
+    kind: str | None = None
+    """Whose key it is (`hosting.extra` `kind:`): that service's shapes are checked, not Stripe's."""
 
 
 def check_stack(
@@ -100,6 +102,8 @@ def hosted_problem(hosted: Hosted, mode: str, get: ConfigGetter, token: str) -> 
         whose = f"the host's API token ({token})" if value == get(token) else "the deployer's Stripe key"
         return (f"holds {whose}, which would be written to the app's environment as {hosted.name}; "
                 "give the app its own credential")
+    if hosted.kind is not None:
+        return _service_problem(hosted, value, mode)
     if kind == "whsec":
         return (f"holds a webhook signing secret (whsec_), written as {hosted.name}: the stack writes the "
                 "endpoint's own secret itself, and a copy goes stale when the endpoint is replaced (or "
@@ -110,7 +114,25 @@ def hosted_problem(hosted: Hosted, mode: str, get: ConfigGetter, token: str) -> 
     if kind == "sk" and mode == "live":
         return (f"holds a full live secret key ({shown}), written as {hosted.name}: it can refund, pay out "
                 "and delete customers, whatever the variable is called; the app gets restricted keys "
-                "(rk_live_) only. Another service's key that shares Stripe's sk_live_ prefix is refused too")
+                "(rk_live_) only. If it is another service's key with the same prefix (Clerk's), say so in "
+                f"the catalog: `hosting.extra.{hosted.name}: {{key: {hosted.config_key}, kind: clerk}}`")
+    return None
+
+
+def _service_problem(hosted: Hosted, value: str, mode: str) -> str | None:
+    """Why a value declared as service `hosted.kind`'s key may not be written in `mode`."""
+    kind = str(hosted.kind)
+    if "STRIPE" in hosted.name.upper():
+        return (f"{hosted.name} is declared as a {kind} key, but its name is Stripe's: a Stripe key is "
+                f"never exempt from the Stripe guards; remove `kind: {kind}` or rename the variable")
+    found = service_key_mode(kind, value)
+    prefixes = " or ".join(SERVICE_KEYS[kind][mode])
+    if found is None:
+        return (f"holds a value with {key_prefix(value)}, written as {hosted.name}, which is declared a "
+                f"{kind} key; store the {mode} {kind} key ({prefixes}...)")
+    if found != mode:
+        return (f"holds a {found}-mode {kind} key ({key_prefix(value)}), written as {hosted.name}, but the "
+                f"stack is in {mode} mode; store the {mode} one ({prefixes}...)")
     return None
 
 

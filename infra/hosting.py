@@ -84,7 +84,8 @@ def variables(catalog: Catalog) -> list[Variable]:
         if not price.archived:
             lookup = catalog.lookup_key(plan, key)
             found.append(Variable(price_variable(catalog, lookup), "price", lookup, secret=False))
-    found += [Variable(name, "config", key, secret=True) for name, key in catalog.hosting.extra.items()]
+    found += [Variable(name, "config", key, secret=True)
+              for name, key in catalog.hosting.extra_keys().items()]
     if names.tiers:
         found.append(Variable(names.tiers, "tiers", "contract", secret=False))
     return found
@@ -92,7 +93,8 @@ def variables(catalog: Catalog) -> list[Variable]:
 
 def hosted_config(catalog: Catalog) -> list[Hosted]:
     """The values written from config under names the catalog chooses (`hosting.extra`)."""
-    return [Hosted(v.name, v.ref) for v in variables(catalog) if v.source == "config"]
+    return [Hosted(v.name, v.ref, catalog.hosting.extra_kind(v.name)) for v in variables(catalog)
+            if v.source == "config"]
 
 
 def slots(catalog: Catalog, settings: StackSettings) -> set[Slot]:

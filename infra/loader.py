@@ -25,6 +25,7 @@ from infra import (
     tier_contract,
 )
 from infra.catalog import (
+    ENTITLEMENTS,
     Catalog,
     Coupon,
     Entitlement,
@@ -57,7 +58,7 @@ class Deployment:
     settings: StackSettings
     catalog: Catalog
     adopted: adoption.Adopted = dataclasses.field(default_factory=dict)
-    """Existing Stripe objects the program adopts (`billing:adopt`), by (type, name)."""
+    """Existing Stripe objects and host values the program adopts (`billing:adopt`), by (type, name)."""
     notices: tuple[Problem, ...] = ()
     """Warnings: what a test stack may do but a live one may not (the repository's examples)."""
 
@@ -98,7 +99,7 @@ def load_deployment(
         if catalog is not None:
             problems += _coupons_against_catalog(coupons, catalog, stack_doc)
             problems += _deployer_manifest(catalog, coupons, catalog_doc)
-            problems += _stack_file_secrets(stack_doc, catalog.hosting.extra.values())
+            problems += _stack_file_secrets(stack_doc, catalog.hosting.extra_keys().values())
     if settings is not None:
         host = hosts.of(settings)
         host_problems = host.check(stack, settings, stack_doc, project_dir)
@@ -115,7 +116,8 @@ def load_deployment(
         (problems if settings.mode == "live" and examples_refused else notices).extend(examples)
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
-        adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc)
+        adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc,
+                                   adoption.host_values(catalog, settings))
         problems += found
     problems += _plain_secrets(catalog_doc, stack_doc, get, {p.field for p in problems})
     if problems or settings is None or catalog is None:
@@ -166,6 +168,7 @@ def _catalog_at(project_dir: Path) -> Callable[[str], Catalog | None]:
 
 def _adoption(
     project_dir: Path, path: str, catalog: Catalog, stack: str, get: ConfigGetter, stack_doc: Document,
+    host: adoption.HostValues | None,
 ) -> tuple[dict[tuple[str, str], str], list[Problem]]:
     text, problems = sources.read_text(project_dir / path, path)
     if text is None:
@@ -174,7 +177,7 @@ def _adoption(
         return {}, [stack_doc.problem(("config", "billing:adopt"), f"{describe(path)} names no import file "
                                       f"it can read ({reason}); write it with `billing pull "
                                       f"--stack {stack}`", "billing:adopt")]
-    adopted, problems = adoption.read(text, path, catalog)
+    adopted, problems = adoption.read(text, path, catalog, host)
     secret = get(guards.WEBHOOK_SECRET)
     endpoint = (adoption.WEBHOOK, adoption.webhook_name(catalog.webhook.api_version))
     if endpoint in adopted and not (secret or "").startswith("whsec_"):
@@ -342,14 +345,21 @@ def _deployer_manifest(catalog: Catalog, coupons: Mapping[str, Coupon], doc: Doc
         needed.append("Coupons")
     if any(coupon.promotion_codes for coupon in coupons.values()):
         needed.append("Promotion codes")
+    if catalog.entitlements:
+        needed.append(ENTITLEMENTS)
     missing = [name for name in needed if granted.get(name) != "write"]
-    if not missing:
-        return []
-    return [doc.problem(
+    problems = [] if not missing else [doc.problem(
         ("keys", "deployer", "permissions"),
         f"the program creates and updates these, so the deployer key needs Write on: "
         f"{', '.join(missing)}; add `{missing[0]}: write`",
     )]
+    if catalog.entitlements and catalog.keys.app.permissions.get(ENTITLEMENTS) not in ("read", "write"):
+        problems.append(doc.problem(
+            ("keys", "app", "permissions"),
+            "the catalog declares entitlements, and the app lists a customer's active entitlements to "
+            "gate on them (GET /v1/entitlements/active_entitlements), so the app key needs Read on "
+            f"{ENTITLEMENTS}; add `{ENTITLEMENTS}: read`"))
+    return problems
 
 
 def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Problem]:

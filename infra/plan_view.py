@@ -157,6 +157,8 @@ def _summary(found: Sequence[Registration]) -> list[str]:
     listing = ", ".join(f"{r.name} ({r.import_id})" for r in adopted)
     lines.append(f"  {'adopted:':<12}{len(adopted):>3}  {listing}" if adopted
                  else f"  {'adopted:':<12}  -  nothing: every resource would be created")
+    for host in dict.fromkeys(h for h in map(_host, found) if h is not None):
+        lines.append(f"  {'existing:':<12}  -  {host.title} values: {host.existing_values}")
     return lines
 
 
@@ -229,7 +231,8 @@ def _value_table(values: Sequence[Registration]) -> list[str]:
     rows: dict[str, dict[str, str]] = {}
     for r in values:
         for name, target in _slots(r):
-            rows.setdefault(name, {})[target.name] = "sensitive" if target.sensitive else "plain"
+            cell = "sensitive" if target.sensitive else "plain"
+            rows.setdefault(name, {})[target.name] = f"= {cell}" if r.import_id else cell
     targets = list(dict.fromkeys(target for cells in rows.values() for target in cells))
     shared = {key: value for key, value in sorted(values[0].inputs.items())
               if key != "comment" and all(r.inputs.get(key) == value for r in values)}
@@ -239,7 +242,8 @@ def _value_table(values: Sequence[Registration]) -> list[str]:
     if shared:
         lines += _nested("the same on every one", shared, 2)
     width = max(len("name"), *(len(name) for name in rows)) + 2
-    columns = [max(len(target), len("sensitive")) + 2 for target in targets]
+    columns = [max(len(target), len("sensitive"), *(len(c.get(target, "")) for c in rows.values())) + 2
+               for target in targets]
 
     def row(first: str, cells: Sequence[str], last: str) -> str:
         return ("  " + first.ljust(width) + "".join(c.ljust(w) for c, w in zip(cells, columns, strict=True))
@@ -248,6 +252,8 @@ def _value_table(values: Sequence[Registration]) -> list[str]:
     lines.append(row("name", targets, "holds" if holds else ""))
     lines += [row(name, [cells.get(target, "-") for target in targets], holds.get(name, ""))
               for name, cells in rows.items()]
+    if any(r.import_id for r in values):
+        lines.append("  (= already on the host: adopted, then given the stack's value)")
     return lines
 
 

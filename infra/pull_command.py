@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra import adoption, credentials, exits, pull, sources, stack_config, stack_default, writer
+from infra import adoption, credentials, exits, pull, pull_host, sources, stack_config, stack_default, writer
 from infra.clients import http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
@@ -53,10 +53,15 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("--timeout", type=http.seconds_flag, default=http.DEFAULT_SECONDS,
                         help=f"total seconds for each request to Stripe (default: {http.DEFAULT_SECONDS:g}, "
                              f"at most {http.MAX_SECONDS:g})")
+    parser.add_argument("--host", action="store_true",
+                        help="read the host instead: add the variables already on the stack's Vercel "
+                             "project to the import file (billing:adopt), so the first up adopts them")
     parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
+    if args.host:
+        return pull_host.main(args, out)
     project: Path = args.project
     stack: str = args.stack
     try:

@@ -32,6 +32,9 @@ _INSIGHTLY = "Insightly's prefilled link (code search)"
 _SWETRIX = "Swetrix's revenue settings, STRIPE_REQUIRED_PERMISSIONS in its prefilled link (code search)"
 _SERE = "Sere's stripeCreateRestrictedKeyUrl, which also opens /test/apikeys/create (code search)"
 _FIELD_NOTES = "Stripe's 403 message (shared/docs/field-notes.md)"
+_POSTHOG_ENTITLEMENTS = ("PostHog/posthog, products/warehouse_sources/backend/temporal/data_imports/sources/"
+                         "stripe/settings.py, ENDPOINT_REQUIRED_PERMISSIONS (features and active "
+                         "entitlements both need it)")
 
 RAK_NAMES: dict[tuple[str, Level], Seen] = {
     ("Balance", "read"): Seen("rak_balance_read", _ONE_CLICK),
@@ -55,6 +58,7 @@ RAK_NAMES: dict[tuple[str, Level], Seen] = {
     ("Coupons", "read"): Seen("rak_coupon_read", _ONE_CLICK),
     ("Coupons", "write"): Seen("rak_coupon_write", _ONE_CLICK),
     ("Credit notes", "read"): Seen("rak_credit_note_read", _POSTHOG),
+    ("Entitlements", "read"): Seen("rak_entitlement_read", _POSTHOG_ENTITLEMENTS),
     ("Invoices", "read"): Seen("rak_invoice_read", _POSTHOG),
     ("Invoices", "write"): Seen("rak_invoice_write", _SERE),
     # PostHog: "This is `price` in the UI, but `plan` in their API".
@@ -67,7 +71,8 @@ RAK_NAMES: dict[tuple[str, Level], Seen] = {
     ("Webhook endpoints", "write"): Seen("rak_webhook_write", _SWETRIX),
 }
 # Not confirmed, so absent: Customer portal, Promotion codes, Tax rates, Meters, SetupIntents,
-# Mandates, Tokens, Test clocks, Webhook endpoints at Read, and the write level of read-only rows.
+# Mandates, Tokens, Test clocks, Webhook endpoints at Read, Entitlements at Write (no public
+# `rak_entitlement_write` found), and the write level of read-only rows.
 
 TEST_MODE_LINK = ("test mode opens under /test/ as one public integration does (Sere's link); not verified "
                   "against the Dashboard: check the form shows test mode")

@@ -29,6 +29,19 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}", re.ASCII)
 _SECRET = re.compile(r"(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}|whsec_[0-9A-Za-z]{8,}", re.ASCII)
 
 
+# Other services' keys the app may need beside Stripe's, by the `kind:` a `hosting.extra` entry
+# declares: each mode's prefixes. Clerk's look like Stripe's (sk_live_, pk_test_), which is why
+# an entry must say what it is before a live one passes the guards.
+SERVICE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "clerk": {"live": ("sk_live_", "pk_live_"), "test": ("sk_test_", "pk_test_")},
+}
+
+
+def service_key_mode(kind: str, value: str) -> str | None:
+    """The mode of `value` as a key of service `kind` (`live`, `test`), or None when it is not one."""
+    return next((mode for mode, prefixes in SERVICE_KEYS[kind].items() if value.startswith(prefixes)), None)
+
+
 def key_prefix(key: str) -> str:
     """What may be shown of a key: its kind and mode, or a hint that it has neither."""
     match = _KEY.match(key)

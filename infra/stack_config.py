@@ -21,6 +21,7 @@ from infra import hosts, sources
 from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
 from infra.loader import DEFAULT_CATALOG
 from infra.problems import ConfigError, Problem
+from infra.redact import SERVICE_KEYS
 from infra.stack_files import plain_config, stack_file
 
 ENGINE_CONFIG = "PULUMI_CONFIG"
@@ -43,8 +44,11 @@ class EngineConfig:
         return self.origins.get(key)
 
 
-def placeholder(key: str, mode: str) -> str:
-    """A value of the right shape for `key` in `mode`, obviously not a real secret."""
+def placeholder(key: str, mode: str, kind: str | None = None) -> str:
+    """A value of the right shape for `key` in `mode` (a `kind:` extra: that service's key shape),
+    obviously not a real secret."""
+    if kind in SERVICE_KEYS:
+        return f"{SERVICE_KEYS[kind][mode][0]}offline_placeholder"
     shapes = {DEPLOYER_KEY: f"rk_{mode}_offline_deployer", APP_KEY: f"rk_{mode}_offline_app",
               PUBLISHABLE_KEY: f"pk_{mode}_offline_publishable",
               WEBHOOK_SECRET: "whsec_" + "offline_placeholder"}
@@ -94,18 +98,30 @@ def from_stack(
     token = hosts.named(values.get(hosts.HOST_SETTING)).token
     wanted = dict.fromkeys((DEPLOYER_KEY, APP_KEY, token, PUBLISHABLE_KEY, *extra, *sealed))
     placeholders = [key for key in wanted if key not in values] if decrypted is None else []
+    kinds = _extra_kinds(project_dir, values)
     for key in placeholders:
-        values[key] = placeholder(key, mode)
+        values[key] = placeholder(key, mode, kinds.get(key))
     secret_keys.update((*SECRET_KEYS, *extra))
     return EngineConfig(values, sorted(secret_keys), placeholders, origins)
 
 
 def extra_config_keys(project_dir: Path, values: Mapping[str, str]) -> list[str]:
     """Config keys of the catalog's extra app variables; validation reports a broken catalog."""
+    keys = [entry.get("key") if isinstance(entry, dict) else entry for entry in _extra(project_dir, values)]
+    return [key for key in keys if isinstance(key, str)]
+
+
+def _extra_kinds(project_dir: Path, values: Mapping[str, str]) -> dict[str, str]:
+    """The `kind:` of each extra that declares one, by its config key."""
+    return {str(entry.get("key")): str(entry.get("kind")) for entry in _extra(project_dir, values)
+            if isinstance(entry, dict) and entry.get("kind")}
+
+
+def _extra(project_dir: Path, values: Mapping[str, str]) -> list[Any]:
     doc = sources.read(project_dir / values.get("billing:catalog", DEFAULT_CATALOG))
     hosting = doc.data.get("hosting") if isinstance(doc.data, dict) else None
     extra = hosting.get("extra") if isinstance(hosting, dict) else None
-    return [key for key in extra.values() if isinstance(key, str)] if isinstance(extra, dict) else []
+    return list(extra.values()) if isinstance(extra, dict) else []
 
 
 def _engine_value(value: Any) -> str:

@@ -83,7 +83,7 @@ DASHBOARD_RESOURCES: dict[str, tuple[str, ...]] = {
     ),
     "Checkout resources": ("Checkout Sessions",),
     "Billing resources": (
-        "Coupons", "Credit notes", "Customer portal", "Invoices", "Meters", "Prices",
+        "Coupons", "Credit notes", "Customer portal", "Entitlements", "Invoices", "Meters", "Prices",
         "Promotion codes", "Subscriptions", "Tax rates", "Test clocks",
     ),
     "Payment Links resources": ("Payment Links",),

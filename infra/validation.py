@@ -22,6 +22,10 @@ from infra.sources import Document, Path_, dotted
 M = TypeVar("M", bound=BaseModel)
 
 
+UNION_TAGS = ("[text]", "[entry]")
+"""Tags of a field that is either text or a mapping (catalog.py): not part of where a problem is."""
+
+
 def validate(
     model: type[M], raw: Any, doc: Document, path: Path_, required: bool = False, shown: int = 0,
 ) -> tuple[M | None, list[Problem]]:
@@ -35,7 +39,7 @@ def validate(
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False):
-            loc = tuple(part for part in item["loc"] if part != "[key]")
+            loc = tuple(part for part in item["loc"] if part not in ("[key]", *UNION_TAGS))
             full: Path_ = (*path, *loc)
             problems.append(doc.problem(full, _message(item, model, loc), dotted(full[shown:])))
         return None, problems

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from infra import hosts
 from infra import stripe_reference as ref
-from infra.redact import may_echo, shown
+from infra.redact import SERVICE_KEYS, may_echo, shown
 
 # Every pattern is used with fullmatch (`$` would accept a trailing newline), ASCII only.
 _SLUG = re.compile(r"[a-z][a-z0-9_]{0,39}", re.ASCII)
@@ -241,6 +241,14 @@ def _host(value: str) -> str:
     return value
 
 
+def _service_kind(value: str) -> str:
+    if value not in SERVICE_KEYS:
+        raise ValueError(f"{shown(value)} is not a service whose keys the guards know; use one of: "
+                         f"{', '.join(SERVICE_KEYS)}, or leave `kind` out for a value with no key shape "
+                         "(a database URL)")
+    return value
+
+
 def _vercel_team(value: str) -> str:
     if not _VERCEL_TEAM.fullmatch(value):
         raise ValueError(f"{shown(value)} is neither a Vercel team ID (team_...) nor a team slug (lowercase "
@@ -279,6 +287,7 @@ CloudflareAccount = Annotated[str, AfterValidator(_cloudflare_account)]
 WorkerScript = Annotated[str, AfterValidator(_worker_script)]
 HostName = Annotated[str, AfterValidator(_host)]
 VercelTeam = Annotated[str, AfterValidator(_vercel_team)]
+ServiceKind = Annotated[str, AfterValidator(_service_kind)]
 DashboardResource = Annotated[str, AfterValidator(_dashboard_resource)]
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 PositiveInt = Annotated[int, Field(ge=1)]

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from infra.clients.stripe_api import MISSING_ID
 from tests.conftest import Project
-from tests.stripe_api import StripeServer, permission
+from tests.stripe_api import StripeServer, grants, permission
 from tests.test_entitlements import ENTITLED
 from tests.test_verify_stripe import World, fails
 
@@ -18,6 +19,8 @@ class Entitled(World):
         project.catalog(ENTITLED)
         super().__init__(project)
         catalog = self.deployment.catalog
+        # The app key made as the catalog's manifest says: with entitlements, it reads them.
+        self.account.keys[self.app_key] = grants(catalog.keys.app)
         self.features: dict[str, dict[str, Any]] = {
             key: self.account.feature(key, feature.name) for key, feature in catalog.entitlements.items()}
         for plan_key, plan in catalog.plans.items():
@@ -45,7 +48,10 @@ def test_a_matching_account_passes_and_its_features_are_only_read(entitled: Enti
     assert "has the catalog's 3 features" in found["features of enterprise"].meaning
     requests = entitled.account.requests
     # The entitlement checks only read (the app key's write probes are verify_stripe's, and write nothing).
-    assert {method for method, path in requests if "features" in path} == {"GET"}
+    assert {method for method, path in requests if "features" in path and MISSING_ID not in path} == {"GET"}
+    # The app key reads active entitlements and features (Read), and may not change a feature.
+    assert found["app key reads Entitlements"].status == "pass"
+    assert found["app key cannot write Entitlements"].status == "pass"
     assert ("GET", "/v1/entitlements/features") in requests
     assert ("GET", f"/v1/products/{entitled.made['pro']['id']}/features") in requests
 
@@ -81,7 +87,7 @@ def test_a_key_without_entitlement_access_fails_one_check_and_the_run_goes_on(
     found = entitled.verify(server, app=False)
     failed = fails(found)
     assert list(failed) == ["entitlement features"]
-    assert "rak_entitlements_feature_read" in found["entitlement features"].fix
+    assert "rak_entitlement_read" in found["entitlement features"].fix
     assert found["product pro"].status == "pass"
 
 

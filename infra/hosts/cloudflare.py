@@ -48,6 +48,9 @@ class CloudflareHost(Host):
     applies_at_once = True
     value_type = WORKER_SECRET
     table_inputs = frozenset({"name", "scriptName", "type", "value", "accountId", "__provider"})
+    component_type = "billing:cloudflare:Worker"
+    existing_values = ("written with PUT, which overwrites: an existing secret of the same name is "
+                       "replaced by the stack's value (nothing to import)")
 
     def targets(self, settings: StackSettings) -> tuple[Target, ...]:
         return (Target(str(settings.worker_script), sensitive=True),)

@@ -124,4 +124,4 @@ class WorkerEnvironment(Environment):
                                             delete_before_replace=True),
             )
             written[f"{script}:{variable.name}"] = hosted.value
-        self._finish(name, written, {script: [hosted.variable.name for hosted in values]})
+        self._finish(written, {script: [hosted.variable.name for hosted in values]})

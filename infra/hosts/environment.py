@@ -42,7 +42,7 @@ class Environment(pulumi.ComponentResource):
     noun = "values"
     redeploy: ClassVar[Mapping[str, str] | None] = None
 
-    def _finish(self, name: str, values: Mapping[str, pulumi.Output[str]],
+    def _finish(self, values: Mapping[str, pulumi.Output[str]],
                 variable_names: dict[str, list[str]]) -> None:
         digests = {slot: value.apply(functools.partial(digest, slot)) for slot, value in values.items()}
         self.variable_names = variable_names

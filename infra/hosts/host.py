@@ -44,6 +44,11 @@ class Target:
     """Sensitive values can never be read back from the host."""
 
 
+def value_name(target: Target, name: str) -> str:
+    """The Pulumi resource name of the value `name` written to `target`, on every host."""
+    return f"{target.name}-{name}"
+
+
 class Host(ABC):
     key: str
     """The `billing:host` value."""
@@ -66,6 +71,10 @@ class Host(ABC):
     table_inputs: ClassVar[frozenset[str]]
     """The inputs of a `value_type` registration that a plan's table of values shows (`slots`
     and what every row shares); a registration with any other input is listed whole."""
+    existing_values: str
+    """What the first `up` does with a value already on the host under a name it writes."""
+    component_type: str
+    """Type token of the component that holds this host's value resources."""
 
     @abstractmethod
     def targets(self, settings: StackSettings) -> tuple[Target, ...]:
@@ -95,6 +104,11 @@ class Host(ABC):
     @abstractmethod
     def slots(self, props: Mapping[str, Any]) -> list[tuple[str, Target]]:
         """The (name, target) pairs one `value_type` registration writes, as a plan shows them."""
+
+    def import_prefix(self, settings: StackSettings) -> str | None:
+        """How every import ID of this host's values starts, or None when values are never imported
+        (the host overwrites an existing one)."""
+        return None
 
     def where(self, settings: StackSettings) -> str:
         return " and ".join(target.name for target in self.targets(settings))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from infra.loader import Deployment
 
 VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
+COMPONENT = "billing:vercel:Environment"
 PROJECT = "billing:vercelProject"
 TEAM = "vercel:team"
 
@@ -46,12 +47,22 @@ class VercelHost(Host):
     applies_at_once = False
     value_type = VARIABLE
     table_inputs = frozenset({"key", "targets", "sensitive", "value", "projectId", "comment"})
+    component_type = COMPONENT
+    # The provider's create is a POST with no upsert (terraform-provider-vercel,
+    # client/environment_variable.go): an existing key on the target fails it.
+    existing_values = ("an existing variable of the same name and target fails its create, unless "
+                       "`billing pull --host` put it in the import file (then it is adopted)")
 
     def targets(self, settings: StackSettings) -> tuple[Target, ...]:
         return TARGETS[settings.mode]
 
     def location(self, settings: StackSettings) -> str:
         return f"Vercel project {settings.vercel_project}"
+
+    def import_prefix(self, settings: StackSettings) -> str | None:
+        # The provider's ImportState takes `[team_id/]project_id/env_id`; without the team, it
+        # uses the provider's own (`vercel:team`), the one every variable is written with.
+        return f"{settings.vercel_project}/"
 
     def after_write(self, settings: StackSettings) -> str:
         return f"redeploy {self.where(settings)}"
@@ -67,6 +78,7 @@ class VercelHost(Host):
             targets=self.targets(settings), values=values,
             api_token=pulumi.Config("vercel").require_secret("apiToken"),
             team=pulumi.Config("vercel").get("team"),
+            adopted={name: id_ for (type_, name), id_ in deployment.adopted.items() if type_ == VARIABLE},
         ))
 
     def verify(self, deployment: Deployment, token: str, get: ConfigGetter,

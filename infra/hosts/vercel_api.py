@@ -22,7 +22,8 @@ from infra.credentials import VERCEL_API_BASE, api_base
 from infra.hosts.vercel import VercelHost
 
 DEFAULT_API_BASE = VercelHost.api_default
-_ENV: shapes.Spec = {"key": str, "type": Opt(str), "target": [str], "updatedAt": Opt(NUMBER)}
+_ENV: shapes.Spec = {"key": str, "type": Opt(str), "target": [str], "updatedAt": Opt(NUMBER), "id": Opt(str),
+                     "gitBranch": Opt(str)}
 _PAGINATION: dict[str, shapes.Spec] = {"pagination": Opt({"next": Opt(NUMBER)})}
 _DEPLOYMENTS: shapes.Spec = {"deployments": [{"createdAt": Opt(NUMBER), "created": Opt(NUMBER)}]}
 

@@ -8,7 +8,7 @@ need a redeploy (infra.hosts.environment compares them with the last update).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
@@ -16,7 +16,7 @@ import pulumiverse_vercel as vercel
 
 from infra.hosting import HostedValue
 from infra.hosts.environment import Environment
-from infra.hosts.host import Target
+from infra.hosts.host import Target, value_name
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class VercelEnvironmentArgs:
     values: Sequence[HostedValue]
     api_token: pulumi.Input[str]
     team: str | None = None
+    adopted: Mapping[str, str] = field(default_factory=dict)
+    """Import ID (`prj_.../<env id>`) by resource name, of variables already on the project."""
 
 
 class VercelEnvironment(Environment):
@@ -62,8 +64,10 @@ class VercelEnvironment(Environment):
         for target in args.targets:
             for hosted in args.values:
                 variable = hosted.variable
+                resource = value_name(target, variable.name)
+                existing = args.adopted.get(resource)
                 vercel.ProjectEnvironmentVariable(
-                    f"{target.name}-{variable.name}",
+                    resource,
                     project_id=args.project_id,
                     key=variable.name,
                     value=hosted.value,
@@ -71,9 +75,12 @@ class VercelEnvironment(Environment):
                     sensitive=target.sensitive,
                     comment=f"Managed by Pulumi stack {args.stack}: {variable.describe()}. "
                             "Change it in code, not here.",
-                    opts=child,
+                    # A variable already there is imported, then updated in place: its create
+                    # would fail (the provider's POST has no upsert).
+                    opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(import_=existing))
+                    if existing else child,
                 )
                 values[f"{target.name}:{variable.name}"] = hosted.value
-        self._finish(name, values, {
+        self._finish(values, {
             target.name: [hosted.variable.name for hosted in args.values] for target in args.targets
         })
