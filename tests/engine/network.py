@@ -22,7 +22,7 @@ from typing import Any
 
 # host -> (method, path, query, headers, body) -> (status, JSON body)
 App = Callable[[str, str, str, Any, bytes], tuple[int, Any]]
-HOSTS = ("api.stripe.com", "api.vercel.com")
+HOSTS = ("api.stripe.com", "api.vercel.com", "api.cloudflare.com")
 MAX_BODY = 1 << 20
 
 

@@ -4,7 +4,8 @@ It answers the calls vercel/terraform-provider-vercel's client makes for
 `vercel_project_environment_variable`: create (POST /v10/projects/{id}/env, with
 Vercel's 400 ENV_CONFLICT when the key already exists on one of the targets), read
 (GET /v10/projects/{id}/env/{env}), list (GET /v8 and /v10 .../env), update (PATCH
-/v10/...), delete (DELETE /v8/...). A sensitive variable's value is never answered.
+/v10/...), delete (DELETE /v8/...); and the latest deployments `billing verify hosting`
+compares with (GET /v6/deployments). A sensitive variable's value is never answered.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class VercelState:
     project_id: str
     token: str
     envs: dict[str, Obj] = field(default_factory=dict)
+    deployments: list[Obj] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -37,6 +39,13 @@ class VercelState:
                "decrypted": False}
         self.envs[env["id"]] = env
         return env
+
+    def deploy(self, target: str) -> Obj:
+        """A READY deployment made now (`vercel deploy`, or a push that builds the preview)."""
+        made = {"uid": "dpl_" + secrets.token_hex(8), "target": target, "state": "READY",
+                "readyState": "READY", "createdAt": int(time.time() * 1000) + 1}
+        self.deployments.insert(0, made)
+        return made
 
     def by_key(self, key: str) -> list[Obj]:
         return [e for e in self.envs.values() if e["key"] == key]
@@ -65,6 +74,11 @@ def handle(state: VercelState, method: str, path: str, query: str, headers: Any,
                 return 404, {"error": {"code": "not_found", "message": "Project not found"}}
             return 200, {"id": state.project_id, "name": "app", "accountId": "team_local",
                          "framework": "nextjs", "env": [_shown(e, False) for e in state.envs.values()]}
+        if path == "/v6/deployments" and method == "GET":  # newest first, as Vercel lists them
+            asked = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+            found_deployments = [d for d in state.deployments if asked.get("target") in (None, d["target"])
+                                 and asked.get("projectId") == state.project_id]
+            return 200, {"deployments": found_deployments[:int(asked.get("limit", "20"))], "pagination": {}}
         found = re.fullmatch(r"/v(8|9|10)/projects/([^/]+)/env(?:/([^/]+))?", path)
         if not found or found.group(2) != state.project_id:
             return 404, {"error": {"code": "not_found", "message": "Project not found"}}
