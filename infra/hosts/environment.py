@@ -11,10 +11,11 @@ is still reported.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pulumi
 
@@ -25,6 +26,11 @@ DIGESTS_OUTPUT = "hostingDigests"
 # refresh` after any `up` that changed the outputs found it changed (seen under the real
 # engine, CLI v3.274.1). An invoke leaves nothing in state.
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+# The file backend can be read while this very update is writing its checkpoint: the invoke
+# then fails with "failed to load checkpoint: EOF" (seen under the real engine with a
+# file:// backend). Read again, a few times, before giving up.
+_CHECKPOINT_RACE = "failed to load checkpoint"
+_READ_ATTEMPTS = 5
 
 
 class Environment(pulumi.ComponentResource):
@@ -50,7 +56,7 @@ class Environment(pulumi.ComponentResource):
         self.digests = pulumi.Output.secret(pulumi.Output.all(*digests.values()).apply(
             lambda found: dict(zip(slots, found, strict=True))
         ))
-        last_update = pulumi.runtime.invoke_output(READ_STACK_OUTPUTS, {"name": _own_stack_name()})
+        last_update: pulumi.Output[Any] = pulumi.Output.from_input(last_outputs(_own_stack_name()))
         # A stack that was never updated has no outputs (None rather than {} on some backends).
         previous = pulumi.Output.secret(last_update.apply(
             lambda found: ((found or {}).get("outputs") or {}).get(DIGESTS_OUTPUT)
@@ -75,6 +81,19 @@ class Environment(pulumi.ComponentResource):
         elif text:
             pulumi.log.info(text)
         return changed(previous, current) if self.redeploy is not None else []
+
+
+async def last_outputs(stack: str) -> dict[str, Any] | None:
+    """The engine's answer to readStackOutputs for `stack`, read again on a checkpoint race."""
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            found = await pulumi.runtime.invoke_async(READ_STACK_OUTPUTS, {"name": stack})
+            return found if isinstance(found, dict) else None
+        except Exception as error:
+            if _CHECKPOINT_RACE not in str(error) or attempt == _READ_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def known_values(outputs: Mapping[str, pulumi.Output[str]]) -> dict[str, str | None]:
