@@ -107,7 +107,7 @@ class Component:
 COMPONENTS = (
     Component("pulumi", ("pulumi",), "pulumi"),
     Component("language-python", ("pulumi-language-python",), "pulumi"),
-    Component("language-python-exec", ("pulumi-language-python-exec",), "pulumi"),
+    Component("python-scripts", ("pulumi-language-python-exec", "pulumi-resource-pulumi-python"), "pulumi"),
     Component("stripe", ("pulumi-resource-stripe",), "stripe"),
     Component("vercel", ("pulumi-resource-vercel",), "vercel"),
 )
@@ -217,17 +217,22 @@ def build_language_host(src: Path, bin_dir: Path) -> str:
     return f"Go module proxy: {module}@{version}"
 
 
-def build_language_exec(src: Path, bin_dir: Path) -> str:
-    """The script the language host runs each program through; it must sit beside the host.
-    It is not in the host's module but in sdk/v3's, at sdk/python/cmd/."""
+# Scripts of the Python SDK the engine runs, found in sdk/v3's module (not in the host's):
+# the shim each program runs through (beside the language host), and the plugin that
+# serves the program's dynamic resources (the Worker secrets).
+PYTHON_SCRIPTS = ("python/cmd/pulumi-language-python-exec", "python/dist/pulumi-resource-pulumi-python")
+
+
+def build_python_scripts(src: Path, bin_dir: Path) -> str:
     version = f"v{CLI_VERSION}"
     sdk = _download("github.com/pulumi/pulumi/sdk/v3", version, src)
-    shim = Path(sdk["Dir"]) / "python" / "cmd" / "pulumi-language-python-exec"
-    if not shim.is_file():
-        raise EngineError(f"github.com/pulumi/pulumi/sdk/v3@{version} has no python/cmd/{shim.name}")
-    shutil.copy(shim, bin_dir / shim.name)
-    (bin_dir / shim.name).chmod(0o755)
-    return f"Go module proxy: github.com/pulumi/pulumi/sdk/v3@{version} python/cmd/{shim.name}"
+    for relative in PYTHON_SCRIPTS:
+        script = Path(sdk["Dir"]) / relative
+        if not script.is_file():
+            raise EngineError(f"github.com/pulumi/pulumi/sdk/v3@{version} has no {relative}")
+        shutil.copy(script, bin_dir / script.name)
+        (bin_dir / script.name).chmod(0o755)
+    return f"Go module proxy: github.com/pulumi/pulumi/sdk/v3@{version} ({', '.join(PYTHON_SCRIPTS)})"
 
 
 def build_stripe(src: Path, bin_dir: Path) -> str:
@@ -273,7 +278,7 @@ def build_vercel(src: Path, bin_dir: Path) -> str:
 
 
 BUILDERS = {"pulumi": build_cli, "language-python": build_language_host,
-            "language-python-exec": build_language_exec,
+            "python-scripts": build_python_scripts,
             "stripe": build_stripe, "vercel": build_vercel}
 
 

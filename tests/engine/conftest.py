@@ -44,7 +44,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 @pytest.fixture
 def providers(engine: Engine) -> None:
     """For a test that runs a program: the language host and both providers must be built."""
-    engine.need("language-python", "language-python-exec", "stripe", "vercel")
+    engine.need("language-python", "python-scripts", "stripe", "vercel")
 
 
 @pytest.fixture

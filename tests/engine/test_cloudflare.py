@@ -17,7 +17,8 @@ def _secret_urns(project: Project, stack: str) -> dict[str, str]:
     state = json.loads(project.pulumi("stack", "export", "--show-secrets", stack=stack).stdout)
     found = {}
     for resource in state["deployment"].get("resources") or []:
-        if resource["type"] == "pulumi-python:dynamic:Resource" and "name" in resource.get("inputs", {}):
+        # A dynamic resource's type is pulumi-python:dynamic[/<module>]:<name>.
+        if resource["type"].startswith("pulumi-python:dynamic") and "name" in resource.get("inputs", {}):
             found[resource["inputs"]["name"]] = resource["urn"]
     return found
 

@@ -16,10 +16,11 @@ import yaml
 from tests.engine.catalogs import EVERY_FEATURE, LIVE_COUPONS, TEST_COUPONS, reference_catalog
 from tests.engine.harness import Project
 
+
 # What the engine registers itself, not the program: the stack and default providers
 # (the program's own providers, e.g. stripe-test, are in `billing plan` too).
-def engine_own(token: str, name: str) -> bool:
-    return token == "pulumi:pulumi:Stack" or (token.startswith("pulumi:providers:") and name.startswith("default"))
+def engine_own(kind: str, name: str) -> bool:
+    return kind.startswith("pulumi:pulumi:") or (kind.startswith("pulumi:providers:") and name.startswith("default"))
 
 
 def urn_key(urn: str) -> tuple[str, str]:

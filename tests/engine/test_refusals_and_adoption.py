@@ -10,6 +10,15 @@ from urllib.parse import urlencode
 
 import pytest
 
+from infra.provider_table import (
+    COUPON,
+    PORTAL_CONFIGURATION,
+    PRICE,
+    PRODUCT,
+    PROMOTION_CODE,
+    RESOURCES,
+    WEBHOOK_ENDPOINT,
+)
 from tests.engine.harness import DOMAINS, Project
 from tests.engine.stripe_server import StripeState
 from tests.engine.stripe_server import handle as stripe_handle
@@ -58,15 +67,23 @@ def test_destroy_on_test_removes_what_it_created(new_project: Any) -> None:
     project.init_stack("test")
     project.pulumi("up", "--yes", "--skip-preview", stack="test")
     assert project.world.vercel.envs
+    made = {kind: json.loads(json.dumps(objs)) for kind, objs in
+            ((k, project.world.stripe.all(k)) for k in project.world.stripe.objects)}
     project.pulumi("destroy", "--yes", "--skip-preview", stack="test")
     listed = json.loads(project.pulumi("stack", "export", stack="test").stdout)
     assert [r for r in listed["deployment"].get("resources") or []
             if not r["type"].startswith(("pulumi:pulumi:Stack", "pulumi:providers:"))] == []
     assert project.world.vercel.envs == {}
-    stripe = project.world.stripe
-    assert stripe.all("webhook_endpoint") == []
-    # Prices cannot be deleted in Stripe: the provider archives them; products with prices stay.
-    assert all(not price["active"] for price in stripe.all("price"))
+    # Each Stripe object went the way the provider table says its Delete goes.
+    kinds = {PRICE.token: "price", PRODUCT.token: "product", COUPON.token: "coupon",
+             PROMOTION_CODE.token: "promotion_code", WEBHOOK_ENDPOINT.token: "webhook_endpoint",
+             PORTAL_CONFIGURATION.token: "billing_portal.configuration"}
+    for token, kind in kinds.items():
+        left = project.world.stripe.all(kind)
+        if RESOURCES[token].delete == "deletes":
+            assert left == [], kind
+        else:
+            assert {o["id"] for o in left} == {o["id"] for o in made.get(kind, [])}, kind
 
 
 def seed(state: StripeState, path: str, **params: Any) -> dict[str, Any]:
@@ -116,7 +133,8 @@ def test_adopting_a_hand_made_account_imports_everything_and_settles(new_project
     project.init_stack("test")
 
     pulled = project.billing("pull", "--stack", "test")
-    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    # Not yet ok (exit 1): the adopted endpoint's signing secret is README's step 5.
+    assert pulled.returncode == 1 and "billing:webhookSecret" in pulled.stderr, pulled.stdout + pulled.stderr
     shutil.copy(project.root / "adopt" / "test" / "catalog.yaml", project.root / "stacks" / "catalog.yaml")
     project.pulumi("config", "set", "billing:adopt", "adopt/test/import.json", stack="test")
     project.pulumi("config", "set", "--secret", "billing:webhookSecret", endpoint["secret"], stack="test")
@@ -124,13 +142,12 @@ def test_adopting_a_hand_made_account_imports_everything_and_settles(new_project
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
     imports = json.loads((project.root / "adopt" / "test" / "import.json").read_text())["resources"]
-    adopted = {(r["type"], r["id"]) for r in imports}
+    adopted = {(r["type"], r["name"]) for r in imports if not r.get("component")}
     steps = project.preview_steps("test")
     ops = {}
     for step in steps:
-        state = step.get("newState") or step.get("oldState") or {}
-        if state.get("id"):
-            ops[(state["type"], state["id"])] = step["op"]
+        _, _, types, name = step["urn"].split("::", 3)
+        ops[(types.rsplit("$", 1)[-1], name)] = step["op"]
     for resource in adopted:
         assert ops.get(resource) == "import", (resource, ops.get(resource))
     assert not {s["op"] for s in steps} & {"replace", "create-replacement", "delete-replaced", "delete"}
