@@ -62,7 +62,17 @@ def open_stack(stack: str, project_dir: Path, origin: Origin | None) -> Document
     if doc.data is not None and not shaped:
         doc.problems.append(doc.in_file(("config",), "a stack file is a mapping with the settings under "
                                         "`config:` (one `billing:name: value` per line)"))
+    elif isinstance(doc.data, dict):
+        # Pulumi reads only these (sdk/go/common/workspace/project.go, ProjectStack) and ignores
+        # the rest without a word: a setting outside `config:` would silently not exist.
+        for key in doc.data:
+            if key not in STACK_FILE_KEYS:
+                doc.problems.append(doc.in_file((key,), "is outside `config:`, where Pulumi never reads "
+                                                "it; indent it under `config:`", str(key)))
     return doc
+
+
+STACK_FILE_KEYS = frozenset({"secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment"})
 
 
 def _listing(project_dir: Path) -> str:

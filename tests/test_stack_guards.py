@@ -7,7 +7,7 @@ import pytest
 from infra.guards import ROLE_KEYS, Role, key_prefix
 from infra.loader import load_deployment
 from infra.problems import ConfigError
-from tests.conftest import Project, key, stack_config
+from tests.conftest import STACK_FILES, Project, key, run_cli, stack_config
 
 
 def refusal(project: Project, stack: str, config: dict[str, str]) -> str:
@@ -192,3 +192,11 @@ def test_key_prefix_never_shows_the_body() -> None:
     assert key_prefix(secret) == "rk_live_"
     assert key_prefix("whsec_" + "a" * 32) == "whsec_"
     assert key_prefix("something") == "an unrecognised prefix"
+
+
+def test_a_setting_outside_config_is_refused_not_ignored(project: Project) -> None:
+    """Pulumi ignores a stack file's unknown top-level keys; coupons written there would
+    silently not exist (found by the real-engine tests' own stack files)."""
+    project.stack("test", STACK_FILES["test"] + "billing:coupons:\n  launch: {name: L, percent_off: 5, duration: once}\n")
+    code, _, err = run_cli("validate", "--stack", "test", "--project", str(project.root))
+    assert code == 2 and "billing:coupons: is outside `config:`" in err, err
