@@ -157,11 +157,17 @@ class Account:
         return self._list("/v1/webhook_endpoints", WEBHOOK_ENDPOINT)
 
     def portal_configurations(self) -> list[dict[str, Any]]:
-        return self._list("/v1/billing_portal/configurations", PORTAL_CONFIGURATION)
+        # Stripe leaves a configuration's switchable products out of its answer unless they
+        # are expanded (an "includable" field), so without this plan switching reads as off.
+        return self._list("/v1/billing_portal/configurations", PORTAL_CONFIGURATION,
+                          {"expand": ["data.features.subscription_update.products"]})
 
     def features(self) -> list[dict[str, Any]]:
-        """Entitlements features, active and archived (GET /v1/entitlements/features)."""
-        return self._list("/v1/entitlements/features", FEATURE)
+        """Entitlements features, active and archived (GET /v1/entitlements/features): Stripe
+        lists only one archive status at a time (`archived`, default false), so both are asked."""
+        found = {f["id"]: f for archived in ("false", "true")
+                 for f in self._list("/v1/entitlements/features", FEATURE, {"archived": archived})}
+        return list(found.values())
 
     def product_features(self, product: str) -> list[dict[str, Any]]:
         """The features attached to one product (GET /v1/products/{id}/features)."""
@@ -203,9 +209,11 @@ class Account:
         self._seen(answer)
         return answer
 
-    def _list(self, path: str, shape: shapes.Spec) -> list[dict[str, Any]]:
+    def _list(self, path: str, shape: shapes.Spec,
+              extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-            params: dict[str, Any] = {"limit": PAGE_SIZE, **({"starting_after": cursor} if cursor else {})}
+            params: dict[str, Any] = {"limit": PAGE_SIZE, **(extra or {}),
+                                      **({"starting_after": cursor} if cursor else {})}
             answer = self._get(path, params)
             wrong = shapes.problem(answer, {"data": [shape], "has_more": bool})
             if wrong:
