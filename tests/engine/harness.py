@@ -189,7 +189,7 @@ class Project:
     def config_yaml(self, stack: str, text: str) -> None:
         """Structured config (coupons) that `pulumi config set` cannot express, appended."""
         path = self.root / f"Pulumi.{stack}.yaml"
-        path.write_text(path.read_text(encoding="utf-8") + textwrap.dedent(text), encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")  # indented under config:
 
     def preview_steps(self, stack: str, *extra: str) -> list[dict[str, Any]]:
         done = self.pulumi("preview", "--json", *extra, stack=stack)

@@ -41,7 +41,8 @@ EDITS = [
     ("host variable removed", "  price_names: {ent-eur: STRIPE_PRICE_ENTERPRISE}\n", ""),
 ]
 STACK_EDITS = [
-    ("coupon rename", "      name: Launch\n", "      name: Launch offer\n"),
+    # The CLI rewrites the stack file's layout on `config set`: anchor on the text alone.
+    ("coupon rename", "name: Launch\n", "name: Launch offer\n"),
 ]
 EDIT_SEP = "\0"
 # Engine ops that are one replace of one resource.

@@ -111,3 +111,22 @@ def test_the_stack_file_the_cli_wrote_is_what_billing_reads(new_project: Any) ->
     assert written["config"]["billing:domain"] == "staging.shop.test"
     done = project.billing("validate", "--stack", "test")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_validate_from_pulumi_reads_what_the_real_cli_decrypts(new_project: Any) -> None:
+    """`validate --from-pulumi` against the real CLI's `config --json --show-secrets` (its
+    unit tests use a stand-in for that output): the keys are checked, and a key of the wrong
+    mode stored with `pulumi config set --secret` is refused, never printed."""
+    project: Project = new_project()
+    project.init_stack("test")
+    done = project.billing("validate", "--stack", "test", "--from-pulumi")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "keys: checked" in done.stdout
+    wrong = "rk_" + "live_" + "W" * 24
+    project.pulumi("config", "set", "--secret", "billing:appStripeKey", wrong, stack="test")
+    done = project.billing("validate", "--stack", "test", "--from-pulumi")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "billing:appStripeKey" in done.stderr and wrong not in done.stdout + done.stderr
+    status = project.billing("status", "--stack", "test")
+    assert status.returncode in (0, 1), status.stdout + status.stderr
+    assert "3.274.1" in status.stdout and wrong not in status.stdout + status.stderr
