@@ -89,7 +89,7 @@ async def last_outputs(stack: str) -> dict[str, Any] | None:
         try:
             found = await pulumi.runtime.invoke_async(READ_STACK_OUTPUTS, {"name": stack})
             return found if isinstance(found, dict) else None
-        except Exception as error:
+        except Exception as error:  # the SDK raises a bare Exception for a failed invoke
             if _CHECKPOINT_RACE not in str(error) or attempt == _READ_ATTEMPTS - 1:
                 raise
             await asyncio.sleep(0.2 * (attempt + 1))
