@@ -3,23 +3,18 @@ and it repeats a module's remote `replace` directives and nothing else."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import yaml
 
+from tests.engine.harness import _tools
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _engine() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("billing_engine_tools", REPO / "tools" / "engine.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return _tools()  # a fresh load each call: a test may change its constants
 
 
 def test_the_engine_tests_run_the_cli_the_workflows_pin() -> None:
