@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pulumi
 
-from infra import hosting, hosts, tier_contract
-from infra.hosts.environment import DIGESTS_OUTPUT
-from infra.loader import load_deployment
-from infra.problems import ConfigError
-from infra.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
+from infra import hosts
+from infra.catalog import hosting, tier_contract
+from infra.catalog.loader import load_deployment
+from infra.components.environment import DIGESTS_OUTPUT
+from infra.components.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
+from infra.core.problems import ConfigError
 
 try:
     deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)

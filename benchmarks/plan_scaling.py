@@ -27,7 +27,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from infra import offline, stack_config  # noqa: E402
+from infra.catalog import stack_config  # noqa: E402
+from infra.commands.plan import offline  # noqa: E402
 
 PRICES = (("m", 9, "month"), ("y", 90, "year"), ("w", 25, "week"))
 

@@ -1,6 +1,6 @@
 """The `billing` command (also `python -m infra`): check, plan, verify, adopt and review stacks.
 
-Exit statuses are those of `infra.exits`: 0 all is well, 1 findings (a failed
+Exit statuses are those of `infra.core.exits`: 0 all is well, 1 findings (a failed
 check, diff warnings), 2 bad input or a refused change (each problem printed
 as `file:line: field: fix`), 3 an internal error. No secret value is ever printed.
 """
@@ -19,25 +19,32 @@ from typing import TextIO
 
 import pulumi
 
-from infra import (
-    adoption,
-    exits,
-    export_command,
-    key_manifests,
-    offline,
-    plan_view,
-    pull_command,
-    pulumi_cli,
-    reprice_command,
-    stack_config,
-    stack_default,
-    status_command,
-    verify,
+from infra.catalog import adoption, stack_config
+from infra.catalog.loader import Deployment, load_deployment
+from infra.clients import pulumi_cli
+from infra.commands import (
+    export as export_command,
 )
-from infra.diff import command as diff_command
-from infra.escape import terminal
-from infra.loader import Deployment, load_deployment
-from infra.problems import ConfigError, Problem, plural
+from infra.commands import (
+    keys as key_manifests,
+)
+from infra.commands import (
+    reprice as reprice_command,
+)
+from infra.commands import (
+    stack_default,
+)
+from infra.commands import (
+    status as status_command,
+)
+from infra.commands.diff import command as diff_command
+from infra.commands.plan import offline
+from infra.commands.plan import view as plan_view
+from infra.commands.pull import command as pull_command
+from infra.commands.verify import command as verify
+from infra.core import exits
+from infra.core.escape import terminal
+from infra.core.problems import ConfigError, Problem, plural
 
 
 def _project_dir() -> Path:

@@ -3,7 +3,7 @@
 Pulumi's mock runtime echoes whatever the program registers, so a program that
 omits a field Stripe fills, or changes one Update never sends, looks fine
 under it. Here each Stripe registration is answered with the state the
-bridged provider's Read would store (infra/provider_table.py: what Create
+bridged provider's Read would store (infra/stripe/provider_table.py: what Create
 sends, what Stripe answers for the rest), the next run's inputs are diffed
 against it with the provider's own rules, and each resource gets the step the
 engine would take: create, same, update, replace or delete, refused when the
@@ -18,9 +18,10 @@ from typing import Any, Literal
 
 from pulumi.runtime import mocks
 
-from infra import offline, provider_model, provider_table
-from infra.provider_model import FieldChange
-from infra.stack_config import from_stack
+from infra.catalog.stack_config import from_stack
+from infra.commands.plan import offline
+from infra.stripe import provider_model, provider_table
+from infra.stripe.provider_model import FieldChange
 from tests.conftest import credentials
 
 Key = tuple[str, str]

@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.catalog import APP_KEY, KeyManifest
+from infra.catalog.models import APP_KEY, KeyManifest
 from infra.clients.stripe_api import READ_PROBES
-from infra.rak_names import Level, rak_name
+from infra.stripe.rak_names import Level, rak_name
 from tests.json_server import JsonServer
 
-# Stripe's permission name for each Dashboard row and level, from the one table (infra/rak_names.py).
+# Stripe's permission name for each Dashboard row and level, from the one table (infra/stripe/rak_names.py).
 # Rows whose name is not confirmed get a stand-in here, in Stripe's pattern; the product never relies on
 # a stand-in (it only ever repeats the names a 403 message gives).
 _STAND_INS = {

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from infra import adoption, exits
+from infra.catalog import adoption
+from infra.core import exits
 from tests.conftest import STACK_FILES, Project, run_cli
 
 CATALOG = """\

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra import exits
-from infra.credentials import api_base
-from infra.problems import ConfigError
+from infra.clients.credentials import api_base
+from infra.core import exits
+from infra.core.problems import ConfigError
 from tests.conftest import Project, key, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
 

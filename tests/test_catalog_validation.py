@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from infra.catalog import Price, to_minor_units
-from infra.loader import Deployment, load_deployment
-from infra.problems import ConfigError
+from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog.models import Price, to_minor_units
+from infra.core.problems import ConfigError
 from tests.conftest import CATALOG, Project, run_cli, stack_config
 
 BASE = """\

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, Project, credentials, key, run_cli
 
-# What infra/placeholders.py says of each kind of shipped example.
+# What infra/catalog/placeholders.py says of each kind of shipped example.
 EXAMPLE_MESSAGE = re.compile(r": is (an example domain|the repository's example ID|an example URL|"
                              r"the repository's sample coupon)")
 

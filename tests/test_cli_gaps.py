@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import REPO, Project, run_cli
 
 

@@ -17,7 +17,7 @@ from infra.clients.errors import ApiError, redact
 from infra.clients.httpx_transport import BoundedHttpxTransport
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.hosts.vercel_api import Vercel
+from infra.clients.vercel_api import Vercel
 from tests.conftest import key
 from tests.hostile_server import (
     BEHAVIOURS,

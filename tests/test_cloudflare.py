@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from infra import offline
+from infra.catalog.loader import load_deployment
+from infra.catalog.stack_config import from_stack
+from infra.clients.cloudflare_api import WorkerSecrets
+from infra.commands.plan import offline
+from infra.core.problems import ConfigError
 from infra.hosts.cloudflare import WORKER_SECRET
-from infra.hosts.cloudflare_api import WorkerSecrets
-from infra.hosts.cloudflare_verify import run as verify_cloudflare
-from infra.loader import load_deployment
-from infra.problems import ConfigError
-from infra.stack_config import from_stack
+from infra.probes.cloudflare import run as verify_cloudflare
 from tests.cloudflare_api import CloudflareServer, WorkerAccount
 from tests.conftest import CATALOG, VERCEL_PROJECT, Project, credentials, run_cli
 from tests.test_policies import violations
@@ -196,7 +196,7 @@ def account(workers: Project) -> WorkerAccount:
     made = WorkerAccount(ACCOUNT, CF_TOKEN)
     deployment = load_deployment("test", workers.root, from_stack(
         workers.root, "test", env={}, overrides={**credentials("test"), "cloudflare:apiToken": CF_TOKEN}).get)
-    from infra import hosting
+    from infra.catalog import hosting
     made.script("api-staging", **{"CLERK_SECRET_KEY": "not ours"},
                 **{v.name: "value" for v in hosting.variables(deployment.catalog)})
     return made

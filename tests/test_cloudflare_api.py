@@ -17,8 +17,8 @@ import dill
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from infra.hosts.cloudflare_api import CloudflareError, WorkerSecrets
-from infra.hosts.cloudflare_env import WorkerSecretProvider
+from infra.clients.cloudflare_api import CloudflareError, WorkerSecrets
+from infra.components.cloudflare import WorkerSecretProvider
 from tests.cloudflare_api import CloudflareServer, WorkerAccount, envelope
 from tests.json_server import JsonServer
 
@@ -109,7 +109,7 @@ def test_the_stored_provider_loads_in_the_provider_process_and_takes_the_token_f
     from pulumi.dynamic.dynamic import serialize_provider
 
     stored = base64.b64decode(serialize_provider(WorkerSecretProvider()))  # what the program stores
-    assert b"infra.hosts.cloudflare_env" in stored  # by reference: the provider process imports it
+    assert b"infra.components.cloudflare" in stored  # by reference: the provider process imports it
     loaded = dill.loads(stored)  # noqa: S301 (our own bytes)
     loaded.configure(ConfigureRequest(Config({"cloudflare:apiToken": TOKEN}, "billing")))
     loaded.create(props())

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import Project, run_cli
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra import provider_table
+from infra.stripe import provider_table
 from tests.conftest import CATALOG, Project, run_cli
 from tests.harness import Account, changed
 from tests.test_diff import commit, diff, git
@@ -104,7 +104,7 @@ def test_both_stacks_declare_each_feature_once_and_each_attachment(project: Proj
 
 
 def plain_outputs(plan: object) -> dict[str, object]:
-    from infra import offline
+    from infra.commands.plan import offline
     return offline.display(plan.outputs)  # type: ignore[attr-defined, no-any-return]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.loader import load_deployment
-from infra.problems import ConfigError
+from infra.catalog.loader import load_deployment
+from infra.core.problems import ConfigError
 from tests.conftest import Project, key, stack_config
 
 CATALOG = """\

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from infra import cli, exits, stack_files
+from infra import cli
+from infra.catalog import stack_files
+from infra.core import exits
 from tests.conftest import CATALOG, REPO, Project, key, run_cli
 
 SENTINEL = key("sk", "live", "Cr4sh")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from infra import exits, hosting
+from infra.catalog import hosting
+from infra.core import exits
 from infra.hosts.vercel import TARGETS as VERCEL_TARGETS
 from tests.conftest import REPO, Project, key, run_cli
 from tests.hostile_server import (

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra import exits, sources
+from infra.core import exits, sources
 from tests.conftest import CATALOG, REPO, STACK_FILES, Project, credentials
 from tests.hostile_runner import SECONDS
 

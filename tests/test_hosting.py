@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from infra import offline
-from infra.hosts.environment import READ_STACK_OUTPUTS, changed, notice
-from infra.hosts.vercel_env import VercelEnvironment
-from infra.problems import ConfigError
+from infra.commands.plan import offline
+from infra.components.environment import READ_STACK_OUTPUTS, changed, notice
+from infra.components.vercel import VercelEnvironment
+from infra.core.problems import ConfigError
 from tests.conftest import CATALOG, DOMAINS, VERCEL_PROJECT, Project, credentials, key
 from tests.test_program import SIGNING_SECRET, WEBHOOK, plain, run
 
@@ -149,7 +149,7 @@ def test_extra_variables_come_from_stack_secrets(project: Project) -> None:
 def test_a_missing_extra_secret_stops_the_program(project: Project) -> None:
     with_hosting(project, "hosting:\n  extra: {CLERK_SECRET_KEY: app:clerkSecretKey}\n")
     with pytest.raises(ConfigError) as caught:
-        from infra.loader import load_deployment
+        from infra.catalog.loader import load_deployment
         from tests.conftest import stack_config
         load_deployment("live", project.root, stack_config("live").get)
     assert "app:clerkSecretKey: is not set: run `pulumi config set --secret app:clerkSecretKey <value> " \
@@ -162,8 +162,8 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
     program = tmp_path / "bind_program.py"
     program.write_text(textwrap.dedent("""
         import pulumi
-        from infra import hosting
-        from infra.loader import load_deployment
+        from infra.catalog import hosting
+        from infra.catalog.loader import load_deployment
         from pathlib import Path
         deployment = load_deployment("live", Path(%r), pulumi.runtime.get_config)
         bound = hosting.bind(
@@ -191,7 +191,7 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
 
 def last_update(plan: offline.Plan) -> dict[str, Any]:
     """The digests this update would export, computed from what it sent to Vercel."""
-    from infra.hosts.environment import digest
+    from infra.components.environment import digest
     digests = {}
     for (name, target), registration in variables(plan).items():
         slot = f"{target}:{name}"
@@ -260,7 +260,7 @@ def test_known_values_reads_each_slot_where_output_all_would_be_unknown(tmp_path
     program.write_text(textwrap.dedent("""
         import asyncio
         import pulumi
-        from infra.hosts.environment import known_values
+        from infra.components.environment import known_values
         known = pulumi.Output.from_input("digest-a")
         unknown = pulumi.Output(set(), asyncio.sleep(0, result=None), asyncio.sleep(0, result=False))
         pulumi.export("slots", pulumi.Output.from_input(known_values({"a": known, "b": unknown})))

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.catalog import APP_KEY, DEPLOYER_KEY
-from infra.rak_names import RAK_NAMES, create_link, describe, rak_name, resource_of
-from infra.stripe_reference import DASHBOARD_RESOURCE_NAMES
+from infra.catalog.models import APP_KEY, DEPLOYER_KEY
+from infra.stripe.rak_names import RAK_NAMES, create_link, describe, rak_name, resource_of
+from infra.stripe.reference import DASHBOARD_RESOURCE_NAMES
 from tests.conftest import run_cli
 
 _LINK = re.compile(r"Prefilled form \((\d+) of (\d+) permissions set[^)]*\): (\S+)")

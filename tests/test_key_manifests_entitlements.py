@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.catalog import APP_KEY, DEPLOYER_KEY
-from infra.rak_names import RAK_NAMES
+from infra.catalog.models import APP_KEY, DEPLOYER_KEY
+from infra.stripe.rak_names import RAK_NAMES
 from tests.conftest import Project, run_cli
 
 BASE = """\

@@ -9,9 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra import stack_config
-from infra.loader import Deployment, load_deployment
-from infra.problems import ConfigError
+from infra.catalog import stack_config
+from infra.catalog.loader import Deployment, load_deployment
+from infra.core.problems import ConfigError
 from tests.conftest import CATALOG, key
 
 CONFIG = {"billing:mode": "test", "billing:domain": "app.example.com", "stripe:apiKey": key("sk", "test")}

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra import exits
-from infra import stripe_reference as ref
-from infra.catalog import from_minor_units, to_minor_units
-from infra.values import parse_amount
+from infra.catalog.models import from_minor_units, to_minor_units
+from infra.catalog.values import parse_amount
+from infra.core import exits
+from infra.stripe import reference as ref
 from tests.conftest import Project, run_cli
 
 LONG = "29.00" + "9" * 25  # 30 characters: more digits than Decimal's default precision of 28

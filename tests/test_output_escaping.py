@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra import exits
-from infra.escape import fenced, markdown_code, markdown_text, terminal
+from infra.core import exits
+from infra.core.escape import fenced, markdown_code, markdown_text, terminal
 from tests.conftest import Project, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
 

@@ -7,8 +7,9 @@ import re
 import pulumi
 import pytest
 
-from infra import offline, placeholders
-from infra.stack_config import from_stack
+from infra.catalog import placeholders
+from infra.catalog.stack_config import from_stack
+from infra.commands.plan import offline
 from tests.conftest import CATALOG, DOMAINS, REPO, STACK_FILES, VERCEL_PROJECT, Project, credentials, run_cli
 
 README = (REPO / "README.md").read_text()

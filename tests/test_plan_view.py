@@ -6,7 +6,8 @@ import io
 import json
 from typing import Any
 
-from infra import offline, plan_view
+from infra.commands.plan import offline
+from infra.commands.plan import view as plan_view
 from tests.conftest import VERCEL_PROJECT, Project, run_cli
 
 

@@ -18,7 +18,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
 )
 
-from infra import offline
+from infra.commands.plan import offline
 from tests.conftest import REPO, Project
 from tests.test_program import run
 

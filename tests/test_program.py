@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra import offline
-from infra.stack_config import from_stack
-from infra.stripe_reference import webhook_event_types
+from infra.catalog.stack_config import from_stack
+from infra.commands.plan import offline
+from infra.stripe.reference import webhook_event_types
 from tests.conftest import CATALOG, DOMAINS, STACK_FILES, Project, credentials, key
 
 PRODUCT = "stripe:index/product:Product"

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import adoption, exits, offline
-from infra.stack_config import from_stack
+from infra.catalog import adoption
+from infra.catalog.stack_config import from_stack
+from infra.commands.plan import offline
+from infra.core import exits
 from tests.conftest import Project, key, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
 

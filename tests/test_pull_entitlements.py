@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import provider_table
+from infra.stripe import provider_table
 from tests.conftest import Project, run_cli
 from tests.harness import Account, changed
 from tests.stripe_api import StripeServer

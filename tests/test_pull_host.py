@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 from pulumi.runtime import mocks
 
-from infra import offline
+from infra.catalog.stack_config import from_stack
+from infra.commands.plan import offline
 from infra.hosts.vercel import VARIABLE
-from infra.stack_config import from_stack
 from tests.conftest import Project, run_cli
 from tests.vercel_api import VercelProject, VercelServer
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import REPO, STACK_FILES, Project, key, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
 

@@ -11,7 +11,7 @@ import tomllib
 import yaml
 
 from infra import cli
-from infra.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
+from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
 from tests.conftest import REPO, Project, run_cli
 from tests.test_repository_hygiene import KEY_SHAPES
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.guards import SECRET_KEYS, WEBHOOK_SECRET
-from infra.stack_config import extra_config_keys
+from infra.catalog.guards import SECRET_KEYS, WEBHOOK_SECRET
+from infra.catalog.stack_config import extra_config_keys
 from tests.conftest import REPO, STACK_FILES, Project, key, run_cli
 
 # gitleaks' Stripe rule plus webhook secrets. Built from parts so that this file does

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import Project, run_cli
 
 WEBHOOK = "webhook: {path: /webhook/stripe, api_version: 2026-10-28.endive, events: [checkout.session.completed]}\n"

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra import diff, provider_model, provider_table
-from infra.loader import Deployment, load_deployment
-from infra.stack_config import from_stack
+from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog.stack_config import from_stack
+from infra.commands import diff
+from infra.stripe import provider_model, provider_table
 from tests.conftest import CATALOG, Project, credentials
 from tests.harness import Account, Key, Outcome, changed
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import CATALOG, DOMAINS, REPO, VERCEL_PROJECT, Project, run_cli
 
 EXTRA = "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.loader import load_deployment
-from infra.problems import ConfigError
+from infra.catalog.loader import load_deployment
+from infra.core.problems import ConfigError
 from tests.conftest import REPO, Project, run_cli, stack_config
 
 CATALOG = """\

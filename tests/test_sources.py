@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import sources, strict_yaml
-from infra.loader import load_deployment
-from infra.problems import ConfigError
+from infra.catalog.loader import load_deployment
+from infra.core import sources, strict_yaml
+from infra.core.problems import ConfigError
 from tests.conftest import CATALOG, Project, stack_config
 
 

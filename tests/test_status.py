@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import DOMAINS, VERCEL_PROJECT, Project, key, run_cli
 
 SEALED = "\n    secure: v1:ZXhhbXBsZQ==:v1:ExampleCiphertextOnly"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra import exits
+from infra.core import exits
 from tests.conftest import Project, credentials, key, run_cli
 from tests.stripe_api import StripeAccount, StripeServer
 

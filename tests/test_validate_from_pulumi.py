@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import pulumi_cli
+from infra.clients import pulumi_cli
 from tests.conftest import DOMAINS, VERCEL_PROJECT, Project, key, run_cli
 
 SEALED = "\n    secure: v1:ZXhhbXBsZQ==:v1:ExampleCiphertextOnly"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra import hosting
+from infra.catalog import hosting
 from infra.hosts.vercel import TARGETS
 from tests.conftest import Project, run_cli
 from tests.stripe_api import StripeServer

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra import hosting
-from infra.checks import Check
-from infra.hosts import vercel_verify as verify_hosting
+from infra.catalog import hosting
+from infra.catalog.loader import load_deployment
+from infra.clients.vercel_api import Vercel
+from infra.core.checks import Check
 from infra.hosts.vercel import TARGETS
-from infra.hosts.vercel_api import Vercel
-from infra.loader import load_deployment
+from infra.probes import vercel as verify_hosting
 from tests.conftest import Project, run_cli, stack_config
 from tests.vercel_api import VercelProject, VercelServer, now_ms
 

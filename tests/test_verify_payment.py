@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.loader import load_deployment
-from infra.payment import command, flows
+from infra.catalog.loader import load_deployment
+from infra.commands.verify import payment as command
+from infra.probes.payment import flows
 from tests.conftest import DOMAINS, Project, key, run_cli, stack_config
 from tests.json_server import POLL_SECONDS, loopback_certificate
 from tests.stripe_api import APP_PERMISSIONS

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from infra import verify_stripe
-from infra.checks import Check
+from infra.catalog.loader import Deployment, load_deployment
 from infra.clients.stripe_api import MISSING_ID, WRITE_PROBES, Account
-from infra.loader import Deployment, load_deployment
+from infra.core.checks import Check
+from infra.probes import stripe as verify_stripe
 from tests.conftest import CATALOG, Project, key, run_cli, stack_config
 from tests.stripe_api import APP_PERMISSIONS, StripeAccount, StripeServer
 

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import stripe
 
-from infra import webhook_probe
+from infra.probes import webhook as webhook_probe
 from tests.conftest import run_cli
 from tests.hostile_server import HostileServer, drip, redirect_to
 from tests.json_server import POLL_SECONDS

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra import exits
-from infra.diff.command import MARKER
+from infra.commands.diff.command import MARKER
+from infra.core import exits
 from tests.conftest import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"

@@ -19,10 +19,10 @@ from typing import Any
 import stripe
 
 from infra.clients import errors, paging, shapes
+from infra.clients.credentials import STRIPE_API_BASE, api_base
 from infra.clients.errors import ApiError
 from infra.clients.shapes import STRINGS, URL, Opt
 from infra.clients.stripe_transport import BoundedTransport
-from infra.credentials import STRIPE_API_BASE, api_base
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 PAGE_SIZE = 100  # Stripe's maximum `limit`

@@ -14,7 +14,7 @@ from infra.hosts.host import HOST_SETTING, Host, Target
 from infra.hosts.vercel import VercelHost
 
 if TYPE_CHECKING:
-    from infra.catalog import StackSettings
+    from infra.catalog.models import StackSettings
 
 __all__ = ["DEFAULT", "HOSTS", "HOST_SETTING", "Host", "Target", "named", "of"]
 

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from infra.hosts.host import HOST_SETTING, Host, Target, mixed_mode_value
 
 if TYPE_CHECKING:
-    from infra.catalog import StackSettings
-    from infra.checks import Check, Progress
+    from infra.catalog.guards import ConfigGetter
+    from infra.catalog.hosting import HostedValue
+    from infra.catalog.loader import Deployment
+    from infra.catalog.models import StackSettings
     from infra.clients.http import Limits
-    from infra.guards import ConfigGetter
-    from infra.hosting import HostedValue
-    from infra.hosts.environment import Environment
-    from infra.loader import Deployment
-    from infra.problems import Problem
-    from infra.sources import Document
+    from infra.components.environment import Environment
+    from infra.core.checks import Check, Progress
+    from infra.core.problems import Problem
+    from infra.core.sources import Document
 
 # The dynamic resource's type token (pulumi.dynamic: `pulumi-python:dynamic/<module>:<name>`).
 WORKER_SECRET = "pulumi-python:dynamic/billing:WorkerSecret"  # noqa: S105 (a type token)
@@ -83,7 +83,7 @@ class CloudflareHost(Host):
         return problems
 
     def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
-        from infra.hosts.cloudflare_env import WorkerEnvironment
+        from infra.components.cloudflare import WorkerEnvironment
 
         settings = deployment.settings
         return WorkerEnvironment(name, account=str(settings.cloudflare_account_id),
@@ -91,8 +91,8 @@ class CloudflareHost(Host):
 
     def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
                progress: Progress, limits: Limits) -> list[Check]:
-        from infra.hosts import cloudflare_verify
-        from infra.hosts.cloudflare_api import WorkerSecrets
+        from infra.clients.cloudflare_api import WorkerSecrets
+        from infra.probes import cloudflare as cloudflare_verify
 
         return cloudflare_verify.run(deployment, WorkerSecrets(token, deadline=limits.seconds), progress)
 
@@ -116,7 +116,7 @@ class CloudflareHost(Host):
 
 
 def _other_stacks(project_dir: Path, stack: str) -> list[tuple[str, Document]]:
-    from infra import sources
+    from infra.core import sources
 
     found = []
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):

@@ -2,7 +2,7 @@
 
 A host is where the app reads its values: Vercel project environment
 variables, or a Cloudflare Worker script's secrets. Which values there are
-(names and sources) is host-independent and lives in `infra.hosting`; a host
+(names and sources) is host-independent and lives in `infra.catalog.hosting`; a host
 decides where they go for a stack, how they are written, checked and policed.
 
 This module and the host descriptions import only the standard library at
@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from infra.catalog import StackSettings
-    from infra.checks import Check, Progress
+    from infra.catalog.guards import ConfigGetter
+    from infra.catalog.hosting import HostedValue
+    from infra.catalog.loader import Deployment
+    from infra.catalog.models import StackSettings
     from infra.clients.http import Limits
-    from infra.guards import ConfigGetter
-    from infra.hosting import HostedValue
-    from infra.hosts.environment import Environment
-    from infra.loader import Deployment
-    from infra.problems import Problem
-    from infra.sources import Document
+    from infra.components.environment import Environment
+    from infra.core.checks import Check, Progress
+    from infra.core.problems import Problem
+    from infra.core.sources import Document
 
 HOST_SETTING = "billing:host"
 LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")

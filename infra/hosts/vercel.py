@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from infra.hosts.host import Host, Target, mixed_mode_value
 
 if TYPE_CHECKING:
-    from infra.catalog import StackSettings
-    from infra.checks import Check, Progress
+    from infra.catalog.guards import ConfigGetter
+    from infra.catalog.hosting import HostedValue
+    from infra.catalog.loader import Deployment
+    from infra.catalog.models import StackSettings
     from infra.clients.http import Limits
-    from infra.guards import ConfigGetter
-    from infra.hosting import HostedValue
-    from infra.hosts.environment import Environment
-    from infra.loader import Deployment
+    from infra.components.environment import Environment
+    from infra.core.checks import Check, Progress
 
 VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 COMPONENT = "billing:vercel:Environment"
@@ -70,7 +70,7 @@ class VercelHost(Host):
     def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
         import pulumi
 
-        from infra.hosts.vercel_env import VercelEnvironment, VercelEnvironmentArgs
+        from infra.components.vercel import VercelEnvironment, VercelEnvironmentArgs
 
         settings = deployment.settings
         return VercelEnvironment(name, VercelEnvironmentArgs(
@@ -83,8 +83,8 @@ class VercelHost(Host):
 
     def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
                progress: Progress, limits: Limits) -> list[Check]:
-        from infra.hosts import vercel_verify
-        from infra.hosts.vercel_api import Vercel
+        from infra.clients.vercel_api import Vercel
+        from infra.probes import vercel as vercel_verify
 
         return vercel_verify.run(deployment, Vercel(token, get(TEAM), limits=limits), progress)
 

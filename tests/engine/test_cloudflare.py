@@ -1,5 +1,5 @@
 """Scenario 7 under the real engine: a Cloudflare stack's Worker secrets, written by the
-program's dynamic resource (infra/hosts/cloudflare_env.py) run by the real Python language
+program's dynamic resource (infra/components/cloudflare.py) run by the real Python language
 host, against a local Cloudflare API behind its real name (api.cloudflare.com)."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from infra.provider_table import (
+from infra.stripe.provider_table import (
     COUPON,
     PORTAL_CONFIGURATION,
     PRICE,

@@ -1,0 +1,498 @@
+"""Typed, frozen models of the billing catalog and of one stack's settings.
+
+The value types come from `values` (one value each); checks that span the
+whole catalog (duplicate lookup keys, references between sections) live in
+`loader`.
+Every message says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from infra import hosts
+from infra.catalog.values import (
+    Amount,
+    ApiVersion,
+    CloudflareAccount,
+    ConfigKey,
+    Currency,
+    DashboardResource,
+    EnvName,
+    EventType,
+    FeatureKey,
+    HostName,
+    Hostname,
+    HttpsUrl,
+    Key,
+    LookupKey,
+    Metadata,
+    PositiveInt,
+    PromoCode,
+    Proration,
+    ServiceKind,
+    Text,
+    UrlPath,
+    VercelProject,
+    VercelTeam,
+    WorkerScript,
+    parse_amount,
+)
+from infra.core.redact import shown
+from infra.stripe import reference as ref
+
+
+class Model(BaseModel):
+    # strict: YAML's `yes` is not a bool here and "5" is not a number.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _no_reserved_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    if "plan" in metadata:
+        raise ValueError(
+            "'plan' is set from the plan's key, so the app and Stripe always agree: "
+            "remove it from metadata"
+        )
+    return metadata
+
+
+def listed_once(values: list[str], what: str) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"listed twice: {', '.join(repeated)}; list each {what} once")
+    return values
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Exact conversion to the integer Stripe wants; refuses what would need rounding.
+
+    Works on the amount's own digits, never through Decimal arithmetic: `scaleb` and
+    friends round to the context's 28 digits, so "29.0099...9" (29 digits) became 2901.
+    """
+    digits = ref.minor_unit_digits(currency)
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"amount must be positive; got {amount}")
+    _, figures, exponent = amount.as_tuple()
+    exponent = int(exponent)  # finite, checked above: never 'n' or 'F'
+    text = "".join(map(str, figures)).lstrip("0")
+    shift = exponent + digits  # minor = int(text) * 10**shift
+    if shift < 0:
+        whole, dropped = text[:shift], text[shift:]
+        # Never suggest a rounded amount: a fix must not change money, so say what is allowed.
+        if dropped.strip("0"):
+            written = -exponent
+            allowed = f"at most {digits}" if digits else "none"
+            raise ValueError(f"{amount:f} has {written} decimal{'s' if written != 1 else ''}; "
+                             f"{currency} allows {allowed}: write the amount you mean"
+                             + ("" if digits else " in whole units"))
+        text, shift = whole, 0
+    # Bounded before int(): the limit has eight digits, and int() of a long text is slow or refused.
+    if len(text.lstrip("0")) + shift > len(str(ref.MAX_UNIT_AMOUNT)):
+        raise ValueError(f"{amount} {currency} is above Stripe's limit of {ref.MAX_UNIT_AMOUNT} minor units")
+    minor = int((text or "0") + "0" * shift)
+    if currency in ref.THREE_DECIMAL and minor % 10:
+        raise ValueError(f"Stripe takes {currency} amounts in whole hundredths, so the third decimal must "
+                         "be 0; write the amount you mean with at most 2 decimals")
+    if minor > ref.MAX_UNIT_AMOUNT:
+        raise ValueError(f"{amount} {currency} is above Stripe's limit of {ref.MAX_UNIT_AMOUNT} minor units")
+    return minor
+
+
+def from_minor_units(minor: int, currency: str) -> Decimal:
+    """The major-unit amount of an integer from Stripe, exactly (the reverse of to_minor_units)."""
+    digits = ref.minor_unit_digits(currency)
+    sign, figures = (1, str(-minor)) if minor < 0 else (0, str(minor))
+    return Decimal((sign, tuple(int(f) for f in figures), -digits))
+
+
+def _limit(value: Any) -> int | str:
+    if value == "unlimited" or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"{shown(value)} is not a limit; use a whole number >= 0 or 'unlimited'")
+
+
+class Price(Model):
+    # Field order matters: validators below read the currency and interval.
+    currency: Currency
+    amount: Amount
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: PositiveInt = 1
+    lookup_key: LookupKey | None = None
+    tax_behavior: Literal["inclusive", "exclusive", "unspecified"] | None = None
+    nickname: Text | None = None
+    archived: bool = False
+    metadata: Metadata = Field(default_factory=dict)
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_fits_currency(cls, amount: Decimal, info: ValidationInfo) -> Decimal:
+        if "currency" in info.data:
+            to_minor_units(amount, info.data["currency"])
+        return amount
+
+    @field_validator("interval_count")
+    @classmethod
+    def _at_most_three_years(cls, count: int, info: ValidationInfo) -> int:
+        interval = info.data.get("interval")
+        limit = ref.MAX_INTERVAL_COUNT.get(interval or "", count)
+        if count > limit:
+            raise ValueError(
+                f"{count} {interval}s is over Stripe's maximum of three years ({limit}); "
+                "use a longer interval"
+            )
+        return count
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, metadata: dict[str, str]) -> dict[str, str]:
+        return _no_reserved_metadata(metadata)
+
+    @property
+    def unit_amount(self) -> int:
+        """The amount in the currency's minor units, computed exactly."""
+        return to_minor_units(self.amount, self.currency)
+
+
+class Plan(Model):
+    name: Text
+    description: Text | None = None
+    # A product cannot be deleted while it has prices: retiring a plan archives its product.
+    archived: bool = False
+    limits: dict[Key, Annotated[int | str, BeforeValidator(_limit)]] = Field(default_factory=dict)
+    features: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(default_factory=list)
+    metadata: Metadata = Field(default_factory=dict)
+    prices: dict[Key, Price] = Field(default_factory=dict)
+    # Lookup keys of the catalog's `entitlements:`: what a subscriber of this plan may use.
+    entitlements: list[FeatureKey] = Field(default_factory=list)
+
+    @field_validator("entitlements")
+    @classmethod
+    def _each_feature_once(cls, keys: list[str]) -> list[str]:
+        return listed_once(keys, "feature")
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, metadata: dict[str, str]) -> dict[str, str]:
+        return _no_reserved_metadata(metadata)
+
+    @model_validator(mode="after")
+    def _archived_plan_sells_nothing(self) -> Plan:
+        active = [key for key, price in self.prices.items() if not price.archived]
+        if self.archived and active:
+            raise ValueError(
+                f"an archived plan cannot keep selling: add `archived: true` to its prices too "
+                f"({', '.join(active)})"
+            )
+        return self
+
+    @property
+    def paid(self) -> bool:
+        """A plan with prices gets a Stripe product; a free plan lives only in the app."""
+        return bool(self.prices)
+
+
+class Entitlement(Model):
+    """A Stripe Entitlements feature; its catalog key is its lookup key, which never changes in
+    place (provider_table, ENTITLEMENTS_FEATURE): a renamed key is a new feature."""
+
+    # Always sent: Pulumi would invent a name when it is omitted.
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    metadata: Metadata = Field(default_factory=dict)
+
+
+# The event that tells the app a customer's active entitlements changed.
+SUMMARY_EVENT = "entitlements.active_entitlement_summary.updated"
+
+
+class Webhook(Model):
+    path: UrlPath
+    events: Annotated[list[EventType], Field(min_length=1)]
+    api_version: ApiVersion
+    # A version cannot change on an endpoint (it is a new endpoint with a new secret), so an
+    # upgrade runs a second endpoint beside the first until the app verifies both secrets.
+    next_api_version: ApiVersion | None = None
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _next_is_another_version(self) -> Webhook:
+        if self.next_api_version == self.api_version:
+            raise ValueError(
+                "next_api_version equals api_version; remove next_api_version (the upgrade is done)"
+            )
+        return self
+
+    @field_validator("events")
+    @classmethod
+    def _each_once(cls, events: list[str]) -> list[str]:
+        return listed_once(events, "event")
+
+
+class BusinessProfile(Model):
+    headline: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    privacy_policy_url: HttpsUrl | None = None
+    terms_of_service_url: HttpsUrl | None = None
+
+
+class Cancellation(Model):
+    enabled: bool = True
+    mode: Literal["at_period_end", "immediately"] = "at_period_end"
+    proration_behavior: Proration = "none"
+    reasons: list[Literal[
+        "too_expensive", "missing_features", "switched_service", "unused",
+        "customer_service", "too_complex", "low_quality", "other",
+    ]] = Field(default_factory=list)
+
+
+AllowedUpdate = Literal["price", "quantity", "promotion_code"]
+
+
+def _price_changes_only() -> list[AllowedUpdate]:
+    return ["price"]
+
+
+class PlanSwitching(Model):
+    # Switching is turned off with `enabled: false`, keeping the plans: an omitted block
+    # sends nothing, so Stripe would keep switching on (provider_table, subscriptionUpdates).
+    enabled: bool = True
+    plans: Annotated[list[Key], Field(min_length=1, max_length=10)]
+    allowed_updates: Annotated[list[AllowedUpdate], Field(min_length=1)] = Field(
+        default_factory=_price_changes_only
+    )
+    proration_behavior: Proration = "create_prorations"
+
+
+class Portal(Model):
+    business_profile: BusinessProfile = Field(default_factory=BusinessProfile)
+    return_path: UrlPath = "/"
+    invoice_history: bool = True
+    payment_method_update: bool = True
+    customer_update: list[Literal["address", "email", "name", "phone", "shipping", "tax_id"]] = Field(
+        default_factory=list
+    )
+    cancellation: Cancellation = Field(default_factory=Cancellation)
+    plan_switching: PlanSwitching | None = None
+
+
+Level = Literal["none", "read", "write"]
+
+
+class KeyManifest(Model):
+    """A restricted key as the Dashboard form asks for it: a purpose and a level per resource."""
+
+    purpose: Text
+    permissions: dict[DashboardResource, Level]
+
+    def granted(self) -> dict[str, str]:
+        return {name: level for name, level in self.permissions.items() if level != "none"}
+
+
+# What a subscription app does with its key: start Checkout, keep customers and
+# subscriptions in step, open the portal, and look prices up. Nothing else.
+APP_KEY = KeyManifest(
+    purpose="The app's server-side key: creates Checkout Sessions and portal sessions, "
+            "reads and updates customers and subscriptions, looks up prices.",
+    permissions={"Checkout Sessions": "write", "Customers": "write", "Subscriptions": "write",
+                 "Customer portal": "write", "Products": "read", "Prices": "read"},
+)
+# What this program manages, and nothing more.
+DEPLOYER_KEY = KeyManifest(
+    purpose="Pulumi's key (stripe:apiKey): manages products, prices, coupons, promotion codes, "
+            "the webhook endpoint and the customer portal configuration.",
+    permissions={"Products": "write", "Prices": "write", "Coupons": "write", "Promotion codes": "write",
+                 "Webhook endpoints": "write", "Customer portal": "write"},
+)
+
+
+# With `entitlements:` declared, what each default key needs on top: the program creates and
+# updates Features, and the app lists a customer's active entitlements to gate on them.
+ENTITLEMENTS_NEED: dict[str, Level] = {"deployer": "write", "app": "read"}
+ENTITLEMENTS = "Entitlements"
+"""The restricted-key form's row for Features and active entitlements (rak_names.py)."""
+
+
+class Keys(Model):
+    # A declared manifest replaces its default whole: what is written is what the key gets.
+    app: KeyManifest = APP_KEY
+    deployer: KeyManifest = DEPLOYER_KEY
+
+    def following(self, entitlements: bool) -> Keys:
+        """The keys with each default manifest given what the catalog's entitlements need."""
+        if not entitlements:
+            return self
+        update = {role: KeyManifest(purpose=getattr(self, role).purpose, permissions={
+                      **getattr(self, role).permissions, ENTITLEMENTS: level})
+                  for role, level in ENTITLEMENTS_NEED.items() if role not in self.model_fields_set}
+        return self.model_copy(update=update)
+
+
+class HostingNames(Model):
+    """The environment variable names the app reads; defaults match common Stripe apps."""
+
+    secret_key: EnvName = "STRIPE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
+    webhook_secret: EnvName = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
+    publishable_key: EnvName = "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY"
+    portal_configuration: EnvName = "STRIPE_PORTAL_CONFIGURATION_ID"
+    price_prefix: EnvName = "STRIPE_PRICE_"
+    # Only while `webhook.next_api_version` is set: the second endpoint's signing secret.
+    webhook_secret_next: EnvName = "STRIPE_WEBHOOK_SECRET_NEXT"  # noqa: S105 (a variable name)
+    # Opt-in: the tier contract (`billing export`, compact JSON) as one variable, e.g.
+    # BILLING_TIERS, so the app's limits and feature keys come from the catalog at run time.
+    tiers: EnvName | None = None
+
+
+class Extra(Model):
+    """A further variable from a stack secret that says whose key it is, so the guards check that
+    service's key shapes and modes instead of Stripe's."""
+
+    key: ConfigKey
+    kind: ServiceKind
+
+
+# Text or a mapping, told apart by shape, so a problem in either names the entry itself (the tags
+# are left out of where a problem is: infra/catalog/validation.py).
+ExtraEntry = Annotated[
+    Annotated[ConfigKey, Tag("[text]")] | Annotated[Extra, Tag("[entry]")],
+    Discriminator(lambda value: "[entry]" if isinstance(value, dict | Extra) else "[text]"),
+]
+
+
+class Hosting(Model):
+    """The values the app reads, for every host (a stack's own `billing:host` decides where)."""
+
+    names: HostingNames = Field(default_factory=HostingNames)
+    # Per lookup key, for an app that already reads e.g. STRIPE_PRICE_ID_PRO.
+    price_names: dict[LookupKey, EnvName] = Field(default_factory=dict)
+    # Further variables from stack secrets (Clerk, Neon, ...): name -> config key, or
+    # name -> {key: config key, kind: clerk} for another service's key.
+    extra: dict[EnvName, ExtraEntry] = Field(default_factory=dict)
+
+    def extra_keys(self) -> dict[str, str]:
+        """Each further variable's config key, by variable name."""
+        return {name: entry if isinstance(entry, str) else entry.key for name, entry in self.extra.items()}
+
+    def extra_kind(self, name: str) -> str | None:
+        entry = self.extra.get(name)
+        return entry.kind if isinstance(entry, Extra) else None
+
+
+class Catalog(Model):
+    """The shared catalog: both stacks read it, so test and live cannot drift."""
+
+    plans: Annotated[dict[Key, Plan], Field(min_length=1)]
+    webhook: Webhook
+    entitlements: dict[FeatureKey, Entitlement] = Field(default_factory=dict)
+    portal: Portal = Field(default_factory=Portal)
+    hosting: Hosting = Field(default_factory=Hosting)
+    keys: Keys = Field(default_factory=Keys)
+
+    @model_validator(mode="after")
+    def _keys_follow_entitlements(self) -> Catalog:
+        # Set in place: a model's constructor keeps `self`, whatever an after-validator returns.
+        object.__setattr__(self, "keys", self.keys.following(bool(self.entitlements)))
+        return self
+
+    def lookup_key(self, plan: str, price: str) -> str:
+        declared = self.plans[plan].prices[price].lookup_key
+        return declared or f"{plan}_{price}"
+
+    def _active_keys(self) -> set[str]:
+        return {self.lookup_key(p, k) for p, k, price in self.prices() if not price.archived}
+
+    def held_lookup_key(self, plan: str, price: str) -> str | None:
+        """The lookup key this price holds in Stripe: an archived price gives its key up to the
+        active price that took it over (`lookup_key:` on the new price), and holds none."""
+        key = self.lookup_key(plan, price)
+        if self.plans[plan].prices[price].archived and key in self._active_keys():
+            return None
+        return key
+
+    def takes_over_lookup_key(self, plan: str, price: str) -> bool:
+        """True for an active price whose lookup key an archived price had: it is moved with
+        `transfer_lookup_key`, since Stripe refuses a key another price holds."""
+        key = self.lookup_key(plan, price)
+        if self.plans[plan].prices[price].archived:
+            return False
+        return any(self.lookup_key(p, k) == key for p, k, other in self.prices() if other.archived)
+
+    def price_id_key(self, plan: str, price: str) -> str:
+        """The key of this price in the priceIds output: the lookup key it holds, or `plan/price`."""
+        return self.held_lookup_key(plan, price) or f"{plan}/{price}"
+
+    def prices(self) -> list[tuple[str, str, Price]]:
+        """Every (plan key, price key, price), in catalog order."""
+        return [(p, k, price) for p, plan in self.plans.items() for k, price in plan.prices.items()]
+
+
+class PromotionCode(Model):
+    max_redemptions: PositiveInt | None = None
+    first_time_transaction: bool = False
+    active: bool = True
+
+
+class Coupon(Model):
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    percent_off: Annotated[Decimal, BeforeValidator(parse_amount)] | None = None
+    amount_off: Amount | None = None
+    currency: Currency | None = None
+    duration: Literal["once", "repeating", "forever"] = "once"
+    duration_in_months: PositiveInt | None = None
+    max_redemptions: PositiveInt | None = None
+    applies_to: list[Key] = Field(default_factory=list)
+    promotion_codes: dict[PromoCode, PromotionCode] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Coupon:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValueError("give exactly one of percent_off or amount_off")
+        if self.percent_off is not None and not Decimal(0) < self.percent_off <= 100:
+            raise ValueError(f"percent_off must be above 0 and at most 100; got {self.percent_off}")
+        if self.amount_off is not None and self.currency is None:
+            raise ValueError("amount_off needs a currency; add `currency: usd` (or yours)")
+        if self.amount_off is not None and self.currency is not None:
+            to_minor_units(self.amount_off, self.currency)
+        if self.percent_off is not None and self.currency is not None:
+            raise ValueError("currency only applies to amount_off; remove it")
+        if (self.duration == "repeating") != (self.duration_in_months is not None):
+            raise ValueError("duration_in_months is required with, and only with, duration: repeating")
+        return self
+
+
+class StackSettings(Model):
+    """One stack's own settings: the `billing:` keys of its Pulumi.<stack>.yaml."""
+
+    # Aliases are the config keys, so problems name exactly what the user typed.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    mode: Literal["test", "live"] = Field(alias="billing:mode")
+    domain: Hostname = Field(alias="billing:domain")
+    # Where the app reads its values; each host requires its own settings (infra.hosts).
+    host: HostName = Field(default=hosts.DEFAULT, alias=hosts.HOST_SETTING)
+    vercel_project: VercelProject | None = Field(default=None, alias="billing:vercelProject")
+    cloudflare_account_id: CloudflareAccount | None = Field(default=None, alias="billing:cloudflareAccountId")
+    worker_script: WorkerScript | None = Field(default=None, alias="billing:workerScript")
+    catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
+    coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
+    # An import file written by `pull`: existing objects the first `up` adopts.
+    adopt: Annotated[str, Field(min_length=1)] | None = Field(default=None, alias="billing:adopt")
+    # Read by the Vercel provider itself; checked here so a value pasted there is refused, not planned.
+    vercel_team: VercelTeam | None = Field(default=None, alias="vercel:team")
+
+
+def coupon_amount_off(coupon: Coupon) -> int | None:
+    """A coupon's amount_off in minor units, or None for a percentage coupon."""
+    if coupon.amount_off is None or coupon.currency is None:
+        return None
+    return to_minor_units(coupon.amount_off, coupon.currency)

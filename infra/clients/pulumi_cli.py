@@ -1,0 +1,132 @@
+"""The Pulumi CLI asked one read-only question: a total deadline, bounded output, nothing shown.
+
+`pulumi config --json --show-secrets` prints every secret of a stack in the
+clear, so its output is read into memory only: never printed, logged or
+written, and never quoted in an error. The CLI's own error (a wrong
+passphrase, no such stack) is shown as its first line, secret shapes masked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from infra.core import sources
+from infra.core.redact import mask
+
+DEADLINE_SECONDS = 60.0
+MAX_OUTPUT_BYTES = sources.MAX_BYTES
+INSTALL = "https://www.pulumi.com/docs/install/"
+
+
+class CliError(Exception):
+    """Why the CLI gave no usable answer; the message is safe to print."""
+
+
+@dataclass(frozen=True)
+class DecryptedConfig:
+    """A stack's config as the CLI decrypts it: engine-style values (objects as JSON text)."""
+
+    values: dict[str, str]
+    secret_keys: frozenset[str]
+
+
+def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
+        limit: int = MAX_OUTPUT_BYTES) -> str:
+    """`pulumi ARGS` in `project_dir`: its stdout, or CliError. The whole run, its answer read to
+    the end, has `deadline` seconds; more than `limit` bytes of output ends it."""
+    pulumi = shutil.which("pulumi")
+    command = f"pulumi {' '.join(args)}"
+    if pulumi is None:
+        raise CliError(f"the pulumi CLI is not on PATH, and `{command}` needs it: install it ({INSTALL}), "
+                       "or run where `pulumi version` works")
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen([pulumi, *args], cwd=project_dir, stdin=subprocess.DEVNULL,  # noqa: S603
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as error:
+        raise CliError(f"`{command}` could not start ({type(error).__name__}); check the pulumi CLI on "
+                       "PATH") from None
+    out, err = _Reader(process.stdout, limit), _Reader(process.stderr, 64 * 1024)
+
+    def left() -> float:
+        return max(0.0, deadline - (time.monotonic() - started))
+
+    try:
+        out.thread.join(left())
+        if out.overflow:
+            raise CliError(f"`{command}` printed more than {limit // 1024} KiB; nothing was read")
+        err.thread.join(left())
+        if out.thread.is_alive() or err.thread.is_alive():
+            raise CliError(f"`{command}` gave no complete answer within {deadline:g}s; run it yourself "
+                           "to see what it waits for (a passphrase prompt, a login)")
+        status = process.wait(max(0.1, left()))
+    except subprocess.TimeoutExpired:
+        raise CliError(f"`{command}` did not exit within {deadline:g}s") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    if status != 0:
+        said = next((line.strip() for line in err.text().splitlines() if line.strip()), "")
+        reason = f": {mask(said[:200])}" if said else ""
+        raise CliError(f"`{command}` failed (exit {status}){reason}")
+    return out.text()
+
+
+def decrypted_config(stack: str, project_dir: Path, deadline: float = DEADLINE_SECONDS) -> DecryptedConfig:
+    """The stack's config, secrets decrypted, from `pulumi config --json --show-secrets`.
+
+    Its shape (pkg/cmd/pulumi/config, `configValueJSON`): one object per full key, `value` the
+    text (an object's JSON text, with `objectValue` beside it) and `secret` whether it is sealed.
+    """
+    text = run(["config", "--json", "--show-secrets", "--stack", stack], project_dir, deadline)
+    data, error = sources.parse_json(text)
+    where = f"`pulumi config --json --show-secrets --stack {stack}`"
+    if error is not None or not isinstance(data, dict):
+        raise CliError(f"{where} did not answer a JSON object ({error or 'another JSON value'}); "
+                       "check the pulumi CLI's version (README step 5)")
+    values, secret = {}, set()
+    for key, entry in data.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("secret", False), bool):
+            raise CliError(f"{where}: the entry for {key!r} is not a config value's shape")
+        value = entry.get("value")
+        if value is None:
+            continue  # shown without --show-secrets, or unset: nothing to check
+        if not isinstance(value, str):
+            raise CliError(f"{where}: the value of {key!r} is not text")
+        values[str(key)] = value
+        if entry.get("secret"):
+            secret.add(str(key))
+    return DecryptedConfig(values, frozenset(secret))
+
+
+class _Reader:
+    """Reads a pipe to its end in a thread, keeping at most `limit` bytes."""
+
+    def __init__(self, pipe: IO[bytes] | None, limit: int) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.limit = limit
+        self.overflow = False
+        self.thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _read(self, pipe: IO[bytes] | None) -> None:
+        while pipe is not None:
+            chunk = pipe.read(65536)
+            if not chunk:
+                return
+            if self.size + len(chunk) > self.limit:
+                self.overflow = True
+                return
+            self.chunks.append(chunk)
+            self.size += len(chunk)
+
+    def text(self) -> str:
+        return b"".join(self.chunks).decode("utf-8", errors="replace")

@@ -1,0 +1,264 @@
+"""`billing diff --base REV [--stack S] [--format text|markdown|json]`.
+
+Loads the stack at git revision REV (its stack file and the catalog it names,
+read with `git show`, bounded and validated like the working tree) and the
+working tree, and prints the diff package's change list. A base that no longer
+validates is still compared where its raw files allow (removed plans and
+prices), with its own problems listed. Exit 0: nothing risky; 1: warnings;
+2: an error (or a working tree that does not validate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, TextIO
+
+from infra.catalog import loader, stack_config, stack_files
+from infra.catalog.loader import Deployment, load_deployment
+from infra.commands import diff
+from infra.commands.diff import Change
+from infra.commands.diff import base as diff_base
+from infra.core import exits, sources
+from infra.core.escape import markdown_code, markdown_text, terminal
+from infra.core.problems import ConfigError, Problem
+
+MARKER = "<!-- billing-diff -->"  # lets a workflow find and update its own comment
+ICONS = {"error": ":x: error", "warn": ":warning: warning", "info": "in place / info"}
+
+
+class RevisionError(Exception):
+    pass
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    text = "what a change to the catalog or a stack does to money, against a git revision"
+    parser = sub.add_parser("diff", help=text, description=text + "; exit 1 on warnings, 2 on errors")
+    parser.add_argument("--base", required=True, metavar="REV", help="git revision to compare with, e.g. "
+                        "origin/main")
+    parser.add_argument("--stack", help="stack name (default: every stack with a Pulumi.<stack>.yaml)")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                        help="json: every change with the resource it lands on and the step predicted")
+    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    stack: str
+    mode: str
+    changes: list[Change]
+
+
+def main(args: argparse.Namespace, out: TextIO) -> int:
+    project: Path = args.project
+    results: list[StackDiff] = []
+    try:
+        here = stack_files.stacks(project)
+        # Both sides: a stack file the change deletes or renames is a change, never "no billing change".
+        both = {*_stack_files_at(project, args.base), *(f"Pulumi.{s}.yaml" for s in here)}
+        names = [args.stack] if args.stack else stack_files.stacks_named(both)
+        for stack in names:
+            gone = _removed(project, stack, args.base) if stack not in here else None
+            if gone is not None:
+                results.append(gone)
+                continue
+            config = stack_config.from_stack(project, stack)
+            head = load_deployment(stack, project, config.get, config.origin)
+            changes = compare_with_base(project, stack, args.base, head)
+            results.append(StackDiff(head.stack, head.mode, changes))
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return exits.REFUSED
+    except RevisionError as error:
+        print(f"--base: {error}", file=sys.stderr)
+        return exits.REFUSED
+    render = {"markdown": markdown, "json": as_json}.get(args.format, text)
+    render(results, args.base, out)
+    return max((diff.exit_status(result.changes) for result in results), default=exits.OK)
+
+
+def _stack_files_at(project: Path, rev: str) -> list[str]:
+    """The file names beside Pulumi.yaml at `rev` (the stacks are among them)."""
+    _check_revision(project, rev)
+    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
+    listing = _git(project, "ls-tree", "--name-only", "-z", f"{rev}:{prefix}")
+    return [name.decode(errors="replace") for name in listing.stdout.split(b"\0") if name]
+
+
+def _removed(project: Path, stack: str, rev: str) -> StackDiff | None:
+    """A stack whose file is at `rev` and not here (deleted, or renamed): live, an error."""
+    base = state_at(project, stack, rev)
+    if not base.existed or stack_files.stack_file(project, stack).exists():
+        return None
+    mode = base.deployment.mode if base.deployment else str(base.mode or stack)
+    name = f"Pulumi.{stack}.yaml"
+    consequence = ("every object it made stays in Stripe, protected, and no `up` of it can run"
+                   if mode == "live" else "every object it made stays in Stripe")
+    change = Change("stack", "warn" if mode == "test" else "error", name, (
+        f"removed: {name} is at {rev} and not here, so the stack's settings are gone: {consequence}; a "
+        f"renamed file is a new stack whose first `up` creates every object again. Restore it (`git "
+        f"checkout {rev} -- {name}`); retire a stack as its own reviewed step (`pulumi destroy`, then "
+        f"`pulumi stack rm {stack}`)"))
+    return StackDiff(stack, mode, [change])
+
+
+def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> list[Change]:
+    base = state_at(project, stack, rev)
+    if base.deployment is not None or not base.existed:
+        return diff.compare(base.deployment, head)
+    # The base does not validate: compare what its raw files still show, never "all new, exit 0".
+    return diff_base.compare_broken(base.catalog, base.problems, head, rev)
+
+
+def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", "-C", str(project), *argv], capture_output=True,  # noqa: S603, S607
+                              check=False)
+    except FileNotFoundError:
+        raise RevisionError("git is not installed or not on PATH; diff reads the base revision with git: "
+                            "install git") from None
+
+
+def _check_revision(project: Path, rev: str) -> None:
+    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
+                                                  f"{rev}^{{commit}}").returncode
+    if not found:
+        raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
+                            "`git fetch origin main`)")
+
+
+@dataclass
+class Base:
+    """A stack at a git revision: deployed as a whole, or only the raw catalog and its problems."""
+
+    existed: bool
+    deployment: Deployment | None = None
+    catalog: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    mode: Any = None
+    """`billing:mode` as the base's stack file writes it, read even when the base does not validate."""
+
+
+def state_at(project: Path, stack: str, rev: str) -> Base:
+    """The stack as it was at `rev`: validated, or (when it does not validate) what can still be read."""
+    _check_revision(project, rev)
+    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
+    base = Base(existed=True)
+
+    def show(path: str) -> str | None:
+        """A file at `rev`, bounded like any file the project reads; None when absent."""
+        if sources.unfit_text(path):  # git would be handed it as an argument
+            base.problems.append(Problem(path.encode("utf-8", "backslashreplace").decode(), None, "(file)",
+                                         "not a file name (it holds a NUL or a lone surrogate)"))
+            return None
+        parts = PurePosixPath(path).parts
+        if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
+            base.problems.append(Problem(path, None, "(file)", "is outside the project at this revision"))
+            return None
+        spec = f"{rev}:{prefix}{path}"
+        size = _git(project, "cat-file", "-s", spec)
+        if size.returncode:
+            return None
+        if int(size.stdout or 0) > sources.MAX_BYTES:
+            base.problems.append(Problem(path, None, "(file)",
+                                         f"larger than {sources.MAX_BYTES // 1024} KiB"))
+            return None
+        try:
+            return _git(project, "show", spec).stdout.decode("utf-8")
+        except UnicodeDecodeError:
+            base.problems.append(Problem(path, None, "(file)", "not UTF-8 text"))
+            return None
+
+    stack_name = f"Pulumi.{stack}.yaml"
+    stack_text = show(stack_name)
+    if stack_text is None:
+        return Base(existed=False)
+    stack_doc = sources.parse(stack_text, stack_name)
+    config = stack_files.plain_config(stack_doc)
+    base.mode = config.get("billing:mode")
+    files = {stack_name: stack_text}
+    for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
+        path = config.get(setting) or default
+        content = show(path) if isinstance(path, str) and path else None
+        if content is not None:
+            files[path] = content
+    catalog_rel = str(config.get("billing:catalog") or loader.DEFAULT_CATALOG)
+    base.catalog = sources.parse(files[catalog_rel], catalog_rel).data if catalog_rel in files else None
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for path, content in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(content, encoding="utf-8")
+        try:
+            base.deployment = load_deployment(stack, root, stack_config.from_stack(root, stack).get)
+        except ConfigError as error:
+            base.problems += error.problems
+    return base
+
+
+def _counts(changes: Sequence[Change]) -> str:
+    n = {s: sum(c.severity == s for c in changes) for s in ("error", "warn", "info")}
+
+    def plural(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return f"{plural(n['error'], 'error')}, {plural(n['warn'], 'warning')}, {n['info']} in place / info"
+
+
+def text(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    for index, result in enumerate(results):
+        changes = result.changes
+        if index:
+            print(file=out)
+        print(terminal(f"billing diff: stack {result.stack!r} ({result.mode} mode) against {rev}: "
+                       f"{_counts(changes)}"), file=out)
+        if not changes:
+            print("  no billing change", file=out)
+        for group in diff.GROUPS:
+            found = [c for c in changes if c.group == group]
+            if found:
+                print(f"{group}:", file=out)
+            for change in found:
+                line = f"  {change.severity.upper():<5} {change.subject}: {change.message}"
+                print(terminal(line), file=out)
+
+
+def as_json(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    """For tools: what the text says, with each change's resource and predicted step as data.
+    JSON escapes every control character itself; nothing here is rendered."""
+    json.dump({"base": rev, "stacks": [{
+        "stack": result.stack, "mode": result.mode, "exit": diff.exit_status(result.changes),
+        "changes": [{"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.message,
+                     "resource": {"type": c.resource[0], "name": c.resource[1]} if c.resource else None,
+                     "step": c.step or None} for c in result.changes],
+    } for result in results]}, out, indent=2, ensure_ascii=True)
+    out.write("\n")
+
+
+def markdown(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    print(MARKER, file=out)
+    # Plan names, portal text and the revision are the PR author's: every one escaped for markdown.
+    print(f"## Billing diff against {markdown_code(rev)}", file=out)
+    for result in results:
+        changes = result.changes
+        print(f"\n### Stack {markdown_code(result.stack)} ({markdown_text(result.mode)} mode): "
+              f"{_counts(changes)}", file=out)
+        if not changes:
+            print("\nNo billing change.", file=out)
+        for group in diff.GROUPS:
+            found = sorted((c for c in changes if c.group == group),
+                           key=lambda c: ("error", "warn", "info").index(c.severity))
+            if not found:
+                continue
+            print(f"\n#### {group.title()}\n\n| | | What it means |\n|---|---|---|", file=out)
+            for change in found:
+                print(f"| {ICONS[change.severity]} | {markdown_code(change.subject)} | "
+                      f"{markdown_text(change.message)} |", file=out)
+    print("\nExit status: 0 nothing risky, 1 warnings, 2 errors. Generated by `billing diff`.",
+          file=out)

@@ -1,0 +1,270 @@
+"""`billing verify`: probe a deployment from outside, read-only.
+
+`verify webhook|stripe|hosting` runs one part; `verify --stack S` runs all
+three. Inputs are resolved before anything is sent, so every missing key is
+reported at once (exit REFUSED) with its fix, not a half-run table. A server
+that fails, stalls or answers nonsense fails the affected check and the run
+goes on; exit FINDINGS when any check failed, OK otherwise. Every request
+has `--timeout` as its total deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from infra import hosts
+from infra.catalog import stack_config
+from infra.catalog.guards import APP_KEY, ConfigGetter, key_prefix
+from infra.catalog.loader import Deployment, load_deployment
+from infra.clients import credentials, http
+from infra.clients.stripe_api import Account
+from infra.clients.stripe_transport import BoundedTransport
+from infra.commands import stack_default
+from infra.commands.verify import payment as payment_command
+from infra.core import checks, exits
+from infra.core.checks import Check
+from infra.core.problems import ConfigError
+from infra.core.redact import mask, shown
+from infra.probes import stripe as verify_stripe
+from infra.probes import webhook as webhook_probe
+from infra.stripe.reference import webhook_event_types
+
+PARTS = ("webhook", "stripe", "hosting")
+# The environment variables that take precedence over the stack's config.
+STRIPE_API_KEY = "STRIPE_API_KEY"
+STRIPE_APP_KEY = "STRIPE_APP_KEY"
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    verify = sub.add_parser(
+        "verify", help="probe a deployment from outside (webhook, stripe, hosting read only; payment writes)",
+        description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
+                    "hosting, which only read (and POST probe events to the app's own endpoint); "
+                    "`verify payment` creates a customer and a subscription, so it runs only when named. "
+                    "Exit 1 if any check fails, 2 on bad input, 3 on an internal error.")
+    # `verify --stack S` alone runs every part; flags may come before or after the part's name.
+    _common(verify, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
+    _webhook_flags(verify, None)
+    parts = verify.add_subparsers(dest="part")
+    webhook = parts.add_parser(
+        "webhook", help="POST signed, forged and replayed events to the app's webhook endpoint",
+        description="POST signed, forged and replayed Stripe-shaped events to the app's webhook endpoint.")
+    _common(webhook, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
+    _webhook_flags(webhook, argparse.SUPPRESS)
+    payment = parts.add_parser("payment", **payment_command.parser_help())
+    _common(payment, project_dir, argparse.SUPPRESS, API_TIMEOUT)
+    payment_command.add_flags(payment)
+    for name, text in (("stripe", "compare the Stripe account with the stack, and probe the app key"),
+                       ("hosting", "check that the stack's host (Vercel or a Cloudflare Worker) holds every "
+                                   "value where it belongs")):
+        _common(parts.add_parser(name, help=text, description=text), project_dir, argparse.SUPPRESS,
+                API_TIMEOUT)
+
+
+def _webhook_flags(parser: argparse.ArgumentParser, suppress: Any) -> None:
+    def default(value: Any) -> Any:
+        return suppress if suppress is not None else value
+
+    parser.add_argument("--url", default=default(None),
+                        help="the webhook endpoint (default: the stack's webhookUrl)")
+    parser.add_argument("--secret-env", metavar="VAR", default=default(None),
+                        help="environment variable holding the endpoint's whsec_ secret, never argv "
+                             "(default: the stack's webhookSigningSecret output, through the pulumi CLI)")
+    parser.add_argument("--allow-http", action="store_true", default=default(False),
+                        help="allow http:// for a local endpoint")
+    parser.add_argument("--event-type", default=default(webhook_probe.DEFAULT_EVENT_TYPE),
+                        help="a real event type the handler ignores (default: "
+                             f"{webhook_probe.DEFAULT_EVENT_TYPE})")
+
+
+
+_LIMITS = f"(default: {http.DEFAULT_SECONDS:g}, at most {http.MAX_SECONDS:g})"
+API_TIMEOUT = f"total seconds for each request to the API, its whole answer included {_LIMITS}"
+WEBHOOK_TIMEOUT = (f"total seconds for each request, its whole answer included; a webhook probe with no "
+                   f"answer by then counts as undelivered {_LIMITS}")
+
+
+def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any, timeout_help: str) -> None:
+    parser.add_argument("--stack", default=default, help=stack_default.HELP)
+    parser.add_argument("--timeout", type=http.seconds_flag, default=default, help=timeout_help)
+    parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
+    parser.add_argument("--project", type=Path, default=default, help=argparse.SUPPRESS)
+
+
+@dataclass
+class _Part:
+    title: str
+    run: Callable[[], list[Check]]
+
+
+def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
+    part: str | None = args.part
+    stack: str | None = getattr(args, "stack", None)
+    project: Path = getattr(args, "project", project_dir)
+    as_json: bool = getattr(args, "json", False)
+    if part == "payment":  # it writes, so `verify --stack S` never runs it
+        return payment_command.main(args, out, project)
+    if part is None and stack is None:
+        print("verify: give --stack S to run every check, or name one: webhook, stripe, hosting",
+              file=sys.stderr)
+        return exits.REFUSED
+    limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
+    try:
+        config = stack_config.from_stack(project, stack) if stack else None
+        deployment = load_deployment(stack, project, config.get, config.origin) if stack and config else None
+    except ConfigError as error:
+        print(error.render(), file=sys.stderr)
+        return exits.REFUSED
+    get: ConfigGetter = config.get if config else (lambda _: None)
+    plan, missing = [], []
+    for name in (part,) if part else PARTS:
+        try:
+            plan.append(_prepare(name, args, deployment, project, get, limits))
+        except ConfigError as error:  # every part's missing input is reported, not just the first
+            missing += [f"  {problem}" for problem in error.problems]
+        except UsageError as error:
+            missing += [f"  {line}" for line in str(error).splitlines()]
+    if missing:
+        count = len(missing)
+        print(f"verify: {count} input{'s' if count != 1 else ''} missing or wrong; nothing was sent:",
+              *(mask(line) for line in missing), sep="\n", file=sys.stderr)
+        return exits.REFUSED
+    results = []
+    for step in plan:
+        print(f"verifying {step.title}...", file=sys.stderr)
+        results.append((step.title, step.run()))
+    failed = any(checks.failed(found) for _, found in results)
+    if as_json:
+        data: dict[str, Any] = checks.as_json(*results[0]) if len(results) == 1 else {
+            "stack": stack, "ok": not failed, "results": [checks.as_json(t, c) for t, c in results]}
+        json.dump(data, out, indent=2)
+        out.write("\n")
+    else:
+        for index, (title, found) in enumerate(results):
+            if index:
+                print(file=out)
+            checks.render(title, found, out)
+    return exits.FINDINGS if failed else exits.OK
+
+
+def _prepare(
+    part: str, args: argparse.Namespace, deployment: Deployment | None, project: Path, get: ConfigGetter,
+    limits: http.Limits,
+) -> _Part:
+    progress = _progress
+    if part == "webhook":
+        url, secret = _webhook_inputs(args, deployment, project)
+        event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
+        return _Part(f"webhook {url}", lambda: webhook_probe.run(url, secret, event_type, limits.seconds,
+                                                                 progress=progress))
+    if deployment is None:
+        raise _usage(f"--stack: `verify {part}` needs the stack whose declarations it compares")
+    stack = deployment.stack
+    if part == "stripe":
+        mode = deployment.mode
+        read_key = credentials.stripe_key(STRIPE_API_KEY, "deployer", mode, stack, project)
+        try:
+            credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
+        except ConfigError:
+            app_key: str | None = None  # unreadable is a warning below; a wrong key is refused here
+        else:
+            app_key = credentials.stripe_key(STRIPE_APP_KEY, "app", mode, stack, project)
+
+        # One transport for both keys: when the API is unreachable, the second key does not wait again.
+        # Made here, not when the part runs: a base URL refused for a key is refused before any request.
+        transport = BoundedTransport(limits)
+        reader = Account(read_key, transport=transport)
+        app = Account(app_key, transport=transport) if app_key else None
+
+        def stripe_checks() -> list[Check]:
+            found = verify_stripe.run(deployment, reader, read_key, app, app_key, progress)
+            if app_key is None:
+                found.append(Check(
+                    "app key is restricted", "warn", "the app key was not probed: it could not be read",
+                    f"export {STRIPE_APP_KEY}, or run where `pulumi config get {APP_KEY} --stack {stack}` "
+                    "works"))
+            return found
+
+        return _Part(f"stripe ({deployment.mode} mode, stack {stack})", stripe_checks)
+    host = hosts.of(deployment.settings)
+    token = credentials.config_value(host.token_env, host.token, stack, project)
+    credentials.api_base(host.api_base_env, host.api_default, token)  # refused before any part sends
+    return _Part(f"hosting ({host.location(deployment.settings)}, stack {stack})",
+                 lambda: host.verify(deployment, token, get, progress, limits))
+
+
+def _webhook_inputs(
+    args: argparse.Namespace, deployment: Deployment | None, project: Path,
+) -> tuple[str, str]:
+    url: str | None = getattr(args, "url", None)
+    secret_env: str | None = getattr(args, "secret_env", None)
+    stack = deployment.stack if deployment else None
+    problems = []
+    if url is None and deployment is not None:
+        catalog = deployment.catalog
+        url = (credentials.stack_output("webhookUrl", deployment.stack, project)
+               or f"https://{deployment.settings.domain}{catalog.webhook.path}")
+    if url is None:
+        problems.append("--url: give the endpoint, or --stack S to use the stack's webhookUrl")
+    elif not url.startswith("https://") and not (getattr(args, "allow_http", False)
+                                                  and url.startswith("http://")):
+        problems.append(f"--url: {shown(url)} is not https; Stripe only delivers to https endpoints "
+                        "(pass --allow-http to probe a local http:// endpoint)")
+    else:
+        problems += _endpoint_url_problems(url)
+    fetch = f"`export WEBHOOK_SECRET=$(pulumi stack output webhookSigningSecret --show-secrets --stack " \
+            f"{stack or 'S'})` and pass --secret-env WEBHOOK_SECRET"
+    if secret_env is not None:
+        secret = os.environ.get(secret_env, "")
+        state = "is not set" if not secret else f"holds a value with {key_prefix(secret)}"
+        where = f"--secret-env: {secret_env} {state}"
+    else:
+        secret = (credentials.stack_output("webhookSigningSecret", stack, project) if stack else None) or ""
+        where = "--secret-env: the stack's webhookSigningSecret output could not be read (no pulumi CLI, " \
+                "or no `up` yet)" if stack else "--secret-env: name the variable holding the secret"
+    if not secret.startswith("whsec_"):
+        problems.append(f"{where}; export the endpoint's signing secret (whsec_...): {fetch}")
+    event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
+    if event_type not in webhook_event_types():
+        problems.append(f"--event-type: {shown(event_type)} is not a Stripe event type")
+    if problems or url is None:
+        raise _usage(*problems)
+    return url, secret
+
+
+class UsageError(Exception):
+    """Bad flags or missing inputs: each line names the flag and the fix."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+
+
+def _usage(*lines: str) -> UsageError:
+    return UsageError(list(lines))
+
+
+def _progress(step: str) -> None:
+    print(f"probing: {step}", file=sys.stderr)
+
+
+def _endpoint_url_problems(url: str) -> list[str]:
+    """A URL Stripe could deliver to: a host, and no credentials (never printed back)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return ["--url: not a URL Stripe can deliver to; give https://host/path"]
+    if "@" in parts.netloc:
+        return ["--url: the URL carries a user name or password, which Stripe never sends and which "
+                "would be printed: give https://host/path"]
+    if not parts.hostname or any(c.isspace() or ord(c) < 32 for c in url):
+        return ["--url: no host, or spaces or control characters in the URL; give https://host/path"]
+    return []

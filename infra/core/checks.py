@@ -1,0 +1,52 @@
+"""One finding of `verify`: pass, warn or fail, what it means and how to fix it.
+
+Every probe (webhook, Stripe account, hosting) reports in this shape, so the
+table, the JSON and the exit status are the same whichever ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, TextIO
+
+from infra.core.escape import terminal
+from infra.core.problems import plural
+
+Status = Literal["pass", "warn", "fail"]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    meaning: str
+    fix: str = ""
+    http_status: int | None = None
+    seconds: float | None = None
+
+
+def failed(checks: Sequence[Check]) -> bool:
+    return any(check.status == "fail" for check in checks)
+
+
+def as_json(title: str, checks: Sequence[Check]) -> dict[str, Any]:
+    return {"target": title, "ok": not failed(checks), "checks": [asdict(c) for c in checks]}
+
+
+def render(title: str, checks: Sequence[Check], out: TextIO) -> None:
+    # Names and meanings quote what servers answered (IDs, URLs, messages): escaped, line by line.
+    print(terminal(f"verify {title}"), file=out)
+    width = max((len(c.name) for c in checks), default=0) + 2
+    fixes_shown: set[str] = set()
+    for check in checks:
+        timing = f" {check.http_status or '-'} {check.seconds:.2f}s" if check.seconds is not None else ""
+        line = f"  {check.status.upper():<4} {check.name:<{width}}{timing}  {check.meaning}"
+        print(terminal(line), file=out)
+        # One cause failing several checks (an endpoint that is down) gets its fix once.
+        if check.fix and check.status != "pass" and check.fix not in fixes_shown:
+            fixes_shown.add(check.fix)
+            print(terminal(f"       fix: {check.fix}"), file=out)
+    counts = {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")}
+    print(f"{counts['pass']} passed, {plural(counts['warn'], 'warning')}, {counts['fail']} failed", file=out)

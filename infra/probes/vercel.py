@@ -1,0 +1,113 @@
+"""`verify hosting`: the stack's variables exist on exactly their targets, sensitive as declared.
+
+Values are never read back (sensitive ones cannot be): the check compares
+names, targets, the sensitive flag and update times. A variable updated after
+the target's latest deployment has not reached the running app yet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from infra.catalog import hosting
+from infra.catalog.loader import Deployment
+from infra.clients.credentials import VERCEL_API_BASE
+from infra.clients.errors import ApiError
+from infra.clients.vercel_api import Vercel
+from infra.core.checks import Check, Progress
+from infra.hosts.vercel import TARGETS
+
+# Targets that have deployments to compare with; development runs locally.
+DEPLOYED_TARGETS = ("production", "preview")
+
+
+def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None) -> list[Check]:
+    say = progress or (lambda _: None)
+    project = str(deployment.settings.vercel_project)
+    targets = {t.name: t for t in TARGETS[deployment.mode]}
+    other_mode = {t.name for mode, ts in TARGETS.items() if mode != deployment.mode for t in ts}
+    say(f"environment variables of {project}")
+    try:
+        entries = vercel.env(project)
+    except ApiError as error:
+        return [_unreachable(f"env of {project}", error)]
+    by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in entries:
+        by_name[str(entry.get("key"))].append(entry)
+
+    checks = []
+    stale: dict[str, list[str]] = defaultdict(list)
+    latest, unread = _latest_deployments(vercel, project, [t for t in targets if t in DEPLOYED_TARGETS], say)
+    for variable in hosting.variables(deployment.catalog):
+        name = variable.name
+        found = [(target, entry) for entry in by_name.get(name, []) for target in entry.get("target") or ()]
+        mixed = [e for e in by_name.get(name, [])
+                 if set(e.get("target") or ()) & set(targets) and set(e.get("target") or ()) & other_mode]
+        problems = []
+        if mixed:
+            problems.append(f"one value is shared by {', '.join(sorted(mixed[0]['target']))}: a "
+                            f"{deployment.mode} value reaches the other mode's targets")
+        for target in targets.values():
+            on_target = [e for t, e in found if t == target.name]
+            if not on_target:
+                problems.append(f"missing on {target.name}")
+                continue
+            for entry in on_target:
+                sensitive = entry.get("type") == "sensitive"
+                if sensitive != target.sensitive:
+                    problems.append(f"{'sensitive' if sensitive else entry.get('type')} on {target.name}, "
+                                    f"should be {'sensitive' if target.sensitive else 'not sensitive'}")
+                deployed_at = latest.get(target.name)
+                if deployed_at is not None and _ms(entry.get("updatedAt")) > deployed_at:
+                    stale[target.name].append(name)
+        if problems:
+            checks.append(Check(f"variable {name}", "fail", "; ".join(problems),
+                                f"run `pulumi up --stack {deployment.stack}`; a variable made by hand with "
+                                "this name must be deleted first (Vercel refuses a duplicate)"))
+        else:
+            checks.append(Check(f"variable {name}", "pass",
+                                f"on {', '.join(targets)} as declared ({variable.describe()})"))
+    checks += [_unreachable(f"redeploy {target}", error) for target, error in unread.items()]
+    for deployed in latest:
+        names = stale.get(deployed)
+        if names:
+            checks.append(Check(f"redeploy {deployed}", "warn", f"{', '.join(names)} changed after the "
+                                f"latest {deployed} deployment; the running app still has the old value",
+                                "redeploy production (`vercel deploy --prod`, or Redeploy in the dashboard)"
+                                if deployed == "production" else f"push to a branch to get a new {deployed}"))
+        else:
+            checks.append(Check(f"redeploy {deployed}", "pass",
+                                f"no variable changed since the latest {deployed} deployment"))
+    return checks
+
+
+def _latest_deployments(
+    vercel: Vercel, project: str, targets: list[str], say: Progress,
+) -> tuple[dict[str, int], dict[str, ApiError]]:
+    """Each target's latest READY deployment time (none yet: nothing to compare), and failed reads."""
+    latest, unread = {}, {}
+    for target in targets:
+        say(f"latest {target} deployment")
+        try:
+            found = vercel.latest_deployment(project, target)
+        except ApiError as error:
+            unread[target] = error
+            continue
+        if found is not None:
+            latest[target] = _ms(found.get("createdAt", found.get("created")))
+    return latest, unread
+
+
+def _ms(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _unreachable(what: str, error: ApiError) -> Check:
+    credential = "VERCEL_TOKEN (or vercel:apiToken)"
+    fix = {"auth": f"check {credential}: Vercel does not accept it",
+           "permission": f"the token cannot see this project: check {credential} and vercel:team",
+           "not found": "no such project for this token: check billing:vercelProject and vercel:team "
+                        "(a 404 is not a missing permission)",
+           }.get(error.kind) or error.fix(credential, VERCEL_API_BASE)
+    return Check(what, "fail", f"could not read it from Vercel: {error}", fix)
