@@ -1,52 +1,7 @@
-"""Pulumi entry point: read config, load the catalog, build components, export.
-
-All logic lives in `infra/`; this file only wires it together.
-"""
+"""Pulumi entry point: the program is `infra.program`; this file only names the project's folder."""
 
 from pathlib import Path
 
-import pulumi
+from infra.program import run
 
-from infra import hosts
-from infra.catalog import hosting, tier_contract
-from infra.catalog.loader import load_deployment
-from infra.components.environment import DIGESTS_OUTPUT
-from infra.components.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links
-from infra.core.problems import ConfigError
-
-try:
-    deployment = load_deployment(pulumi.get_stack(), Path(__file__).parent, pulumi.runtime.get_config)
-except ConfigError as error:
-    raise pulumi.RunError(error.render(applying=True)) from None
-for notice in deployment.notices:  # shown by preview and up, and by `billing plan`
-    pulumi.log.warn(f"warning: {notice}")
-
-billing = StripeBilling("billing", StripeBillingArgs(
-    deployment=deployment,
-    api_key=pulumi.Config("stripe").require_secret("apiKey"),
-))
-environment = hosts.of(deployment.settings).environment("hosting", deployment, hosting.bind(
-    deployment.catalog,
-    webhook_secret=billing.webhook_signing_secret,
-    portal_configuration=billing.portal_configuration_id,
-    prices=billing.price_id_by_lookup_key,
-    webhook_secret_next=billing.webhook_next_signing_secret,
-    # The same contract `python -m infra export` prints, with this stack's price IDs.
-    tiers=billing.price_ids.apply(lambda ids: tier_contract.to_json(tier_contract.build(
-        deployment.catalog, deployment.stack, deployment.mode, tier_contract.price_ids(ids)), compact=True)),
-))
-
-pulumi.export("mode", deployment.mode)
-pulumi.export("productIds", billing.product_ids)
-pulumi.export("priceIds", billing.price_ids)
-pulumi.export("webhookEndpointId", billing.webhook_endpoint_id)
-pulumi.export("webhookUrl", billing.webhook_url)
-pulumi.export("webhookSigningSecret", billing.webhook_signing_secret)
-pulumi.export("portalConfigurationId", billing.portal_configuration_id)
-pulumi.export("promotionCodeIds", billing.promotion_code_ids)
-pulumi.export("featureIds", billing.feature_ids)
-pulumi.export("planLimits", {key: dict(plan.limits) for key, plan in deployment.catalog.plans.items()})
-pulumi.export("dashboardLinks", dashboard_links(deployment.mode, billing))
-pulumi.export("hostingVariables", environment.variable_names)
-pulumi.export(DIGESTS_OUTPUT, environment.digests)
-pulumi.export("redeployNeeded", environment.redeploy_needed)
+run(Path(__file__).parent)

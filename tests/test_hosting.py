@@ -157,16 +157,16 @@ def test_a_missing_extra_secret_stops_the_program(project: Project) -> None:
 
 
 def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> None:
-    # A tiny program exports what `hosting.bind` hands to Vercel, so the SDK itself
+    # A tiny program exports what `hosted.bind` hands to Vercel, so the SDK itself
     # says which values are secret before the provider wraps them all.
     program = tmp_path / "bind_program.py"
     program.write_text(textwrap.dedent("""
         import pulumi
-        from infra.catalog import hosting
+        from infra.components import hosted
         from infra.catalog.loader import load_deployment
         from pathlib import Path
         deployment = load_deployment("live", Path(%r), pulumi.runtime.get_config)
-        bound = hosting.bind(
+        bound = hosted.bind(
             deployment.catalog,
             webhook_secret=pulumi.Output.from_input("whsec-from-endpoint"),
             portal_configuration=pulumi.Output.from_input("portal-id"),

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-import pulumi
-
 from infra import hosts
 from infra.catalog.guards import APP_KEY, PUBLISHABLE_KEY, Hosted
 from infra.catalog.models import Catalog, StackSettings
@@ -114,49 +112,3 @@ def clashes(catalog: Catalog) -> list[tuple[Variable, Variable]]:
         else:
             seen[variable.name] = variable
     return pairs
-
-
-def config_value(key: str, secret: bool) -> pulumi.Output[str]:
-    """A value from stack config, kept secret when it is (or was stored as) a secret."""
-    namespace, name = key.split(":", 1)
-    config = pulumi.Config(namespace)
-    if secret or pulumi.runtime.is_config_secret(key):
-        return config.require_secret(name)
-    return pulumi.Output.from_input(config.require(name))
-
-
-@dataclass(frozen=True)
-class HostedValue:
-    variable: Variable
-    value: pulumi.Output[str]
-
-
-def bind(
-    catalog: Catalog,
-    webhook_secret: pulumi.Output[str],
-    portal_configuration: pulumi.Output[str],
-    prices: dict[str, pulumi.Output[str]],
-    webhook_secret_next: pulumi.Output[str] | None = None,
-    tiers: pulumi.Output[str] | None = None,
-) -> list[HostedValue]:
-    """Each variable with its value: outputs of the Stripe resources, or stack config."""
-    bound = []
-    for variable in variables(catalog):
-        value: pulumi.Output[str]
-        if variable.source == "webhook_secret":
-            # Straight from the endpoint's create response: no one copies it, no config holds it.
-            value = pulumi.Output.secret(webhook_secret)
-        elif variable.source == "webhook_secret_next" and webhook_secret_next is not None:
-            value = pulumi.Output.secret(webhook_secret_next)
-        elif variable.source == "portal_configuration":
-            value = portal_configuration
-        elif variable.source == "price":
-            value = prices[variable.ref]
-        elif variable.source == "tiers":
-            if tiers is None:
-                raise ValueError("the catalog names a tiers variable: pass the contract to bind()")
-            value = tiers
-        else:
-            value = config_value(variable.ref, variable.secret)
-        bound.append(HostedValue(variable, value))
-    return bound

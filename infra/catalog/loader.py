@@ -94,7 +94,7 @@ def load_deployment(
             problems += _stack_file_secrets(stack_doc, catalog.hosting.extra_keys().values())
     if settings is not None:
         host = hosts.of(settings)
-        host_problems = host.check(stack, settings, stack_doc, project_dir)
+        host_problems = hosts.check(stack, settings, stack_doc, project_dir)
         problems += host_problems
         hosted = hosting.hosted_config(catalog) if catalog else []
         problems += guards.check_stack(stack, settings.mode, get, stack_doc, host.token, hosted)

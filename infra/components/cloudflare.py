@@ -28,9 +28,9 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from infra.catalog.hosting import HostedValue
+from infra.catalog.loader import Deployment
 from infra.clients.cloudflare_api import SECRET_TEXT, CloudflareError, WorkerSecrets
-from infra.components.environment import Environment
+from infra.components.environment import Environment, HostedValue
 from infra.hosts.cloudflare import CloudflareHost
 
 # Where a secret lives: a change to any of these makes it another secret.
@@ -125,3 +125,10 @@ class WorkerEnvironment(Environment):
             )
             written[f"{script}:{variable.name}"] = hosted.value
         self._finish(written, {script: [hosted.variable.name for hosted in values]})
+
+
+def environment(name: str, deployment: Deployment, values: Sequence[HostedValue]) -> WorkerEnvironment:
+    """The stack's Worker script secrets."""
+    settings = deployment.settings
+    return WorkerEnvironment(name, account=str(settings.cloudflare_account_id),
+                             script=str(settings.worker_script), values=values)

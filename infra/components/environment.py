@@ -15,9 +15,12 @@ import asyncio
 import functools
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
+
+from infra.catalog.hosting import Variable
 
 DIGESTS_OUTPUT = "hostingDigests"
 # The engine's built-in invoke that reads a stack's last outputs (pulumi/pulumi
@@ -31,6 +34,21 @@ READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 # file:// backend). Read again, a few times, before giving up.
 _CHECKPOINT_RACE = "failed to load checkpoint"
 _READ_ATTEMPTS = 5
+
+
+def config_value(key: str, secret: bool) -> pulumi.Output[str]:
+    """A value from stack config, kept secret when it is (or was stored as) a secret."""
+    namespace, name = key.split(":", 1)
+    config = pulumi.Config(namespace)
+    if secret or pulumi.runtime.is_config_secret(key):
+        return config.require_secret(name)
+    return pulumi.Output.from_input(config.require(name))
+
+
+@dataclass(frozen=True)
+class HostedValue:
+    variable: Variable
+    value: pulumi.Output[str]
 
 
 class Environment(pulumi.ComponentResource):

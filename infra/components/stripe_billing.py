@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_stripe as stripe
 
-from infra.catalog import adoption, entitlements, hosting
+from infra.catalog import adoption, entitlements
 from infra.catalog.adoption import Adopted
 from infra.catalog.guards import WEBHOOK_SECRET
 from infra.catalog.loader import Deployment
 from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off
+from infra.components.environment import config_value
 from infra.stripe import provider_table
 from infra.stripe.reference import dashboard_base
 
@@ -100,7 +101,7 @@ class StripeBilling(pulumi.ComponentResource):
         self.webhook_endpoint_id = endpoint.id
         if (adoption.WEBHOOK, main_name) in adopted:
             # An adopted endpoint's secret is never returned by Stripe: the user gave it once.
-            self.webhook_signing_secret = hosting.config_value(WEBHOOK_SECRET, secret=True)
+            self.webhook_signing_secret = config_value(WEBHOOK_SECRET, secret=True)
         else:
             self.webhook_signing_secret = pulumi.Output.secret(endpoint.secret)
         self.portal_configuration_id = portal.id

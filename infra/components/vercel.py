@@ -14,9 +14,10 @@ from typing import ClassVar
 import pulumi
 import pulumiverse_vercel as vercel
 
-from infra.catalog.hosting import HostedValue
-from infra.components.environment import Environment
+from infra.catalog.loader import Deployment
+from infra.components.environment import Environment, HostedValue
 from infra.hosts.host import Target, value_name
+from infra.hosts.vercel import TARGETS, VARIABLE
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,16 @@ class VercelEnvironment(Environment):
         self._finish(values, {
             target.name: [hosted.variable.name for hosted in args.values] for target in args.targets
         })
+
+
+def environment(name: str, deployment: Deployment, values: Sequence[HostedValue]) -> VercelEnvironment:
+    """The stack's Vercel environment: its targets, its project, the provider's token and team."""
+    settings = deployment.settings
+    config = pulumi.Config("vercel")
+    return VercelEnvironment(name, VercelEnvironmentArgs(
+        stack=deployment.stack, mode=deployment.mode, project_id=str(settings.vercel_project),
+        targets=TARGETS[deployment.mode], values=values,
+        api_token=config.require_secret("apiToken"),
+        team=config.get("team"),
+        adopted={name: id_ for (type_, name), id_ in deployment.adopted.items() if type_ == VARIABLE},
+    ))

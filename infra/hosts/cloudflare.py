@@ -4,28 +4,20 @@ What the runbook does with `wrangler secret put NAME`, per stack: the test
 stack writes test values to its script (e.g. `api-staging`), the live stack
 live values to its own (`api`). The Worker keeps reading `env.NAME` as a plain
 string, and its code stays deployed by `wrangler deploy`. Every value is a
-`secret_text`: none can be read back. Standard library only at import time
+`secret_text`: none can be read back. Standard library and infra.core only
 (see infra.hosts.host).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from infra.hosts.host import HOST_SETTING, Host, Target, mixed_mode_value
-
-if TYPE_CHECKING:
-    from infra.catalog.guards import ConfigGetter
-    from infra.catalog.hosting import HostedValue
-    from infra.catalog.loader import Deployment
-    from infra.catalog.models import StackSettings
-    from infra.clients.http import Limits
-    from infra.components.environment import Environment
-    from infra.core.checks import Check, Progress
-    from infra.core.problems import Problem
-    from infra.core.sources import Document
+from infra.core import sources
+from infra.core.problems import Problem
+from infra.core.sources import Document
+from infra.hosts.host import HOST_SETTING, Host, StackSettings, Target, mixed_mode_value
 
 # The dynamic resource's type token (pulumi.dynamic: `pulumi-python:dynamic/<module>:<name>`).
 WORKER_SECRET = "pulumi-python:dynamic/billing:WorkerSecret"  # noqa: S105 (a type token)
@@ -82,20 +74,6 @@ class CloudflareHost(Host):
                     SCRIPT))
         return problems
 
-    def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
-        from infra.components.cloudflare import WorkerEnvironment
-
-        settings = deployment.settings
-        return WorkerEnvironment(name, account=str(settings.cloudflare_account_id),
-                                 script=str(settings.worker_script), values=values)
-
-    def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
-               progress: Progress, limits: Limits) -> list[Check]:
-        from infra.clients.cloudflare_api import WorkerSecrets
-        from infra.probes import cloudflare as cloudflare_verify
-
-        return cloudflare_verify.run(deployment, WorkerSecrets(token, deadline=limits.seconds), progress)
-
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
         if resource_type != WORKER_SECRET:
             return []
@@ -116,8 +94,6 @@ class CloudflareHost(Host):
 
 
 def _other_stacks(project_dir: Path, stack: str) -> list[tuple[str, Document]]:
-    from infra.core import sources
-
     found = []
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")

@@ -5,34 +5,43 @@ variables, or a Cloudflare Worker script's secrets. Which values there are
 (names and sources) is host-independent and lives in `infra.catalog.hosting`; a host
 decides where they go for a stack, how they are written, checked and policed.
 
-This module and the host descriptions import only the standard library at
-import time: the policy pack runs in its own virtualenv (pulumi-policy and
-PyYAML) and asks the hosts for their rules. Components and API clients are
-imported when used.
+This module and the host descriptions import only the standard library and
+`infra.core`: the policy pack runs in its own virtualenv (pulumi-policy and
+PyYAML) and asks the hosts for their rules. What a host does with Pulumi or
+over HTTP lives above the catalog: its component in `infra.components` and
+its probes in `infra.probes`, each found by the host's key.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol
 
-if TYPE_CHECKING:
-    from infra.catalog.guards import ConfigGetter
-    from infra.catalog.hosting import HostedValue
-    from infra.catalog.loader import Deployment
-    from infra.catalog.models import StackSettings
-    from infra.clients.http import Limits
-    from infra.components.environment import Environment
-    from infra.core.checks import Check, Progress
-    from infra.core.problems import Problem
-    from infra.core.sources import Document
+from infra.core.problems import Problem
+from infra.core.sources import Document
 
 HOST_SETTING = "billing:host"
 LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
 TEST_PREFIXES = ("sk_test_", "rk_test_", "pk_test_")
+
+
+class StackSettings(Protocol):
+    """What a host reads of a stack's settings (`infra.catalog.models.StackSettings` has it all)."""
+
+    @property
+    def mode(self) -> Literal["test", "live"]: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def vercel_project(self) -> str | None: ...
+    @property
+    def cloudflare_account_id(self) -> str | None: ...
+    @property
+    def worker_script(self) -> str | None: ...
+    def model_dump(self, *, by_alias: bool) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -89,15 +98,6 @@ class Host(ABC):
         """What makes a changed value reach the running app."""
 
     @abstractmethod
-    def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
-        """The Pulumi component that writes `values` (call inside a Pulumi program)."""
-
-    @abstractmethod
-    def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
-               progress: Progress, limits: Limits) -> list[Check]:
-        """Read-only checks that the host holds what the stack declares, each request within `limits`."""
-
-    @abstractmethod
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
         """Policy: what is wrong with a registration of this host's resources (others: nothing)."""
 
@@ -114,22 +114,11 @@ class Host(ABC):
         return " and ".join(target.name for target in self.targets(settings))
 
     def check(self, stack: str, settings: StackSettings, doc: Document, project_dir: Path) -> list[Problem]:
-        """This host's settings are set, and no other host's: a leftover would be silently ignored."""
-        from infra.hosts import HOSTS
-
+        """This host's own settings are set (`infra.hosts.check` also refuses other hosts' settings)."""
         given = settings.model_dump(by_alias=True)
-        problems = []
-        for key, example in self.settings.items():
-            if given.get(key) is None:
-                problems.append(doc.problem(("config", key), "required field is missing (the stack's host "
-                                            f"is {self.key}); add `{key}: {example}`", key))
-        for other in HOSTS.values():
-            for key in other.settings:
-                if other is not self and key not in self.settings and given.get(key) is not None:
-                    problems.append(doc.problem(("config", key), f"is a {other.title} setting, but this "
-                                                f"stack's host is {self.key} ({HOST_SETTING}); remove it",
-                                                key))
-        return problems
+        return [doc.problem(("config", key), "required field is missing (the stack's host "
+                            f"is {self.key}); add `{key}: {example}`", key)
+                for key, example in self.settings.items() if given.get(key) is None]
 
 
 def mixed_mode_value(value: Any, live: bool) -> str | None:

@@ -2,24 +2,15 @@
 
 `live` writes production only, and `test` writes preview and development, so
 the two stacks never own the same (name, target) pair and cannot overwrite
-each other. Standard library only at import time (see infra.hosts.host).
+each other. Standard library and infra.core only (see infra.hosts.host).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from infra.hosts.host import Host, Target, mixed_mode_value
-
-if TYPE_CHECKING:
-    from infra.catalog.guards import ConfigGetter
-    from infra.catalog.hosting import HostedValue
-    from infra.catalog.loader import Deployment
-    from infra.catalog.models import StackSettings
-    from infra.clients.http import Limits
-    from infra.components.environment import Environment
-    from infra.core.checks import Check, Progress
+from infra.hosts.host import Host, StackSettings, Target, mixed_mode_value
 
 VARIABLE = "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable"
 COMPONENT = "billing:vercel:Environment"
@@ -66,27 +57,6 @@ class VercelHost(Host):
 
     def after_write(self, settings: StackSettings) -> str:
         return f"redeploy {self.where(settings)}"
-
-    def environment(self, name: str, deployment: Deployment, values: Sequence[HostedValue]) -> Environment:
-        import pulumi
-
-        from infra.components.vercel import VercelEnvironment, VercelEnvironmentArgs
-
-        settings = deployment.settings
-        return VercelEnvironment(name, VercelEnvironmentArgs(
-            stack=deployment.stack, mode=deployment.mode, project_id=str(settings.vercel_project),
-            targets=self.targets(settings), values=values,
-            api_token=pulumi.Config("vercel").require_secret("apiToken"),
-            team=pulumi.Config("vercel").get("team"),
-            adopted={name: id_ for (type_, name), id_ in deployment.adopted.items() if type_ == VARIABLE},
-        ))
-
-    def verify(self, deployment: Deployment, token: str, get: ConfigGetter,
-               progress: Progress, limits: Limits) -> list[Check]:
-        from infra.clients.vercel_api import Vercel
-        from infra.probes import vercel as vercel_verify
-
-        return vercel_verify.run(deployment, Vercel(token, get(TEAM), limits=limits), progress)
 
     def violations(self, resource_type: str, props: Mapping[str, Any], live: bool) -> list[str]:
         if resource_type != VARIABLE:

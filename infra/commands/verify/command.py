@@ -33,6 +33,7 @@ from infra.core import checks, exits
 from infra.core.checks import Check
 from infra.core.problems import ConfigError
 from infra.core.redact import mask, shown
+from infra.probes import hosting as hosting_probes
 from infra.probes import stripe as verify_stripe
 from infra.probes import webhook as webhook_probe
 from infra.stripe.reference import webhook_event_types
@@ -198,7 +199,7 @@ def _prepare(
     token = credentials.config_value(host.token_env, host.token, stack, project)
     credentials.api_base(host.api_base_env, host.api_default, token)  # refused before any part sends
     return _Part(f"hosting ({host.location(deployment.settings)}, stack {stack})",
-                 lambda: host.verify(deployment, token, get, progress, limits))
+                 lambda: hosting_probes.run(deployment, token, get, progress, limits))
 
 
 def _webhook_inputs(
