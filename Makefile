@@ -61,6 +61,7 @@ test: lint typecheck pytest
 
 lint: venv
 	$(PY) -m ruff check infra tests benchmarks policies tools __main__.py
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: venv
 	$(PY) -m mypy --strict infra
