@@ -8,43 +8,19 @@ as `file:line: field: fix`), 3 an internal error. No secret value is ever printe
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib
 import os
 import signal
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
-import pulumi
-
-from infra.catalog import adoption, stack_config
-from infra.catalog.loader import Deployment, load_deployment
-from infra.clients import pulumi_cli
-from infra.commands import (
-    export as export_command,
-)
-from infra.commands import (
-    keys as key_manifests,
-)
-from infra.commands import (
-    reprice as reprice_command,
-)
-from infra.commands import (
-    stack_default,
-)
-from infra.commands import (
-    status as status_command,
-)
-from infra.commands.diff import command as diff_command
-from infra.commands.plan import offline
-from infra.commands.plan import view as plan_view
-from infra.commands.pull import command as pull_command
-from infra.commands.verify import command as verify
+from infra.commands import COMMANDS, Command
 from infra.core import exits
-from infra.core.escape import terminal
-from infra.core.problems import ConfigError, Problem, plural
+from infra.core.problems import ConfigError, Problem
 
 
 def _project_dir() -> Path:
@@ -98,163 +74,88 @@ def _die_of_broken_pipe() -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Parse argv, run the one command it names, and map a refusal to its exit status."""
     out = out or sys.stdout
-    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = next((word for word in argv if not word.startswith("-")), None)
+    if name is None or name not in COMMANDS:
+        return _top_level(argv, name, out)
+    command = COMMANDS[name]
+    module = importlib.import_module(command.module)  # only the command that runs is loaded
+    from infra.commands import stack_default  # noqa: PLC0415 (YAML and file reading, only for a command)
+
+    parser = _parser_for([command])
     args = parser.parse_args(argv)
-    if args.command is None:  # bare `billing`: what it can do, not a usage error (README)
-        parser.print_help(out)
-        return exits.OK
-    if not _stack_chosen(args):
+    if getattr(args, "project", None) is None:
+        args.project = PROJECT_DIR
+    if not _stack_chosen(command, args):
         print(ConfigError([Problem("--stack", None, "(stack)", stack_default.MISSING)]).render(),
               file=sys.stderr)
         return exits.REFUSED
-    if args.command == "verify":
-        return verify.main(args, out, PROJECT_DIR)
-    if args.command == "pull":
-        return pull_command.main(args, out)
-    if args.command == "diff":
-        return diff_command.main(args, out)
-    if args.command == "reprice":
-        return reprice_command.main(args, out)
-    if args.command == "status":
-        return status_command.main(args, out)
     try:
-        decrypted = _decrypted(args) if getattr(args, "from_pulumi", False) else None
-        config = stack_config.from_stack(args.project, args.stack, overrides=_overrides(args),
-                                         overrides_from="--catalog",
-                                         decrypted=decrypted.values if decrypted else None)
-        # `keys` is step 7, before a live stack's own settings need be filled in (README).
-        deployment = load_deployment(args.stack, args.project, config.get, config.origin,
-                                     examples_refused=args.command != "keys")
-        if args.command == "validate":
-            return _validate(args, deployment, config, out)
-        if args.command == "export":
-            return export_command.main(args, config, out)
-        if args.command == "keys":
-            print(key_manifests.render(deployment), file=out)
-            _warn(deployment)
-            return exits.OK
-        return _plan(args, config, out)
-    except ConfigError as error:
+        status: int = module.main(args, out)
+    except ConfigError as error:  # the one place a refusal becomes output and an exit status
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
+    return status
 
 
-# Commands whose --stack may default (stack_default); `verify webhook --url` needs no stack, and
-# `diff` without --stack compares every stack.
-_STACK_DEFAULTS = ("validate", "plan", "keys", "export", "pull", "verify", "status")
+def _top_level(argv: list[str], name: str | None, out: TextIO) -> int:
+    """`billing`, `billing --help`, `billing --version`, or a command that does not exist."""
+    parser = _top_parser()
+    if name is not None:
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        parser.error(f"unknown command {name!r}{hint} (commands: {', '.join(COMMANDS)})")
+    if parser.parse_args(argv).version:  # --help exits here; anything else is a usage error
+        print(_version(), file=out)
+        return exits.OK
+    parser.print_help(out)  # bare `billing`: what it can do, not a usage error (README)
+    return exits.OK
 
 
-def _stack_chosen(args: argparse.Namespace) -> bool:
+def _stack_chosen(command: Command, args: argparse.Namespace) -> bool:
     """Fill in --stack from BILLING_STACK or Pulumi's selected stack; False when it is still missing."""
-    if args.command not in _STACK_DEFAULTS or getattr(args, "stack", None) is not None:
+    if command.stack == "none" or getattr(args, "stack", None) is not None:
         return True
-    if args.command == "verify" and getattr(args, "part", None) == "webhook":
-        return True
+    if command.name == "verify" and getattr(args, "part", None) == "webhook":
+        return True  # `verify webhook --url` needs no stack, and a default one would change its target
+    from infra.commands import stack_default  # noqa: PLC0415 (as in main)
+
     args.stack = stack_default.default_stack(getattr(args, "project", PROJECT_DIR))
-    # `verify` with neither a stack nor a part says what it needs itself.
-    return args.stack is not None or args.command == "verify"
+    return args.stack is not None or command.stack == "optional"
 
 
 def _version() -> str:
+    from importlib import metadata  # noqa: PLC0415 (only for --version: `billing --help` stays fast)
+
     try:
         return f"billing {metadata.version('billing')}"
     except metadata.PackageNotFoundError:
         return "billing (not installed: run `make` to install it into .venv)"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="billing")
-    parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, text in (("validate", "check the catalog, the stack's config and the guards"),
-                       ("plan", "run the program offline and list every resource it registers"),
-                       ("keys", "print a prefilled Dashboard link and checklist for each restricted key")):
-        command = sub.add_parser(name, help=text, description=text)
-        command.add_argument("--stack", help=stack_default.HELP)
-        command.add_argument("--catalog", help="catalog file (default: billing:catalog or "
-                                               "stacks/catalog.yaml)")
-        command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
-        if name == "plan":
-            command.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                                 help="markdown: the text plan as a fenced block (the PR job summary)")
-        if name == "validate":
-            command.add_argument("--from-pulumi", action="store_true",
-                                 help="check the real keys too: read the stack's decrypted config from "
-                                      "`pulumi config --json --show-secrets` into memory only (never "
-                                      "printed or written; needs the pulumi CLI and the stack's passphrase)")
-    verify.add_parser(sub, PROJECT_DIR)
-    pull_command.add_parser(sub, PROJECT_DIR)
-    diff_command.add_parser(sub, PROJECT_DIR)
-    reprice_command.add_parser(sub, PROJECT_DIR)
-    export_command.add_parser(sub, PROJECT_DIR)
-    status_command.add_parser(sub, PROJECT_DIR)
-    # Listed from the parsers themselves, so a new command cannot be missing here.
-    parser.description = ("Stripe billing and hosting secrets as code. Commands: "
-                          + ", ".join(sub.choices) + ".")
+def _top_parser() -> argparse.ArgumentParser:
+    width = max(len(name) for name in COMMANDS)
+    listing = "\n".join(f"  {c.name:<{width}}  {c.summary}" for c in COMMANDS.values())
+    parser = argparse.ArgumentParser(
+        prog="billing", usage="billing [--version] COMMAND [options]",
+        description="Stripe billing and hosting secrets as code.",
+        epilog=f"commands:\n{listing}\n\n`billing COMMAND --help` shows a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, str]:
-    if not args.catalog:
-        return {}
-    path = Path(args.catalog).resolve()
-    try:
-        return {"billing:catalog": str(path.relative_to(args.project.resolve()))}
-    except ValueError:
-        return {"billing:catalog": str(path)}
+def _parser_for(commands: Sequence[Command]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billing")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in commands:
+        importlib.import_module(command.module).add_parser(sub, PROJECT_DIR)
+    return parser
 
 
-def _decrypted(args: argparse.Namespace) -> pulumi_cli.DecryptedConfig:
-    try:
-        return pulumi_cli.decrypted_config(args.stack, args.project)
-    except pulumi_cli.CliError as error:
-        raise ConfigError([Problem("--from-pulumi", None, "(pulumi CLI)", f"{error}; nothing was checked")]) \
-            from None
-
-
-def _validate(
-    args: argparse.Namespace, deployment: Deployment, config: stack_config.EngineConfig, out: TextIO,
-) -> int:
-    catalog = deployment.catalog
-    paid = sum(plan.paid for plan in catalog.plans.values())
-    print(
-        f"ok: stack {args.stack!r} ({deployment.mode} mode): {plural(len(catalog.plans), 'plan')} "
-        f"({paid} paid), {plural(len(catalog.prices()), 'price')}, "
-        f"{plural(len(catalog.webhook.events), 'webhook event')}, "
-        f"{plural(len(catalog.entitlements), 'feature')}, "
-        f"{plural(len(deployment.settings.coupons), 'coupon')}",
-        file=out,
-    )
-    for line in adoption.summary(deployment.adopted):
-        print(line, file=out)
-    if args.from_pulumi:
-        print("keys: checked, decrypted by the pulumi CLI in memory only (never printed)", file=out)
-    elif config.placeholders:
-        print(f"keys: NOT checked: {', '.join(config.placeholders)} are sealed (`secure:`) or unset here, "
-              "so placeholders stood in; check the real ones with "
-              f"`billing validate --stack {args.stack} --from-pulumi`", file=out)
-    _warn(deployment)
-    return exits.OK
-
-
-def _warn(deployment: Deployment) -> None:
-    for notice in deployment.notices:
-        print(terminal(f"warning: {notice}"), file=sys.stderr)
-
-
-def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: TextIO) -> int:
-    try:
-        plan = offline.run_program(
-            args.project / "__main__.py", args.stack, config.values, config.secret_keys
-        )
-    except pulumi.RunError as error:
-        print(str(error), file=sys.stderr)
-        return exits.REFUSED
-    if args.format == "json":
-        plan_view.to_json(plan, config.placeholders, out)
-    elif args.format == "markdown":
-        plan_view.to_markdown(plan, config.placeholders, out)
-    else:
-        plan_view.to_text(plan, config.placeholders, out)
-    return exits.OK
+def _parser() -> argparse.ArgumentParser:
+    """Every command's parser at once (the tests and README checks walk it); loads every command."""
+    return _parser_for(list(COMMANDS.values()))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from infra import cli
+from infra.commands import COMMANDS
 from tests.conftest import REPO
 
 BILLING = Path(sys.executable).parent / "billing"  # `make` installs it into the venv running the tests
@@ -93,5 +94,6 @@ def test_python_dash_m_infra_is_the_same_command() -> None:
     done = subprocess.run([sys.executable, "-m", "infra", "--help"], cwd=REPO, capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0 and done.stdout.startswith("usage: billing ")
-    for name in ("validate", "plan", "keys", "verify", "pull", "diff"):
-        assert name in done.stdout.split("\n\n")[1]  # the description names every command
+    listed = done.stdout.split("commands:\n", 1)[1]  # the help lists every command with its summary
+    for command in COMMANDS.values():
+        assert f"  {command.name}  " in listed and command.summary in listed

@@ -1,0 +1,48 @@
+"""The commands `billing` runs: one module each, imported only when its command runs.
+
+`COMMANDS` is the one list of them, in the order `billing --help` shows them.
+Each module has `add_parser(subparsers, project_dir)` and `main(args, out) ->
+exit status`; `infra.cli` imports the one the user named (pip's
+`commands/__init__` does the same), so `billing --help` loads none of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+StackUse = Literal["required", "optional", "none"]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str
+    summary: str
+    stack: StackUse = "required"
+    """required: --stack defaults to $BILLING_STACK or Pulumi's selected stack, else it is an error;
+    optional: the same default, and the command says itself what it needs without one;
+    none: no default (`diff` compares every stack, `reprice` edits the shared catalog)."""
+
+
+COMMANDS: dict[str, Command] = {command.name: command for command in (
+    Command("validate", "infra.commands.validate", "check the catalog, the stack's config and the guards"),
+    Command("plan", "infra.commands.plan.command",
+            "run the program offline and list every resource it registers"),
+    Command("keys", "infra.commands.keys",
+            "print a prefilled Dashboard link and checklist for each restricted key"),
+    Command("verify", "infra.commands.verify.command",
+            "probe a deployment from outside (webhook, stripe, hosting read only; payment writes)",
+            stack="optional"),
+    Command("pull", "infra.commands.pull.command",
+            "read an existing Stripe account; write a catalog and an import file for it"),
+    Command("diff", "infra.commands.diff.command",
+            "what a change to the catalog or a stack does to money, against a git revision", stack="none"),
+    Command("reprice", "infra.commands.reprice",
+            "raise or lower a price the safe way: archive it and add a new price that takes its lookup key",
+            stack="none"),
+    Command("export", "infra.commands.export",
+            "print the app's tier contract (plans, limits, entitlements, prices) as JSON or TypeScript"),
+    Command("status", "infra.commands.status",
+            "where a stack is in going live: what is set, what is missing, and the command that fixes each"),
+)}

@@ -15,27 +15,27 @@ from typing import Any, TextIO
 
 from infra.catalog import tier_contract
 from infra.catalog.loader import load_deployment
-from infra.catalog.stack_config import EngineConfig
 from infra.clients import credentials
-from infra.commands import stack_default
+from infra.commands import COMMANDS, options
 from infra.core import exits, sources
 from infra.core.problems import ConfigError, Problem
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
-    text = "print the app's tier contract (plans, limits, entitlements, prices) as JSON or TypeScript"
+    text = COMMANDS["export"].summary
     command = sub.add_parser("export", help=text, description=text)
-    command.add_argument("--stack", help=stack_default.HELP)
-    command.add_argument("--catalog", help="catalog file (default: billing:catalog or stacks/catalog.yaml)")
+    options.stack(command)
+    options.catalog(command)
     command.add_argument("--format", choices=("json", "ts"), default="json",
                          help="json for any app; ts for a typed module (Next.js, Workers)")
     command.add_argument("--outputs", type=Path, metavar="FILE",
                          help="the stack's outputs as `pulumi stack output --json --stack S > FILE` wrote "
                               "them, for price IDs (default: ask the pulumi CLI, if it can read the stack)")
-    command.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+    options.project(command, project_dir)
 
 
-def main(args: argparse.Namespace, config: EngineConfig, out: TextIO) -> int:
+def main(args: argparse.Namespace, out: TextIO) -> int:
+    config = options.engine_config(args)
     deployment = load_deployment(args.stack, args.project, config.get, config.origin)
     outputs = _outputs(args.outputs) if args.outputs else credentials.stack_outputs(args.stack, args.project)
     ids = tier_contract.price_ids(outputs.get("priceIds") if isinstance(outputs, dict) else None)

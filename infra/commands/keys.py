@@ -7,12 +7,18 @@ stores the key once it is revealed.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
 
 from infra import hosts
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, Role, fix
-from infra.catalog.loader import Deployment
+from infra.catalog.loader import Deployment, load_deployment
 from infra.catalog.models import KeyManifest
+from infra.commands import COMMANDS, options
+from infra.commands.validate import warn
+from infra.core import exits
 from infra.core.escape import terminal
 from infra.stripe.rak_names import TEST_MODE_LINK, create_link
 from infra.stripe.reference import DASHBOARD_RESOURCES, api_keys_page
@@ -38,6 +44,25 @@ def checklists(deployment: Deployment) -> list[Checklist]:
         Checklist("deployer", f"billing-{deployment.stack}-deployer", DEPLOYER_KEY, keys.deployer,
                   "Pulumi, as the Stripe provider's key"),
     ]
+
+
+SUMMARY = COMMANDS["keys"].summary
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    parser = sub.add_parser("keys", help=SUMMARY, description=SUMMARY)
+    options.stack(parser)
+    options.catalog(parser)
+    options.project(parser, project_dir)
+
+
+def main(args: argparse.Namespace, out: TextIO) -> int:
+    config = options.engine_config(args)
+    # `keys` is step 7, before a live stack's own settings need be filled in (README).
+    deployment = load_deployment(args.stack, args.project, config.get, config.origin, examples_refused=False)
+    print(render(deployment), file=out)
+    warn(deployment)
+    return exits.OK
 
 
 def render(deployment: Deployment) -> str:

@@ -26,17 +26,18 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from infra.catalog import loader
 from infra.catalog.models import StackSettings, to_minor_units
 from infra.catalog.values import parse_amount
+from infra.commands import COMMANDS, options
 from infra.core import exits, sources, writer
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
-    text = "raise or lower a price the safe way: archive it and add a new price that takes its lookup key"
+    text = COMMANDS["reprice"].summary
     parser = sub.add_parser("reprice", help=text, description=text)
     parser.add_argument("price", metavar="PLAN.PRICE", help="e.g. pro.monthly")
     parser.add_argument("amount", metavar="AMOUNT", help='the new amount in the major unit, e.g. 39.00')
     parser.add_argument("--key", help="the new price key (default: the first free <price>_v2, _v3, ...)")
     parser.add_argument("--catalog", type=Path, help="catalog file (default: stacks/catalog.yaml)")
-    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,7 +21,7 @@ from infra.catalog import stack_config
 from infra.catalog.loader import load_deployment
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
-from infra.commands import stack_default
+from infra.commands import COMMANDS, options
 from infra.core import exits, sources
 from infra.core.problems import ConfigError, plural
 
@@ -39,21 +38,17 @@ class Item:
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
-    text = "where a stack is in going live: what is set, what is missing, and the command that fixes each"
+    text = COMMANDS["status"].summary
     parser = sub.add_parser("status", help=text + " (read-only)", description=text + ". Read-only; exit 0 "
                             "only when the stack is ready to go live, 1 when something is missing.")
-    parser.add_argument("--stack", help=stack_default.HELP)
-    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+    options.stack(parser)
+    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
     project: Path = args.project
     stack: str = args.stack
-    try:
-        doc = open_stack(stack, project, None)
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
-        return exits.REFUSED
+    doc = open_stack(stack, project, None)
     items = _cli_items(stack, project)
     cli_ready = all(item.ok for item in items)
     items += _config_items(stack, project, plain_config(doc), cli_ready)

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from infra.catalog import loader, stack_config, stack_files
 from infra.catalog.loader import Deployment, load_deployment
-from infra.commands import diff
+from infra.commands import COMMANDS, diff, options
 from infra.commands.diff import Change
 from infra.commands.diff import base as diff_base
 from infra.core import exits, sources
@@ -38,14 +38,14 @@ class RevisionError(Exception):
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
-    text = "what a change to the catalog or a stack does to money, against a git revision"
+    text = COMMANDS["diff"].summary
     parser = sub.add_parser("diff", help=text, description=text + "; exit 1 on warnings, 2 on errors")
     parser.add_argument("--base", required=True, metavar="REV", help="git revision to compare with, e.g. "
                         "origin/main")
     parser.add_argument("--stack", help="stack name (default: every stack with a Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                         help="json: every change with the resource it lands on and the step predicted")
-    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+    options.project(parser, project_dir)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.commands import stack_default
+from infra.commands import COMMANDS, options
 from infra.commands.pull import account as pull
 from infra.commands.pull import host as pull_host
 from infra.core import exits, sources, writer
@@ -47,9 +47,9 @@ HEADER = """\
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
-    text = "read an existing Stripe account; write a catalog and an import file for it"
+    text = COMMANDS["pull"].summary
     parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
-    parser.add_argument("--stack", help=stack_default.HELP)
+    options.stack(parser)
     parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>); never "
                                                  "inside stacks/")
     parser.add_argument("--force", action="store_true",
@@ -60,7 +60,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("--host", action="store_true",
                         help="read the host instead: add the variables already on the stack's Vercel "
                              "project to the import file (billing:adopt), so the first up adopts them")
-    parser.add_argument("--project", type=Path, default=project_dir, help=argparse.SUPPRESS)
+    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -80,9 +80,6 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
                                        f"Stripe answered with livemode={sorted(account.livemodes)} for a "
                                        f"{mode} stack; nothing was written")])
         _refuse_unfit(pulled)
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
-        return exits.REFUSED
     except ApiError as error:
         print(f"could not read the Stripe account; nothing was written: {error}\n  fix: {refusal(error)}",
               file=sys.stderr)
@@ -106,9 +103,6 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         _check_result(project, stack, targets, pulled.domain)
         with writer.stage(targets, inside, args.force, forbidden) as staged:
             staged.commit()
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
-        return exits.REFUSED
     except writer.WriteRefused as error:
         print(error, file=sys.stderr)
         return exits.REFUSED

@@ -113,9 +113,6 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
             return exits.OK
         token = credentials.config_value(host.token_env, host.token, stack, project)
         found = _read(deployment, token, config.get(TEAM), args.timeout, values)
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
-        return exits.REFUSED
     except ApiError as error:
         print(f"could not read the Vercel project; nothing was written: {error}\n  fix: "
               f"{error.fix(f'{host.token_env} (or {host.token})', VERCEL_API_BASE)}", file=sys.stderr)

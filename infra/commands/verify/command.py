@@ -27,7 +27,7 @@ from infra.catalog.loader import Deployment, load_deployment
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.commands import stack_default
+from infra.commands import COMMANDS, options
 from infra.commands.verify import payment as payment_command
 from infra.core import checks, exits
 from infra.core.checks import Check
@@ -46,7 +46,7 @@ STRIPE_APP_KEY = "STRIPE_APP_KEY"
 
 def add_parser(sub: Any, project_dir: Path) -> None:
     verify = sub.add_parser(
-        "verify", help="probe a deployment from outside (webhook, stripe, hosting read only; payment writes)",
+        "verify", help=COMMANDS["verify"].summary,
         description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
                     "hosting, which only read (and POST probe events to the app's own endpoint); "
                     "`verify payment` creates a customer and a subscription, so it runs only when named. "
@@ -94,10 +94,10 @@ WEBHOOK_TIMEOUT = (f"total seconds for each request, its whole answer included; 
 
 
 def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any, timeout_help: str) -> None:
-    parser.add_argument("--stack", default=default, help=stack_default.HELP)
+    options.stack(parser, default)
     parser.add_argument("--timeout", type=http.seconds_flag, default=default, help=timeout_help)
     parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
-    parser.add_argument("--project", type=Path, default=default, help=argparse.SUPPRESS)
+    options.project(parser, None, default)
 
 
 @dataclass
@@ -106,10 +106,10 @@ class _Part:
     run: Callable[[], list[Check]]
 
 
-def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
+def main(args: argparse.Namespace, out: TextIO) -> int:
     part: str | None = args.part
     stack: str | None = getattr(args, "stack", None)
-    project: Path = getattr(args, "project", project_dir)
+    project: Path = args.project
     as_json: bool = getattr(args, "json", False)
     if part == "payment":  # it writes, so `verify --stack S` never runs it
         return payment_command.main(args, out, project)
@@ -118,12 +118,8 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
               file=sys.stderr)
         return exits.REFUSED
     limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
-    try:
-        config = stack_config.from_stack(project, stack) if stack else None
-        deployment = load_deployment(stack, project, config.get, config.origin) if stack and config else None
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
-        return exits.REFUSED
+    config = stack_config.from_stack(project, stack) if stack else None
+    deployment = load_deployment(stack, project, config.get, config.origin) if stack and config else None
     get: ConfigGetter = config.get if config else (lambda _: None)
     plan, missing = [], []
     for name in (part,) if part else PARTS:

@@ -1,0 +1,42 @@
+"""`billing plan --stack S`: the program run offline, every resource it registers, for a reviewer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.catalog.loader import load_deployment
+from infra.commands import COMMANDS, options
+from infra.core import exits
+
+SUMMARY = COMMANDS["plan"].summary
+
+
+def add_parser(sub: Any, project_dir: Path) -> None:
+    parser = sub.add_parser("plan", help=SUMMARY, description=SUMMARY)
+    options.stack(parser)
+    options.catalog(parser)
+    options.project(parser, project_dir)
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="markdown: the text plan as a fenced block (the PR job summary)")
+
+
+def main(args: argparse.Namespace, out: TextIO) -> int:
+    config = options.engine_config(args)
+    load_deployment(args.stack, args.project, config.get, config.origin)  # every problem before the run
+    # The mock runtime and the SDK load only when a plan is made, never for `billing plan --help`.
+    import pulumi  # noqa: PLC0415
+
+    from infra.commands.plan import offline, view  # noqa: PLC0415
+
+    try:
+        plan = offline.run_program(args.project / "__main__.py", args.stack, config.values,
+                                   config.secret_keys)
+    except pulumi.RunError as error:
+        print(str(error), file=sys.stderr)
+        return exits.REFUSED
+    render = {"json": view.to_json, "markdown": view.to_markdown}.get(args.format, view.to_text)
+    render(plan, config.placeholders, out)
+    return exits.OK
