@@ -16,6 +16,15 @@ from tests.cloudflare_api import cloudflare  # noqa: F401 (the Cloudflare tests'
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()
+# README is the front door; the rest of the documentation is in docs/, one page per reader.
+DOCS = ["README.md", *sorted(f"docs/{page.name}" for page in (REPO / "docs").glob("*.md"))]
+
+
+def doc(name: str) -> str:
+    """The text of README.md or of a page under docs/."""
+    return (REPO / name).read_text()
+
+
 # A stack's own host names and Vercel project in the tests: not the repository's examples
 # (which a live stack refuses), and not whatever a user's own stack files hold.
 DOMAINS = {"test": "staging.shop.test", "live": "shop.test"}

@@ -10,9 +10,20 @@ import pytest
 from infra.catalog import placeholders
 from infra.catalog.stack_config import from_stack
 from infra.commands.plan import offline
-from tests.conftest import CATALOG, DOMAINS, REPO, STACK_FILES, VERCEL_PROJECT, Project, credentials, run_cli
+from tests.conftest import (
+    CATALOG,
+    DOCS,
+    DOMAINS,
+    STACK_FILES,
+    VERCEL_PROJECT,
+    Project,
+    credentials,
+    doc,
+    run_cli,
+)
 
-README = (REPO / "README.md").read_text()
+# README and every page under docs/: the examples they show.
+SHOWN = "\n".join(doc(name) for name in DOCS)
 PORTAL = "    headline: Manage your subscription\n"
 
 # Each kind of shipped example, as a stack file or catalog would hold it, and the line it is on.
@@ -86,10 +97,10 @@ def test_keys_prints_its_checklist_for_a_live_stack_not_filled_in_yet(project: P
 
 
 def test_readme_examples_are_the_ones_recognised() -> None:
-    # The Cloudflare section's account and every example host name README shows.
-    for account in re.findall(r"billing:cloudflareAccountId: ([0-9a-f]{32})", README):
+    # The Cloudflare section's account and every example host name README and docs/ show.
+    for account in re.findall(r"billing:cloudflareAccountId: ([0-9a-f]{32})", SHOWN):
         assert account in placeholders.EXAMPLE_IDS["billing:cloudflareAccountId"]
-    hosts = set(re.findall(r"\b((?:[a-z0-9-]+\.)+example\.(?:com|org|net))\b", README))
+    hosts = set(re.findall(r"\b((?:[a-z0-9-]+\.)+example\.(?:com|org|net))\b", SHOWN))
     assert hosts and all(placeholders.example_domain(host) for host in hosts)
     assert not placeholders.example_domain("shop.example.community")  # a real name that only starts alike
     assert "prj_ExampleProjectId" in placeholders.EXAMPLE_IDS["billing:vercelProject"]

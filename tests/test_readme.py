@@ -1,6 +1,7 @@
-"""README is what a newcomer follows: its stack file validates, and it agrees with the code on what is secret.
+"""README and docs/ are what a newcomer follows: the stack file they show validates, and they agree with the
+code on what is secret and which commands exist.
 
-The stack-file snippet is written into a fresh project exactly as README shows it.
+The stack-file snippet (docs/getting-started.md, step 7) is written into a fresh project exactly as shown.
 """
 
 from __future__ import annotations
@@ -8,19 +9,21 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from infra import cli
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
-from tests.conftest import REPO, Project, run_cli
+from tests.conftest import DOCS, REPO, Project, doc, run_cli
 from tests.test_repository_hygiene import KEY_SHAPES
 
-README = (REPO / "README.md").read_text()
+README = doc("README.md")
+GETTING_STARTED = doc("docs/getting-started.md")
 
 
 def stack_file_snippet() -> str:
     marker = "<!-- stack file after step 7: Pulumi.test.yaml"
-    after = README[README.index(marker):]
+    after = GETTING_STARTED[GETTING_STARTED.index(marker):]
     match = re.search(r"```yaml\n(.*?)```", after, re.DOTALL)
     assert match, "the yaml block after the marker"
     return match.group(1)
@@ -41,8 +44,8 @@ def test_the_stack_file_readme_shows_validates_in_a_fresh_project(project: Proje
     assert not KEY_SHAPES.search(text)  # committing it would pass the hygiene scan
 
 
-def secret_table() -> dict[str, str]:
-    section = README[README.index("## What is secret"):]
+def secret_table(text: str) -> dict[str, str]:
+    section = text[text.index("## What is secret"):]
     section = section[: section.index("\n## ")]
     kinds: dict[str, str] = {}
     for line in section.splitlines():
@@ -53,8 +56,10 @@ def secret_table() -> dict[str, str]:
     return kinds
 
 
-def test_readme_keys_and_the_code_agree_on_what_is_secret() -> None:
-    kinds = secret_table()
+# README's table and the full page's: both must say what the code does.
+@pytest.mark.parametrize("name", ["README.md", "docs/keys-and-guards.md"])
+def test_readme_keys_and_the_code_agree_on_what_is_secret(name: str) -> None:
+    kinds = secret_table(doc(name))
     assert {name for name, kind in kinds.items() if kind == "secret"} == {*SECRET_KEYS, WEBHOOK_SECRET}
     assert kinds[PUBLISHABLE_KEY] == "public"
     code, out, _ = run_cli("keys", "--stack", "test")
@@ -65,13 +70,26 @@ def test_readme_keys_and_the_code_agree_on_what_is_secret() -> None:
     assert {key for flag, key in stores if not flag} == {PUBLISHABLE_KEY}
 
 
-def test_every_billing_command_in_readme_exists() -> None:
-    known = set(cli._parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+def commands_used(text: str) -> set[str]:
     # As typed: at the start of a line in a code block, or after a backtick.
-    used = set(re.findall(r"(?:^|`)billing ([a-z]+)\b", README, re.MULTILINE))
+    return set(re.findall(r"(?:^|`)billing ([a-z]+)\b", text, re.MULTILINE))
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_every_billing_command_in_readme_exists(name: str) -> None:
+    known = set(cli._parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    text = doc(name)
+    used = commands_used(text)
     assert used <= known, used - known
-    assert {"validate", "plan", "keys", "verify", "pull", "diff"} <= used
-    assert "python -m infra plan" not in README and ".venv/bin/python -m infra" not in README
+    assert "python -m infra plan" not in text and ".venv/bin/python -m infra" not in text
+
+
+def test_readme_s_table_of_commands_names_every_command() -> None:
+    known = set(cli._parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert {"validate", "plan", "keys", "verify", "pull", "diff"} <= commands_used(README)
+    table = README[README.index("## Commands"):]
+    table = table[: table.index("\n## ")]
+    assert commands_used(table) == known
 
 
 def test_readme_asks_for_the_python_the_project_declares() -> None:

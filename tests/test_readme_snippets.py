@@ -1,4 +1,6 @@
-"""README's TypeScript snippets compile under `tsc --strict`, against the module `billing export` writes.
+"""The docs' TypeScript snippets compile under `tsc --strict`, against the module `billing export` writes.
+
+The gating snippets are in docs/catalog.md; a ```ts block anywhere in README or docs/ is compiled too.
 
 TypeScript, Stripe's and Node's types come from npm: installed once into a cache
 directory, from the npm cache (`--offline`) or else the registry; the test is
@@ -17,16 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CATALOG, REPO, Project, run_cli
+from tests.conftest import CATALOG, DOCS, Project, doc, run_cli
 
-README = (REPO / "README.md").read_text()
+GATING = "docs/catalog.md"  # the page with the server-side gating snippets
 # What the snippets take from the app around them (its database, the request), typed loosely.
 AMBIENT = "declare const db: any;\ndeclare const userId: string;\ndeclare const used: number;\n"
 TOOLCHAIN = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "billing-readme-tsc"
 
 
-def snippets() -> list[str]:
-    return [textwrap.dedent(body) for body in re.findall(r"^ *```ts\n(.*?)^ *```", README, re.M | re.S)]
+def snippets(text: str) -> list[str]:
+    return [textwrap.dedent(body) for body in re.findall(r"^ *```ts\n(.*?)^ *```", text, re.M | re.S)]
 
 
 def toolchain() -> Path:
@@ -34,7 +36,7 @@ def toolchain() -> Path:
     if tsc.exists() and all((TOOLCHAIN / "node_modules" / name).is_dir() for name in ("stripe", "@types/node")):
         return tsc
     if shutil.which("npm") is None:
-        pytest.skip("npm is not installed, so README's TypeScript is not compiled")
+        pytest.skip("npm is not installed, so the docs' TypeScript is not compiled")
     TOOLCHAIN.mkdir(parents=True, exist_ok=True)
     (TOOLCHAIN / "package.json").write_text('{"private": true}\n')
     packages = ["typescript@5", "stripe", "@types/node@20"]
@@ -46,7 +48,7 @@ def toolchain() -> Path:
             continue
         if tsc.exists():
             return tsc
-    pytest.skip(f"{', '.join(packages)} could not be installed from the npm cache or registry, so README's "
+    pytest.skip(f"{', '.join(packages)} could not be installed from the npm cache or registry, so the docs' "
                 "TypeScript is not compiled")
 
 
@@ -61,10 +63,10 @@ def module(snippet: str) -> str:
 
 
 def test_readme_typescript_compiles_with_tsc_strict(project: Project, tmp_path: Path) -> None:
-    found = snippets()
-    assert len(found) >= 2, "README's gating snippets"
+    assert len(snippets(doc(GATING))) >= 2, "the gating snippets"
+    found = [snippet for name in DOCS for snippet in snippets(doc(name))]
     tsc = toolchain()
-    # A catalog with the feature README gates on, so the exported types know it.
+    # A catalog with the feature the docs gate on, so the exported types know it.
     project.catalog(CATALOG.replace("plans:\n", "entitlements:\n  premium_reports: {name: Premium reports}\n"
                                     "plans:\n", 1)
                     .replace("    name: Pro Plan\n", "    name: Pro Plan\n    entitlements: [premium_reports]\n", 1)

@@ -98,8 +98,8 @@ def test_an_unknown_kind_is_refused_with_the_known_ones(project: Project) -> Non
 
 @pytest.mark.parametrize("mode", ["test", "live"])
 def test_readme_s_clerk_and_neon_lines_go_through_on_both_stacks(project: Project, mode: str) -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("**The seeds' other services.**"):]
+    readme = (REPO / "docs" / "getting-started.md").read_text()
+    section = readme[readme.index("**Other services the app reads.**"):]
     block = section[section.index("```yaml\n") + len("```yaml\n"):section.index("```\n", 8)]
     assert "kind: clerk" in block and "DATABASE_URL" in block
     found = problems(project, mode, block, **{"app:clerkSecretKey": clerk("sk", mode),

@@ -167,6 +167,6 @@ def test_an_answer_of_another_shape_is_refused_without_quoting_it(
 def test_keys_and_readme_name_the_check_that_sees_the_real_keys(project: Project) -> None:
     code, out, _ = run_cli("keys", "--stack", "test", "--project", str(project.root))
     assert code == 0 and "Then run `billing validate --stack test --from-pulumi`" in out
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "getting-started.md").read_text()
     step7 = readme[readme.index("**7. Create the keys"):readme.index("**8. Preview test.**")]
     assert "billing validate --stack test --from-pulumi" in step7

@@ -306,5 +306,6 @@ def test_every_pulumi_step_runs_the_one_tested_cli_and_readme_states_the_minimum
     assert len(pinned) == 1, pinned  # one version everywhere, never the action's floating ^3
     (version,) = pinned
     assert tuple(map(int, str(version).split("."))) >= (3, 174)  # imports then updates in place from 3.174
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "getting-started.md").read_text()  # step 5
     assert f"Pulumi CLI {version}" in readme and "3.174 or newer" in readme
+    assert f"Pulumi CLI ({version}" in (REPO / "README.md").read_text()  # and the front door says which ran
