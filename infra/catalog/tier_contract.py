@@ -1,7 +1,7 @@
 """The app's tier contract: every plan's name, limits, entitlements and prices, from the catalog.
 
-The second runbook keeps a hand-typed TIER_CONFIG in the app, and a case
-mismatch there is one of its gotchas; this contract is generated instead, as
+Teams often keep a hand-typed tier table (TIER_CONFIG) in the app, where a
+case mismatch with Stripe is a known gotcha; this contract is generated instead, as
 JSON for any app or as a typed TypeScript module (Next.js, Workers), so the
 app's limits and feature keys cannot drift from what Stripe sells. Price IDs
 are included when the stack's `priceIds` output is at hand.

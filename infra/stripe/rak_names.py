@@ -31,7 +31,7 @@ _ONE_CLICK = "a public integration's \"Create Stripe Key (1-click)\" prefilled l
 _INSIGHTLY = "Insightly's prefilled link (code search)"
 _SWETRIX = "Swetrix's revenue settings, STRIPE_REQUIRED_PERMISSIONS in its prefilled link (code search)"
 _SERE = "Sere's stripeCreateRestrictedKeyUrl, which also opens /test/apikeys/create (code search)"
-_FIELD_NOTES = "Stripe's 403 message (shared/docs/field-notes.md)"
+_FIELD_NOTES = "Stripe's 403 message to a restricted key that lacks it (it names the permission)"
 _POSTHOG_ENTITLEMENTS = ("PostHog/posthog, products/warehouse_sources/backend/temporal/data_imports/sources/"
                          "stripe/settings.py, ENDPOINT_REQUIRED_PERMISSIONS (features and active "
                          "entitlements both need it)")
