@@ -35,7 +35,7 @@ from infra import (
     verify,
 )
 from infra.diff import command as diff_command
-from infra.escape import terminal
+from infra.escape import colour_wanted, terminal
 from infra.loader import Deployment, load_deployment
 from infra.problems import ConfigError, Problem, plural
 
@@ -170,7 +170,10 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--project", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
         if name == "plan":
             command.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                                 help="markdown: the text plan as a fenced block (the PR job summary)")
+                                 help="markdown: the whole text plan as a fenced block (the PR job summary)")
+            command.add_argument("--verbose", action="store_true",
+                                 help="text: every input of every registration, nested (the default "
+                                      "summarises long ones)")
         if name == "validate":
             command.add_argument("--from-pulumi", action="store_true",
                                  help="check the real keys too: read the stack's decrypted config from "
@@ -249,5 +252,6 @@ def _plan(args: argparse.Namespace, config: stack_config.EngineConfig, out: Text
     elif args.format == "markdown":
         plan_view.to_markdown(plan, config.placeholders, out)
     else:
-        plan_view.to_text(plan, config.placeholders, out)
+        plan_view.to_text(plan, config.placeholders, out, verbose=args.verbose,
+                          colour=colour_wanted(out, os.environ))
     return exits.OK
