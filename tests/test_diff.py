@@ -49,11 +49,16 @@ def test_a_new_amount_is_refused_with_the_edit_that_fixes_it(repo: Project) -> N
                            "price's terms never change.")
     for words in ("replaces the price: live refuses it (protected)",
                   "the new price cannot take the lookup key the old one (never deleted by the provider) still "
-                  "holds, so `up` stops", "resource_stripe_price.go L40",
+                  "holds, so `up` stops",
                   "existing subscribers must stay on the old price at the old terms",
                   "keep `monthly` as it was with `archived: true`", "add a new price key, e.g. `monthly_v2`",
                   "`lookup_key: pro_monthly` (it takes the key over)", "billing reprice pro.monthly 39.00"):
         assert words in line
+    # The provider's source lines are for --explain; the default advice stays short.
+    assert "resource_stripe_price.go" not in out
+    _, explained, _ = diff(repo, "--explain")
+    line = next(line for line in explained.splitlines() if "pro_monthly" in line)
+    assert "billing reprice pro.monthly 39.00` (resource_stripe_price.go L40" in line
 
 
 def test_a_new_interval_is_a_silent_no_op_and_refused(repo: Project) -> None:

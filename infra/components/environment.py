@@ -160,8 +160,9 @@ def notice(noun: str, redeploy: Mapping[str, str] | None, previous: Mapping[str,
         listing = _by_target(slots)
         if previous is None:
             # Nothing to compare with: say what is new, not what "differs".
+            # Every one: the plan's table and the redeployNeeded output name them; count them here.
             parts.append(f"This stack has no record of a last update, so every one of its {noun} is new "
-                         f"({listing}).")
+                         f"({_counted_by_target(slots)}).")
         else:
             parts.append(f"{noun[0].upper()}{noun[1:]} differ from this stack's last update ({listing}).")
     if unknown:
@@ -173,6 +174,12 @@ def notice(noun: str, redeploy: Mapping[str, str] | None, previous: Mapping[str,
         advice = "; ".join(redeploy[target] for target in sorted(targets) if target in redeploy)
         parts.append(f"Running deployments keep the old values until the app is deployed again: {advice}.")
     return " ".join(parts)
+
+
+def _counted_by_target(slots: list[str]) -> str:
+    """`7 on development, 7 on preview`"""
+    targets = sorted({slot.split(":", 1)[0] for slot in slots})
+    return ", ".join(f"{sum(s.startswith(f'{t}:') for s in slots)} on {t}" for t in targets)
 
 
 def _by_target(slots: list[str]) -> str:

@@ -14,6 +14,7 @@ function here, on every line it prints (the program's own text holds none of the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _LINE_SEPARATORS = (0x2028, 0x2029)
@@ -74,3 +75,21 @@ def fenced(lines: list[str], info: str = "") -> str:
 
 def _longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall("`+", text)), default=0)
+
+
+# ---------------------------------------------------------------- colour, added after escaping
+
+_STYLES = {"create": "32", "update": "33", "replace": "35", "delete": "31", "error": "1;31", "warn": "33",
+           "info": "36", "bold": "1", "dim": "2"}
+
+
+def colour_wanted(out: object, environ: Mapping[str, str]) -> bool:
+    """Colour only for a terminal: `out` is a tty, and neither NO_COLOR (https://no-color.org)
+    nor CI (a CI log) is set. Markdown and JSON never ask."""
+    isatty = getattr(out, "isatty", None)
+    return bool(callable(isatty) and isatty()) and "NO_COLOR" not in environ and not environ.get("CI")
+
+
+def paint(text: str, style: str, colour: bool) -> str:
+    """`text` (already escaped: it holds no control character) in a style, or as it is."""
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if colour and text else text

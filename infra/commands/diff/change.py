@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from infra import hosts
 from infra.catalog import adoption
@@ -28,6 +29,33 @@ class Change:
     """The Stripe resource (type token, name) the change lands on, if any."""
     step: Step = ""
     """What the provider does to that resource, as the table predicts it."""
+    fields: tuple[FieldChange, ...] = ()
+    """Each provider input the change moves, old -> new, as a reviewer reads it."""
+    sources: tuple[str, ...] = ()
+    """Where the provider does what the message says (file and lines of the terraform provider):
+    shown by `diff --explain`, in the markdown comment and in the JSON, not in the default text."""
+
+    def explained(self) -> str:
+        """The message with its provider citations."""
+        return f"{self.message} ({'; '.join(self.sources)})" if self.sources else self.message
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: str
+    new: str
+
+
+def shown(value: Any) -> str:
+    """A field's value as the change line prints it: `"Pro"`, `2900`, `{"tier": "gold"}`, `(none)`."""
+    if value is None:
+        return "(none)"
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def moved(path: str, old: Any, new: Any) -> FieldChange:
+    return FieldChange(path, shown(old), shown(new))
 
 
 def exit_status(changes: Iterable[Change]) -> int:
@@ -62,7 +90,7 @@ def removed(head: Deployment, group: str, subject: str, token: str, name: str, w
     done = {"deletes": "it is deleted in Stripe",
             "nothing": "only dropped from the stack: it stays in Stripe as it is",
             "nothing_if_in_use": "only dropped from the stack while it has prices: it stays in Stripe"}
-    return Change(group, severity, subject, f"removed: {what}; {done[resource.delete]} "
-                  f"({resource.file} {resource.delete_source}){extra}", (token, name), "delete")
+    return Change(group, severity, subject, f"removed: {what}; {done[resource.delete]}{extra}",
+                  (token, name), "delete", sources=(f"{resource.file} {resource.delete_source}",))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,9 @@ from infra.catalog.loader import Deployment, load_deployment
 from infra.commands import COMMANDS, diff, options
 from infra.commands.diff import Change
 from infra.commands.diff import base as diff_base
+from infra.commands.diff.change import FieldChange
 from infra.core import exits, sources
-from infra.core.escape import markdown_code, markdown_text, terminal
+from infra.core.escape import colour_wanted, markdown_code, markdown_text, paint, terminal
 from infra.core.problems import ConfigError, Problem
 
 MARKER = "<!-- billing-diff -->"  # lets a workflow find and update its own comment
@@ -45,6 +47,9 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("--stack", help="stack name (default: every stack with a Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                         help="json: every change with the resource it lands on and the step predicted")
+    parser.add_argument("--explain", action="store_true",
+                        help="text: after each advice, cite where the terraform provider does it "
+                        "(file and lines)")
     options.project(parser, project_dir)
 
 
@@ -78,8 +83,12 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     except RevisionError as error:
         print(f"--base: {error}", file=sys.stderr)
         return exits.REFUSED
-    render = {"markdown": markdown, "json": as_json}.get(args.format, text)
-    render(results, args.base, out)
+    if args.format == "markdown":
+        markdown(results, args.base, out)
+    elif args.format == "json":
+        as_json(results, args.base, out)
+    else:
+        text(results, args.base, out, explain=args.explain, colour=colour_wanted(out, os.environ))
     return max((diff.exit_status(result.changes) for result in results), default=exits.OK)
 
 
@@ -211,22 +220,95 @@ def _counts(changes: Sequence[Change]) -> str:
     return f"{plural(n['error'], 'error')}, {plural(n['warn'], 'warning')}, {n['info']} in place / info"
 
 
-def text(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
-    for index, result in enumerate(results):
-        changes = result.changes
-        if index:
-            print(file=out)
-        print(terminal(f"billing diff: stack {result.stack!r} ({result.mode} mode) against {rev}: "
-                       f"{_counts(changes)}"), file=out)
-        if not changes:
-            print("  no billing change", file=out)
-        for group in diff.GROUPS:
-            found = [c for c in changes if c.group == group]
-            if found:
-                print(f"{group}:", file=out)
-            for change in found:
-                line = f"  {change.severity.upper():<5} {change.subject}: {change.message}"
-                print(terminal(line), file=out)
+# The step a change predicts, as `pulumi preview` marks it and as the totals line counts it.
+MARKS = {"create": "+", "update": "~", "no-op": "~", "not cleared": "~", "refused by Stripe": "~",
+         "replace": "+-", "delete": "-"}
+_COUNTED = {"+": "create", "~": "change", "+-": "replace", "-": "delete"}
+_STRENGTH = ("~", "+", "-", "+-")  # a resource's mark is its strongest change's
+_STYLE = {"+": "create", "~": "update", "+-": "replace", "-": "delete"}
+
+
+def totals(results: Sequence[StackDiff]) -> str:
+    """`1 to create, 2 to change, 0 to replace, 0 to delete`: each resource of each stack once."""
+    marks: dict[tuple[str, str, str], str] = {}
+    for result in results:
+        for change in result.changes:
+            mark = MARKS.get(change.step)
+            if change.resource is None or mark is None:
+                continue
+            key = (result.stack, *change.resource)
+            marks[key] = max(marks.get(key, mark), mark, key=_STRENGTH.index)
+    counts = {word: sum(_COUNTED[m] == word for m in marks.values()) for word in _COUNTED.values()}
+    return ", ".join(f"{count} to {word}" for word, count in counts.items())
+
+
+@dataclass
+class _Entry:
+    """One resource (or one resource-less change) across the stacks it affects."""
+
+    resource: tuple[str, str] | None
+    stacks: list[str] = field(default_factory=list)
+    mark: str = ""
+    fields: list[FieldChange] = field(default_factory=list)
+    advice: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    """(severity, subject, message) -> the stacks it is said of."""
+
+
+def _entries(results: Sequence[StackDiff], group: str, explain: bool) -> list[_Entry]:
+    """The group's changes, each catalog change once with the stacks it affects."""
+    entries: dict[Any, _Entry] = {}
+    for result in results:
+        for change in (c for c in result.changes if c.group == group):
+            message = change.explained() if explain else change.message
+            key = change.resource or (change.severity, change.subject, message)
+            entry = entries.setdefault(key, _Entry(change.resource))
+            if result.stack not in entry.stacks:
+                entry.stacks.append(result.stack)
+            mark = MARKS.get(change.step, "")
+            if mark:
+                entry.mark = max(entry.mark or mark, mark, key=_STRENGTH.index)
+            entry.fields += [f for f in change.fields if f not in entry.fields]
+            stacks = entry.advice.setdefault((change.severity, change.subject, message), [])
+            if result.stack not in stacks:
+                stacks.append(result.stack)
+    return list(entries.values())
+
+
+def text(results: Sequence[StackDiff], rev: str, out: TextIO, explain: bool = False,
+         colour: bool = False) -> None:
+    """Like `terraform plan`: each resource with its mark (+ ~ - +-) and every field old -> new, then
+    what it means; a catalog change once, with the stacks it affects; one totals line at the end.
+    Every line is escaped first; colour is added to the program's own marks and words after."""
+    several = len(results) > 1
+
+    def say(line: str, style: str = "") -> None:
+        print(paint(terminal(line), style, colour) if style else terminal(line), file=out)
+
+    for result in results:
+        say(f"billing diff: stack {result.stack!r} ({result.mode} mode) against {rev}: "
+            f"{_counts(result.changes)}", "bold")
+        if not result.changes:
+            say("  no billing change")
+    for group in diff.GROUPS:
+        entries = _entries(results, group, explain)
+        if not entries:
+            continue
+        say("")
+        say(f"{group}:", "bold")
+        for entry in entries:
+            label = f"  [{', '.join(entry.stacks)}]" if several else ""
+            if entry.resource is not None and entry.mark:
+                mark = paint(entry.mark, _STYLE[entry.mark], colour)
+                print(f"{mark} {terminal(f'{entry.resource[0]}  {entry.resource[1]}{label}')}", file=out)
+                label = ""  # said once, on the resource
+            for moved in entry.fields:
+                say(f"    {moved.path}: {moved.old} → {moved.new}")
+            for (severity, subject, message), stacks in entry.advice.items():
+                said = label or (f"  [{', '.join(stacks)}]" if several and stacks != entry.stacks else "")
+                word = paint(f"{severity.upper():<5}", severity, colour)
+                print(f"  {word} {terminal(f'{subject}: {message}{said}')}", file=out)
+    say("")
+    say(totals(results), "bold")
 
 
 def as_json(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
@@ -234,10 +316,12 @@ def as_json(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
     JSON escapes every control character itself; nothing here is rendered."""
     json.dump({"base": rev, "stacks": [{
         "stack": result.stack, "mode": result.mode, "exit": diff.exit_status(result.changes),
-        "changes": [{"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.message,
+        "changes": [{"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.explained(),
                      "resource": {"type": c.resource[0], "name": c.resource[1]} if c.resource else None,
-                     "step": c.step or None} for c in result.changes],
-    } for result in results]}, out, indent=2, ensure_ascii=True)
+                     "step": c.step or None,
+                     "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
+                     "sources": list(c.sources)} for c in result.changes],
+    } for result in results], "totals": totals(results)}, out, indent=2, ensure_ascii=True)
     out.write("\n")
 
 
@@ -258,7 +342,10 @@ def markdown(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
                 continue
             print(f"\n#### {group.title()}\n\n| | | What it means |\n|---|---|---|", file=out)
             for change in found:
+                moves = "".join(f"<br>{markdown_code(f.path)}: {markdown_code(f.old)} → "
+                                f"{markdown_code(f.new)}" for f in change.fields)
                 print(f"| {ICONS[change.severity]} | {markdown_code(change.subject)} | "
-                      f"{markdown_text(change.message)} |", file=out)
+                      f"{markdown_text(change.explained())}{moves} |", file=out)
+    print(f"\n**{totals(results)}**", file=out)
     print("\nExit status: 0 nothing risky, 1 warnings, 2 errors. Generated by `billing diff`.",
           file=out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.catalog.loader import Deployment
 from infra.catalog.models import Coupon
-from infra.commands.diff.change import Change, removed
+from infra.commands.diff.change import Change, moved, removed
 from infra.stripe import provider_model
 from infra.stripe.provider_table import COUPON, PROMOTION_CODE
 
@@ -26,8 +26,9 @@ def coupons(base: Deployment, head: Deployment) -> list[Change]:
         if active:
             changes.append(Change("stack", "error", f"coupon {key}", (
                 f"removed while its codes {', '.join(active)} are active: the provider's promotion code "
-                f"Delete does nothing ({PROMOTION_CODE.delete_source}). Set them `active: false`, deploy, "
-                "then remove the coupon"), (COUPON.token, key), "delete"))
+                "Delete does nothing. Set them `active: false`, deploy, "
+                "then remove the coupon"), (COUPON.token, key), "delete",
+                sources=(f"{PROMOTION_CODE.file} {PROMOTION_CODE.delete_source}",)))
         else:
             changes.append(removed(head, "stack", f"coupon {key}", COUPON.token, key, "the coupon",
                                    "its codes are inactive"))
@@ -41,14 +42,17 @@ def _coupon_change(head: Deployment, key: str, old: Coupon, new: Coupon) -> list
     terms = [field for field in _COUPON_TERMS if getattr(old, field) != getattr(new, field)]
     if terms:
         changes.append(Change("stack", "error", f"coupon {key}", (
-            f"{', '.join(terms)} changed: a coupon's terms never change (the provider replaces it, "
-            f"{COUPON.cite(_COUPON_TERMS[terms[0]])}), and its promotion codes with it while the old codes "
+            f"{', '.join(terms)} changed: a coupon's terms never change (the provider replaces it), "
+            "and its promotion codes with it while the old codes "
             "stay active, so the new codes fail to create halfway. Keep this coupon as it is with its codes "
             f"`active: false`, and add a new coupon key (e.g. `{key}_v2`) with the new terms and new codes"),
-            (COUPON.token, key), "replace"))
+            (COUPON.token, key), "replace",
+            fields=tuple(moved(_COUPON_TERMS[f], getattr(old, f), getattr(new, f)) for f in terms),
+            sources=(COUPON.cite(_COUPON_TERMS[terms[0]]),)))
     if old.name != new.name:
         changes.append(Change("stack", "info", f"coupon {key}", "name updated in place (customers see it on "
-                              "invoices)", (COUPON.token, key), "update"))
+                              "invoices)", (COUPON.token, key), "update",
+                              fields=(moved("name", old.name, new.name),)))
     for code in sorted(old.promotion_codes.keys() & new.promotion_codes.keys()):
         was, now = old.promotion_codes[code], new.promotion_codes[code]
         resource = (PROMOTION_CODE.token, f"{key}-{code}")
@@ -60,12 +64,15 @@ def _coupon_change(head: Deployment, key: str, old: Coupon, new: Coupon) -> list
             does = ("replaces the code, and the new one fails to create while the old stays active"
                     if step == "replace" else "is never sent by the provider: nothing changes in Stripe")
             changes.append(Change("stack", "error", f"code {code}", (
-                f"{', '.join(changed)} changed: this {does} ({PROMOTION_CODE.cite(path)}). Set `{code}` "
-                "`active: false` and add a new code with the new terms"), resource, step))
+                f"{', '.join(changed)} changed: this {does}. Set `{code}` "
+                "`active: false` and add a new code with the new terms"), resource, step,
+                fields=tuple(moved(_CODE_TERMS[f], getattr(was, f), getattr(now, f)) for f in changed),
+                sources=(PROMOTION_CODE.cite(path),)))
         if was.active != now.active:
             changes.append(Change("stack", "warn" if not now.active else "info", f"code {code}",
                                   "deactivated: customers can no longer type it" if not now.active
-                                  else "reactivated", resource, "update"))
+                                  else "reactivated", resource, "update",
+                                  fields=(moved("active", was.active, now.active),)))
     for code in sorted(new.promotion_codes.keys() - old.promotion_codes.keys()):
         changes.append(Change("stack", "info", f"code {code}", "added",
                               (PROMOTION_CODE.token, f"{key}-{code}"), "create"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from infra.catalog import entitlements
 from infra.catalog.loader import Deployment
 from infra.catalog.models import Catalog
-from infra.commands.diff.change import Change, removed
+from infra.commands.diff.change import Change, moved, removed
 from infra.stripe.provider_table import ENTITLEMENTS_FEATURE, PRODUCT_FEATURE
 
 GROUP = "entitlements"
@@ -41,10 +41,11 @@ def _features(base: Deployment, head: Deployment) -> list[Change]:
             continue
         changes.append(Change(GROUP, "warn", key, (
             f"lookup key {was!r} -> {key!r}: a feature's lookup key never changes in place (the provider "
-            f"never sends it, {ENTITLEMENTS_FEATURE.cite('lookupKey')}), so this is a new feature with the "
+            "never sends it), so this is a new feature with the "
             f"new key and {was!r} stays active in Stripe. Deploy app code that accepts {key!r} first: "
             "entitlement checks against the old key stop matching as subscribers move over"), resource,
-            "create"))
+            "create", fields=(moved("lookupKey", was, key),),
+            sources=(ENTITLEMENTS_FEATURE.cite("lookupKey"),)))
     for key in sorted(old.keys() - new.keys()):
         changes.append(removed(
             head, GROUP, key, token, entitlements.feature_name(key), "the feature",
@@ -56,7 +57,9 @@ def _features(base: Deployment, head: Deployment) -> list[Change]:
         fields = [f for f in ("name", "metadata") if getattr(old[key], f) != getattr(new[key], f)]
         if fields:
             changes.append(Change(GROUP, "info", key, f"{', '.join(fields)} updated in place; the lookup key "
-                                  "and ID stay", (token, entitlements.feature_name(key)), "update"))
+                                  "and ID stay", (token, entitlements.feature_name(key)), "update",
+                                  fields=tuple(moved(f, getattr(old[key], f), getattr(new[key], f))
+                                               for f in fields)))
     return changes
 
 

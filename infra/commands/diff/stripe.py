@@ -7,7 +7,7 @@ from typing import Any
 from infra.catalog import adoption, hosting
 from infra.catalog.loader import Deployment
 from infra.catalog.models import Catalog, Price
-from infra.commands.diff.change import Change, after_write, removed, written_to
+from infra.commands.diff.change import Change, FieldChange, after_write, moved, removed, written_to
 from infra.stripe import provider_model
 from infra.stripe.provider_table import PORTAL_CONFIGURATION, PRICE, PRODUCT, WEBHOOK_ENDPOINT
 
@@ -24,8 +24,9 @@ def plans(base: Deployment, head: Deployment) -> list[Change]:
             changes.append(Change("plans", "info", key, "added: a free plan (no Stripe product)"))
         elif plan.archived:
             changes.append(Change("plans", "warn", key, (
-                f"added already archived: the provider creates a product active ({PRODUCT.cite('active')}), "
-                "so it is sellable until the next `up` archives it"), (token, key), "create"))
+                "added already archived: the provider creates a product active, "
+                "so it is sellable until the next `up` archives it"), (token, key), "create",
+                sources=(PRODUCT.cite("active"),)))
         else:
             changes.append(Change("plans", "info", key, f"added: a new product {plan.name!r}", (token, key),
                                   "create"))
@@ -51,17 +52,22 @@ def plans(base: Deployment, head: Deployment) -> list[Change]:
                 fields.append("features")
             else:
                 changes.append(Change("plans", "error", key, (
-                    "every marketing feature removed: the provider sends nothing for an empty list "
-                    f"({PRODUCT.cite('marketingFeatures')}), so Stripe keeps the old ones and every `up` "
-                    "shows a diff. Keep at least one feature"), (token, key), "not cleared"))
+                    "every marketing feature removed: the provider sends nothing for an empty list, "
+                    "so Stripe keeps the old ones and every `up` "
+                    "shows a diff. Keep at least one feature"), (token, key), "not cleared",
+                    fields=(moved("marketingFeatures", old.features, new.features),),
+                    sources=(PRODUCT.cite("marketingFeatures"),)))
         if fields:
+            paths = {"features": "marketingFeatures"}
             changes.append(Change("plans", "info", key, f"{', '.join(fields)} updated in place on the "
-                                  "product", (token, key), "update"))
+                                  "product", (token, key), "update",
+                                  fields=tuple(moved(paths.get(f, f), getattr(old, f), getattr(new, f))
+                                               for f in fields)))
         if old.archived != new.archived:
             what = ("archived: the product leaves the Dashboard's active list; existing subscribers keep it"
                     if new.archived else "reactivated: the product is active again")
             changes.append(Change("plans", "warn" if new.archived else "info", key, what, (token, key),
-                                  "update"))
+                                  "update", fields=(moved("active", not old.archived, not new.archived),)))
         if old.limits != new.limits:
             changes.append(Change("plans", "info", key, f"limits {old.limits} -> {new.limits} "
                                   "(the planLimits output; nothing in Stripe changes)"))
@@ -97,9 +103,10 @@ def prices(base: Deployment, head: Deployment) -> list[Change]:
                                    "`archived: true` costs nothing"))
         else:
             changes.append(Change("prices", "error", lookup, (
-                "removed without being archived first: the provider cannot delete prices "
-                f"({PRICE.file} {PRICE.delete_source}), so {_terms(price)} would stay purchasable. Mark it "
-                "`archived: true` and deploy that; remove it later"), (token, name), "delete"))
+                "removed without being archived first: the provider cannot delete prices, "
+                f"so {_terms(price)} would stay purchasable. Mark it "
+                "`archived: true` and deploy that; remove it later"), (token, name), "delete",
+                sources=(f"{PRICE.file} {PRICE.delete_source}",)))
     for plan, key in sorted(old.keys() & new.keys()):
         changes += _price_change(base, head, plan, key, old[(plan, key)], new[(plan, key)])
     return changes
@@ -123,12 +130,21 @@ def terms_changed(plan: str, key: str, old: Price, new: Price, lookup: str) -> l
             "is never sent by the provider's Update: nothing changes in Stripe and every `up` shows it again")
     new_key = f"{key}_{new.interval}" if terms == ["interval"] else f"{key}_v2"
     return [Change("prices", "error", lookup, (
-        f"{_terms(old)} -> {_terms(new)}: a Stripe price's terms never change. This edit {does} "
-        f"({PRICE.cite(path)}). For money: existing subscribers must stay on the old price at the old terms, "
+        f"{_terms(old)} -> {_terms(new)}: a Stripe price's terms never change. This edit {does}. "
+        "For money: existing subscribers must stay on the old price at the old terms, "
         f"and new ones get the new terms from a new price. The edit: keep `{key}` as it was with `archived: "
         f"true`, and add a new price key, e.g. `{new_key}`, with the new terms and `lookup_key: {lookup}` "
         f"(it takes the key over); or run `billing reprice {plan}.{key} {new.amount}`"),
-        (PRICE.token, adoption.price_name(plan, key)), step)]
+        (PRICE.token, adoption.price_name(plan, key)), step, fields=_term_fields(old, new, terms),
+        sources=(PRICE.cite(path),))]
+
+
+def _term_fields(old: Price, new: Price, terms: list[str]) -> tuple[FieldChange, ...]:
+    """The provider inputs a terms edit moves: `unitAmount: 2900 -> 3900` (the currency's minor unit)."""
+    def value(price: Price, name: str) -> Any:
+        return price.unit_amount if name == "amount" else getattr(price, name)
+
+    return tuple(moved(_PRICE_TERMS[name], value(old, name), value(new, name)) for name in terms)
 
 
 def _price_change(
@@ -147,34 +163,39 @@ def _price_change(
         if step == "refused by Stripe":
             changes.append(Change("prices", "error", new_lookup, (
                 f"tax_behavior {old.tax_behavior} -> {new.tax_behavior}: Stripe refuses to change it once "
-                f"inclusive or exclusive ({PRICE.cite('taxBehavior')}); add a new price key instead"),
-                resource, step))
+                "inclusive or exclusive; add a new price key instead"),
+                resource, step, fields=(moved("taxBehavior", old.tax_behavior, new.tax_behavior),),
+                sources=(PRICE.cite("taxBehavior"),)))
         else:
             changes.append(Change("prices", "info", new_lookup, "tax_behavior set in place; the price ID "
-                                  "stays", resource, step))
+                                  "stays", resource, step,
+                                  fields=(moved("taxBehavior", old.tax_behavior, new.tax_behavior),)))
     in_place = [f for f in ("metadata", "nickname") if getattr(old, f) != getattr(new, f)]
     if in_place:
         changes.append(Change("prices", "info", new_lookup, f"{', '.join(in_place)} updated in place; the "
-                              "price ID stays", resource, "update"))
+                              "price ID stays", resource, "update",
+                              fields=tuple(moved(f, getattr(old, f), getattr(new, f)) for f in in_place)))
     if old_lookup != new_lookup:
         renamed = f"; {old_var} becomes {new_var} ({after})" if old_var != new_var else ""
         changes.append(Change("prices", "warn", new_lookup, f"lookup key {old_lookup!r} -> {new_lookup!r} "
                               "(in place, the price ID stays): code that looks up the old key finds nothing"
-                              + renamed, resource, "update"))
+                              + renamed, resource, "update",
+                              fields=(moved("lookupKey", old_lookup, new_lookup),)))
     if not old.archived and new.archived:
         if head.catalog.held_lookup_key(plan, key) is None:
             # The variable stays: it now holds the ID of the price that took the lookup key over.
             changes.append(Change("prices", "info", new_lookup, "archived: no new checkouts; existing "
                                   "subscribers keep it; its lookup key and "
                                   f"{new_var} move to the price that takes it over ({after})", resource,
-                                  "update"))
+                                  "update", fields=(moved("active", True, False),)))
         else:
             changes.append(Change("prices", "warn", new_lookup, "archived: no new checkouts; existing "
                                   f"subscribers keep it; {old_var} is removed from {targets} ({after})",
-                                  resource, "update"))
+                                  resource, "update", fields=(moved("active", True, False),)))
     elif old.archived and not new.archived:
         changes.append(Change("prices", "info", new_lookup, f"reactivated: purchasable again; {new_var} is "
-                              f"written to {targets}", resource, "update"))
+                              f"written to {targets}", resource, "update",
+                              fields=(moved("active", False, True),)))
     return changes
 
 
@@ -193,13 +214,15 @@ def webhook(base: Deployment, head: Deployment) -> list[Change]:
     if new.api_version != old.api_version and new.api_version not in old_versions:
         changes.append(Change("webhook", "error", "endpoint", (
             f"api_version {old.api_version} -> {new.api_version} in one step: a version never changes on an "
-            f"endpoint ({WEBHOOK_ENDPOINT.cite('apiVersion')}), so this is a new endpoint with a new secret "
+            "endpoint, so this is a new endpoint with a new secret "
             "and events fail verification until the app has the new secret (on live the old one is protected "
             "and "
             f"`up` stops). Upgrade in two steps: first keep api_version and add `next_api_version: "
             f"{new.api_version}` (a second endpoint; {secret_next} is written), deploy the app verifying "
             f"both secrets; then make it api_version and remove the old one"),
-            (token, adoption.webhook_name(new.api_version)), "create"))
+            (token, adoption.webhook_name(new.api_version)), "create",
+            fields=(moved("apiVersion", old.api_version, new.api_version),),
+            sources=(WEBHOOK_ENDPOINT.cite("apiVersion"),)))
     for version in sorted(new_versions - old_versions):
         if version == new.next_api_version:
             changes.append(Change("webhook", "info", "endpoint", (
@@ -224,17 +247,20 @@ def webhook(base: Deployment, head: Deployment) -> list[Change]:
     if old_url != new_url:
         changes.append(Change("webhook", "warn", "endpoint", f"URL {old_url} -> {new_url}, in place (same "
                               "secret): Stripe delivers there from the moment `up` runs; deploy the app's "
-                              "route first", kept, "update"))
+                              "route first", kept, "update", fields=(moved("url", old_url, new_url),)))
     added = [e for e in new.events if e not in old.events]
     dropped = [e for e in old.events if e not in new.events]
     if added:
         changes.append(Change("webhook", "info", "events", f"now delivered: {', '.join(added)}; make sure "
-                              "the handler answers 2xx to them", kept, "update"))
+                              "the handler answers 2xx to them", kept, "update",
+                              fields=(moved("enabledEvents", old.events, new.events),)))
     if dropped:
         changes.append(Change("webhook", "warn", "events", f"no longer delivered: {', '.join(dropped)}; code "
-                              "that waits for them stops hearing", kept, "update"))
+                              "that waits for them stops hearing", kept, "update",
+                              fields=(moved("enabledEvents", old.events, new.events),)))
     if old.description != new.description:
-        changes.append(Change("webhook", "info", "endpoint", "description updated in place", kept, "update"))
+        changes.append(Change("webhook", "info", "endpoint", "description updated in place", kept, "update",
+                              fields=(moved("description", old.description, new.description),)))
     return changes
 
 
@@ -253,23 +279,26 @@ def portal(base: Deployment, head: Deployment) -> list[Change]:
     changes = []
     if old_portal.plan_switching is not None and new_portal.plan_switching is None:
         changes.append(Change("portal", "error", "plan_switching", (
-            "removed: the provider sends nothing for an omitted block "
-            f"({PORTAL_CONFIGURATION.cite('features.subscriptionUpdates')}), so switching stays on in "
+            "removed: the provider sends nothing for an omitted block, so switching stays on in "
             "Stripe. "
-            "Write `enabled: false` under plan_switching and keep its plans"), resource, "same"))
+            "Write `enabled: false` under plan_switching and keep its plans"), resource, "same",
+            sources=(PORTAL_CONFIGURATION.cite("features.subscriptionUpdates"),)))
     for name in ("headline", "privacy_policy_url", "terms_of_service_url"):
         was, now = getattr(old_portal.business_profile, name), getattr(new_portal.business_profile, name)
         if was and not now:
             changes.append(Change("portal", "error", f"business_profile.{name}", (
-                "removed: the provider drops an empty string "
-                f"({PORTAL_CONFIGURATION.cite('businessProfile')}), so Stripe keeps {was!r} and every `up` "
-                "shows a diff. Give it a new value instead"), resource, "not cleared"))
+                "removed: the provider drops an empty string, "
+                f"so Stripe keeps {was!r} and every `up` "
+                "shows a diff. Give it a new value instead"), resource, "not cleared",
+                fields=(moved(f"business_profile.{name}", was, now),),
+                sources=(PORTAL_CONFIGURATION.cite("businessProfile"),)))
     old = _flatten(old_portal.model_dump(mode="json"))
     new = _flatten(new_portal.model_dump(mode="json"))
     reported = {"plan_switching"} if new_portal.plan_switching is None else set()
     reported |= {f"business_profile.{c.subject.split('.')[-1]}" for c in changes if c.severity == "error"}
     changes += [Change("portal", "info", name, f"{old.get(name)!r} -> {new.get(name)!r} (in place; customers "
-                       "see it in their next portal session)", resource, "update")
+                       "see it in their next portal session)", resource, "update",
+                       fields=(moved(name, old.get(name), new.get(name)),))
                 for name in sorted(old.keys() | new.keys())
                 if old.get(name) != new.get(name) and not any(name.startswith(r) for r in reported)]
     old_offer, new_offer = _switchable(base.catalog), _switchable(head.catalog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -10,6 +11,7 @@ from typing import Any, TextIO
 from infra.catalog.loader import load_deployment
 from infra.commands import COMMANDS, options
 from infra.core import exits
+from infra.core.escape import colour_wanted
 
 SUMMARY = COMMANDS["plan"].summary
 
@@ -20,7 +22,10 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     options.catalog(parser)
     options.project(parser, project_dir)
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                        help="markdown: the text plan as a fenced block (the PR job summary)")
+                        help="markdown: the whole text plan as a fenced block (the PR job summary)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="text: every input of every registration, nested (the default summarises "
+                             "long ones)")
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -37,6 +42,11 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     except pulumi.RunError as error:
         print(str(error), file=sys.stderr)
         return exits.REFUSED
-    render = {"json": view.to_json, "markdown": view.to_markdown}.get(args.format, view.to_text)
-    render(plan, config.placeholders, out)
+    if args.format == "json":
+        view.to_json(plan, config.placeholders, out)
+    elif args.format == "markdown":
+        view.to_markdown(plan, config.placeholders, out)
+    else:
+        view.to_text(plan, config.placeholders, out, verbose=args.verbose,
+                     colour=colour_wanted(out, os.environ))
     return exits.OK

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from infra.commands.plan import offline
 from infra.commands.plan.offline import Registration
-from infra.core.escape import fenced, terminal
+from infra.core.escape import fenced, paint, terminal
 from infra.hosts import HOSTS, Host, Target
 
 OFFLINE_NOTE = (
@@ -29,8 +29,14 @@ OFFLINE_NOTE = (
     "mock runtime and nothing was sent to Stripe or the host. IDs shown as <name.id> are "
     "placeholders for what the provider assigns; secrets show as [secret]."
 )
+NOTE_LINES = (
+    "This is an OFFLINE PLAN, not a provider preview: nothing was sent to Stripe or the host.",
+    "IDs shown as <name.id> are placeholders for what the provider assigns; secrets show as [secret].",
+)
+"""OFFLINE_NOTE as the text plan prints it, each line within WIDTH."""
 WIDTH = 100
-"""Inputs that fit on one line at this width stay on one line; longer ones nest."""
+"""No line of the text plan is longer (but one holding an unbroken name); inputs that fit stay on
+one line, longer ones nest (--verbose) or are summarised (the default)."""
 _PLUMBING = ("provider", "component")
 
 
@@ -84,44 +90,88 @@ def to_json(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> Non
     out.write("\n")
 
 
-def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> None:
-    # Names, metadata keys and adopted IDs are the catalog's and the account's: escaped, line by line.
-    print("\n".join(terminal(line) for line in _text(plan, placeholders)), file=out)
+def to_text(plan: offline.Plan, placeholders: Sequence[str], out: TextIO, verbose: bool = False,
+            colour: bool = False) -> None:
+    # Names, metadata keys and adopted IDs are the catalog's and the account's: escaped, line by line;
+    # colour goes on the program's own marks and headings after that.
+    print("\n".join(_painted(terminal(line), colour) for line in _text(plan, placeholders, verbose)),
+          file=out)
 
 
 def to_markdown(plan: offline.Plan, placeholders: Sequence[str], out: TextIO) -> None:
-    """The text plan as one fenced block that no line of it can close (the PR job summary)."""
-    print(fenced(_text(plan, placeholders)), file=out)
+    """The whole text plan (every input) as one fenced block that no line of it can close (the PR job
+    summary)."""
+    print(fenced(_text(plan, placeholders, verbose=True)), file=out)
 
 
-def _text(plan: offline.Plan, placeholders: Sequence[str]) -> list[str]:
+_MARK_STYLES = {"+ ": "create", "= ": "info", "  ! ": "warn"}
+_HEADINGS = re.compile(r"^(Summary:|Outputs:|Notices from the program:|Values on the host|"
+                       r"Providers and components|[A-Z][a-z]+ \(\d+\)$|\d+ to create, )")
+
+
+def _painted(line: str, colour: bool) -> str:
+    """A line already escaped, its mark or heading coloured (for a terminal only)."""
+    if not colour:
+        return line
+    for prefix, style in _MARK_STYLES.items():
+        if line.startswith(prefix):
+            return paint(prefix.rstrip(), style, colour) + line[len(prefix.rstrip()):]
+    return paint(line, "bold", colour) if _HEADINGS.match(line) else line
+
+
+def totals(found: Sequence[Registration]) -> str:
+    """`27 to create, 0 to change, 0 to replace, 0 to delete`: an offline plan only creates (or
+    adopts: `, 2 to import`)."""
+    adopted = sum(bool(r.import_id) for r in found)
+    line = f"{len(found) - adopted} to create, 0 to change, 0 to replace, 0 to delete"
+    return line + (f", {adopted} to import" if adopted else "")
+
+
+def _text(plan: offline.Plan, placeholders: Sequence[str], verbose: bool = False) -> list[str]:
     found = resources(plan)
     mode = plan.outputs.get("mode")
     lines = [f"Offline plan of stack {plan.stack!r}" + (f" ({mode} mode)" if isinstance(mode, str) else ""),
-             OFFLINE_NOTE + placeholder_note(placeholders), ""]
-    lines += _summary(found)
+             *NOTE_LINES, ""]
+    lines += _summary(found, placeholders)
     variables = [r for r in found if _tabled(r)]
     plumbing = [r for r in found if _kind(r) in _PLUMBING]
     for package in dict.fromkeys(_package(r) for r in found if r not in variables and r not in plumbing):
         group = [r for r in found if _package(r) == package and r not in variables and r not in plumbing]
         lines += ["", f"{package.capitalize()} ({len(group)})"]
-        lines += [line for r in group for line in _block(r)]
+        lines += [line for r in group for line in _block(r, verbose)]
     if variables:
         lines += ["", *_value_table(variables)]
     if plumbing:
         lines += ["", f"Providers and components ({len(plumbing)})"]
-        lines += [line for r in plumbing for line in _block(r)]
-    lines += ["", "Outputs:"]
-    lines += [line for key, value in plan.outputs.items() for line in _nested(key, offline.display(value), 2)]
+        lines += [line for r in plumbing for line in _block(r, verbose)]
+    lines += ["", "Outputs:" if verbose else "Outputs (--verbose for every value):"]
+    show = _nested if verbose else _brief
+    lines += [line for key, value in plan.outputs.items() for line in show(key, offline.display(value), 2)]
     if plan.notices:
-        lines += ["", "Notices from the program:", *(f"  ! {notice}" for notice in plan.notices)]
+        lines += ["", "Notices from the program:"]
+        lines += [line for notice in plan.notices for line in _wrapped(notice, "  ! ", "    ")]
+    lines += ["", totals(found)]
     return lines
+
+
+def _wrapped(text: str, first: str, rest: str) -> list[str]:
+    """A sentence of ours (or the program's) as lines within WIDTH; a name longer than a line stays whole."""
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
 
 
 def placeholder_note(placeholders: Sequence[str]) -> str:
     if not placeholders:
         return ""
     return f" Credentials not supplied through PULUMI_CONFIG use placeholders: {', '.join(placeholders)}."
+
+
+def _placeholder_row(placeholders: Sequence[str]) -> list[str]:
+    """`  credentials:  4  placeholders for stripe:apiKey, ...`: what was not supplied, each named once."""
+    if not placeholders:
+        return []
+    return _wrapped(f"{len(placeholders):>3}  placeholders for {', '.join(placeholders)} (not supplied "
+                    "through PULUMI_CONFIG)", f"  {'credentials:':<12}", " " * 19)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -139,27 +189,28 @@ def _per_target(found: Sequence[Registration]) -> dict[str, dict[str, int]]:
     return targets
 
 
-def _summary(found: Sequence[Registration]) -> list[str]:
+def _summary(found: Sequence[Registration], placeholders: Sequence[str] = ()) -> list[str]:
     lines = [f"Summary: {len(found)} resources would be registered"]
     managed = [r for r in found if _kind(r) not in _PLUMBING]
     for package in dict.fromkeys(_package(r) for r in managed):
         members = [r for r in managed if _package(r) == package]
-        lines.append(_counted(f"{package}:", members))
+        lines += _counted(f"{package}:", members)
         for target, counts in _per_target(members).items():  # a host's values, per target
             sensitive = (f"{counts['sensitive']} sensitive" if 0 < counts["sensitive"] < counts["values"]
                          else "all sensitive" if counts["sensitive"] else "none sensitive")
             lines.append(f"  {'':<12}     {target}: {_plural(counts['values'], 'value')} ({sensitive})")
     plumbing = [r for r in found if _kind(r) in _PLUMBING]
     if plumbing:
-        lines.append(_counted("plumbing:", plumbing))
+        lines += _counted("plumbing:", plumbing)
     lines.append(_protected(managed, [r for r in found if r.protect and _kind(r) == "provider"]))
     adopted = [r for r in found if r.import_id]
     listing = ", ".join(f"{r.name} ({r.import_id})" for r in adopted)
     lines.append(f"  {'adopted:':<12}{len(adopted):>3}  {listing}" if adopted
                  else f"  {'adopted:':<12}  -  nothing: every resource would be created")
     for host in dict.fromkeys(h for h in map(_host, found) if h is not None):
-        lines.append(f"  {'existing:':<12}  -  {host.title} values: {host.existing_values}")
-    return lines
+        lines += _wrapped(f" -  {host.title} values: {host.existing_values}", f"  {'existing:':<13}",
+                          " " * 19)
+    return lines + _placeholder_row(placeholders)
 
 
 def _protected(managed: Sequence[Registration], providers: Sequence[Registration]) -> str:
@@ -180,19 +231,38 @@ def _protected(managed: Sequence[Registration], providers: Sequence[Registration
     return f"  {'protected:':<12}{count:>3}  {', '.join(parts)}: Pulumi refuses to delete or replace them"
 
 
-def _counted(label: str, found: Sequence[Registration]) -> str:
-    """`  stripe:       9  2 products, 3 prices, ...`"""
+def _counted(label: str, found: Sequence[Registration]) -> list[str]:
+    """`  stripe:       9  2 products, 3 prices, ...`, wrapped within WIDTH."""
     kinds = Counter(_kind(r) for r in found)
-    return f"  {label:<12}{len(found):>3}  " + ", ".join(_plural(n, k) for k, n in kinds.items())
+    return _wrapped(", ".join(_plural(n, k) for k, n in kinds.items()), f"  {label:<12}{len(found):>3}  ",
+                    " " * 19)
 
 
-def _block(r: Registration) -> list[str]:
+def _block(r: Registration, verbose: bool = True) -> list[str]:
     sign, adopts = ("=", f"  (adopts {r.import_id})") if r.import_id else ("+", "")
     flags = "  [protected]" if r.protect and _kind(r) != "component" else ""
     lines = [f"{sign} {r.type}  {r.name}{adopts}{flags}"]
+    show = _nested if verbose else _brief
     for key, value in sorted(r.inputs.items()):
-        lines += _nested(key, value, 4)
+        lines += show(key, value, 4)
     return lines
+
+
+def _brief(key: str, value: Any, indent: int) -> list[str]:
+    """`key: value` on one line: whole when it fits, else a map by its keys and a list by its length
+    (so no name is listed twice); --verbose nests it whole."""
+    inline = f"{' ' * indent}{key}: {_compact(value)}"
+    if len(inline) <= WIDTH or not isinstance(value, dict | list) or not value:
+        return [inline]
+    if isinstance(value, list):
+        return [f"{' ' * indent}{key}: [{_plural(len(value), 'item')}]"]
+    names = [str(name) for name in sorted(value, key=str)]
+    for shown in range(len(names), 0, -1):
+        more = f", ... {len(names) - shown} more" if shown < len(names) else ""
+        line = f"{' ' * indent}{key}: {{{', '.join(names[:shown])}{more}}}"
+        if len(line) <= WIDTH:
+            return [line]
+    return [f"{' ' * indent}{key}: {{{_plural(len(names), 'key')}}}"]
 
 
 def _compact(value: Any) -> str:
