@@ -76,6 +76,11 @@ def listed_once(values: list[str], what: str) -> list[str]:
     return values
 
 
+def lookup_key_for(plan: str, price: str, declared: str | None = None) -> str:
+    """The lookup key a price holds: the one it declares (`lookup_key:`), else `<plan>_<price>`."""
+    return declared or f"{plan}_{price}"
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """Exact conversion to the integer Stripe wants; refuses what would need rounding.
 
@@ -405,8 +410,7 @@ class Catalog(Model):
         return self
 
     def lookup_key(self, plan: str, price: str) -> str:
-        declared = self.plans[plan].prices[price].lookup_key
-        return declared or f"{plan}_{price}"
+        return lookup_key_for(plan, price, self.plans[plan].prices[price].lookup_key)
 
     def _active_keys(self) -> set[str]:
         return {self.lookup_key(p, k) for p, k, price in self.prices() if not price.archived}

@@ -1,0 +1,71 @@
+"""Each shared fact has one home: every caller agrees with it, whatever the catalog holds."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from infra.catalog import loader
+from infra.catalog.models import Catalog, lookup_key_for
+from infra.commands import reprice
+from infra.commands.pull import account as pull_account
+from infra.core import sources
+
+CATALOG = """\
+plans:
+  free:
+    name: Free
+  basic:
+    name: Basic
+    prices:
+      monthly: {amount: "9.00", currency: usd, interval: month}
+      yearly: {amount: "90.00", currency: usd, interval: year, lookup_key: basic_annual}
+  retired:
+    name: Retired
+    archived: true
+    prices:
+      monthly: {amount: "5.00", currency: usd, interval: month, archived: true}
+webhook:
+  path: /hooks/pay
+  api_version: "2026-10-28.endive"
+  events: [checkout.session.completed]
+portal:
+  business_profile: {headline: Manage}
+  return_path: /account
+  plan_switching:
+    enabled: false
+    plans: [basic, retired]
+    allowed_updates: [price]
+    proration_behavior: none
+"""
+
+
+def catalog(text: str = CATALOG) -> Catalog:
+    found, problems = loader.check_catalog(sources.parse(textwrap.dedent(text), "catalog.yaml"))
+    assert found is not None, problems
+    return found
+
+
+def test_default_lookup_key_is_one_rule() -> None:
+    assert lookup_key_for("basic", "monthly") == "basic_monthly"
+    assert lookup_key_for("basic", "yearly", "basic_annual") == "basic_annual"
+    found = catalog()
+    assert found.lookup_key("basic", "monthly") == lookup_key_for("basic", "monthly")
+    assert found.lookup_key("basic", "yearly") == "basic_annual"
+    # `pull` writes no lookup_key where the price holds the default one, and proposes it when missing.
+    price = {"id": "price_1", "currency": "usd", "unit_amount": 900, "recurring": {"interval": "month"}}
+    findings: list[Any] = []
+    assert "lookup_key" not in pull_account._price(
+        "basic", "monthly", {**price, "lookup_key": lookup_key_for("basic", "monthly")}, {}, findings)
+    pull_account._price("basic", "monthly", price, {}, findings)
+    assert any(repr(lookup_key_for("basic", "monthly")) in f.message for f in findings)
+
+
+def test_reprice_moves_the_default_lookup_key(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(CATALOG)
+    reprice.reprice(path, "basic.monthly", "12.00", None, tmp_path)
+    moved = catalog(path.read_text())
+    assert moved.lookup_key("basic", "monthly_v2") == lookup_key_for("basic", "monthly")
+    assert moved.held_lookup_key("basic", "monthly") is None
