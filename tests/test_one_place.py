@@ -7,10 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from infra.catalog import loader
+from infra.catalog.loader import Deployment, load_deployment
 from infra.catalog.models import Catalog, lookup_key_for
+from infra.catalog.stack_config import from_stack
 from infra.commands import reprice
+from infra.commands.diff import stripe as diff_stripe
+from infra.commands.plan import offline
 from infra.commands.pull import account as pull_account
 from infra.core import sources
+from tests.conftest import Project, credentials, stack_config
+
+PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
+WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
 
 CATALOG = """\
 plans:
@@ -69,3 +77,44 @@ def test_reprice_moves_the_default_lookup_key(tmp_path: Path) -> None:
     moved = catalog(path.read_text())
     assert moved.lookup_key("basic", "monthly_v2") == lookup_key_for("basic", "monthly")
     assert moved.held_lookup_key("basic", "monthly") is None
+
+
+STACK = """\
+config:
+  billing:mode: test
+  billing:vercelProject: prj_Test123
+  billing:domain: staging.shop.test
+"""
+
+
+def _deployment(project: Project, text: str) -> Deployment:
+    project.catalog(text)
+    project.stack("test", STACK)
+    return load_deployment("test", project.root, stack_config("test").get)
+
+
+def _registered_offer(project: Project) -> dict[str, list[str]]:
+    """What the program sends as the portal's switchable products and prices, by resource name."""
+    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
+    plan = offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
+                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+    portal = offline.display(plan.named(PORTAL, "portal").inputs)
+    products = portal["features"]["subscriptionUpdates"][0]["products"]
+    return {entry["product"].removeprefix("<").removesuffix(".id>"):
+            [price.removeprefix("<").removesuffix(".id>") for price in entry["prices"]] for entry in products}
+
+
+def test_diff_predicts_the_portal_the_program_registers(project: Project) -> None:
+    """An archived plan kept in a switching list that is off: the program still lists its prices
+    (the provider refuses an empty list), and diff predicts exactly that: no change to show."""
+    base = _deployment(project, CATALOG.replace(
+        "    archived: true\n    prices:\n      monthly: {amount: \"5.00\", currency: usd, interval: month, "
+        "archived: true}", "    prices:\n      monthly: {amount: \"5.00\", currency: usd, interval: month}"))
+    head = _deployment(project, CATALOG)
+    registered = _registered_offer(project)
+    predicted = {plan: [f"{plan}-{key}" for key in keys] for plan, keys in head.catalog.portal_offer().items()}
+    assert registered == predicted == {"basic": ["basic-monthly", "basic-yearly"], "retired": ["retired-monthly"]}
+    assert head.catalog.plans["basic"].active_prices() == ["monthly", "yearly"]
+    assert head.catalog.plans["retired"].active_prices() == []
+    assert base.catalog.portal_offer() == head.catalog.portal_offer()
+    assert not [c for c in diff_stripe.portal(base, head) if c.subject == "plan_switching"]

@@ -397,7 +397,7 @@ def _portal_against_plans(
         elif key in plans and not plans[key].paid:
             problems.append(doc.problem(path, f"plan {key!r} is free and has no Stripe product to switch "
                                         "to: remove it from the list"))
-        elif key in plans and not any(not p.archived for p in plans[key].prices.values()) \
+        elif key in plans and not plans[key].active_prices() \
                 and portal.plan_switching.enabled:
             problems.append(doc.problem(path, f"plan {key!r} has no active price, so customers "
                                         "cannot switch to it: remove it from the list"))

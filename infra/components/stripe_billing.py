@@ -227,9 +227,9 @@ def _portal(
             products=[
                 stripe.PortalConfigurationFeaturesSubscriptionUpdateProductArgs(
                     product=products[plan].id,
-                    prices=[prices[(plan, key)].id for key in _switchable(catalog.plans[plan])],
+                    prices=[prices[(plan, key)].id for key in keys],
                 )
-                for plan in switching.plans
+                for plan, keys in catalog.portal_offer().items()
             ],
         )]
     profile = portal.business_profile
@@ -339,13 +339,6 @@ def _features(
             opts=opts,
         )
     return features
-
-
-def _switchable(plan: Plan) -> list[str]:
-    """The prices customers may switch to; an archived plan's, only to keep the list non-empty
-    while switching is off (the provider requires it)."""
-    active = [key for key, price in plan.prices.items() if not price.archived]
-    return active or list(plan.prices)
 
 
 def _ids(resources: Mapping[str, pulumi.CustomResource]) -> pulumi.Output[dict[str, str]]:

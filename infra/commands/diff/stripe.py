@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.catalog import adoption, hosting
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, Price
+from infra.catalog.models import Price
 from infra.commands.diff.change import Change, after_write, removed, written_to
 from infra.stripe import provider_model
 from infra.stripe.provider_table import PORTAL_CONFIGURATION, PRICE, PRODUCT, WEBHOOK_ENDPOINT
@@ -272,7 +272,7 @@ def portal(base: Deployment, head: Deployment) -> list[Change]:
                        "see it in their next portal session)", resource, "update")
                 for name in sorted(old.keys() | new.keys())
                 if old.get(name) != new.get(name) and not any(name.startswith(r) for r in reported)]
-    old_offer, new_offer = _switchable(base.catalog), _switchable(head.catalog)
+    old_offer, new_offer = base.catalog.portal_offer(), head.catalog.portal_offer()
     if new_portal.plan_switching is not None and old_offer != new_offer:
         changes.append(Change("portal", "info", "plan_switching", (
             f"customers can switch between {_offer(old_offer)} -> {_offer(new_offer)} (in place)"),
@@ -281,15 +281,6 @@ def portal(base: Deployment, head: Deployment) -> list[Change]:
         changes.append(Change("portal", "info", "default_return_url", f"returns to {head.settings.domain}",
                               resource, "update"))
     return changes
-
-
-def _switchable(catalog: Catalog) -> dict[str, list[str]]:
-    """The prices the portal offers per plan (the program sends their IDs)."""
-    switching = catalog.portal.plan_switching
-    if switching is None:
-        return {}
-    return {plan: [key for key, price in catalog.plans[plan].prices.items() if not price.archived]
-            for plan in switching.plans if plan in catalog.plans}
 
 
 def _offer(offer: dict[str, list[str]]) -> str:
