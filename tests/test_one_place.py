@@ -8,7 +8,7 @@ from typing import Any
 
 from infra.catalog import loader
 from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import Catalog, lookup_key_for
+from infra.catalog.models import Catalog, lookup_key_for, site_url
 from infra.catalog.stack_config import from_stack
 from infra.commands import reprice
 from infra.commands.diff import stripe as diff_stripe
@@ -118,3 +118,21 @@ def test_diff_predicts_the_portal_the_program_registers(project: Project) -> Non
     assert head.catalog.plans["retired"].active_prices() == []
     assert base.catalog.portal_offer() == head.catalog.portal_offer()
     assert not [c for c in diff_stripe.portal(base, head) if c.subject == "plan_switching"]
+
+
+def test_app_urls_are_built_one_way(project: Project) -> None:
+    """The program's webhook URL and portal return URL, and diff's account of a moved endpoint,
+    all come from site_url: a domain and a path, never a second spelling."""
+    head = _deployment(project, CATALOG)
+    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
+    plan = offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
+                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+    domain = head.settings.domain
+    assert site_url(domain, "/x") == f"https://{domain}/x"
+    portal = offline.display(plan.named(PORTAL, "portal").inputs)
+    assert portal["defaultReturnUrl"] == site_url(domain, "/account")
+    endpoints = [offline.display(r.inputs) for r in plan.resources if r.type == WEBHOOK]
+    assert [e["url"] for e in endpoints] == [site_url(domain, "/hooks/pay")]
+    base = _deployment(project, CATALOG.replace("path: /hooks/pay", "path: /hooks/old"))
+    moved = [c.message for c in diff_stripe.webhook(base, head) if c.message.startswith("URL ")]
+    assert moved and moved[0].startswith(f"URL {site_url(domain, '/hooks/old')} -> {site_url(domain, '/hooks/pay')},")

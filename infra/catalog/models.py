@@ -76,6 +76,11 @@ def listed_once(values: list[str], what: str) -> list[str]:
     return values
 
 
+def site_url(domain: str, path: str) -> str:
+    """The app's URL for `path` (`/webhook/stripe`, the portal's return path) on its domain."""
+    return f"https://{domain}{path}"
+
+
 def lookup_key_for(plan: str, price: str, declared: str | None = None) -> str:
     """The lookup key a price holds: the one it declares (`lookup_key:`), else `<plan>_<price>`."""
     return declared or f"{plan}_{price}"

@@ -16,7 +16,7 @@ from infra.catalog import adoption, entitlements
 from infra.catalog.adoption import Adopted
 from infra.catalog.guards import WEBHOOK_SECRET
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off
+from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off, site_url
 from infra.components.environment import config_value
 from infra.stripe import provider_table
 from infra.stripe.reference import dashboard_base
@@ -76,7 +76,7 @@ class StripeBilling(pulumi.ComponentResource):
         }
         prices = _prices(catalog, products, child, adopted)
 
-        self.webhook_url = f"https://{domain}{catalog.webhook.path}"
+        self.webhook_url = site_url(domain, catalog.webhook.path)
         main_name = adoption.webhook_name(catalog.webhook.api_version)
         endpoint = _endpoint(deployment, self.webhook_url, catalog.webhook.api_version,
                              pulumi.ResourceOptions.merge(
@@ -240,7 +240,7 @@ def _portal(
             privacy_policy_url=profile.privacy_policy_url,
             terms_of_service_url=profile.terms_of_service_url,
         ),
-        default_return_url=f"https://{domain}{portal.return_path}",
+        default_return_url=site_url(domain, portal.return_path),
         active=True,
         features=stripe.PortalConfigurationFeaturesArgs(
             invoice_history=stripe.PortalConfigurationFeaturesInvoiceHistoryArgs(

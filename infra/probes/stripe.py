@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from infra.catalog.guards import key_mode, key_prefix
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, KeyManifest
+from infra.catalog.models import Catalog, KeyManifest, site_url
 from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import READ_PROBES, WRITE_PROBES, Account
@@ -38,7 +38,7 @@ def run(
     catalog, mode = deployment.catalog, deployment.mode
     checks = [_key_prefix("read key", read_key, mode)]
     say("webhook endpoints")
-    url = f"https://{deployment.settings.domain}{catalog.webhook.path}"
+    url = site_url(deployment.settings.domain, catalog.webhook.path)
     checks += _after_reading("webhook endpoint", "webhook endpoints", read.webhook_endpoints,
                              lambda endpoints: _webhook(catalog, url, endpoints))
     say("products and prices")
@@ -46,7 +46,7 @@ def run(
                              lambda: (read.products(), read.prices()),
                              lambda found: _catalog(catalog, *found))
     say("customer portal configurations")
-    return_url = f"https://{deployment.settings.domain}{catalog.portal.return_path}"
+    return_url = site_url(deployment.settings.domain, catalog.portal.return_path)
     checks += _after_reading("portal configuration", "customer portal configurations",
                              read.portal_configurations, lambda found: [_portal(return_url, found)])
     if catalog.entitlements:

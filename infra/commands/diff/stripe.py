@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.catalog import adoption, hosting
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Price
+from infra.catalog.models import Price, site_url
 from infra.commands.diff.change import Change, after_write, removed, written_to
 from infra.stripe import provider_model
 from infra.stripe.provider_table import PORTAL_CONFIGURATION, PRICE, PRODUCT, WEBHOOK_ENDPOINT
@@ -218,8 +218,8 @@ def webhook(base: Deployment, head: Deployment) -> list[Change]:
             f"upgrade finished: {secret} now holds the secret of the {new.api_version} endpoint and "
             f"{secret_next} is removed; {after_write(head)}, before the old endpoint goes"),
             (token, adoption.webhook_name(new.api_version)), "same"))
-    old_url = f"https://{base.settings.domain}{old.path}"
-    new_url = f"https://{head.settings.domain}{new.path}"
+    old_url = site_url(base.settings.domain, old.path)
+    new_url = site_url(head.settings.domain, new.path)
     kept = (token, adoption.webhook_name(new.api_version))
     if old_url != new_url:
         changes.append(Change("webhook", "warn", "endpoint", f"URL {old_url} -> {new_url}, in place (same "
