@@ -15,6 +15,7 @@ from infra.commands.diff import stripe as diff_stripe
 from infra.commands.plan import offline
 from infra.commands.pull import account as pull_account
 from infra.core import sources
+from infra.core.problems import closest, did_you_mean
 from tests.conftest import Project, credentials, stack_config
 
 PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
@@ -136,3 +137,38 @@ def test_app_urls_are_built_one_way(project: Project) -> None:
     base = _deployment(project, CATALOG.replace("path: /hooks/pay", "path: /hooks/old"))
     moved = [c.message for c in diff_stripe.webhook(base, head) if c.message.startswith("URL ")]
     assert moved and moved[0].startswith(f"URL {site_url(domain, '/hooks/old')} -> {site_url(domain, '/hooks/pay')},")
+
+
+def _messages(text: str) -> list[str]:
+    found, problems = loader.check_catalog(sources.parse(text, "catalog.yaml"))
+    assert found is None
+    return [problem.message for problem in problems]
+
+
+FEATURES = CATALOG.replace("webhook:\n", "entitlements:\n  reports: {name: Reports}\nwebhook:\n").replace(
+    "    name: Basic\n", "    name: Basic\n    entitlements: [FEATURE]\n").replace(
+    "events: [checkout.session.completed]",
+    "events: [checkout.session.completed, entitlements.active_entitlement_summary.updated]")
+
+
+def test_one_cutoff_for_every_did_you_mean() -> None:
+    """A field, a currency and a feature, each mistyped a little (offered) and a lot (not): the
+    three places judge alike, and offer only a name that is valid where the typo stands."""
+    assert did_you_mean("usdd", ["usd"]) == "; did you mean 'usd'?"
+    assert closest("usx", ["usd"]) is None and did_you_mean("usx", ["usd"]) == ""
+    assert catalog(FEATURES.replace("FEATURE", "reports")).plans["basic"].entitlements == ["reports"]
+    near = {
+        CATALOG.replace("    name: Basic\n", "    name: Basic\n    descriptn: x\n"): "'description'",
+        CATALOG.replace("currency: usd, interval: month}", "currency: usdd, interval: month}", 1): "'usd'",
+        FEATURES.replace("FEATURE", "reportz"): "'reports'",
+    }
+    far = [
+        CATALOG.replace("    name: Basic\n", "    name: Basic\n    descr: x\n"),
+        CATALOG.replace("currency: usd, interval: month}", "currency: usx, interval: month}", 1),
+        FEATURES.replace("FEATURE", "repo"),
+    ]
+    for text, offered in near.items():
+        assert [m for m in _messages(text) if f"did you mean {offered}?" in m], text
+    for text in far:
+        messages = _messages(text)
+        assert messages and not [m for m in messages if "did you mean" in m], messages
