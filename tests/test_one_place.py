@@ -6,17 +6,23 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import loader
+from infra.catalog import guards, loader
+from infra.catalog import stack_config as stack_config_module
+from infra.catalog.guards import ROLE_KEYS
 from infra.catalog.loader import Deployment, load_deployment
 from infra.catalog.models import Catalog, lookup_key_for, site_url
 from infra.catalog.stack_config import from_stack
+from infra.clients import errors
 from infra.commands import reprice
 from infra.commands.diff import stripe as diff_stripe
 from infra.commands.plan import offline
 from infra.commands.pull import account as pull_account
-from infra.core import sources
+from infra.core import redact, sources
 from infra.core.problems import closest, did_you_mean
-from tests.conftest import Project, credentials, stack_config
+from infra.core.redact import KEY_KINDS, MODES, SECRET_KINDS, mode_prefixes, stripe_prefix, wrong_mode
+from infra.hosts.host import LIVE_PREFIXES, TEST_PREFIXES, mixed_mode_value
+from infra.probes import stripe as probe_stripe
+from tests.conftest import Project, credentials, run_cli, stack_config
 
 PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
 WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
@@ -172,3 +178,46 @@ def test_one_cutoff_for_every_did_you_mean() -> None:
     for text in far:
         messages = _messages(text)
         assert messages and not [m for m in messages if "did you mean" in m], messages
+
+
+def _key(kind: str, mode: str) -> str:
+    return stripe_prefix(kind, mode) + "x" * 24  # built at run time, never committed key-shaped
+
+
+def test_stripe_key_shapes_have_one_statement() -> None:
+    """Every reader of a key's shape (the redactor, the hosts' mixed-mode check, the API error
+    masking, the offline placeholders) knows the same kinds and modes."""
+    assert mode_prefixes("live") == LIVE_PREFIXES and mode_prefixes("test") == TEST_PREFIXES
+    for mode in MODES:
+        other = next(m for m in MODES if m != mode)
+        for kind in KEY_KINDS:
+            key = _key(kind, mode)
+            assert (redact.key_kind(key), redact.key_mode(key), redact.key_prefix(key)) == (
+                kind, mode, stripe_prefix(kind, mode))
+            assert mixed_mode_value(key, live=other == "live") == stripe_prefix(kind, mode)
+            assert mixed_mode_value(key, live=mode == "live") is None
+            assert key not in errors.redact(f"Invalid API Key provided: {key}")
+            assert redact.has_secret(key) == (kind in SECRET_KINDS)
+        for role, config_key in ROLE_KEYS.items():
+            assert guards.key_problem(role, mode, stack_config_module.placeholder(config_key, mode)) is None
+
+
+def test_wrong_mode_keys_are_refused_by_one_rule(project: Project, monkeypatch: Any) -> None:
+    """The guards, `verify stripe`'s mode check and `verify payment` refuse the same keys."""
+    for mode in MODES:
+        other = next(m for m in MODES if m != mode)
+        wrong, right = _key("rk", other), _key("rk", mode)
+        assert wrong_mode(right, mode) is None
+        assert guards.key_problem("deployer", mode, wrong) == wrong_mode(wrong, mode) == (
+            f"the key is a {other}-mode key ({stripe_prefix('rk', other)}) but the stack is in {mode} mode")
+        assert guards.key_problem("deployer", mode, right) is None
+        assert probe_stripe._key_prefix("read key", wrong, mode).status == "fail"
+        assert probe_stripe._key_prefix("read key", right, mode).status == "pass"
+    _deployment(project, CATALOG)
+    for key, refused in ((_key("rk", "live"), True), (_key("pk", "test"), True), (_key("rk", "test"), False)):
+        monkeypatch.setenv("STRIPE_API_KEY", key)
+        monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens: never reached
+        code, _, err = run_cli("verify", "payment", "--stack", "test", "--project", str(project.root),
+                               "--price", "nope")
+        assert code == 2
+        assert ("STRIPE_API_KEY: the key has" in err) == refused, err
