@@ -8,7 +8,6 @@ as `file:line: field: fix`), 3 an internal error. No secret value is ever printe
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import os
 import signal
@@ -20,7 +19,7 @@ from typing import TextIO
 
 from infra.commands import COMMANDS, Command
 from infra.core import exits
-from infra.core.problems import ConfigError, Problem
+from infra.core.problems import ConfigError, Problem, did_you_mean
 
 
 def _project_dir() -> Path:
@@ -104,9 +103,8 @@ def _top_level(argv: list[str], name: str | None, out: TextIO) -> int:
     """`billing`, `billing --help`, `billing --version`, or a command that does not exist."""
     parser = _top_parser()
     if name is not None:
-        close = difflib.get_close_matches(name, COMMANDS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        parser.error(f"unknown command {name!r}{hint} (commands: {', '.join(COMMANDS)})")
+        parser.error(f"unknown command {name!r}{did_you_mean(name, COMMANDS)} "
+                     f"(commands: {', '.join(COMMANDS)})")
     if parser.parse_args(argv).version:  # --help exits here; anything else is a usage error
         print(_version(), file=out)
         return exits.OK

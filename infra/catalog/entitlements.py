@@ -9,11 +9,10 @@ the `entitlements.active_entitlement_summary.updated` event.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
 from infra.catalog.models import SUMMARY_EVENT, Entitlement, Plan, Webhook
-from infra.core.problems import Problem
+from infra.core.problems import Problem, closest
 from infra.core.sources import Document, Path_
 
 
@@ -43,8 +42,8 @@ def check(
             path: Path_ = ("plans", plan_key, "entitlements", index)
             used.add(key)
             if key not in features:
-                close = difflib.get_close_matches(key, list(features), n=1, cutoff=0.75)
-                hint = f"did you mean {close[0]!r}? " if close else ""
+                close = closest(key, features)
+                hint = f"did you mean {close!r}? " if close is not None else ""
                 known = f" or use one of: {', '.join(features)}" if features else ""
                 problems.append(doc.problem(path, (
                     f"{key!r} is not a feature of this catalog; {hint}declare it under `entitlements:` "

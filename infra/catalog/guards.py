@@ -10,18 +10,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.core.problems import Problem
-from infra.core.redact import SERVICE_KEYS, key_kind, key_mode, key_prefix, service_key_mode
+from infra.core.redact import (
+    MODES,
+    SERVICE_KEYS,
+    key_kind,
+    key_mode,
+    key_prefix,
+    service_key_mode,
+    stripe_prefix,
+    wrong_mode,
+)
 from infra.core.sources import Document
 from infra.hosts import HOSTS
 
 # verify, pull and payment import these from here, as they always have (the rest is defined here).
-__all__ = ["key_mode", "key_prefix"]
+__all__ = ["MODES", "key_mode", "key_prefix"]
 
 # Reads one config key (`billing:mode`) as the engine hands it to a program:
 # a string, structured values as JSON; None when unset.
 ConfigGetter = Callable[[str], str | None]
 
-MODES = ("test", "live")
 
 
 # The config keys holding credentials. The Stripe keys and each host's API token are
@@ -108,7 +116,7 @@ def hosted_problem(hosted: Hosted, mode: str, get: ConfigGetter, token: str) -> 
         return (f"holds a webhook signing secret (whsec_), written as {hosted.name}: the stack writes the "
                 "endpoint's own secret itself, and a copy goes stale when the endpoint is replaced (or "
                 "belongs to another stack's endpoint); remove it from hosting.extra")
-    if kind is not None and key_mode(value) != mode:
+    if kind is not None and wrong_mode(value, mode):
         return (f"holds a {key_mode(value)}-mode Stripe key ({shown}), written as {hosted.name}, but the "
                 f"stack is in {mode} mode; set the {mode}-mode value")
     if kind == "sk" and mode == "live":
@@ -138,7 +146,7 @@ def _service_problem(hosted: Hosted, value: str, mode: str) -> str | None:
 
 def fix(role: Role, mode: str, stack: str) -> str:
     """The command that stores a key of the right kind for `role`."""
-    expected = {"deployer": f"rk_{mode}_...", "app": f"rk_{mode}_...", "publishable": f"pk_{mode}_..."}[role]
+    expected = stripe_prefix("pk" if role == "publishable" else "rk", mode) + "..."
     secret = "" if role == "publishable" else " --secret"
     return f"run `pulumi config set{secret} {ROLE_KEYS[role]} {expected} --stack {stack}`"
 
@@ -148,7 +156,7 @@ def key_problem(role: Role, mode: str, key: str | None) -> str | None:
     if not key:
         return "is not set"
     shown = key_prefix(key)
-    kind = key[:2] if key_mode(key) else None
+    kind = key_kind(key) if key_mode(key) else None
     if kind is None:
         return f"the value has {shown}; expected a Stripe {_expected(role, mode)} key"
     if role == "publishable":
@@ -158,8 +166,9 @@ def key_problem(role: Role, mode: str, key: str | None) -> str | None:
     elif kind == "pk":
         return (f"a publishable key ({shown}) cannot call Stripe's API from a server; "
                 f"use a {_expected(role, mode)} key")
-    if key_mode(key) != mode:
-        return f"the key is a {key_mode(key)}-mode key ({shown}) but the stack is in {mode} mode"
+    wrong = wrong_mode(key, mode)
+    if wrong is not None:
+        return wrong
     if role == "app" and mode == "live" and kind == "sk":
         return (f"a full secret key ({shown}) can do anything on the live account: refunds, "
                 "payouts, deleting customers; the app gets a restricted key (rk_live_) with only "

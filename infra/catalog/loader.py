@@ -27,6 +27,7 @@ from infra.catalog.models import (
     Portal,
     StackSettings,
     Webhook,
+    lookup_key_for,
 )
 from infra.catalog.stack_files import Origin
 from infra.catalog.validation import M, is_structured, suggest, unknown_keys, validate
@@ -360,7 +361,7 @@ def _lookup_key_clashes(plans: Mapping[str, Plan], doc: Document) -> list[Proble
     holders: dict[str, list[tuple[str, str, bool]]] = {}
     for plan_key, plan in plans.items():
         for price_key, price in plan.prices.items():
-            key = price.lookup_key or f"{plan_key}_{price_key}"
+            key = lookup_key_for(plan_key, price_key, price.lookup_key)
             holders.setdefault(key, []).append((plan_key, price_key, price.archived))
     problems = []
     for key, prices in holders.items():
@@ -396,7 +397,7 @@ def _portal_against_plans(
         elif key in plans and not plans[key].paid:
             problems.append(doc.problem(path, f"plan {key!r} is free and has no Stripe product to switch "
                                         "to: remove it from the list"))
-        elif key in plans and not any(not p.archived for p in plans[key].prices.values()) \
+        elif key in plans and not plans[key].active_prices() \
                 and portal.plan_switching.enabled:
             problems.append(doc.problem(path, f"plan {key!r} has no active price, so customers "
                                         "cannot switch to it: remove it from the list"))

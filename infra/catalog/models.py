@@ -76,6 +76,16 @@ def listed_once(values: list[str], what: str) -> list[str]:
     return values
 
 
+def site_url(domain: str, path: str) -> str:
+    """The app's URL for `path` (`/webhook/stripe`, the portal's return path) on its domain."""
+    return f"https://{domain}{path}"
+
+
+def lookup_key_for(plan: str, price: str, declared: str | None = None) -> str:
+    """The lookup key a price holds: the one it declares (`lookup_key:`), else `<plan>_<price>`."""
+    return declared or f"{plan}_{price}"
+
+
 def to_minor_units(amount: Decimal, currency: str) -> int:
     """Exact conversion to the integer Stripe wants; refuses what would need rounding.
 
@@ -190,7 +200,7 @@ class Plan(Model):
 
     @model_validator(mode="after")
     def _archived_plan_sells_nothing(self) -> Plan:
-        active = [key for key, price in self.prices.items() if not price.archived]
+        active = self.active_prices()
         if self.archived and active:
             raise ValueError(
                 f"an archived plan cannot keep selling: add `archived: true` to its prices too "
@@ -202,6 +212,15 @@ class Plan(Model):
     def paid(self) -> bool:
         """A plan with prices gets a Stripe product; a free plan lives only in the app."""
         return bool(self.prices)
+
+    def active_prices(self) -> list[str]:
+        """The keys of the prices this plan still sells (not archived), in catalog order."""
+        return [key for key, price in self.prices.items() if not price.archived]
+
+    def switchable_prices(self) -> list[str]:
+        """The prices the portal lists for this plan: the active ones; an archived plan's all, only
+        to keep the list non-empty while switching is off (the provider requires it)."""
+        return self.active_prices() or list(self.prices)
 
 
 class Entitlement(Model):
@@ -405,8 +424,15 @@ class Catalog(Model):
         return self
 
     def lookup_key(self, plan: str, price: str) -> str:
-        declared = self.plans[plan].prices[price].lookup_key
-        return declared or f"{plan}_{price}"
+        return lookup_key_for(plan, price, self.plans[plan].prices[price].lookup_key)
+
+    def portal_offer(self) -> dict[str, list[str]]:
+        """The prices the portal offers, by plan, as the program sends them (their IDs); nothing
+        without `plan_switching`. `diff` predicts the portal from this too."""
+        switching = self.portal.plan_switching
+        if switching is None:
+            return {}
+        return {plan: self.plans[plan].switchable_prices() for plan in switching.plans if plan in self.plans}
 
     def _active_keys(self) -> set[str]:
         return {self.lookup_key(p, k) for p, k, price in self.prices() if not price.archived}

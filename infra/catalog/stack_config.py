@@ -23,7 +23,7 @@ from infra.catalog.loader import DEFAULT_CATALOG
 from infra.catalog.stack_files import plain_config, stack_file
 from infra.core import sources
 from infra.core.problems import ConfigError, Problem
-from infra.core.redact import SERVICE_KEYS
+from infra.core.redact import SERVICE_KEYS, stripe_prefix
 
 ENGINE_CONFIG = "PULUMI_CONFIG"
 ENGINE_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"  # noqa: S105 (a variable name)
@@ -50,8 +50,9 @@ def placeholder(key: str, mode: str, kind: str | None = None) -> str:
     obviously not a real secret."""
     if kind in SERVICE_KEYS:
         return f"{SERVICE_KEYS[kind][mode][0]}offline_placeholder"
-    shapes = {DEPLOYER_KEY: f"rk_{mode}_offline_deployer", APP_KEY: f"rk_{mode}_offline_app",
-              PUBLISHABLE_KEY: f"pk_{mode}_offline_publishable",
+    shapes = {DEPLOYER_KEY: stripe_prefix("rk", mode) + "offline_deployer",
+              APP_KEY: stripe_prefix("rk", mode) + "offline_app",
+              PUBLISHABLE_KEY: stripe_prefix("pk", mode) + "offline_publishable",
               WEBHOOK_SECRET: "whsec_" + "offline_placeholder"}
     # Distinct per key: two secrets holding one value is itself refused (an extra equal to the token).
     return shapes.get(key, f"offline-placeholder-{key}")

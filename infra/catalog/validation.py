@@ -6,7 +6,6 @@ the field the way the user wrote it.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from infra.core.problems import Problem
+from infra.core.problems import Problem, did_you_mean
 from infra.core.redact import shown as shown_value
 from infra.core.sources import Document, Path_, dotted
 
@@ -80,8 +79,7 @@ def _yaml_type(value: Any) -> str:
 
 
 def suggest(name: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, allowed)
     listing = ", ".join(allowed)
     return f"{hint} (allowed: {listing})" if allowed else hint
 

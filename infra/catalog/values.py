@@ -7,7 +7,6 @@ and never quotes a value that could be a secret.
 
 from __future__ import annotations
 
-import difflib
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -15,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from infra import hosts
+from infra.core.problems import did_you_mean
 from infra.core.redact import SERVICE_KEYS, may_echo, shown
 from infra.stripe import reference as ref
 
@@ -64,11 +64,6 @@ def check_slug(value: str) -> str:
     return value
 
 
-def _closest(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def parse_amount(value: Any) -> Decimal:
     # Money never passes through a float: the YAML reader yields Decimal for `29.00`.
     if isinstance(value, bool | float):
@@ -89,7 +84,7 @@ def _currency(value: str) -> str:
         raise ValueError(f"write currency codes in lowercase, as Stripe's API wants: {value.lower()!r}")
     if value not in ref.CURRENCIES:
         raise ValueError(
-            f"{shown(value)} is not a currency Stripe supports{_closest(value, ref.CURRENCIES)} "
+            f"{shown(value)} is not a currency Stripe supports{did_you_mean(value, ref.CURRENCIES)} "
             "(use a lowercase ISO 4217 code such as 'usd' or 'eur')"
         )
     return value
@@ -121,7 +116,7 @@ def _event(value: str) -> str:
     known = ref.webhook_event_types()
     if value not in known:
         raise ValueError(
-            f"{shown(value)} is not a Stripe event type{_closest(value, known)} "
+            f"{shown(value)} is not a Stripe event type{did_you_mean(value, known)} "
             "(the list comes from stripe-python's WebhookEndpointCreateParams)"
         )
     return value
@@ -263,7 +258,7 @@ def _dashboard_resource(value: str) -> str:
             raise ValueError(f"write it as the Dashboard does: {lowered[value.lower()]!r}")
         raise ValueError(
             f"{shown(value)} is not a resource on Stripe's restricted key form"
-            f"{_closest(value, ref.DASHBOARD_RESOURCE_NAMES)} "
+            f"{did_you_mean(value, ref.DASHBOARD_RESOURCE_NAMES)} "
             f"(known: {', '.join(sorted(ref.DASHBOARD_RESOURCE_NAMES))})"
         )
     return value

@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from infra.clients.http import NetworkError
+from infra.core.redact import KEY_KINDS, MODES
 
 Kind = Literal[
     "auth", "permission", "not found", "rate limited", "server", "status", "redirect",
@@ -29,7 +30,7 @@ _MAX_TEXT = 240
 _REDACTED = "[redacted]"
 _PATTERNS = (
     # Stripe keys, whole or masked as Stripe masks them in messages ('rk_test_****abcd', 'sk_live_...x').
-    re.compile(r"\b(?:sk|rk|pk)_(?:test|live|prod)_[\w*.…]*"),
+    re.compile(rf"\b(?:{'|'.join(KEY_KINDS)})_(?:{'|'.join((*MODES, 'prod'))})_[\w*.…]*"),
     re.compile(r"\bwhsec_[\w*.…]*"),
     # Anything masked the way providers mask secrets: 'abcd****wxyz', 'abcd...wxyz'.
     re.compile(r"[\w-]*(?:\*{3,}|\.{3}|…)[\w*-]*(?<![.…])"),

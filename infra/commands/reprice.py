@@ -24,7 +24,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from infra.catalog import loader
-from infra.catalog.models import StackSettings, to_minor_units
+from infra.catalog.models import StackSettings, lookup_key_for, to_minor_units
 from infra.catalog.values import parse_amount
 from infra.commands import COMMANDS, options
 from infra.core import exits, sources, writer
@@ -93,7 +93,7 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None, insi
     key = new_key or next(f"{stem}_v{n}" for n in range(2, 1000) if f"{stem}_v{n}" not in prices)
     if key in prices:
         raise RepriceError(f"{plan_key}.{key} exists already; pass another --key")
-    lookup = old.get("lookup_key") or f"{plan_key}_{price_key}"
+    lookup = lookup_key_for(plan_key, price_key, old.get("lookup_key"))
     new = CommentedMap((name, value) for name, value in old.items() if name not in ("lookup_key", "archived"))
     new["amount"] = DoubleQuotedScalarString(f"{amount:.{max(0, -amount.as_tuple().exponent)}f}")  # type: ignore[operator]
     new["lookup_key"] = lookup

@@ -16,7 +16,7 @@ from infra.catalog import adoption, entitlements
 from infra.catalog.adoption import Adopted
 from infra.catalog.guards import WEBHOOK_SECRET
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off
+from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off, site_url
 from infra.components.environment import config_value
 from infra.stripe import provider_table
 from infra.stripe.reference import dashboard_base
@@ -76,7 +76,7 @@ class StripeBilling(pulumi.ComponentResource):
         }
         prices = _prices(catalog, products, child, adopted)
 
-        self.webhook_url = f"https://{domain}{catalog.webhook.path}"
+        self.webhook_url = site_url(domain, catalog.webhook.path)
         main_name = adoption.webhook_name(catalog.webhook.api_version)
         endpoint = _endpoint(deployment, self.webhook_url, catalog.webhook.api_version,
                              pulumi.ResourceOptions.merge(
@@ -227,9 +227,9 @@ def _portal(
             products=[
                 stripe.PortalConfigurationFeaturesSubscriptionUpdateProductArgs(
                     product=products[plan].id,
-                    prices=[prices[(plan, key)].id for key in _switchable(catalog.plans[plan])],
+                    prices=[prices[(plan, key)].id for key in keys],
                 )
-                for plan in switching.plans
+                for plan, keys in catalog.portal_offer().items()
             ],
         )]
     profile = portal.business_profile
@@ -240,7 +240,7 @@ def _portal(
             privacy_policy_url=profile.privacy_policy_url,
             terms_of_service_url=profile.terms_of_service_url,
         ),
-        default_return_url=f"https://{domain}{portal.return_path}",
+        default_return_url=site_url(domain, portal.return_path),
         active=True,
         features=stripe.PortalConfigurationFeaturesArgs(
             invoice_history=stripe.PortalConfigurationFeaturesInvoiceHistoryArgs(
@@ -339,13 +339,6 @@ def _features(
             opts=opts,
         )
     return features
-
-
-def _switchable(plan: Plan) -> list[str]:
-    """The prices customers may switch to; an archived plan's, only to keep the list non-empty
-    while switching is off (the provider requires it)."""
-    active = [key for key, price in plan.prices.items() if not price.archived]
-    return active or list(plan.prices)
 
 
 def _ids(resources: Mapping[str, pulumi.CustomResource]) -> pulumi.Output[dict[str, str]]:

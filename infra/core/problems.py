@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,6 +23,24 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         # A key "enterprise\n", a pasted escape sequence: one problem is one line, shown as written.
         return mask(terminal(f"{where}: {self.field}: {self.message}"))
+
+
+# How alike a mistyped name and a known one must be to be offered (difflib's ratio): one for
+# every "did you mean", so a typo of a field, a currency or a feature is judged the same.
+SUGGEST_CUTOFF = 0.75
+
+
+def closest(value: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` `value` most likely mistypes, or None. Only a choice is ever offered:
+    callers pass the valid names, never what the input itself holds."""
+    found = difflib.get_close_matches(value, list(choices), n=1, cutoff=SUGGEST_CUTOFF)
+    return found[0] if found else None
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """`; did you mean 'x'?` for the closest choice, or nothing."""
+    found = closest(value, choices)
+    return f"; did you mean {found!r}?" if found is not None else ""
 
 
 def plural(count: int, noun: str) -> str:

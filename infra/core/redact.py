@@ -19,14 +19,30 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-_KEY = re.compile(r"(sk|rk|pk)_(test|live)_", re.ASCII)
+# Stripe's key shapes, the one statement of them: `<kind>_<mode>_<body>`. Secret and restricted
+# keys are secrets; a publishable key is shipped to browsers.
+MODES = ("test", "live")
+KEY_KINDS = ("sk", "rk", "pk")
+SECRET_KINDS = ("sk", "rk")
+_KEY = re.compile(rf"({'|'.join(KEY_KINDS)})_({'|'.join(MODES)})_", re.ASCII)
 _WEBHOOK_SECRET = "whsec_"  # noqa: S105 (a prefix, not a secret)
 _echo = ContextVar("echo_values", default=True)
 # A secret's shape anywhere in a text: a secret or restricted key of either mode, a signing secret.
 # A token's shape: 20 or more letters, digits, '_' and '-' with no break (no '.', ':' or '/', which
 # host names and URLs have).
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}", re.ASCII)
-_SECRET = re.compile(r"(?:sk|rk)_(?:test|live)_[0-9A-Za-z]{8,}|whsec_[0-9A-Za-z]{8,}", re.ASCII)
+_SECRET = re.compile(rf"(?:{'|'.join(SECRET_KINDS)})_(?:{'|'.join(MODES)})_[0-9A-Za-z]{{8,}}"
+                     rf"|{_WEBHOOK_SECRET}[0-9A-Za-z]{{8,}}", re.ASCII)
+
+
+def stripe_prefix(kind: str, mode: str) -> str:
+    """The prefix of a Stripe key of `kind` (sk, rk, pk) in `mode`: `rk_live_`."""
+    return f"{kind}_{mode}_"
+
+
+def mode_prefixes(mode: str) -> tuple[str, ...]:
+    """Every Stripe key prefix of `mode`: `sk_live_`, `rk_live_`, `pk_live_`."""
+    return tuple(stripe_prefix(kind, mode) for kind in KEY_KINDS)
 
 
 # Other services' keys the app may need beside Stripe's, by the `kind:` a `hosting.extra` entry
@@ -55,6 +71,17 @@ def key_prefix(key: str) -> str:
 def key_mode(key: str) -> str | None:
     match = _KEY.match(key)
     return match.group(2) if match else None
+
+
+def wrong_mode(key: str, mode: str) -> str | None:
+    """Why `key` is refused on a `mode` stack for its mode (every refusal says it this way), or
+    None when it is a Stripe key of `mode`. Shows only the prefix."""
+    found = key_mode(key)
+    if found == mode:
+        return None
+    if found is None:
+        return f"the value has {key_prefix(key)}, not a {mode}-mode Stripe key"
+    return f"the key is a {found}-mode key ({key_prefix(key)}) but the stack is in {mode} mode"
 
 
 def key_kind(key: str) -> str | None:

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
 from infra.core.problems import Problem
+from infra.core.redact import mode_prefixes
 from infra.core.sources import Document
 
 HOST_SETTING = "billing:host"
-LIVE_PREFIXES = ("sk_live_", "rk_live_", "pk_live_")
-TEST_PREFIXES = ("sk_test_", "rk_test_", "pk_test_")
+LIVE_PREFIXES = mode_prefixes("live")
+TEST_PREFIXES = mode_prefixes("test")
 
 
 class StackSettings(Protocol):

@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from infra.catalog.guards import key_mode, key_prefix
+from infra.catalog.guards import key_prefix
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, KeyManifest
+from infra.catalog.models import Catalog, KeyManifest, site_url
 from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import READ_PROBES, WRITE_PROBES, Account
 from infra.core.checks import Check, Progress
+from infra.core.redact import wrong_mode
 from infra.probes import entitlements as verify_entitlements
 from infra.stripe.rak_names import describe
 from infra.stripe.reference import api_keys_page, dashboard_base
@@ -38,7 +39,7 @@ def run(
     catalog, mode = deployment.catalog, deployment.mode
     checks = [_key_prefix("read key", read_key, mode)]
     say("webhook endpoints")
-    url = f"https://{deployment.settings.domain}{catalog.webhook.path}"
+    url = site_url(deployment.settings.domain, catalog.webhook.path)
     checks += _after_reading("webhook endpoint", "webhook endpoints", read.webhook_endpoints,
                              lambda endpoints: _webhook(catalog, url, endpoints))
     say("products and prices")
@@ -46,7 +47,7 @@ def run(
                              lambda: (read.products(), read.prices()),
                              lambda found: _catalog(catalog, *found))
     say("customer portal configurations")
-    return_url = f"https://{deployment.settings.domain}{catalog.portal.return_path}"
+    return_url = site_url(deployment.settings.domain, catalog.portal.return_path)
     checks += _after_reading("portal configuration", "customer portal configurations",
                              read.portal_configurations, lambda found: [_portal(return_url, found)])
     if catalog.entitlements:
@@ -80,7 +81,7 @@ def _fix(error: ApiError, key: str = "the read key (STRIPE_API_KEY or stripe:api
 
 def _key_prefix(role: str, key: str, mode: str) -> Check:
     name = f"{role} mode"
-    if key_mode(key) != mode:
+    if wrong_mode(key, mode):
         return Check(name, "fail", f"the {role} is {key_prefix(key)}..., not a {mode}-mode key",
                      f"use a {mode} key from {api_keys_page(mode)}")
     return Check(name, "pass", f"{key_prefix(key)}... matches the stack's {mode} mode")

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Price
+from infra.catalog.models import Price, lookup_key_for
 from infra.commands.diff import stripe
 from infra.commands.diff.change import Change
 from infra.core.problems import Problem
@@ -47,7 +47,7 @@ def compare_broken(
                 continue
             fields = _mapping(raw_price)
             declared = fields.get("lookup_key")
-            lookup = declared if isinstance(declared, str) else f"{plan}_{price}"
+            lookup = lookup_key_for(plan, price, declared if isinstance(declared, str) else None)
             if fields.get("archived") is True:
                 changes.append(Change("prices", "warn", str(lookup), (
                     "removed; the base marks it archived, but the base does not validate, so check in the "

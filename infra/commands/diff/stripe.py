@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.catalog import adoption, hosting
 from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, Price
+from infra.catalog.models import Price, site_url
 from infra.commands.diff.change import Change, FieldChange, after_write, moved, removed, written_to
 from infra.stripe import provider_model
 from infra.stripe.provider_table import PORTAL_CONFIGURATION, PRICE, PRODUCT, WEBHOOK_ENDPOINT
@@ -241,8 +241,8 @@ def webhook(base: Deployment, head: Deployment) -> list[Change]:
             f"upgrade finished: {secret} now holds the secret of the {new.api_version} endpoint and "
             f"{secret_next} is removed; {after_write(head)}, before the old endpoint goes"),
             (token, adoption.webhook_name(new.api_version)), "same"))
-    old_url = f"https://{base.settings.domain}{old.path}"
-    new_url = f"https://{head.settings.domain}{new.path}"
+    old_url = site_url(base.settings.domain, old.path)
+    new_url = site_url(head.settings.domain, new.path)
     kept = (token, adoption.webhook_name(new.api_version))
     if old_url != new_url:
         changes.append(Change("webhook", "warn", "endpoint", f"URL {old_url} -> {new_url}, in place (same "
@@ -301,7 +301,7 @@ def portal(base: Deployment, head: Deployment) -> list[Change]:
                        fields=(moved(name, old.get(name), new.get(name)),))
                 for name in sorted(old.keys() | new.keys())
                 if old.get(name) != new.get(name) and not any(name.startswith(r) for r in reported)]
-    old_offer, new_offer = _switchable(base.catalog), _switchable(head.catalog)
+    old_offer, new_offer = base.catalog.portal_offer(), head.catalog.portal_offer()
     if new_portal.plan_switching is not None and old_offer != new_offer:
         changes.append(Change("portal", "info", "plan_switching", (
             f"customers can switch between {_offer(old_offer)} -> {_offer(new_offer)} (in place)"),
@@ -310,15 +310,6 @@ def portal(base: Deployment, head: Deployment) -> list[Change]:
         changes.append(Change("portal", "info", "default_return_url", f"returns to {head.settings.domain}",
                               resource, "update"))
     return changes
-
-
-def _switchable(catalog: Catalog) -> dict[str, list[str]]:
-    """The prices the portal offers per plan (the program sends their IDs)."""
-    switching = catalog.portal.plan_switching
-    if switching is None:
-        return {}
-    return {plan: [key for key, price in catalog.plans[plan].prices.items() if not price.archived]
-            for plan in switching.plans if plan in catalog.plans}
 
 
 def _offer(offer: dict[str, list[str]]) -> str:

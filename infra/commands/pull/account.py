@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from infra.catalog import adoption
-from infra.catalog.models import from_minor_units
+from infra.catalog.models import from_minor_units, lookup_key_for, site_url
 from infra.catalog.values import is_lookup_key, slug_for
 from infra.clients.stripe_api import Account
 from infra.commands.pull import entitlements as pull_entitlements
@@ -235,7 +235,7 @@ def _price(
                            "interval": recurring["interval"]}
     if recurring.get("interval_count", 1) != 1:
         out["interval_count"] = recurring["interval_count"]
-    default_lookup = f"{plan}_{price_key}"
+    default_lookup = lookup_key_for(plan, price_key)
     lookup_key = price.get("lookup_key")
     if lookup_key and is_lookup_key(lookup_key):
         if lookup_key != default_lookup:
@@ -366,7 +366,7 @@ def _portal(
                                     f"returns to {domain}"))
     else:
         findings.append(Finding("in place", config["id"], "has no default return URL; the first up sets "
-                                f"https://{domain or '<billing:domain>'}/"))
+                                f"{site_url(domain or '<billing:domain>', '/')}"))
     portal["invoice_history"] = bool((features.get("invoice_history") or {}).get("enabled"))
     portal["payment_method_update"] = bool((features.get("payment_method_update") or {}).get("enabled"))
     customer_update = features.get("customer_update") or {}

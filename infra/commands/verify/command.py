@@ -24,6 +24,7 @@ from infra import hosts
 from infra.catalog import stack_config
 from infra.catalog.guards import APP_KEY, ConfigGetter, key_prefix
 from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog.models import site_url
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
@@ -208,7 +209,7 @@ def _webhook_inputs(
     if url is None and deployment is not None:
         catalog = deployment.catalog
         url = (credentials.stack_output("webhookUrl", deployment.stack, project)
-               or f"https://{deployment.settings.domain}{catalog.webhook.path}")
+               or site_url(deployment.settings.domain, catalog.webhook.path))
     if url is None:
         problems.append("--url: give the endpoint, or --stack S to use the stack's webhookUrl")
     elif not url.startswith("https://") and not (getattr(args, "allow_http", False)

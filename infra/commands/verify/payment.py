@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra.catalog import stack_config
-from infra.catalog.guards import APP_KEY, key_mode, key_prefix
+from infra.catalog.guards import APP_KEY, key_prefix
 from infra.catalog.loader import Deployment, load_deployment
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.core import checks, exits
 from infra.core.problems import ConfigError
+from infra.core.redact import key_kind, wrong_mode
 from infra.probes.payment import flows
 
 STRIPE_API_KEY = "STRIPE_API_KEY"
@@ -86,7 +87,7 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
 def _problems(args: argparse.Namespace, deployment: Deployment, api_key: str) -> list[str]:
     problems = []
     mode = deployment.mode
-    if key_mode(api_key) != mode or api_key.startswith("pk_"):
+    if wrong_mode(api_key, mode) or key_kind(api_key) == "pk":
         problems.append(f"{STRIPE_API_KEY}: the key has {key_prefix(api_key)}; give a {mode}-mode secret or "
                         f"restricted key (sk_{mode}_/rk_{mode}_) that may write Customers, Subscriptions and "
                         "Checkout Sessions")

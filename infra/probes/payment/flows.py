@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from infra.catalog.loader import Deployment
+from infra.catalog.models import site_url
 from infra.clients import errors, http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
@@ -118,7 +119,7 @@ def _after_payment(deployment: Deployment, account: Account, options: Options, s
         return app_reports(options.check_url or "", customer, options.plan_key, options.wait, options.limits)
 
     def portal() -> str:
-        return_url = f"https://{deployment.settings.domain}{catalog.portal.return_path}"
+        return_url = site_url(deployment.settings.domain, catalog.portal.return_path)
         ours = [c for c in account.portal_configurations()
                 if c.get("default_return_url") == return_url and c.get("active")]
         if not ours:
@@ -153,7 +154,7 @@ def _live_mode(deployment: Deployment, account: Account, options: Options, steps
                run_id: str, show: Callable[[str], None]) -> None:
     since = int(time.time()) - 5
     price = ""
-    base = f"https://{deployment.settings.domain}{deployment.catalog.portal.return_path}"
+    base = site_url(deployment.settings.domain, deployment.catalog.portal.return_path)
 
     def find_price() -> str:
         nonlocal price
