@@ -82,7 +82,7 @@ def test_a_reader_that_goes_away_ends_the_process_like_any_unix_tool(project: Pr
     plans = "".join(f"  p{n}:\n    name: Plan {n}\n    prices:\n"
                     f"      monthly: {{amount: \"{n}.00\", currency: usd, interval: month}}\n" for n in range(1, 120))
     project.catalog(CATALOG.replace("plans:\n", "plans:\n" + plans, 1))
-    process = subprocess.Popen([sys.executable, "-m", "infra", "plan", "--stack", "test", "--project",
+    process = subprocess.Popen([sys.executable, "-m", "infra", "plan", "--verbose", "--stack", "test", "--project",
                                 str(project.root)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith(b"Offline plan of stack 'test'")
