@@ -22,6 +22,7 @@ from infra.core.problems import closest, did_you_mean
 from infra.core.redact import KEY_KINDS, MODES, SECRET_KINDS, mode_prefixes, stripe_prefix, wrong_mode
 from infra.hosts.host import LIVE_PREFIXES, TEST_PREFIXES, mixed_mode_value
 from infra.probes import stripe as probe_stripe
+from infra.stripe.provider_table import CANCELLATION_REASONS
 from tests.conftest import Project, credentials, run_cli, stack_config
 
 PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
@@ -221,3 +222,24 @@ def test_wrong_mode_keys_are_refused_by_one_rule(project: Project, monkeypatch: 
                                "--price", "nope")
         assert code == 2
         assert ("STRIPE_API_KEY: the key has" in err) == refused, err
+
+
+def test_cancellation_reasons_are_one_list(project: Project) -> None:
+    """The catalog accepts exactly Stripe's reasons, pull keeps exactly those, and the program
+    offers them all when the catalog lists none."""
+    for reason in CANCELLATION_REASONS:
+        portal = catalog(CATALOG.replace("  return_path: /account\n",
+                                         f"  return_path: /account\n  cancellation: {{reasons: [{reason}]}}\n"))
+        assert portal.portal.cancellation.reasons == [reason]
+    assert _messages(CATALOG.replace("  return_path: /account\n",
+                                     "  return_path: /account\n  cancellation: {reasons: [bored]}\n"))
+    configuration = {"id": "bpc_1", "active": True, "features": {"subscription_cancel": {
+        "enabled": True, "cancellation_reason": {"enabled": True, "options": [*CANCELLATION_REASONS, "bored"]}}}}
+    pulled = pull_account._portal([configuration], None, {}, {}, [], {})
+    assert pulled is not None and pulled["cancellation"]["reasons"] == list(CANCELLATION_REASONS)
+    _deployment(project, CATALOG)
+    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
+    plan = offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
+                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+    sent = offline.display(plan.named(PORTAL, "portal").inputs)["features"]["subscriptionCancel"]
+    assert sent["cancellationReason"]["options"] == list(CANCELLATION_REASONS)

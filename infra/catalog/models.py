@@ -53,6 +53,7 @@ from infra.catalog.values import (
 )
 from infra.core.redact import shown
 from infra.stripe import reference as ref
+from infra.stripe.provider_table import CancellationReason
 
 
 class Model(BaseModel):
@@ -269,10 +270,7 @@ class Cancellation(Model):
     enabled: bool = True
     mode: Literal["at_period_end", "immediately"] = "at_period_end"
     proration_behavior: Proration = "none"
-    reasons: list[Literal[
-        "too_expensive", "missing_features", "switched_service", "unused",
-        "customer_service", "too_complex", "low_quality", "other",
-    ]] = Field(default_factory=list)
+    reasons: list[CancellationReason] = Field(default_factory=list)
 
 
 AllowedUpdate = Literal["price", "quantity", "promotion_code"]

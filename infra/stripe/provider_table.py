@@ -17,7 +17,7 @@ How SDKv2 diffs, as the bridge applies it (terraform-plugin-sdk v2.38.1):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 COMMIT = "ea82f9241a52324a6c510857d98e04858161667d"
 REPOSITORY = "lukasaron/terraform-provider-stripe"
@@ -216,8 +216,8 @@ WEBHOOK_ENDPOINT = Resource(
          "imported endpoint has none",
 )
 
-_REASONS = ("too_expensive", "missing_features", "switched_service", "unused", "customer_service",
-            "too_complex", "low_quality", "other")
+CancellationReason = Literal["too_expensive", "missing_features", "switched_service", "unused",
+                             "customer_service", "too_complex", "low_quality", "other"]
 
 PORTAL_CONFIGURATION = Resource(
     "stripe:index/portalConfiguration:PortalConfiguration", "resource_stripe_portal_configuration.go",
@@ -301,7 +301,7 @@ RESOURCES: dict[str, Resource] = {r.token: r for r in (
     PRODUCT, PRICE, COUPON, PROMOTION_CODE, WEBHOOK_ENDPOINT, PORTAL_CONFIGURATION,
     ENTITLEMENTS_FEATURE, PRODUCT_FEATURE,
 )}
-CANCELLATION_REASONS = _REASONS
+CANCELLATION_REASONS: tuple[str, ...] = get_args(CancellationReason)
 """Every reason Stripe's portal offers (stripe-go BillingPortalConfiguration params)."""
 
 

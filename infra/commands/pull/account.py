@@ -23,6 +23,7 @@ from infra.commands.pull import entitlements as pull_entitlements
 from infra.commands.pull.entitlements import Kind
 from infra.core.checks import Progress
 from infra.core.redact import url_shown
+from infra.stripe.provider_table import CANCELLATION_REASONS
 from infra.stripe.reference import (
     CURRENCIES,
     MAX_INTERVAL_COUNT,
@@ -35,8 +36,6 @@ INTERVAL_KEYS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "
 DEFAULT_EVENTS = ["checkout.session.completed", "customer.subscription.created",
                   "customer.subscription.updated", "customer.subscription.deleted"]
 DEFAULT_WEBHOOK_PATH = "/webhook/stripe"
-_CANCEL_REASONS = {"too_expensive", "missing_features", "switched_service", "unused",
-                   "customer_service", "too_complex", "low_quality", "other"}
 
 
 @dataclass(frozen=True)
@@ -377,7 +376,7 @@ def _portal(
     portal["cancellation"] = {
         "enabled": bool(cancel.get("enabled")), "mode": cancel.get("mode") or "at_period_end",
         "proration_behavior": cancel.get("proration_behavior") or "none",
-        "reasons": [r for r in reasons.get("options") or () if r in _CANCEL_REASONS]
+        "reasons": [r for r in reasons.get("options") or () if r in CANCELLATION_REASONS]
         if reasons.get("enabled") else [],
     }
     switching = _plan_switching(features.get("subscription_update") or {}, product_of_plan, plans)
