@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
+from infra.catalog import Deployment, load_deployment
 from infra.catalog.hosting import BROWSER_PREFIXES
-from infra.catalog.loader import Deployment, load_deployment
 from infra.core.problems import ConfigError
 from tests import test_cloudflare as cloudflare
 from tests.conftest import CATALOG, VERCEL_PROJECT, Project, key, run_cli, stack_config

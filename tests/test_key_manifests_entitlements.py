@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.catalog.models import APP_KEY, DEPLOYER_KEY
+from infra.catalog import APP_KEY, DEPLOYER_KEY
 from infra.stripe.rak_names import RAK_NAMES
 from tests.conftest import Project, run_cli
 

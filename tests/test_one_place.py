@@ -6,11 +6,17 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import guards, loader
+from infra.catalog import (
+    Catalog,
+    Deployment,
+    check_catalog,
+    guards,
+    load_deployment,
+    lookup_key_for,
+    site_url,
+)
 from infra.catalog import stack_config as stack_config_module
 from infra.catalog.guards import ROLE_KEYS
-from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import Catalog, lookup_key_for, site_url
 from infra.catalog.stack_config import from_stack
 from infra.clients import errors
 from infra.commands import reprice
@@ -58,7 +64,7 @@ portal:
 
 
 def catalog(text: str = CATALOG) -> Catalog:
-    found, problems = loader.check_catalog(sources.parse(textwrap.dedent(text), "catalog.yaml"))
+    found, problems = check_catalog(sources.parse(textwrap.dedent(text), "catalog.yaml"))
     assert found is not None, problems
     return found
 
@@ -147,7 +153,7 @@ def test_app_urls_are_built_one_way(project: Project) -> None:
 
 
 def _messages(text: str) -> list[str]:
-    found, problems = loader.check_catalog(sources.parse(text, "catalog.yaml"))
+    found, problems = check_catalog(sources.parse(text, "catalog.yaml"))
     assert found is None
     return [problem.message for problem in problems]
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, load_deployment
 from infra.catalog.stack_config import from_stack
 from infra.commands import diff
 from infra.stripe import provider_model, provider_table

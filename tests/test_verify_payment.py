@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.commands.verify import payment as command
 from infra.probes.payment import flows
 from tests.conftest import DOMAINS, Project, key, run_cli, stack_config

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, load_deployment
 from infra.clients.stripe_api import MISSING_ID, WRITE_PROBES, Account
 from infra.core.checks import Check
 from infra.probes import stripe as verify_stripe

@@ -7,14 +7,13 @@ with every problem found, each located as `file:line: field: fix`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infra import hosts
 from infra.catalog import adoption, entitlements, guards, hosting, placeholders, stack_files, tier_contract
+from infra.catalog.deployment import Deployment
 from infra.catalog.guards import SECRET_KEYS, ConfigGetter
 from infra.catalog.models import (
     ENTITLEMENTS,
@@ -42,22 +41,6 @@ NAMESPACE = "billing"
 CREDENTIAL_SETTINGS = (guards.APP_KEY, guards.PUBLISHABLE_KEY, guards.WEBHOOK_SECRET)
 _CATALOG_KEY = f"{NAMESPACE}:catalog"
 DEFAULT_CATALOG = str(StackSettings.model_fields["catalog"].default)
-
-@dataclass(frozen=True)
-class Deployment:
-    """Everything one stack declares, checked as a whole."""
-
-    stack: str
-    settings: StackSettings
-    catalog: Catalog
-    adopted: adoption.Adopted = dataclasses.field(default_factory=dict)
-    """Existing Stripe objects and host values the program adopts (`billing:adopt`), by (type, name)."""
-    notices: tuple[Problem, ...] = ()
-    """Warnings: what a test stack may do but a live one may not (the repository's examples)."""
-
-    @property
-    def mode(self) -> str:
-        return self.settings.mode
 
 
 def load_deployment(

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import tier_contract
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment, tier_contract
 from infra.clients import credentials
 from infra.commands import COMMANDS, options
 from infra.core import exits, sources

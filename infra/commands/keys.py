@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra import hosts
+from infra.catalog import Deployment, KeyManifest, load_deployment
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, Role, fix
-from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import KeyManifest
 from infra.commands import COMMANDS, options
 from infra.commands.validate import warn
 from infra.core import exits

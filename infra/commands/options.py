@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.catalog.loader import DEFAULT_CATALOG
+from infra.catalog import DEFAULT_CATALOG
 from infra.catalog.stack_config import EngineConfig, from_stack
 from infra.commands import stack_default
 

@@ -23,8 +23,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from infra.catalog import loader
-from infra.catalog.models import StackSettings, lookup_key_for, to_minor_units
+from infra.catalog import StackSettings, check_catalog, lookup_key_for, to_minor_units
 from infra.catalog.values import parse_amount
 from infra.commands import COMMANDS, options
 from infra.core import exits, sources, writer
@@ -151,5 +150,5 @@ def _validate(text: str, file: str) -> list[Any]:
     doc = sources.parse(text, file)
     if doc.problems:
         return list(doc.problems)
-    _, problems = loader.check_catalog(doc)
+    _, problems = check_catalog(doc)
     return problems

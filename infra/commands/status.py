@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import stack_config
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment, stack_config
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.commands import COMMANDS, options

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import adoption
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, adoption, load_deployment
 from infra.catalog.stack_config import EngineConfig
 from infra.clients import pulumi_cli
 from infra.commands import COMMANDS, options

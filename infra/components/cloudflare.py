@@ -28,7 +28,7 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment
 from infra.clients.cloudflare_api import SECRET_TEXT, CloudflareError, WorkerSecrets
 from infra.components.environment import Environment, HostedValue
 from infra.hosts.cloudflare import CloudflareHost

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_stripe as stripe
 
-from infra.catalog import adoption, entitlements
+from infra.catalog import (
+    Catalog,
+    Coupon,
+    Deployment,
+    Plan,
+    Portal,
+    adoption,
+    coupon_amount_off,
+    entitlements,
+    site_url,
+)
 from infra.catalog.adoption import Adopted
 from infra.catalog.guards import WEBHOOK_SECRET
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off, site_url
 from infra.components.environment import config_value
 from infra.stripe import provider_table
 from infra.stripe.reference import dashboard_base

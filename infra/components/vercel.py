@@ -14,7 +14,7 @@ from typing import ClassVar
 import pulumi
 import pulumiverse_vercel as vercel
 
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment
 from infra.components.environment import Environment, HostedValue
 from infra.hosts.host import Target, value_name
 from infra.hosts.vercel import TARGETS, VARIABLE

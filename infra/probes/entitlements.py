@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.catalog.models import Catalog
+from infra.catalog import Catalog
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.core.checks import Check

@@ -16,9 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from infra.catalog import Catalog, Deployment, KeyManifest, site_url
 from infra.catalog.guards import key_prefix
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, KeyManifest, site_url
 from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import READ_PROBES, WRITE_PROBES, Account

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from infra.catalog import loader, stack_config, stack_files
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import DEFAULT_CATALOG, Deployment, load_deployment, stack_config, stack_files
 from infra.commands import COMMANDS, diff, options
 from infra.commands.diff import Change
 from infra.commands.diff import base as diff_base
@@ -192,12 +191,12 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
     config = stack_files.plain_config(stack_doc)
     base.mode = config.get("billing:mode")
     files = {stack_name: stack_text}
-    for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
+    for setting, default in (("billing:catalog", DEFAULT_CATALOG), ("billing:adopt", "")):
         path = config.get(setting) or default
         content = show(path) if isinstance(path, str) and path else None
         if content is not None:
             files[path] = content
-    catalog_rel = str(config.get("billing:catalog") or loader.DEFAULT_CATALOG)
+    catalog_rel = str(config.get("billing:catalog") or DEFAULT_CATALOG)
     base.catalog = sources.parse(files[catalog_rel], catalog_rel).data if catalog_rel in files else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.commands import COMMANDS, options
 from infra.core import exits
 from infra.core.escape import colour_wanted

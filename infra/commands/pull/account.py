@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from infra.catalog import adoption
-from infra.catalog.models import from_minor_units, lookup_key_for, site_url
+from infra.catalog import adoption, from_minor_units, lookup_key_for, site_url
 from infra.catalog.values import is_lookup_key, slug_for
 from infra.clients.stripe_api import Account
 from infra.commands.pull import entitlements as pull_entitlements

@@ -20,9 +20,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra.catalog import adoption, stack_config
+from infra.catalog import adoption, load_deployment, stack_config
 from infra.catalog.guards import DEPLOYER_KEY
-from infra.catalog.loader import load_deployment
 from infra.clients import credentials, http
 from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError

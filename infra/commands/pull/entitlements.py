@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from infra.catalog import adoption, entitlements
-from infra.catalog.models import SUMMARY_EVENT
+from infra.catalog import SUMMARY_EVENT, adoption, entitlements
 from infra.catalog.values import check_feature_key
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account

@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra import hosts
-from infra.catalog import adoption, hosting, stack_config
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, adoption, hosting, load_deployment, stack_config
 from infra.clients import credentials, http
 from infra.clients.credentials import VERCEL_API_BASE
 from infra.clients.errors import ApiError

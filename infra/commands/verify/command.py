@@ -21,10 +21,8 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from infra import hosts
-from infra.catalog import stack_config
+from infra.catalog import Deployment, load_deployment, site_url, stack_config
 from infra.catalog.guards import APP_KEY, ConfigGetter, key_prefix
-from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import site_url
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport

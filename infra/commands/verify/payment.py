@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import stack_config
+from infra.catalog import Deployment, load_deployment, stack_config
 from infra.catalog.guards import APP_KEY, key_prefix
-from infra.catalog.loader import Deployment, load_deployment
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
