@@ -20,20 +20,21 @@ from infra.catalog.models import (
     DEPLOYER_KEY,
     SUMMARY_EVENT,
     Catalog,
-    Coupon,
     Entitlement,
     KeyManifest,
     Plan,
     Portal,
     Price,
-    StackSettings,
     Webhook,
-    coupon_amount_off,
-    from_minor_units,
     lookup_key_for,
     site_url,
-    to_minor_units,
 )
+
+# Money: a catalog amount in minor units, exactly, and back.
+from infra.catalog.money import from_minor_units, to_minor_units
+
+# One stack's own settings.
+from infra.catalog.settings import Coupon, StackSettings, coupon_amount_off
 
 __all__ = [
     "APP_KEY", "DEFAULT_CATALOG", "DEPLOYER_KEY", "SUMMARY_EVENT", "Catalog", "Coupon", "Deployment",

@@ -24,7 +24,8 @@ from typing import Any
 
 from infra import hosts
 from infra.catalog import entitlements, hosting
-from infra.catalog.models import Catalog, StackSettings
+from infra.catalog.models import Catalog
+from infra.catalog.settings import StackSettings
 from infra.core import sources
 from infra.core.problems import Problem
 from infra.core.redact import shown

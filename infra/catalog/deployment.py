@@ -6,7 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from infra.catalog import adoption
-from infra.catalog.models import Catalog, StackSettings
+from infra.catalog.models import Catalog
+from infra.catalog.settings import StackSettings
 from infra.core.problems import Problem
 
 

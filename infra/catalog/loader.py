@@ -18,16 +18,15 @@ from infra.catalog.guards import SECRET_KEYS, ConfigGetter
 from infra.catalog.models import (
     ENTITLEMENTS,
     Catalog,
-    Coupon,
     Entitlement,
     Hosting,
     Keys,
     Plan,
     Portal,
-    StackSettings,
     Webhook,
     lookup_key_for,
 )
+from infra.catalog.settings import Coupon, StackSettings
 from infra.catalog.stack_files import Origin
 from infra.catalog.validation import M, is_structured, suggest, unknown_keys, validate
 from infra.catalog.values import check_feature_key, check_slug, slug_for

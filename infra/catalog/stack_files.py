@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from infra import hosts
 from infra.catalog import hosting
 from infra.catalog.guards import MODES
-from infra.catalog.models import Catalog, StackSettings
+from infra.catalog.models import Catalog
+from infra.catalog.settings import StackSettings
 from infra.core import sources
 from infra.core.problems import ConfigError, Problem
 from infra.core.sources import Document
