@@ -11,8 +11,9 @@ tier_contract, values.
 from __future__ import annotations
 
 # Loading: a stack's deployment, or the catalog alone.
+from infra.catalog.catalog_checks import check_catalog
 from infra.catalog.deployment import Deployment
-from infra.catalog.loader import DEFAULT_CATALOG, check_catalog, load_deployment
+from infra.catalog.loader import DEFAULT_CATALOG, load_deployment
 
 # The catalog's models and the rules they carry.
 from infra.catalog.models import (

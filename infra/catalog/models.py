@@ -2,7 +2,7 @@
 
 The value types come from `values` (one value each); checks that span the
 whole catalog (duplicate lookup keys, references between sections) live in
-`loader`.
+`catalog_checks`.
 Every message says what is wrong and how to fix it.
 """
 

@@ -29,6 +29,9 @@ from infra.catalog.values import (
     parse_amount,
 )
 
+NAMESPACE = "billing"
+"""The config namespace of every setting of this program (`billing:mode`, `billing:catalog`...)."""
+
 
 class PromotionCode(Model):
     max_redemptions: PositiveInt | None = None

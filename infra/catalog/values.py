@@ -1,7 +1,7 @@
 """One value each: the patterns and checks a single catalog or stack setting must pass.
 
 `catalog` builds its models from these types; checks that span the whole
-catalog live in `loader`. Every message says what is wrong and how to fix it,
+catalog live in `catalog_checks`. Every message says what is wrong and how to fix it,
 and never quotes a value that could be a secret.
 """
 
