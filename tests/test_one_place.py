@@ -22,7 +22,8 @@ from infra.clients import errors
 from infra.commands import reprice
 from infra.commands.diff import stripe as diff_stripe
 from infra.commands.plan import offline
-from infra.commands.pull import account as pull_account
+from infra.commands.pull import plans as pull_plans
+from infra.commands.pull import portal as pull_portal
 from infra.core import redact, sources
 from infra.core.problems import closest, did_you_mean
 from infra.core.redact import KEY_KINDS, MODES, SECRET_KINDS, mode_prefixes, stripe_prefix, wrong_mode
@@ -78,9 +79,9 @@ def test_default_lookup_key_is_one_rule() -> None:
     # `pull` writes no lookup_key where the price holds the default one, and proposes it when missing.
     price = {"id": "price_1", "currency": "usd", "unit_amount": 900, "recurring": {"interval": "month"}}
     findings: list[Any] = []
-    assert "lookup_key" not in pull_account._price(
+    assert "lookup_key" not in pull_plans._price(
         "basic", "monthly", {**price, "lookup_key": lookup_key_for("basic", "monthly")}, {}, findings)
-    pull_account._price("basic", "monthly", price, {}, findings)
+    pull_plans._price("basic", "monthly", price, {}, findings)
     assert any(repr(lookup_key_for("basic", "monthly")) in f.message for f in findings)
 
 
@@ -241,7 +242,7 @@ def test_cancellation_reasons_are_one_list(project: Project) -> None:
                                      "  return_path: /account\n  cancellation: {reasons: [bored]}\n"))
     configuration = {"id": "bpc_1", "active": True, "features": {"subscription_cancel": {
         "enabled": True, "cancellation_reason": {"enabled": True, "options": [*CANCELLATION_REASONS, "bored"]}}}}
-    pulled = pull_account._portal([configuration], None, {}, {}, [], {})
+    pulled = pull_portal.read([configuration], None, {}, {}, [], {})
     assert pulled is not None and pulled["cancellation"]["reasons"] == list(CANCELLATION_REASONS)
     _deployment(project, CATALOG)
     engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
