@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import sys
 import textwrap
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from infra.catalog import (
     Catalog,
     Deployment,
+    adoption,
     check_catalog,
     guards,
     load_deployment,
@@ -27,13 +32,19 @@ from infra.commands.pull import portal as pull_portal
 from infra.core import redact, sources
 from infra.core.problems import closest, did_you_mean
 from infra.core.redact import KEY_KINDS, MODES, SECRET_KINDS, mode_prefixes, stripe_prefix, wrong_mode
+from infra.hosts.cloudflare import CloudflareHost
 from infra.hosts.host import LIVE_PREFIXES, TEST_PREFIXES, mixed_mode_value
+from infra.hosts.vercel import VercelHost
 from infra.probes import stripe as probe_stripe
+from infra.stripe import provider_table
 from infra.stripe.provider_table import CANCELLATION_REASONS
-from tests.conftest import Project, credentials, run_cli, stack_config
+from tests.conftest import REPO, Project, credentials, run_cli, stack_config
 
-PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
-WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
+sys.path.insert(0, str(REPO / "policies"))
+import billing_policies
+
+PORTAL = provider_table.PORTAL_CONFIGURATION.token
+WEBHOOK = provider_table.WEBHOOK_ENDPOINT.token
 
 CATALOG = """\
 plans:
@@ -108,11 +119,16 @@ def _deployment(project: Project, text: str) -> Deployment:
     return load_deployment("test", project.root, stack_config("test").get)
 
 
+def _plan(project: Project) -> offline.Plan:
+    """The test stack's offline plan: every registration the program makes."""
+    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
+    return offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
+                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+
+
 def _registered_offer(project: Project) -> dict[str, list[str]]:
     """What the program sends as the portal's switchable products and prices, by resource name."""
-    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
-    plan = offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
-                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+    plan = _plan(project)
     portal = offline.display(plan.named(PORTAL, "portal").inputs)
     products = portal["features"]["subscriptionUpdates"][0]["products"]
     return {entry["product"].removeprefix("<").removesuffix(".id>"):
@@ -139,9 +155,7 @@ def test_app_urls_are_built_one_way(project: Project) -> None:
     """The program's webhook URL and portal return URL, and diff's account of a moved endpoint,
     all come from site_url: a domain and a path, never a second spelling."""
     head = _deployment(project, CATALOG)
-    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
-    plan = offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
-                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+    plan = _plan(project)
     domain = head.settings.domain
     assert site_url(domain, "/x") == f"https://{domain}/x"
     portal = offline.display(plan.named(PORTAL, "portal").inputs)
@@ -245,8 +259,48 @@ def test_cancellation_reasons_are_one_list(project: Project) -> None:
     pulled = pull_portal.read([configuration], None, {}, {}, [], {})
     assert pulled is not None and pulled["cancellation"]["reasons"] == list(CANCELLATION_REASONS)
     _deployment(project, CATALOG)
-    engine = from_stack(project.root, "test", env={}, overrides=credentials("test"))
-    plan = offline.run_program(project.root / "__main__.py", "test", engine.values, engine.secret_keys,
-                               provider_state={WEBHOOK: {"secret": "whsec_" + "S1gn" * 8}})
+    plan = _plan(project)
     sent = offline.display(plan.named(PORTAL, "portal").inputs)["features"]["subscriptionCancel"]
     assert sent["cancellationReason"]["options"] == list(CANCELLATION_REASONS)
+
+
+# A Pulumi type token: `package:module:Type` (`stripe:index/price:Price`, `billing:stripe:Billing`).
+TYPE_TOKEN = re.compile(r"[a-z][\w-]*:[\w/-]*:[A-Z]\w*", re.ASCII)
+
+
+# The code that states facts: the package and the policy pack (not the pack's virtualenv).
+CODE = ("infra/**/*.py", "policies/*.py")
+
+
+def _literals(pattern: re.Pattern[str]) -> dict[str, list[str]]:
+    """Every string literal in CODE that `pattern` matches whole, with where it is written."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for files in CODE:
+        for path in sorted(REPO.glob(files)):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.fullmatch(node.value):
+                    found[node.value].append(f"{path.relative_to(REPO)}:{node.lineno}")
+    return found
+
+
+def test_each_resource_type_token_is_written_once(project: Project) -> None:
+    """Every type token is written once: Stripe's in the provider table, the host's in its descriptor,
+    the billing component's in adoption; the program, the import file and the policy pack read them
+    there. A second spelling anywhere in infra/ or policies/ fails here."""
+    written = _literals(TYPE_TOKEN)
+    assert {token: where for token, where in written.items() if len(where) > 1} == {}
+    for resource in provider_table.RESOURCES.values():
+        assert written[resource.token][0].startswith("infra/stripe/provider_table.py:"), resource.token
+    assert tuple(
+        r.token for r in (provider_table.PRODUCT, provider_table.PRICE, provider_table.WEBHOOK_ENDPOINT,
+                          provider_table.PORTAL_CONFIGURATION, provider_table.ENTITLEMENTS_FEATURE)) == (adoption.PRODUCT, adoption.PRICE, adoption.WEBHOOK, adoption.PORTAL, adoption.FEATURE)
+    assert (
+        provider_table.WEBHOOK_ENDPOINT.token, provider_table.ENTITLEMENTS_FEATURE.token,
+        provider_table.PRODUCT_FEATURE.token) == (billing_policies.WEBHOOK, billing_policies.FEATURE, billing_policies.PRODUCT_FEATURE)
+    assert (provider_table.PRODUCT.token, provider_table.PRICE.token) == billing_policies.WITH_PLAN
+    # What the program registers is what those places say: each type (providers aside) is one of them.
+    _deployment(project, CATALOG)
+    registered = {r.type for r in _plan(project).resources if not r.type.startswith("pulumi:providers:")}
+    assert adoption.COMPONENT_TYPE in registered and VercelHost.component_type in registered
+    assert CloudflareHost.component_type in written
+    assert registered <= set(written), registered - set(written)

@@ -109,7 +109,7 @@ class WorkerEnvironment(Environment):
 
     def __init__(self, name: str, *, account: str, script: str, values: Sequence[HostedValue],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("billing:cloudflare:Worker", name, None, opts)
+        super().__init__(CloudflareHost.component_type, name, None, opts)
         previous: WorkerSecret | None = None
         written: dict[str, pulumi.Output[str]] = {}
         for hosted in values:

@@ -23,7 +23,7 @@ from infra.catalog import (
     entitlements,
     site_url,
 )
-from infra.catalog.adoption import Adopted
+from infra.catalog.adoption import COMPONENT_TYPE, Adopted
 from infra.catalog.guards import WEBHOOK_SECRET
 from infra.components.environment import config_value
 from infra.stripe import provider_table
@@ -67,7 +67,7 @@ class StripeBilling(pulumi.ComponentResource):
         # Children inherit `protect` from this component: on live, nothing billing-related
         # can be deleted by a careless `pulumi destroy` or a removed line.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=live))
-        super().__init__("billing:stripe:Billing", name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
 
         provider = stripe.Provider(
             f"stripe-{deployment.mode}", api_key=args.api_key,
