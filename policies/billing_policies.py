@@ -26,6 +26,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # infra.stripe.provider_table import only the standard library (a contract in pyproject.toml),
 # so the pack's virtualenv (pulumi-policy, PyYAML) can load them from the project.
 sys.path.insert(0, str(PROJECT_DIR))
+from infra.core import layout  # noqa: E402
 from infra.hosts import HOSTS  # noqa: E402
 from infra.stripe import provider_table  # noqa: E402
 
@@ -33,7 +34,7 @@ WEBHOOK = provider_table.WEBHOOK_ENDPOINT.token
 WITH_PLAN = (provider_table.PRODUCT.token, provider_table.PRICE.token)
 FEATURE = provider_table.ENTITLEMENTS_FEATURE.token
 PRODUCT_FEATURE = provider_table.PRODUCT_FEATURE.token
-DEFAULT_CATALOG = PROJECT_DIR / "stacks" / "catalog.yaml"
+DEFAULT_CATALOG = PROJECT_DIR / layout.DEFAULT_CATALOG
 
 
 def is_live(args: ResourceValidationArgs) -> bool:

@@ -10,9 +10,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from infra.catalog import (
     Catalog,
     Deployment,
+    StackSettings,
     adoption,
     check_catalog,
     guards,
@@ -30,6 +33,7 @@ from infra.commands.plan import offline
 from infra.commands.pull import plans as pull_plans
 from infra.commands.pull import portal as pull_portal
 from infra.core import redact, sources
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import closest, did_you_mean
 from infra.core.redact import KEY_KINDS, MODES, SECRET_KINDS, mode_prefixes, stripe_prefix, wrong_mode
 from infra.hosts.cloudflare import CloudflareHost
@@ -304,3 +308,19 @@ def test_each_resource_type_token_is_written_once(project: Project) -> None:
     assert adoption.COMPONENT_TYPE in registered and VercelHost.component_type in registered
     assert CloudflareHost.component_type in written
     assert registered <= set(written), registered - set(written)
+
+
+def test_the_default_catalog_path_is_stated_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """`stacks/catalog.yaml` is written once (infra/core/layout.py): the settings' default, the
+    commands' help, the policy pack and Pulumi.yaml's declared default all agree with it."""
+    where = _literals(re.compile(r".*stacks/catalog\.yaml.*", re.DOTALL))
+    assert [place for places in where.values() for place in places if not place.startswith("infra/core/layout.py:")] == []
+    assert StackSettings.model_fields["catalog"].default == DEFAULT_CATALOG
+    assert billing_policies.DEFAULT_CATALOG == REPO / DEFAULT_CATALOG
+    declared = sources.read(REPO / "Pulumi.yaml").data["config"]["billing:catalog"]
+    assert declared["default"] == DEFAULT_CATALOG
+    for command in ("validate", "reprice"):
+        with pytest.raises(SystemExit):
+            run_cli(command, "--help")
+        shown = " ".join(capsys.readouterr().out.split())  # argparse wraps help text
+        assert f"default: {DEFAULT_CATALOG})" in shown or f"else {DEFAULT_CATALOG})" in shown, shown

@@ -13,7 +13,7 @@ from __future__ import annotations
 # Loading: a stack's deployment, or the catalog alone.
 from infra.catalog.catalog_checks import check_catalog
 from infra.catalog.deployment import Deployment
-from infra.catalog.loader import DEFAULT_CATALOG, load_deployment
+from infra.catalog.loader import load_deployment
 
 # The catalog's models and the rules they carry.
 from infra.catalog.models import (
@@ -38,7 +38,7 @@ from infra.catalog.money import from_minor_units, to_minor_units
 from infra.catalog.settings import Coupon, StackSettings, coupon_amount_off
 
 __all__ = [
-    "APP_KEY", "DEFAULT_CATALOG", "DEPLOYER_KEY", "SUMMARY_EVENT", "Catalog", "Coupon", "Deployment",
+    "APP_KEY", "DEPLOYER_KEY", "SUMMARY_EVENT", "Catalog", "Coupon", "Deployment",
     "Entitlement", "KeyManifest", "Plan", "Portal", "Price", "StackSettings", "Webhook", "check_catalog",
     "coupon_amount_off", "from_minor_units", "load_deployment", "lookup_key_for", "site_url",
     "to_minor_units",

@@ -24,12 +24,12 @@ from infra.catalog.settings import NAMESPACE, Coupon, StackSettings
 from infra.catalog.settings_checks import coupons_against_catalog, read_settings, stack_file_secrets
 from infra.catalog.stack_files import Origin
 from infra.core import sources
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import describe, has_secret, secret_shaped, shown, values_hidden
 from infra.core.sources import Document
 
 _CATALOG_KEY = f"{NAMESPACE}:catalog"
-DEFAULT_CATALOG = str(StackSettings.model_fields["catalog"].default)
 
 
 def load_deployment(

@@ -28,6 +28,7 @@ from infra.catalog.values import (
     WorkerScript,
     parse_amount,
 )
+from infra.core.layout import DEFAULT_CATALOG
 
 NAMESPACE = "billing"
 """The config namespace of every setting of this program (`billing:mode`, `billing:catalog`...)."""
@@ -80,7 +81,7 @@ class StackSettings(Model):
     vercel_project: VercelProject | None = Field(default=None, alias="billing:vercelProject")
     cloudflare_account_id: CloudflareAccount | None = Field(default=None, alias="billing:cloudflareAccountId")
     worker_script: WorkerScript | None = Field(default=None, alias="billing:workerScript")
-    catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
+    catalog: str = Field(default=DEFAULT_CATALOG, min_length=1, alias="billing:catalog")
     coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
     # An import file written by `pull`: existing objects the first `up` adopts.
     adopt: Annotated[str, Field(min_length=1)] | None = Field(default=None, alias="billing:adopt")

@@ -19,9 +19,9 @@ from typing import Any
 
 from infra import hosts
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
-from infra.catalog.loader import DEFAULT_CATALOG
 from infra.catalog.stack_files import plain_config, stack_file
 from infra.core import sources
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import SERVICE_KEYS, stripe_prefix
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import DEFAULT_CATALOG
 from infra.catalog.stack_config import EngineConfig, from_stack
 from infra.commands import stack_default
+from infra.core.layout import DEFAULT_CATALOG
 
 CATALOG_HELP = f"catalog file (default: billing:catalog, else {DEFAULT_CATALOG})"
 

@@ -23,10 +23,11 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from infra.catalog import StackSettings, check_catalog, lookup_key_for, to_minor_units
+from infra.catalog import check_catalog, lookup_key_for, to_minor_units
 from infra.catalog.values import parse_amount
 from infra.commands import COMMANDS, options
 from infra.core import exits, sources, writer
+from infra.core.layout import DEFAULT_CATALOG
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
@@ -35,13 +36,12 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser.add_argument("price", metavar="PLAN.PRICE", help="e.g. pro.monthly")
     parser.add_argument("amount", metavar="AMOUNT", help='the new amount in the major unit, e.g. 39.00')
     parser.add_argument("--key", help="the new price key (default: the first free <price>_v2, _v3, ...)")
-    parser.add_argument("--catalog", type=Path, help="catalog file (default: stacks/catalog.yaml)")
+    parser.add_argument("--catalog", type=Path, help=f"catalog file (default: {DEFAULT_CATALOG})")
     options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
-    default = str(StackSettings.model_fields["catalog"].default)
-    path: Path = args.catalog or args.project / default
+    path: Path = args.catalog or args.project / DEFAULT_CATALOG
     try:
         # A --catalog the user named is written where it is; the default, inside the project.
         inside = path.parent if args.catalog else args.project

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from infra.catalog import DEFAULT_CATALOG, Deployment, load_deployment, stack_config, stack_files
+from infra.catalog import Deployment, load_deployment, stack_config, stack_files
 from infra.commands import COMMANDS, diff, options
 from infra.commands.diff import Change
 from infra.commands.diff import base as diff_base
 from infra.commands.diff.change import FieldChange
 from infra.core import exits, sources
 from infra.core.escape import colour_wanted, markdown_code, markdown_text, paint, terminal
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 
 MARKER = "<!-- billing-diff -->"  # lets a workflow find and update its own comment

@@ -32,13 +32,14 @@ from infra.commands.pull import account as pull
 from infra.commands.pull import host as pull_host
 from infra.core import exits, sources, writer
 from infra.core.escape import terminal
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import has_secret, mask, secret_shaped
 from infra.stripe.rak_names import describe
 
 HEADER = """\
 # Pulled from the Stripe account of stack {stack!r} ({mode} mode) by `billing pull`.
-# Review it, then make it the catalog (stacks/catalog.yaml, or point billing:catalog
+# Review it, then make it the catalog ({catalog}, or point billing:catalog
 # here), and set billing:adopt to the import file beside it, so the first
 # `pulumi up` adopts these objects instead of creating new ones. See README,
 # "Adopting an existing account".
@@ -85,8 +86,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     directory: Path = args.out or project / "adopt" / stack
     catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
+    header = HEADER.format(stack=stack, mode=mode, catalog=DEFAULT_CATALOG)
     targets = [
-        writer.Target(catalog_path, (HEADER.format(stack=stack, mode=mode) + yaml.safe_dump(
+        writer.Target(catalog_path, (header + yaml.safe_dump(
             pulled.catalog, sort_keys=False, allow_unicode=True, width=100)).encode("utf-8"),
             replaceable=_begins(HEADER.split("{", 1)[0])),
         writer.Target(import_path, (json.dumps(adoption.import_file(pulled.adopted), indent=2) + "\n")
