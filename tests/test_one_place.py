@@ -17,10 +17,13 @@ from infra.catalog import (
     Deployment,
     StackSettings,
     adoption,
+    amount_text,
     check_catalog,
+    from_minor_units,
     guards,
     load_deployment,
     lookup_key_for,
+    parse_amount,
     site_url,
 )
 from infra.catalog import stack_config as stack_config_module
@@ -324,3 +327,26 @@ def test_the_default_catalog_path_is_stated_once(capsys: pytest.CaptureFixture[s
             run_cli(command, "--help")
         shown = " ".join(capsys.readouterr().out.split())  # argparse wraps help text
         assert f"default: {DEFAULT_CATALOG})" in shown or f"else {DEFAULT_CATALOG})" in shown, shown
+
+
+def test_amounts_are_read_and_written_one_way(tmp_path: Path) -> None:
+    """The catalog and `reprice` read an amount with parse_amount, so they refuse the same text in
+    the same words; `reprice` and `pull` write one with amount_text, which reads back exactly."""
+    path = tmp_path / "catalog.yaml"
+    for text in ("-5", "1e3", "29.", " 29.00", "\u0663\u0669"):
+        with pytest.raises(ValueError, match="amount") as refused:
+            parse_amount(text)
+        said = str(refused.value)
+        assert said in _messages(CATALOG.replace('amount: "9.00"', f'amount: "{text}"', 1)), text
+        path.write_text(CATALOG)
+        with pytest.raises(reprice.RepriceError) as repriced:
+            reprice.reprice(path, "basic.monthly", text, None, tmp_path)
+        assert str(repriced.value) == said
+    path.write_text(CATALOG)
+    reprice.reprice(path, "basic.monthly", "12.5", None, tmp_path)
+    written = catalog(path.read_text()).plans["basic"].prices["monthly_v2"].amount
+    assert f'amount: "{amount_text(written)}"' in path.read_text() and written == parse_amount("12.5")
+    price = {"id": "price_1", "currency": "usd", "unit_amount": 1250, "recurring": {"interval": "month"}}
+    pulled = pull_plans._price("basic", "monthly", price, {}, [])["amount"]
+    assert pulled == amount_text(from_minor_units(1250, "usd")) == "12.50"
+    assert parse_amount(pulled) == from_minor_units(1250, "usd")

@@ -32,14 +32,32 @@ from infra.catalog.models import (
 )
 
 # Money: a catalog amount in minor units, exactly, and back.
-from infra.catalog.money import from_minor_units, to_minor_units
+from infra.catalog.money import amount_text, from_minor_units, parse_amount, to_minor_units
 
 # One stack's own settings.
 from infra.catalog.settings import Coupon, StackSettings, coupon_amount_off
 
 __all__ = [
-    "APP_KEY", "DEPLOYER_KEY", "SUMMARY_EVENT", "Catalog", "Coupon", "Deployment",
-    "Entitlement", "KeyManifest", "Plan", "Portal", "Price", "StackSettings", "Webhook", "check_catalog",
-    "coupon_amount_off", "from_minor_units", "load_deployment", "lookup_key_for", "site_url",
+    "APP_KEY",
+    "DEPLOYER_KEY",
+    "SUMMARY_EVENT",
+    "Catalog",
+    "Coupon",
+    "Deployment",
+    "Entitlement",
+    "KeyManifest",
+    "Plan",
+    "Portal",
+    "Price",
+    "StackSettings",
+    "Webhook",
+    "amount_text",
+    "check_catalog",
+    "coupon_amount_off",
+    "from_minor_units",
+    "load_deployment",
+    "lookup_key_for",
+    "parse_amount",
+    "site_url",
     "to_minor_units",
 ]

@@ -1,4 +1,5 @@
-"""Money as Stripe takes it: a catalog amount in a currency's minor units, exactly, and back.
+"""Money, read and written one way: an amount as the catalog and the command line write it, and in a
+currency's minor units, exactly, as Stripe takes it.
 
 No float and no rounding: an amount that would need rounding is refused with
 what the currency allows.
@@ -6,9 +7,37 @@ what the currency allows.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from typing import Any
 
+from infra.core.redact import shown
 from infra.stripe import reference as ref
+
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def parse_amount(value: Any) -> Decimal:
+    """An amount as the catalog (`amount:`, `percent_off:`) or the command line (`reprice`) gives it,
+    exactly; the one reader of amounts, with the one message for what is not one."""
+    # Money never passes through a float: the YAML reader yields Decimal for `29.00`.
+    if isinstance(value, bool | float):
+        raise ValueError("write the amount as a quoted decimal string, like \"29.00\"")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    # ASCII digits only: Decimal() would also read Arabic-Indic digits, and " 29.00\n". Any length:
+    # Decimal() of a text is exact, and to_minor_units refuses each digit the currency lacks.
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
+        return Decimal(value)
+    raise ValueError(f"{shown(value)} is not a decimal amount; write it like \"29.00\"")
+
+
+def amount_text(amount: Decimal) -> str:
+    """An amount as the catalog writes it: every digit it has and no exponent (`29.00`, never `2.9E+1`),
+    so `parse_amount` reads back exactly this amount."""
+    return f"{amount:f}"
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:

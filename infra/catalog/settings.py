@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from infra import hosts
 from infra.catalog.models import Model
@@ -26,7 +26,6 @@ from infra.catalog.values import (
     VercelProject,
     VercelTeam,
     WorkerScript,
-    parse_amount,
 )
 from infra.core.layout import DEFAULT_CATALOG
 
@@ -42,7 +41,7 @@ class PromotionCode(Model):
 
 class Coupon(Model):
     name: Annotated[str, Field(min_length=1, max_length=40)]
-    percent_off: Annotated[Decimal, BeforeValidator(parse_amount)] | None = None
+    percent_off: Amount | None = None
     amount_off: Amount | None = None
     currency: Currency | None = None
     duration: Literal["once", "repeating", "forever"] = "once"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from infra.catalog import adoption, from_minor_units, lookup_key_for
+from infra.catalog import adoption, amount_text, from_minor_units, lookup_key_for
 from infra.catalog.values import is_lookup_key, slug_for
 from infra.commands.pull.findings import Finding
-from infra.stripe.reference import CURRENCIES, MAX_INTERVAL_COUNT, minor_unit_digits
+from infra.stripe.reference import CURRENCIES, MAX_INTERVAL_COUNT
 
 INTERVAL_KEYS = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
 
@@ -159,10 +159,9 @@ def _price(
     plan: str, price_key: str, price: dict[str, Any], product: dict[str, Any], findings: list[Finding],
 ) -> dict[str, Any]:
     currency = price["currency"]
-    digits = minor_unit_digits(currency)
-    amount = from_minor_units(int(price["unit_amount"]), currency)
+    amount = from_minor_units(int(price["unit_amount"]), currency)  # with every digit the currency has
     recurring = price["recurring"]
-    out: dict[str, Any] = {"amount": f"{amount:.{digits}f}", "currency": currency,
+    out: dict[str, Any] = {"amount": amount_text(amount), "currency": currency,
                            "interval": recurring["interval"]}
     if recurring.get("interval_count", 1) != 1:
         out["interval_count"] = recurring["interval_count"]
