@@ -30,6 +30,7 @@ from infra.catalog import stack_config as stack_config_module
 from infra.catalog.guards import ROLE_KEYS
 from infra.catalog.stack_config import from_stack
 from infra.clients import errors
+from infra.clients.credentials import STRIPE_API_KEY, STRIPE_APP_KEY
 from infra.commands import reprice
 from infra.commands.diff import stripe as diff_stripe
 from infra.commands.plan import offline
@@ -232,7 +233,8 @@ def test_stripe_key_shapes_have_one_statement() -> None:
 
 
 def test_wrong_mode_keys_are_refused_by_one_rule(project: Project, monkeypatch: Any) -> None:
-    """The guards, `verify stripe`'s mode check and `verify payment` refuse the same keys."""
+    """The guards, `verify stripe`'s mode check, `pull` and `verify payment` refuse the same keys, and
+    STRIPE_API_KEY is named once (infra/clients/credentials.py), with one lookup order and one text."""
     for mode in MODES:
         other = next(m for m in MODES if m != mode)
         wrong, right = _key("rk", other), _key("rk", mode)
@@ -242,14 +244,28 @@ def test_wrong_mode_keys_are_refused_by_one_rule(project: Project, monkeypatch: 
         assert guards.key_problem("deployer", mode, right) is None
         assert probe_stripe._key_prefix("read key", wrong, mode).status == "fail"
         assert probe_stripe._key_prefix("read key", right, mode).status == "pass"
+    where = _literals(re.compile(r".*STRIPE_(API|APP)_KEY.*", re.DOTALL))
+    assert sorted({place.split(":")[0] for places in where.values() for place in places}) == [
+        "infra/clients/credentials.py"]
     _deployment(project, CATALOG)
-    for key, refused in ((_key("rk", "live"), True), (_key("pk", "test"), True), (_key("rk", "test"), False)):
-        monkeypatch.setenv("STRIPE_API_KEY", key)
-        monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens: never reached
-        code, _, err = run_cli("verify", "payment", "--stack", "test", "--project", str(project.root),
-                               "--price", "nope")
-        assert code == 2
-        assert ("STRIPE_API_KEY: the key has" in err) == refused, err
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens: never reached
+    monkeypatch.setenv(STRIPE_APP_KEY, _key("rk", "test"))
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    # Every command that calls Stripe reads STRIPE_API_KEY (then its role's config key) and refuses
+    # a wrong one in the same words, before anything is sent.
+    # `verify payment` falls back to the app's key but takes any key the deployer's rules allow.
+    calls = {("pull",): "deployer", ("verify", "stripe"): "deployer", ("verify", "payment", "--price", "nope"): "app"}
+    for key in (_key("rk", "live"), _key("pk", "test"), "whsec_" + "w" * 32):
+        monkeypatch.setenv(STRIPE_API_KEY, key)
+        for argv, role in calls.items():
+            config_key = ROLE_KEYS[role]
+            said = (f"{STRIPE_API_KEY}: {config_key}: {guards.key_problem('deployer', 'test', key)}; nothing was sent: "
+                    f"export {STRIPE_API_KEY} with a key of the right kind, or unset it to use {config_key}")
+            code, _, err = run_cli(*argv, "--stack", "test", "--project", str(project.root))
+            assert code == 2 and said in " ".join(err.split()), (argv, err)
+    monkeypatch.setenv(STRIPE_API_KEY, _key("rk", "test"))
+    code, _, err = run_cli("verify", "payment", "--price", "nope", "--stack", "test", "--project", str(project.root))
+    assert code == 2 and "--price: 'nope'" in err and STRIPE_API_KEY not in err
 
 
 def test_cancellation_reasons_are_one_list(project: Project) -> None:

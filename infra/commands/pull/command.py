@@ -71,12 +71,12 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     try:
         config = stack_config.from_stack(project, stack)
         mode = config.get("billing:mode") or stack
-        key = credentials.stripe_key("STRIPE_API_KEY", "deployer", mode, stack, project)
+        key = credentials.stripe_key("deployer", mode, stack, project)
         account = Account(key, transport=BoundedTransport(http.Limits(args.timeout)))
         pulled = pull.pull(account, stack, config.get("billing:domain"),
                            progress=lambda step: print(f"reading {step}...", file=sys.stderr))
         if account.livemodes and account.livemodes != {mode == "live"}:
-            raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
+            raise ConfigError([Problem(credentials.STRIPE_API_KEY, None, DEPLOYER_KEY,
                                        f"Stripe answered with livemode={sorted(account.livemodes)} for a "
                                        f"{mode} stack; nothing was written")])
         _refuse_unfit(pulled)
@@ -171,7 +171,7 @@ def _refuse_unfit(pulled: pull.Pulled) -> None:
 
 def refusal(error: ApiError) -> str:
     """What to do about a read that failed (its reason is already safe to print)."""
-    key = "STRIPE_API_KEY (or stripe:apiKey)"
+    key = credentials.key_sources("deployer")
     if error.kind == "permission":
         names = describe(error.permissions) or "a permission"
         return (f"the key lacks {names}; give it Read on products, prices, webhook endpoints and the "

@@ -24,6 +24,7 @@ from infra import hosts
 from infra.catalog import Deployment, load_deployment, site_url, stack_config
 from infra.catalog.guards import APP_KEY, ConfigGetter, key_prefix
 from infra.clients import credentials, http
+from infra.clients.credentials import STRIPE_APP_KEY
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.commands import COMMANDS, options
@@ -38,9 +39,6 @@ from infra.probes import webhook as webhook_probe
 from infra.stripe.reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
-# The environment variables that take precedence over the stack's config.
-STRIPE_API_KEY = "STRIPE_API_KEY"
-STRIPE_APP_KEY = "STRIPE_APP_KEY"
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
@@ -166,13 +164,13 @@ def _prepare(
     stack = deployment.stack
     if part == "stripe":
         mode = deployment.mode
-        read_key = credentials.stripe_key(STRIPE_API_KEY, "deployer", mode, stack, project)
+        read_key = credentials.stripe_key("deployer", mode, stack, project)
         try:
             credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
         except ConfigError:
             app_key: str | None = None  # unreadable is a warning below; a wrong key is refused here
         else:
-            app_key = credentials.stripe_key(STRIPE_APP_KEY, "app", mode, stack, project)
+            app_key = credentials.stripe_key("app", mode, stack, project, env_var=STRIPE_APP_KEY)
 
         # One transport for both keys: when the API is unreachable, the second key does not wait again.
         # Made here, not when the part runs: a base URL refused for a key is refused before any request.
