@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import io
+import json
 import re
 import sys
 import textwrap
@@ -36,7 +38,7 @@ from infra.commands.diff import stripe as diff_stripe
 from infra.commands.plan import offline
 from infra.commands.pull import plans as pull_plans
 from infra.commands.pull import portal as pull_portal
-from infra.core import redact, sources
+from infra.core import checks, redact, sources
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import closest, did_you_mean
 from infra.core.redact import KEY_KINDS, MODES, SECRET_KINDS, mode_prefixes, stripe_prefix, wrong_mode
@@ -366,3 +368,26 @@ def test_amounts_are_read_and_written_one_way(tmp_path: Path) -> None:
     pulled = pull_plans._price("basic", "monthly", price, {}, [])["amount"]
     assert pulled == amount_text(from_minor_units(1250, "usd")) == "12.50"
     assert parse_amount(pulled) == from_minor_units(1250, "usd")
+
+
+def test_check_results_are_written_one_way() -> None:
+    """`verify` (one part or all) and `verify payment` print their findings through checks.write,
+    one table and one JSON; no module but infra/core/checks.py reaches into how either is made."""
+    found = [checks.Check("a", "pass", "fine"), checks.Check("b", "fail", "broken", "fix it")]
+    one, several, table = io.StringIO(), io.StringIO(), io.StringIO()
+    checks.write([("x", found)], one, True)
+    checks.write([("x", found), ("y", found[:1])], several, True, "test")
+    checks.write([("x", found), ("y", found[:1])], table, False)
+    assert json.loads(several.getvalue()) == {"stack": "test", "ok": False, "results": [
+        json.loads(one.getvalue()), {"target": "y", "ok": True, "checks": [json.loads(one.getvalue())["checks"][0]]}]}
+    assert table.getvalue().startswith("verify x\n") and "\n\nverify y\n" in table.getvalue()
+    public = {"Check", "Progress", "Run", "Status", "failed", "write"}
+    for path in sorted(REPO.glob("infra/**/*.py")):
+        tree = ast.parse(path.read_text())
+        if path.name == "checks.py" or not any(
+                isinstance(node, ast.ImportFrom) and node.module == "infra.core"
+                and "checks" in [alias.name for alias in node.names] for node in ast.walk(tree)):
+            continue
+        used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name) and node.value.id == "checks"}
+        assert used <= public, (path, used - public)

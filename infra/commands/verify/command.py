@@ -11,7 +11,6 @@ has `--timeout` as its total deadline.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -135,18 +134,8 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     for step in plan:
         print(f"verifying {step.title}...", file=sys.stderr)
         results.append((step.title, step.run()))
-    failed = any(checks.failed(found) for _, found in results)
-    if as_json:
-        data: dict[str, Any] = checks.as_json(*results[0]) if len(results) == 1 else {
-            "stack": stack, "ok": not failed, "results": [checks.as_json(t, c) for t, c in results]}
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    else:
-        for index, (title, found) in enumerate(results):
-            if index:
-                print(file=out)
-            checks.render(title, found, out)
-    return exits.FINDINGS if failed else exits.OK
+    checks.write(results, out, as_json, stack)
+    return exits.FINDINGS if any(checks.failed(found) for _, found in results) else exits.OK
 
 
 def _prepare(

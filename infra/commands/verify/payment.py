@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -78,11 +77,7 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
         return exits.REFUSED
     title = f"payment ({deployment.mode} mode, stack {stack}, price {options.lookup_key})"
     found = flows.run(deployment, account, options, _progress, _show)
-    if getattr(args, "json", False):
-        json.dump(checks.as_json(title, found), out, indent=2)
-        out.write("\n")
-    else:
-        checks.render(title, found, out)
+    checks.write([(title, found)], out, getattr(args, "json", False))
     return exits.FINDINGS if checks.failed(found) else exits.OK
 
 
