@@ -391,3 +391,21 @@ def test_check_results_are_written_one_way() -> None:
         used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
                 and isinstance(node.value, ast.Name) and node.value.id == "checks"}
         assert used <= public, (path, used - public)
+
+
+def test_every_command_loads_a_stack_one_way(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands load a deployment through EngineConfig.load, which passes where each value came
+    from: a bad value from PULUMI_CONFIG is placed there, never at the stack file's line of the
+    value it replaced (verify payment once dropped it)."""
+    for path in sorted(REPO.glob("infra/commands/**/*.py")):
+        assert "load_deployment" not in path.read_text(), path
+    _deployment(project, CATALOG)
+    monkeypatch.setenv("PULUMI_CONFIG", '{"billing:domain": "Not A Domain"}')
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pulumi CLI: status checks the files alone
+    monkeypatch.setenv(STRIPE_API_KEY, _key("rk", "test"))
+    for argv in (("validate",), ("keys",), ("export",), ("plan",), ("status",), ("verify", "stripe"),
+                 ("verify", "payment")):
+        code, out, err = run_cli(*argv, "--stack", "test", "--project", str(project.root))
+        said = " ".join((out + err).split())
+        assert code in (1, 2) and "PULUMI_CONFIG: billing:domain: 'Not A Domain' is not" in said, (argv, said)
+        assert "Pulumi.test.yaml:4: billing:domain" not in said, argv

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from infra import hosts
+from infra.catalog.deployment import Deployment
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
+from infra.catalog.loader import load_deployment
 from infra.catalog.stack_files import plain_config, stack_file
 from infra.core import sources
 from infra.core.layout import DEFAULT_CATALOG
@@ -31,6 +33,8 @@ ENGINE_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"  # noqa: S105 (a variable name)
 
 @dataclass(frozen=True)
 class EngineConfig:
+    stack: str
+    project: Path
     values: dict[str, str]
     secret_keys: list[str]
     placeholders: list[str]
@@ -43,6 +47,11 @@ class EngineConfig:
 
     def origin(self, key: str) -> str | None:
         return self.origins.get(key)
+
+    def load(self, examples_refused: bool = True) -> Deployment:
+        """The deployment this config describes, each problem placed where its value came from (the
+        stack file's line, or PULUMI_CONFIG, --catalog...): how every command loads one."""
+        return load_deployment(self.stack, self.project, self.get, self.origin, examples_refused)
 
 
 def placeholder(key: str, mode: str, kind: str | None = None) -> str:
@@ -104,7 +113,7 @@ def from_stack(
     for key in placeholders:
         values[key] = placeholder(key, mode, kinds.get(key))
     secret_keys.update((*SECRET_KEYS, *extra))
-    return EngineConfig(values, sorted(secret_keys), placeholders, origins)
+    return EngineConfig(stack, project_dir, values, sorted(secret_keys), placeholders, origins)
 
 
 def extra_config_keys(project_dir: Path, values: Mapping[str, str]) -> list[str]:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import load_deployment, tier_contract
+from infra.catalog import tier_contract
 from infra.clients import credentials
 from infra.commands import COMMANDS, options
 from infra.core import exits, sources
@@ -35,7 +35,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
     config = options.engine_config(args)
-    deployment = load_deployment(args.stack, args.project, config.get, config.origin)
+    deployment = config.load()
     outputs = _outputs(args.outputs) if args.outputs else credentials.stack_outputs(args.stack, args.project)
     ids = tier_contract.price_ids(outputs.get("priceIds") if isinstance(outputs, dict) else None)
     if not ids:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra import hosts
-from infra.catalog import Deployment, KeyManifest, load_deployment
+from infra.catalog import Deployment, KeyManifest
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, Role, fix
 from infra.commands import COMMANDS, options
 from infra.commands.validate import warn
@@ -58,7 +58,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 def main(args: argparse.Namespace, out: TextIO) -> int:
     config = options.engine_config(args)
     # `keys` is step 7, before a live stack's own settings need be filled in (README).
-    deployment = load_deployment(args.stack, args.project, config.get, config.origin, examples_refused=False)
+    deployment = config.load(examples_refused=False)
     print(render(deployment), file=out)
     warn(deployment)
     return exits.OK

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import load_deployment, stack_config
+from infra.catalog import stack_config
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.commands import COMMANDS, options
@@ -128,7 +128,7 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
                           "the items above, then `billing status` again"))
     config = stack_config.from_stack(project, stack, decrypted=decrypted)
     try:
-        deployment = load_deployment(stack, project, config.get, config.origin)
+        deployment = config.load()
     except ConfigError as error:
         items += [Item(False, str(problem)) for problem in error.problems]
         notices = _examples(stack, project)
@@ -143,6 +143,6 @@ def _examples(stack: str, project: Path) -> list[Any]:
     """The example values a test stack still uses, found with placeholders for what is unset."""
     config = stack_config.from_stack(project, stack)
     try:
-        return list(load_deployment(stack, project, config.get, config.origin).notices)
+        return list(config.load().notices)
     except ConfigError:
         return []

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import Deployment, adoption, load_deployment
+from infra.catalog import Deployment, adoption
 from infra.catalog.stack_config import EngineConfig
 from infra.clients import pulumi_cli
 from infra.commands import COMMANDS, options
@@ -32,7 +32,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 def main(args: argparse.Namespace, out: TextIO) -> int:
     decrypted = _decrypted(args) if args.from_pulumi else None
     config = options.engine_config(args, decrypted.values if decrypted else None)
-    deployment = load_deployment(args.stack, args.project, config.get, config.origin)
+    deployment = config.load()
     _summary(args, deployment, config, out)
     warn(deployment)
     return exits.OK

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from infra.catalog import Deployment, load_deployment, stack_config, stack_files
+from infra.catalog import Deployment, stack_config, stack_files
 from infra.commands import COMMANDS, diff, options
 from infra.commands.diff import Change
 from infra.commands.diff import base as diff_base
@@ -74,7 +74,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
                 results.append(gone)
                 continue
             config = stack_config.from_stack(project, stack)
-            head = load_deployment(stack, project, config.get, config.origin)
+            head = config.load()
             changes = compare_with_base(project, stack, args.base, head)
             results.append(StackDiff(head.stack, head.mode, changes))
     except ConfigError as error:
@@ -205,7 +205,7 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(content, encoding="utf-8")
         try:
-            base.deployment = load_deployment(stack, root, stack_config.from_stack(root, stack).get)
+            base.deployment = stack_config.from_stack(root, stack).load()
         except ConfigError as error:
             base.problems += error.problems
     return base

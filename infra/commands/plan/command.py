@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import load_deployment
 from infra.commands import COMMANDS, options
 from infra.core import exits
 from infra.core.escape import colour_wanted
@@ -30,7 +29,7 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
     config = options.engine_config(args)
-    load_deployment(args.stack, args.project, config.get, config.origin)  # every problem before the run
+    config.load()  # every problem before the run
     # The mock runtime and the SDK load only when a plan is made, never for `billing plan --help`.
     import pulumi  # noqa: PLC0415
 

@@ -10,6 +10,7 @@ its problems). The import file uses the names the program declares.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra.catalog import adoption, load_deployment, stack_config
+from infra.catalog import adoption, stack_config
 from infra.catalog.guards import DEPLOYER_KEY
 from infra.clients import credentials, http
 from infra.clients.credentials import STRIPE_API_BASE
@@ -118,7 +119,7 @@ def _validate(project: Path, stack: str, catalog: Path, imports: Path, out: Text
     overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
     config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
     try:
-        load_deployment(stack, project, config.get, config.origin)
+        config.load()
     except ConfigError as error:
         print(f"validate: not yet ok; once billing:catalog and billing:adopt point at these files, "
               f"`billing validate --stack {stack}` reports the problems below: fix them, then run it",
@@ -201,7 +202,7 @@ def _check_result(project: Path, stack: str, targets: list[writer.Target], domai
         # Only the shape matters here; the real secret is given once with `pulumi config set`.
         values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
         try:
-            load_deployment(stack, project, values.get, config.origin)
+            dataclasses.replace(config, values=values).load()
         except ConfigError as error:
             raise ConfigError(Problem(_named(p.file, staged), p.line, p.field, _named(p.message, staged))
                               for p in error.problems) from None

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra import hosts
-from infra.catalog import Deployment, adoption, hosting, load_deployment, stack_config
+from infra.catalog import Deployment, adoption, hosting, stack_config
 from infra.clients import credentials, http
 from infra.clients.credentials import VERCEL_API_BASE
 from infra.clients.errors import ApiError
@@ -104,7 +104,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     stack: str = args.stack
     try:
         config = stack_config.from_stack(project, stack)
-        deployment = load_deployment(stack, project, config.get, config.origin)
+        deployment = config.load()
         host = hosts.of(deployment.settings)
         values = adoption.host_values(deployment.catalog, deployment.settings)
         if values is None:

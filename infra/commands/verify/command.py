@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from infra import hosts
-from infra.catalog import Deployment, load_deployment, site_url, stack_config
+from infra.catalog import Deployment, site_url, stack_config
 from infra.catalog.guards import APP_KEY, ConfigGetter, key_prefix
 from infra.clients import credentials, http
 from infra.clients.credentials import STRIPE_APP_KEY
@@ -115,7 +115,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
     config = stack_config.from_stack(project, stack) if stack else None
-    deployment = load_deployment(stack, project, config.get, config.origin) if stack and config else None
+    deployment = config.load() if config else None
     get: ConfigGetter = config.get if config else (lambda _: None)
     plan, missing = [], []
     for name in (part,) if part else PARTS:

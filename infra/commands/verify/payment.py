@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.catalog import Deployment, load_deployment, stack_config
+from infra.catalog import Deployment, stack_config
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
@@ -51,7 +51,7 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
         return exits.REFUSED
     try:
         config = stack_config.from_stack(project, stack)
-        deployment = load_deployment(stack, project, config.get)
+        deployment = config.load()
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
