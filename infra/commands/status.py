@@ -20,7 +20,6 @@ from typing import Any, TextIO
 from infra.catalog import stack_config
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
-from infra.commands import COMMANDS, options
 from infra.core import exits, sources
 from infra.core.problems import ConfigError, plural
 
@@ -34,14 +33,6 @@ class Item:
     ok: bool
     what: str
     fix: str = ""
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["status"].summary
-    parser = sub.add_parser("status", help=text + " (read-only)", description=text + ". Read-only; exit 0 "
-                            "only when the stack is ready to go live, 1 when something is missing.")
-    options.stack(parser)
-    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import yaml
 
@@ -28,7 +28,6 @@ from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.commands import COMMANDS, options
 from infra.commands.pull import account as pull
 from infra.commands.pull import host as pull_host
 from infra.core import exits, sources, writer
@@ -45,23 +44,6 @@ HEADER = """\
 # `pulumi up` adopts these objects instead of creating new ones. See README,
 # "Adopting an existing account".
 """
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["pull"].summary
-    parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
-    options.stack(parser)
-    parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>); never "
-                                                 "inside stacks/")
-    parser.add_argument("--force", action="store_true",
-                        help="replace files at --out that this command did not write")
-    parser.add_argument("--timeout", type=http.seconds_flag, default=http.DEFAULT_SECONDS,
-                        help=f"total seconds for each request to Stripe (default: {http.DEFAULT_SECONDS:g}, "
-                             f"at most {http.MAX_SECONDS:g})")
-    parser.add_argument("--host", action="store_true",
-                        help="read the host instead: add the variables already on the stack's Vercel "
-                             "project to the import file (billing:adopt), so the first up adopts them")
-    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:

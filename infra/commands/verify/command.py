@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from infra import hosts
@@ -26,7 +26,6 @@ from infra.clients import credentials, http
 from infra.clients.credentials import STRIPE_APP_KEY
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.commands import COMMANDS, options
 from infra.commands.verify import payment as payment_command
 from infra.core import checks, exits
 from infra.core.checks import Check
@@ -35,65 +34,10 @@ from infra.core.redact import mask, shown
 from infra.probes import hosting as hosting_probes
 from infra.probes import stripe as verify_stripe
 from infra.probes import webhook as webhook_probe
+from infra.stripe.events import PROBE_EVENT
 from infra.stripe.reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    verify = sub.add_parser(
-        "verify", help=COMMANDS["verify"].summary,
-        description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
-                    "hosting, which only read (and POST probe events to the app's own endpoint); "
-                    "`verify payment` creates a customer and a subscription, so it runs only when named. "
-                    "Exit 1 if any check fails, 2 on bad input, 3 on an internal error.")
-    # `verify --stack S` alone runs every part; flags may come before or after the part's name.
-    _common(verify, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
-    _webhook_flags(verify, None)
-    parts = verify.add_subparsers(dest="part")
-    webhook = parts.add_parser(
-        "webhook", help="POST signed, forged and replayed events to the app's webhook endpoint",
-        description="POST signed, forged and replayed Stripe-shaped events to the app's webhook endpoint.")
-    _common(webhook, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
-    _webhook_flags(webhook, argparse.SUPPRESS)
-    payment = parts.add_parser("payment", **payment_command.parser_help())
-    _common(payment, project_dir, argparse.SUPPRESS, API_TIMEOUT)
-    payment_command.add_flags(payment)
-    for name, text in (("stripe", "compare the Stripe account with the stack, and probe the app key"),
-                       ("hosting", "check that the stack's host (Vercel or a Cloudflare Worker) holds every "
-                                   "value where it belongs")):
-        _common(parts.add_parser(name, help=text, description=text), project_dir, argparse.SUPPRESS,
-                API_TIMEOUT)
-
-
-def _webhook_flags(parser: argparse.ArgumentParser, suppress: Any) -> None:
-    def default(value: Any) -> Any:
-        return suppress if suppress is not None else value
-
-    parser.add_argument("--url", default=default(None),
-                        help="the webhook endpoint (default: the stack's webhookUrl)")
-    parser.add_argument("--secret-env", metavar="VAR", default=default(None),
-                        help="environment variable holding the endpoint's whsec_ secret, never argv "
-                             "(default: the stack's webhookSigningSecret output, through the pulumi CLI)")
-    parser.add_argument("--allow-http", action="store_true", default=default(False),
-                        help="allow http:// for a local endpoint")
-    parser.add_argument("--event-type", default=default(webhook_probe.DEFAULT_EVENT_TYPE),
-                        help="a real event type the handler ignores (default: "
-                             f"{webhook_probe.DEFAULT_EVENT_TYPE})")
-
-
-
-_LIMITS = f"(default: {http.DEFAULT_SECONDS:g}, at most {http.MAX_SECONDS:g})"
-API_TIMEOUT = f"total seconds for each request to the API, its whole answer included {_LIMITS}"
-WEBHOOK_TIMEOUT = (f"total seconds for each request, its whole answer included; a webhook probe with no "
-                   f"answer by then counts as undelivered {_LIMITS}")
-
-
-def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any, timeout_help: str) -> None:
-    options.stack(parser, default)
-    parser.add_argument("--timeout", type=http.seconds_flag, default=default, help=timeout_help)
-    parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
-    options.project(parser, None, default)
 
 
 @dataclass
@@ -145,7 +89,7 @@ def _prepare(
     progress = _progress
     if part == "webhook":
         url, secret = _webhook_inputs(args, deployment, project)
-        event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
+        event_type = getattr(args, "event_type", PROBE_EVENT)
         return _Part(f"webhook {url}", lambda: webhook_probe.run(url, secret, event_type, limits.seconds,
                                                                  progress=progress))
     if deployment is None:
@@ -215,7 +159,7 @@ def _webhook_inputs(
                 "or no `up` yet)" if stack else "--secret-env: name the variable holding the secret"
     if not secret.startswith("whsec_"):
         problems.append(f"{where}; export the endpoint's signing secret (whsec_...): {fetch}")
-    event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
+    event_type = getattr(args, "event_type", PROBE_EVENT)
     if event_type not in webhook_event_types():
         problems.append(f"--event-type: {shown(event_type)} is not a Stripe event type")
     if problems or url is None:

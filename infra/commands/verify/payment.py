@@ -1,11 +1,14 @@
-"""`billing verify payment --stack S`: flags, the key (never argv), and the printed result."""
+"""`billing verify payment --stack S`: the inputs, the key (never argv), and the printed result.
+
+Its flags are defined with the other parts' in `infra/commands/options/verify.py`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from infra.catalog import Deployment, stack_config
 from infra.clients import credentials, http
@@ -14,32 +17,6 @@ from infra.clients.stripe_transport import BoundedTransport
 from infra.core import checks, exits
 from infra.core.problems import ConfigError
 from infra.probes.payment import flows
-
-DEFAULT_WAIT = 60.0
-DEFAULT_PAY_WAIT = 900.0
-
-
-def add_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--price", metavar="LOOKUP_KEY", default=None,
-                        help="the paid price to subscribe to, by lookup key (default: the catalog's first)")
-    parser.add_argument("--check-url", metavar="URL", default=None,
-                        help="the app's endpoint that answers JSON naming a customer's plan "
-                             "(called with ?customer=cus_...)")
-    parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT,
-                        help=f"seconds to wait for each delivery and for the app (default {DEFAULT_WAIT:g})")
-    parser.add_argument("--pay-wait", type=_seconds, default=DEFAULT_PAY_WAIT,
-                        help=f"live mode: seconds to wait for the payment (default {DEFAULT_PAY_WAIT:g})")
-    parser.add_argument("--refund", action="store_true", help="live mode: refund the payment at the end")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("give between 0 and 3600 seconds")
-    return value
 
 
 def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
@@ -124,9 +101,3 @@ def _progress(step: str) -> None:
 
 def _show(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def parser_help() -> dict[str, Any]:
-    text = ("prove one subscription end to end: test mode creates, checks and deletes it by itself; "
-            "live mode opens a Checkout Session for a person to pay")
-    return {"help": text, "description": text}
