@@ -11,6 +11,7 @@ with every problem found, each located as `file:line: field: fix`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,10 +24,10 @@ from infra.catalog.models import Catalog
 from infra.catalog.settings import NAMESPACE, Coupon, StackSettings
 from infra.catalog.settings_checks import coupons_against_catalog, read_settings, stack_file_secrets
 from infra.catalog.stack_files import Origin
-from infra.core import sources
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import describe, has_secret, secret_shaped, shown, values_hidden
+from infra.core.snapshot import Snapshot
 from infra.core.sources import Document
 
 _CATALOG_KEY = f"{NAMESPACE}:catalog"
@@ -34,16 +35,18 @@ _CATALOG_KEY = f"{NAMESPACE}:catalog"
 
 def load_deployment(
     stack: str, project_dir: Path, get: ConfigGetter, origin: Origin | None = None,
-    examples_refused: bool = True,
+    examples_refused: bool = True, files: Snapshot | None = None,
 ) -> Deployment:
     """Validate the stack's settings, the catalog and the guards; raise on any problem.
 
     `origin` says which config keys came from elsewhere than the stack file,
     so their problems are not placed at a line of it. The repository's example
     values are refused on live unless `examples_refused` is False (`keys`, which
-    only prints a checklist), and are otherwise notices.
+    only prints a checklist), and are otherwise notices. `files` is the command's
+    snapshot of the project, when it has one: every file is read from it, once.
     """
-    stack_doc = stack_files.open_stack(stack, project_dir, origin)
+    files = files or Snapshot(project_dir)
+    stack_doc = stack_files.open_stack(stack, files, origin)
     problems: list[Problem] = list(stack_doc.problems)
     settings: StackSettings | None = None
     coupons: dict[str, Coupon] = {}
@@ -55,7 +58,7 @@ def load_deployment(
         problems += found
 
     catalog_rel = settings.catalog if settings else _catalog_path(get)
-    catalog_doc = _catalog_document(project_dir, catalog_rel, stack_doc, get)
+    catalog_doc = _catalog_document(files, catalog_rel, stack_doc, get)
     problems += catalog_doc.problems
     catalog: Catalog | None = None
     if catalog_doc.data is not None:
@@ -67,13 +70,13 @@ def load_deployment(
             problems += stack_file_secrets(stack_doc, catalog.hosting.extra_keys().values())
     if settings is not None:
         host = hosts.of(settings)
-        host_problems = hosts.check(stack, settings, stack_doc, project_dir)
+        host_problems = hosts.check(stack, settings, stack_doc, files)
         problems += host_problems
         hosted = hosting.hosted_config(catalog) if catalog else []
         problems += guards.check_stack(stack, settings.mode, get, stack_doc, host.token, hosted)
         if catalog is not None and not host_problems:  # a host's own sharing rule speaks first
-            problems += stack_files.shared_slots(stack, project_dir, settings, catalog, stack_doc,
-                                                 _catalog_at(project_dir))
+            problems += stack_files.shared_slots(stack, files, settings, catalog, stack_doc,
+                                                 _catalog_at(files))
     notices: list[Problem] = []
     if settings is not None and catalog is not None:
         # The repository's examples: an error on live, a warning on test (where make plan uses them).
@@ -81,7 +84,7 @@ def load_deployment(
         (problems if settings.mode == "live" and examples_refused else notices).extend(examples)
     adopted: dict[tuple[str, str], str] = {}
     if settings is not None and settings.adopt and catalog is not None:
-        adopted, found = _adoption(project_dir, settings.adopt, catalog, stack, get, stack_doc,
+        adopted, found = _adoption(files, settings.adopt, catalog, stack, get, stack_doc,
                                    adoption.host_values(catalog, settings))
         problems += found
     problems += _plain_secrets(catalog_doc, stack_doc, get, {p.field for p in problems})
@@ -110,32 +113,32 @@ def _plain_secrets(
 
 
 def _catalog_document(
-    project_dir: Path, catalog_rel: str, stack_doc: Document, get: ConfigGetter,
+    files: Snapshot, catalog_rel: str, stack_doc: Document, get: ConfigGetter,
 ) -> Document:
-    doc = sources.read(project_dir / catalog_rel, catalog_rel)
+    doc = files.document(catalog_rel)
     if doc.data is None and get(_CATALOG_KEY) and any(p.field == "(file)" for p in doc.problems):
         # A path that names no readable file may be anything pasted there: quoted only when it
-        # cannot be a secret, as every setting is.
+        # cannot be a secret, as every setting is. (A copy: the snapshot's document is shared.)
         reason = "; ".join(p.message for p in doc.problems)
         with values_hidden():
             named = shown(catalog_rel)
-        doc.problems = [stack_doc.problem(("config", _CATALOG_KEY), f"{named} names no catalog it can "
-                                          f"read ({reason})", _CATALOG_KEY)]
+        doc = dataclasses.replace(doc, problems=[stack_doc.problem(
+            ("config", _CATALOG_KEY), f"{named} names no catalog it can read ({reason})", _CATALOG_KEY)])
     return doc
 
 
-def _catalog_at(project_dir: Path) -> Callable[[str], Catalog | None]:
-    """Reads another stack's catalog (by its path in the project), or None when it does not validate."""
+def _catalog_at(files: Snapshot) -> Callable[[str], Catalog | None]:
+    """Another stack's catalog (by its path in the project), or None when it does not validate."""
     def read(path: str) -> Catalog | None:
-        return check_catalog(sources.read(project_dir / path, path))[0]
+        return check_catalog(files.document(path))[0]
     return read
 
 
 def _adoption(
-    project_dir: Path, path: str, catalog: Catalog, stack: str, get: ConfigGetter, stack_doc: Document,
+    files: Snapshot, path: str, catalog: Catalog, stack: str, get: ConfigGetter, stack_doc: Document,
     host: adoption.HostValues | None,
 ) -> tuple[dict[tuple[str, str], str], list[Problem]]:
-    text, problems = sources.read_text(project_dir / path, path)
+    text, problems = files.text(path)
     if text is None:
         # Said without the path: the setting may hold anything pasted there.
         reason = "; ".join(p.message for p in problems)

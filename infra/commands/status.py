@@ -22,6 +22,7 @@ from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.core import exits, sources
 from infra.core.problems import ConfigError, plural
+from infra.core.snapshot import Snapshot
 
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
@@ -38,10 +39,11 @@ class Item:
 def main(args: argparse.Namespace, out: TextIO) -> int:
     project: Path = args.project
     stack: str = args.stack
-    doc = open_stack(stack, project, None)
+    files = Snapshot(project)  # the stack's files, read once for every item below
+    doc = open_stack(stack, files, None)
     items = _cli_items(stack, project)
     cli_ready = all(item.ok for item in items)
-    items += _config_items(stack, project, plain_config(doc), cli_ready)
+    items += _config_items(stack, files, plain_config(doc), cli_ready)
     missing = [item for item in items if not item.ok]
     print(f"status of stack {stack!r}", file=out)
     for item in items:
@@ -97,7 +99,7 @@ def _cli_items(stack: str, project: Path) -> list[Item]:
     return items
 
 
-def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> list[Item]:
+def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool) -> list[Item]:
     sealed = sorted(k for k, v in plain.items() if isinstance(v, dict) and set(v) == {"secure"})
     settings = sorted(k for k, v in plain.items() if k not in sealed and v is not None)
     items = [Item(True, f"settings set: {', '.join(settings) or 'none'}"),
@@ -108,7 +110,7 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
                  for key in sealed}
     if cli_ready:
         try:
-            decrypted = pulumi_cli.decrypted_config(stack, project).values
+            decrypted = pulumi_cli.decrypted_config(stack, files.root).values
         except pulumi_cli.CliError as error:
             items.append(Item(False, f"the stack's secrets could not be read: {error}",
                               "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)"))
@@ -117,12 +119,12 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
     else:
         items.append(Item(False, "the keys are not checked without a working pulumi CLI and backend",
                           "the items above, then `billing status` again"))
-    config = stack_config.from_stack(project, stack, decrypted=decrypted)
+    config = stack_config.from_stack(files.root, stack, decrypted=decrypted, files=files)
     try:
         deployment = config.load()
     except ConfigError as error:
         items += [Item(False, str(problem)) for problem in error.problems]
-        notices = _examples(stack, project)
+        notices = _examples(stack, files)
     else:
         items.append(Item(True, f"every setting and key is valid for {deployment.mode} mode"))
         notices = list(deployment.notices)
@@ -130,9 +132,9 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
     return items + [Item(False, f"still the repository's example: {notice}") for notice in notices]
 
 
-def _examples(stack: str, project: Path) -> list[Any]:
+def _examples(stack: str, files: Snapshot) -> list[Any]:
     """The example values a test stack still uses, found with placeholders for what is unset."""
-    config = stack_config.from_stack(project, stack)
+    config = stack_config.from_stack(files.root, stack, files=files)
     try:
         return list(config.load().notices)
     except ConfigError:

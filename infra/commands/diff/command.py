@@ -30,6 +30,7 @@ from infra.core import exits, sources
 from infra.core.escape import colour_wanted, markdown_code, markdown_text, paint, terminal
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
+from infra.core.snapshot import Snapshot
 
 MARKER = "<!-- billing-diff -->"  # lets a workflow find and update its own comment
 ICONS = {"error": ":x: error", "warn": ":warning: warning", "info": "in place / info"}
@@ -54,12 +55,13 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         # Both sides: a stack file the change deletes or renames is a change, never "no billing change".
         both = {*_stack_files_at(project, args.base), *(f"Pulumi.{s}.yaml" for s in here)}
         names = [args.stack] if args.stack else stack_files.stacks_named(both)
+        files = Snapshot(project)  # the working tree, read once for every stack compared
         for stack in names:
             gone = _removed(project, stack, args.base) if stack not in here else None
             if gone is not None:
                 results.append(gone)
                 continue
-            config = stack_config.from_stack(project, stack)
+            config = stack_config.from_stack(project, stack, files=files)
             head = config.load()
             changes = compare_with_base(project, stack, args.base, head)
             results.append(StackDiff(head.stack, head.mode, changes))

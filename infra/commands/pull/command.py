@@ -35,6 +35,7 @@ from infra.core.escape import terminal
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import has_secret, mask, secret_shaped
+from infra.core.snapshot import Snapshot
 from infra.stripe.rak_names import describe
 
 HEADER = """\
@@ -84,22 +85,24 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     try:
         for target in targets:
             writer.check(target, inside, args.force, forbidden)
-        _check_result(project, stack, targets, pulled.domain)
+        _check_result(config.files, stack, targets, pulled.domain)
         with writer.stage(targets, inside, args.force, forbidden) as staged:
             staged.commit()
     except writer.WriteRefused as error:
         print(error, file=sys.stderr)
         return exits.REFUSED
+    config.files.forget(catalog_path, import_path)  # what was read there before is replaced
     print(f"\nwrote {_shown(catalog_path, project)} and {_shown(import_path, project)}", file=out)
-    return _validate(project, stack, catalog_path, import_path, out)
+    return _validate(config.files, stack, catalog_path, import_path, out)
 
 
-def _validate(project: Path, stack: str, catalog: Path, imports: Path, out: TextIO) -> int:
+def _validate(files: Snapshot, stack: str, catalog: Path, imports: Path, out: TextIO) -> int:
     """Load the stack as `validate` will once its next step is done: billing:catalog and
     billing:adopt pointing at the pulled files, and nothing else assumed (no signing secret, no
     domain the stack does not set), so `validate: ok` here means `validate` says ok there."""
+    project = files.root
     overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
-    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
+    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull", files=files)
     try:
         config.load()
     except ConfigError as error:
@@ -164,7 +167,7 @@ def refusal(error: ApiError) -> str:
     return error.fix(key, STRIPE_API_BASE)
 
 
-def _check_result(project: Path, stack: str, targets: list[writer.Target], domain: str | None) -> None:
+def _check_result(files: Snapshot, stack: str, targets: list[writer.Target], domain: str | None) -> None:
     """Load the stack with the pulled files before either is written, so a result that cannot
     be right (a catalog that does not validate) leaves nothing on disk. What only the user's
     next steps supply (the signing secret, the domain) is assumed here; `_validate` after the
@@ -174,12 +177,13 @@ def _check_result(project: Path, stack: str, targets: list[writer.Target], domai
         for target in targets:
             copy = Path(scratch) / target.path.name
             copy.write_bytes(target.data)
-            staged[str(copy)] = _shown(target.path, project)
+            staged[str(copy)] = _shown(target.path, files.root)
         catalog, imports = staged
         overrides = {"billing:catalog": catalog, "billing:adopt": imports}
         if domain:
             overrides.setdefault("billing:domain", domain)
-        config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
+        config = stack_config.from_stack(files.root, stack, overrides=overrides, overrides_from="pull",
+                                         files=files)
         values = dict(config.values)
         # Only the shape matters here; the real secret is given once with `pulumi config set`.
         values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
