@@ -67,7 +67,7 @@ typecheck: venv
 	$(PY) -m mypy --strict infra
 
 # Two processes (pytest-xdist, requirements-dev.txt): the server-backed tests mostly wait.
-# tests/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
+# tests/repo/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
 pytest: venv
 	$(PY) -m pytest -n 2 --ignore=tests/engine
 
