@@ -12,6 +12,8 @@ import yaml
 from infra.core import exits
 from tests.support.project import Project, run_cli
 
+pytestmark = pytest.mark.pure
+
 WEBHOOK = "webhook: {path: /webhook/stripe, api_version: 2026-10-28.endive, events: [checkout.session.completed]}\n"
 SHARED = {
     "alias": """\

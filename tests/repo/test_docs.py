@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.repository import DOCS, REPO, doc
 
+pytestmark = pytest.mark.pure
+
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 # Pointers at files beside the repository, or at documents only its first authors had.
 OUTSIDE = re.compile(r"\.\./shared|shared/docs|second runbook|the seeds", re.IGNORECASE)

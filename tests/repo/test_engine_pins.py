@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import pytest
 import yaml
 
 from tests.engine.harness import _tools
 from tests.support.repository import REPO
+
+pytestmark = pytest.mark.pure
 
 
 def _engine() -> ModuleType:

@@ -17,6 +17,8 @@ from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_
 from tests.support.project import Project, run_cli
 from tests.support.repository import DOCS, KEY_SHAPES, REPO, doc, stack_file_snippet
 
+pytestmark = pytest.mark.pure
+
 README = doc("README.md")
 
 

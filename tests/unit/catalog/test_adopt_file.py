@@ -10,6 +10,8 @@ from infra.catalog import adoption
 from infra.core import exits
 from tests.support.project import STACK_FILES, Project, run_cli
 
+pytestmark = pytest.mark.pure
+
 CATALOG = """\
 plans:
   pro:

@@ -13,6 +13,8 @@ from infra.core.problems import ConfigError
 from tests.support.project import Project, run_cli, stack_config
 from tests.support.repository import CATALOG
 
+pytestmark = pytest.mark.pure
+
 BASE = """\
 plans:
   free:

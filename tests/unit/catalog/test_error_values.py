@@ -8,6 +8,8 @@ from infra.catalog.loader import load_deployment
 from infra.core.problems import ConfigError
 from tests.support.project import Project, key, stack_config
 
+pytestmark = pytest.mark.pure
+
 CATALOG = """\
 plans:
   free:

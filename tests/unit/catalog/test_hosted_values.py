@@ -13,6 +13,8 @@ from tests.support import cloudflare_stacks as cloudflare
 from tests.support.project import VERCEL_PROJECT, Project, key, run_cli, stack_config
 from tests.support.repository import CATALOG
 
+pytestmark = pytest.mark.pure
+
 EXTRA = "hosting:\n  extra:\n    CLERK_SECRET_KEY: app:clerkSecretKey\n"
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from infra.catalog.models import APP_KEY, DEPLOYER_KEY
 from infra.stripe.rak_names import RAK_NAMES
 from tests.support.project import Project, run_cli
+
+pytestmark = pytest.mark.pure
 
 BASE = """\
 plans:

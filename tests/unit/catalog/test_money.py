@@ -14,6 +14,8 @@ from infra.core import exits
 from infra.stripe import reference as ref
 from tests.support.project import Project, run_cli
 
+pytestmark = pytest.mark.pure
+
 LONG = "29.00" + "9" * 25  # 30 characters: more digits than Decimal's default precision of 28
 
 

@@ -9,6 +9,8 @@ import pytest
 from tests.support.project import Project, run_cli
 from tests.support.repository import CATALOG
 
+pytestmark = pytest.mark.pure
+
 SECRET = "sk_" + "live_" + "Pl41n" * 5
 STACK_FILE_EDITS = {
     "coupon name": ("name: Launch week", f"name: {SECRET}"),

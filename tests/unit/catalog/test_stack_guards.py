@@ -9,6 +9,8 @@ from infra.catalog.loader import load_deployment
 from infra.core.problems import ConfigError
 from tests.support.project import STACK_FILES, Project, key, run_cli, stack_config
 
+pytestmark = pytest.mark.pure
+
 
 def refusal(project: Project, stack: str, config: dict[str, str]) -> str:
     with pytest.raises(ConfigError) as caught:

@@ -14,6 +14,8 @@ from infra.core.problems import ConfigError
 from tests.support.project import Project, stack_config
 from tests.support.repository import CATALOG
 
+pytestmark = pytest.mark.pure
+
 
 def parsed(text: str) -> tuple[object, list[str]]:
     doc = sources.parse(text, "f.yaml")

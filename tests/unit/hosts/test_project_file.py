@@ -9,10 +9,13 @@ without a default.
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from infra.hosts import cloudflare, vercel
 from tests.support.repository import REPO
+
+pytestmark = pytest.mark.pure
 
 
 def test_no_host_specific_key_is_required_of_every_stack() -> None:

@@ -12,6 +12,8 @@ from infra.stripe.rak_names import RAK_NAMES, create_link, describe, rak_name, r
 from infra.stripe.reference import DASHBOARD_RESOURCE_NAMES
 from tests.support.project import run_cli
 
+pytestmark = pytest.mark.pure
+
 _LINK = re.compile(r"Prefilled form \((\d+) of (\d+) permissions set[^)]*\): (\S+)")
 
 
