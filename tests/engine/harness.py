@@ -76,6 +76,10 @@ def _base_env(bin_dir: Path, home: Path) -> dict[str, str]:
         "PULUMI_HOME": str(home), "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_SKIP_CONFIRMATIONS": "true", "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
         "NO_COLOR": "1", "PATH": f"{bin_dir}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        # bin_dir is on PATH for `pulumi` itself; without this the CLI would take the providers
+        # from there too and never resolve the versions conftest installed. The language host
+        # and pulumi-resource-pulumi-python are still found beside the CLI (bundled plugins).
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
     })
     return env
 

@@ -91,6 +91,11 @@ def test_preview_up_then_nothing_changes(new_project: Any, stack: str, every_fea
     judged = policy_verdicts(events, "billing")
     assert {s["urn"] for s in steps} <= set(judged), "the policy pack did not judge every planned resource"
     assert not {urn: failed for urn, failed in judged.items() if failed}, judged
+    # The providers that ran are the ones conftest installed at the SDKs' versions, not
+    # whatever `pulumi-resource-*` is on PATH (the CLI says so when it takes one from there).
+    ambient = {e["diagnosticEvent"]["message"].strip() for e in events
+               if "from $PATH" in e.get("diagnosticEvent", {}).get("message", "")}
+    assert not ambient, ambient
 
     # 2. `up` creates every object on the local servers; `verify` against them passes.
     project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", stack=stack)
