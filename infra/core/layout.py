@@ -7,4 +7,4 @@ from __future__ import annotations
 
 DEFAULT_CATALOG = "stacks/catalog.yaml"
 """The catalog both stacks share, relative to the project, where a stack sets no `billing:catalog`
-(Pulumi.yaml declares the same default; tests/test_one_place.py holds them together)."""
+(Pulumi.yaml declares the same default; tests/unit/test_one_place.py holds them together)."""

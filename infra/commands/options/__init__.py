@@ -6,7 +6,7 @@ module per command (`options/<command>.py`, found by `Command.options`) with its
 `add_parser(subparsers, project_dir)`. Those modules import only the standard
 library, `infra.core` and each other; what a command runs (`Command.module`) is
 imported by `infra.cli` only once the arguments are parsed, and
-tests/test_architecture.py checks no `--help` loads it.
+tests/repo/test_architecture.py checks no `--help` loads it.
 """
 
 from __future__ import annotations
