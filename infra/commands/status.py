@@ -10,21 +10,11 @@ with its fix; REFUSED for bad input (no such stack).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from infra.commands import COMMANDS, options
 from infra.core import exits
 from infra.core.problems import plural
 from infra.probes import readiness
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["status"].summary
-    parser = sub.add_parser("status", help=text + " (read-only)", description=text + ". Read-only; exit 0 "
-                            "only when the stack is ready to go live, 1 when something is missing.")
-    options.stack(parser)
-    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:

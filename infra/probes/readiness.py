@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from infra.catalog import stack_config
-from infra.catalog.loader import load_deployment
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.core import sources
 from infra.core.problems import ConfigError
+from infra.core.snapshot import Snapshot
 
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
@@ -59,10 +59,11 @@ class Readiness:
 
 def read(stack: str, project: Path) -> Readiness:
     """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here."""
-    doc = open_stack(stack, project, None)
+    files = Snapshot(project)  # the stack's files, read once for every item below
+    doc = open_stack(stack, files, None)
     items, last_update = _cli_items(stack, project)
     cli_ready = all(item.ok for item in items)
-    items += _config_items(stack, project, plain_config(doc), cli_ready)
+    items += _config_items(stack, files, plain_config(doc), cli_ready)
     return Readiness(stack, tuple(items), last_update)
 
 
@@ -111,7 +112,7 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], str | None]:
     return items, last_update
 
 
-def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> list[Item]:
+def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool) -> list[Item]:
     sealed = sorted(k for k, v in plain.items() if isinstance(v, dict) and set(v) == {"secure"})
     settings = sorted(k for k, v in plain.items() if k not in sealed and v is not None)
     items = [Item("config", True, f"settings set: {', '.join(settings) or 'none'}"),
@@ -122,7 +123,7 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
                  for key in sealed}
     if cli_ready:
         try:
-            decrypted = pulumi_cli.decrypted_config(stack, project).values
+            decrypted = pulumi_cli.decrypted_config(stack, files.root).values
         except pulumi_cli.CliError as error:
             items.append(Item("config", False, f"the stack's secrets could not be read: {error}",
                               "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)"))
@@ -133,12 +134,12 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
         items.append(Item("config", False,
                           "the keys are not checked without a working pulumi CLI and backend",
                           "the items above, then `billing status` again"))
-    config = stack_config.from_stack(project, stack, decrypted=decrypted)
+    config = stack_config.from_stack(files.root, stack, decrypted=decrypted, files=files)
     try:
-        deployment = load_deployment(stack, project, config.get, config.origin)
+        deployment = config.load()
     except ConfigError as error:
         items += [Item("config", False, str(problem), field=problem.field) for problem in error.problems]
-        notices = _examples(stack, project)
+        notices = _examples(stack, files)
     else:
         items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode"))
         notices = list(deployment.notices)
@@ -147,10 +148,10 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool) -> lis
                          field=notice.field) for notice in notices]
 
 
-def _examples(stack: str, project: Path) -> list[Any]:
+def _examples(stack: str, files: Snapshot) -> list[Any]:
     """The example values a test stack still uses, found with placeholders for what is unset."""
-    config = stack_config.from_stack(project, stack)
+    config = stack_config.from_stack(files.root, stack, files=files)
     try:
-        return list(load_deployment(stack, project, config.get, config.origin).notices)
+        return list(config.load().notices)
     except ConfigError:
         return []

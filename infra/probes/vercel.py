@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from infra.catalog import hosting
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment, hosting
 from infra.clients.credentials import VERCEL_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.vercel_api import Vercel
