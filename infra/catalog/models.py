@@ -8,6 +8,7 @@ Every message says what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -382,14 +383,21 @@ class Catalog(Model):
             return {}
         return {plan: self.plans[plan].switchable_prices() for plan in switching.plans if plan in self.plans}
 
-    def _active_keys(self) -> set[str]:
-        return {self.lookup_key(p, k) for p, k, price in self.prices() if not price.archived}
+    # Computed once per catalog: the program asks for every price, so a scan per call was
+    # quadratic in the number of prices (the offline plan's largest cost of its own).
+    @functools.cached_property
+    def _active_keys(self) -> frozenset[str]:
+        return frozenset(self.lookup_key(p, k) for p, k, price in self.prices() if not price.archived)
+
+    @functools.cached_property
+    def _archived_keys(self) -> frozenset[str]:
+        return frozenset(self.lookup_key(p, k) for p, k, price in self.prices() if price.archived)
 
     def held_lookup_key(self, plan: str, price: str) -> str | None:
         """The lookup key this price holds in Stripe: an archived price gives its key up to the
         active price that took it over (`lookup_key:` on the new price), and holds none."""
         key = self.lookup_key(plan, price)
-        if self.plans[plan].prices[price].archived and key in self._active_keys():
+        if self.plans[plan].prices[price].archived and key in self._active_keys:
             return None
         return key
 
@@ -399,7 +407,7 @@ class Catalog(Model):
         key = self.lookup_key(plan, price)
         if self.plans[plan].prices[price].archived:
             return False
-        return any(self.lookup_key(p, k) == key for p, k, other in self.prices() if other.archived)
+        return key in self._archived_keys
 
     def price_id_key(self, plan: str, price: str) -> str:
         """The key of this price in the priceIds output: the lookup key it holds, or `plan/price`."""
