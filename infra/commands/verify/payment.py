@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,6 +18,7 @@ from infra.clients.stripe_transport import BoundedTransport
 from infra.core import checks, exits
 from infra.core.problems import ConfigError
 from infra.core.redact import key_kind, wrong_mode
+from infra.probes import verify_record
 from infra.probes.payment import flows
 
 STRIPE_API_KEY = "STRIPE_API_KEY"
@@ -75,12 +77,16 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
     title = f"payment ({deployment.mode} mode, stack {stack}, price {options.lookup_key})"
+    started = datetime.now(UTC)
     found = flows.run(deployment, account, options, _progress, _show)
     if getattr(args, "json", False):
         json.dump(checks.as_json(title, found), out, indent=2)
         out.write("\n")
     else:
         checks.render(title, found, out)
+    if not getattr(args, "no_record", False):  # on stderr, as `verify` says it: --json stays one document
+        outcome = verify_record.Record("fail" if checks.failed(found) else "pass", started)
+        print(verify_record.write(stack, project, {"payment": outcome}), file=sys.stderr)
     return exits.FINDINGS if checks.failed(found) else exits.OK
 
 
