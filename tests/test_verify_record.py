@@ -135,6 +135,13 @@ def test_a_webhook_probed_at_a_url_of_ones_choosing_does_not_speak_for_the_stack
     assert tag_sets(pulumi) == [] and "recorded" not in err
 
 
+def test_status_reads_back_what_verify_recorded(project: Project, vercel: VercelProject, pulumi: Pulumi) -> None:
+    assert verify(project, "hosting", "--stack", "test")[0] == exits.OK
+    _, out, _ = run_cli("status", "--stack", "test", "--project", str(project.root))
+    (line,) = [line for line in out.splitlines() if "verify hosting" in line]
+    assert re.fullmatch(r"  ok    verify hosting: passed at \S+Z, after the last update", line), line
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("billing:verify:" + "x" * 30, "pass"),  # 45 characters: Pulumi Cloud refuses a name over 40
     ("billing verify", "pass"),  # a space

@@ -3,8 +3,11 @@
 Read-only (the facts come from `infra.probes.readiness`). Exit OK only when the
 stack is ready to go live: the CLI new enough, logged in, the stack created,
 every setting and key set and of the right kind (checked with the real keys),
-and no example value of this repository left. Otherwise FINDINGS, each gap
-with its fix; REFUSED for bad input (no such stack).
+no example value of this repository left; and, once the stack has had an
+update, the host's running app has every value it wrote and every `verify`
+check passed since. Before the first update nothing after the settings is a
+gap: going live is that first `up`. Otherwise FINDINGS, each gap with its fix;
+REFUSED for bad input (no such stack).
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ from typing import Any, TextIO
 
 from infra.commands import COMMANDS, options
 from infra.core import exits
+from infra.core.escape import terminal
 from infra.core.problems import plural
 from infra.probes import readiness
 
 
 def add_parser(sub: Any, project_dir: Path) -> None:
     text = COMMANDS["status"].summary
-    parser = sub.add_parser("status", help=text + " (read-only)", description=text + ". Read-only; exit 0 "
-                            "only when the stack is ready to go live, 1 when something is missing.")
+    parser = sub.add_parser(
+        "status", help=text + " (read-only)",
+        description=text + ". Read-only. Exit 0 only when the stack is ready to go live: before its first "
+                    "update, every setting and key set (the first `pulumi up` is going live); after it, "
+                    "also the host's app redeployed with the values written and every `billing verify` "
+                    "check passed since the last update. Exit 1 when something is still to do.")
     options.stack(parser)
     options.project(parser, project_dir)
 
@@ -30,14 +38,23 @@ def add_parser(sub: Any, project_dir: Path) -> None:
 def main(args: argparse.Namespace, out: TextIO) -> int:
     stack: str = args.stack
     found = readiness.read(stack, args.project)
-    print(f"status of stack {stack!r}", file=out)
+
+    def say(line: str) -> None:
+        # Items quote the CLI's errors, the backend's URL and the host's answers: escaped.
+        print(terminal(line), file=out)
+
+    say(f"status of stack {stack!r}")
     for item in found.items:
-        print(f"  {'ok' if item.ok else 'TODO':<4}  {item.what}", file=out)
+        say(f"  {'ok' if item.ok else 'TODO':<4}  {item.what}")
         if item.fix:
-            print(f"        fix: {item.fix}", file=out)
+            say(f"        fix: {item.fix}")
     if found.missing:
-        print(f"not ready to go live: {plural(len(found.missing), 'item')} to do, each with its fix above",
-              file=out)
+        say(f"not ready to go live: {plural(len(found.missing), 'item')} to do, each with its fix above")
         return exits.FINDINGS
-    print(f"ready to go live: next `pulumi preview --stack {stack} --policy-pack policies`", file=out)
+    if found.last_update is None:
+        say(f"ready to go live: next `pulumi preview --stack {stack} --policy-pack policies`, then "
+            f"`pulumi up --stack {stack} --policy-pack policies`")
+    else:
+        say(f"ready to go live: the last update ({found.last_update}) is on the host and every verify check "
+            f"passed since; a change goes `pulumi preview --stack {stack} --policy-pack policies` first")
     return exits.OK
