@@ -4,8 +4,8 @@ Formats, from pulumi/pulumi pkg/v3 v3.274.1 (cmd/pulumi):
 - `version`: the version line (`v3.274.1`).
 - `whoami --json`: whoami/whoami.go `whoAmIJSON` (`user`, `url`, ...).
 - `stack ls --json`: stack/stack_list.go `stackSummaryJSON` list (`name`, `current`, `lastUpdate`
-  in RFC 3339 with milliseconds, omitted before the first update with `resourceCount`; the file
-  backend never sets `updateInProgress`).
+  in RFC 3339 with milliseconds, `resourceCount`; the file backend never sets `updateInProgress`,
+  and its `stack init` already writes a checkpoint: `lastUpdate` set, `resourceCount` 0).
 - `config --json --show-secrets`: config `configValueJSON` (`value`, `secret`).
 - `stack output --json`: stack/stack_output.go `jsonStackOutputWriter.WriteMany`, one object of
   every output, each secret the text "[secret]" (backend/display/json.go, massagePropertyValue);
@@ -13,7 +13,8 @@ Formats, from pulumi/pulumi pkg/v3 v3.274.1 (cmd/pulumi):
 - `stack tag ls --json` / `stack tag set NAME VALUE`: stack/stack_tag.go, the tag map as one
   object; `set` replaces the stack's tags with the old ones plus this one and prints nothing.
 Every JSON answer is indented by two spaces, as ui.FprintJSON writes it. A stack-scoped command
-on a stack that does not exist fails as the CLI does (backenderr.StackNotFoundError, exit 255).
+on a stack that does not exist fails as the CLI does (backenderr.StackNotFoundError, exit 6:
+cmd/pulumi/cmd/exit_codes.go, ExitStackNotFound).
 Nothing that would change a stack's resources is answered (`up`, `preview`, `destroy`: exit 99).
 """
 
@@ -43,7 +44,7 @@ def flag(name):
 stack = flag("--stack")
 if stack is not None and stack not in {name.rsplit("/", 1)[-1] for name in state["stacks"]}:
     print(f"error: no stack named '{stack}' found", file=sys.stderr)
-    sys.exit(255)
+    sys.exit(6)
 if args and args[0] in ("up", "preview", "destroy", "refresh", "import"):
     sys.exit(99)  # the commands under test only read, and write stack tags
 if args == ["version"]:

@@ -99,19 +99,21 @@ def test_an_old_cli_is_named_with_the_minimum(project: Project, tmp_path: Path,
     assert code == exits.FINDINGS and "pulumi CLI 'v3.100.0' is older than 3.174" in out
 
 
+# Before the first update: the file backend's `stack init` writes a checkpoint, so the summary
+# has a lastUpdate and 0 resources (CLI 3.274.1); another backend may give neither.
+@pytest.mark.parametrize("summary", [{"lastUpdate": "2026-12-06T08:56:26.951Z", "resourceCount": 0}, {}])
 def test_a_stack_ready_for_its_first_update_exits_0_and_prints_no_secret(
-    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summary: dict[str, object],
 ) -> None:
     keys = ready_files(project, "test")
-    # Before the first update the file backend's summary has no lastUpdate and no resourceCount.
-    pulumi = Pulumi(tmp_path / "bin", stacks={"acme/billing/test": {}},
+    pulumi = Pulumi(tmp_path / "bin", stacks={"acme/billing/test": summary},
                     config={name: (value, True) for name, value in keys.items()})
     on_path(monkeypatch, tmp_path / "bin")
     code, out = status(project)
     assert code == exits.OK, out
     assert "TODO" not in out and "keys checked with their real values" in out
     assert "ok    stack 'test' exists" in out
-    assert "ok    no update yet: going live is the first `pulumi up --stack test --policy-pack policies`" in out
+    assert "ok    nothing deployed yet: going live is `pulumi up --stack test --policy-pack policies`" in out
     assert "host:" not in out and "verify " not in out  # nothing to redeploy or verify yet
     assert out.rstrip().endswith("ready to go live: next `pulumi preview --stack test --policy-pack policies`, "
                                  "then `pulumi up --stack test --policy-pack policies`")

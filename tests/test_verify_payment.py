@@ -326,7 +326,7 @@ def test_live_mode_expires_the_session_when_nobody_pays(
 def test_the_outcome_is_recorded_for_status_and_the_key_never_reaches_argv(
     stack: Stack, server: BillingServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
-    pulumi = Pulumi(tmp_path / "bin", stacks={"test": {"lastUpdate": "2026-11-30T10:00:00.000Z"}})
+    pulumi = Pulumi(tmp_path / "bin", stacks={"test": {"lastUpdate": "2026-11-30T10:00:00.000Z", "resourceCount": 27}})
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     stack.app()
     code, out, err = stack.verify(server, monkeypatch, "--json")

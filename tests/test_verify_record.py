@@ -46,7 +46,8 @@ def vercel(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Vercel
 
 @pytest.fixture
 def pulumi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pulumi:
-    stand_in = Pulumi(tmp_path / "bin", stacks={"test": {"lastUpdate": "2026-11-30T10:00:00.000Z"}},
+    stand_in = Pulumi(tmp_path / "bin", stacks={"test": {"lastUpdate": "2026-11-30T10:00:00.000Z",
+                                                                 "resourceCount": 27}},
                       config={name: (value, True) for name, value in credentials("test").items()})
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     return stand_in
@@ -119,7 +120,7 @@ def test_a_stack_the_backend_does_not_have_is_not_recorded_and_the_exit_is_the_c
     code, _, err = verify(project, "hosting", "--stack", "test")
     assert code == exits.OK
     assert "not recorded for `billing status`: `pulumi stack tag set billing:verify:hosting pass " in err
-    assert "failed (exit 255): error: no stack named 'test' found" in err
+    assert "failed (exit 6): error: no stack named 'test' found" in err
 
 
 def test_a_webhook_probed_at_a_url_of_ones_choosing_does_not_speak_for_the_stack(

@@ -131,18 +131,24 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
 
 def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]:
     """From `stack ls --json` (stackSummaryJSON: `lastUpdate` in RFC 3339 with milliseconds, UTC;
-    `updateInProgress` on backends that report progress, with no `lastUpdate` while it runs)."""
+    `resourceCount`; `updateInProgress` on backends that report progress, with no `lastUpdate`
+    while it runs).
+
+    A `lastUpdate` alone does not mean an update ran: the file backend's `stack init` writes a
+    checkpoint, so a new stack has one, with `resourceCount` 0 (seen with CLI 3.274.1). Every
+    `up` registers at least the stack's own resource, so resources mean something was deployed."""
     last = summary.get("lastUpdate")
-    last_update = last if isinstance(last, str) and verify_record.parse_time(last) else None
+    count = summary.get("resourceCount")
+    deployed = isinstance(last, str) and verify_record.parse_time(last) is not None and count != 0
     if summary.get("updateInProgress") is True:
         return Item("update", False, "an update of the stack is running now",
                     f"wait for it to end (`pulumi stack --stack {stack}` shows it), then `billing status` "
                     "again"), None
-    if last_update is None:
+    if not deployed:
         # Not a gap: going live is the first `up`, and this stack is ready for it when nothing else is open.
-        return Item("update", True, f"no update yet: going live is the first `pulumi up --stack {stack} "
+        return Item("update", True, f"nothing deployed yet: going live is `pulumi up --stack {stack} "
                     "--policy-pack policies`; then redeploy the app and run `billing verify`"), None
-    return Item("update", True, f"last update {last_update}"), last_update
+    return Item("update", True, f"last update {last}"), str(last)
 
 
 def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
