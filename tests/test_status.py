@@ -46,7 +46,10 @@ def stamp(moment: datetime) -> str:
 
 
 def ready_files(project: Project, mode: str) -> dict[str, str]:
-    """The stack file of a `mode` stack with every setting and key, and the keys' real values."""
+    """The stack file of a `mode` stack with every setting and key, and the keys' real values; the
+    policy pack's virtualenv as `make policy-venv` leaves it (its stamp, written last)."""
+    (project.root / "policies" / "venv").mkdir(parents=True, exist_ok=True)
+    (project.root / "policies" / "venv" / ".installed").touch()
     keys = {"stripe:apiKey": key("rk", mode, "Dep1"), "billing:appStripeKey": key("rk", mode, "App1"),
             "vercel:apiToken": TOKEN}
     publishable = key("pk", mode, "Pub1")
@@ -88,6 +91,10 @@ def test_a_half_configured_stack_says_what_is_left(
     assert "fix: `pulumi stack init test --secrets-provider passphrase`" in out
     assert "secrets set: stripe:apiKey (names only)" in out
     assert "billing:appStripeKey: is not set: run `pulumi config set --secret billing:appStripeKey" in out
+    # Where a key comes from: `billing keys` prints a prefilled Dashboard link for each.
+    lines = out.splitlines()
+    missing = next(i for i, line in enumerate(lines) if "billing:appStripeKey: is not set" in line)
+    assert lines[missing + 1] == "        fix: `billing keys --stack test` says how to make it"
     assert deployer not in out
 
 
@@ -119,6 +126,19 @@ def test_a_stack_ready_for_its_first_update_exits_0_and_prints_no_secret(
                                  "then `pulumi up --stack test --policy-pack policies`")
     assert not any(secret in out for secret in keys.values())
     assert all(argv[0] != "stack" or argv[1] in ("ls",) for argv in pulumi.argv())  # read only
+
+
+def test_without_the_policy_packs_virtualenv_the_preview_it_names_would_fail(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = ready_files(project, "test")
+    (project.root / "policies" / "venv" / ".installed").unlink()  # a venv whose install did not finish
+    Pulumi(tmp_path / "bin", stacks={"test": {}}, config={name: (value, True) for name, value in keys.items()})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "TODO  the policy pack's virtualenv policies/venv is not built" in out
+    assert "fix: `make policy-venv`" in out
 
 
 def test_no_such_stack_is_refused(project: Project) -> None:

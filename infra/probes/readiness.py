@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from infra import hosts
 from infra.catalog import stack_config
+from infra.catalog.guards import ROLE_KEYS
 from infra.catalog.loader import load_deployment
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
@@ -38,10 +39,11 @@ from infra.probes import hosting, verify_record
 MIN_PULUMI = (3, 174)
 DEADLINE = 30.0
 
-Step = Literal["cli", "backend", "stack", "config", "examples", "update", "redeploy", "verify"]
+Step = Literal["cli", "backend", "stack", "config", "examples", "policy", "update", "redeploy", "verify"]
 """What closes an open item, in going-live order: install the CLI, log in, create the stack, set a
-setting or a secret, replace an example value, run (or wait for) the update, redeploy the app so
-the host's values reach it, run `billing verify`."""
+setting or a secret, replace an example value, build the policy pack's virtualenv, run (or wait
+for) the update, redeploy the app so the host's values reach it, run `billing verify`."""
+POLICY_VENV = "policies/venv"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def read(stack: str, project: Path) -> Readiness:
     cli_ready = all(item.ok for item in items)
     config_items, config = _config_items(stack, project, plain, cli_ready)
     items += config_items
+    items.append(_policy_item(project))
     last_update = None
     if summary is not None:
         update, last_update = _update_item(stack, summary)
@@ -180,7 +183,11 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
     try:
         deployment = load_deployment(stack, project, config.get, config.origin)
     except ConfigError as error:
-        items += [Item("config", False, str(problem), field=problem.field) for problem in error.problems]
+        # A key the user has not made yet: `billing keys` says how (a prefilled Dashboard link).
+        made_by_keys = {*ROLE_KEYS.values(), hosts.named(str(plain.get(hosts.HOST_SETTING) or "")).token}
+        items += [Item("config", False, str(problem), f"`billing keys --stack {stack}` says how to make it"
+                       if problem.field in made_by_keys else "", field=problem.field)
+                  for problem in error.problems]
         notices = _examples(stack, project)
     else:
         items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode"))
@@ -189,6 +196,17 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
     items += [Item("examples", False, f"still the repository's example: {notice}", field=notice.field)
               for notice in notices]
     return items, config if read else None
+
+
+def _policy_item(project: Path) -> Item:
+    """`--policy-pack policies` runs the pack in its own virtualenv, which the CLI does not build
+    for a local pack (PulumiPolicy.yaml: `virtualenv: venv`); without it preview and up stop with
+    only "connection refused" (seen with CLI 3.274.1). `make policy-venv` writes its stamp last."""
+    if (project / POLICY_VENV / ".installed").exists():
+        return Item("policy", True, f"the policy pack's virtualenv {POLICY_VENV} is built")
+    return Item("policy", False, f"the policy pack's virtualenv {POLICY_VENV} is not built: `pulumi preview` "
+                "and `up` with `--policy-pack policies` fail without it (\"connection refused\")",
+                "`make policy-venv`")
 
 
 def _redeploy_items(stack: str, project: Path, plain: Any, config: stack_config.EngineConfig | None,
