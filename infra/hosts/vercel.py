@@ -29,7 +29,8 @@ TARGETS: dict[str, tuple[Target, ...]] = {
 REDEPLOY: Mapping[str, str] = {
     "production": "redeploy production (`vercel deploy --prod`, or Redeploy on the latest "
                   "production deployment in the Vercel dashboard)",
-    "preview": "redeploy the previews in use",
+    "preview": "redeploy the previews in use (`vercel deploy` makes a new one; or Redeploy on each in the "
+               "Vercel dashboard)",
     "development": "run `vercel env pull` where people develop",
 }
 # What makes a target's first deployment, so that an app there reads the variables at all.
