@@ -3,8 +3,8 @@
 Read-only (the facts come from `infra.probes.readiness`). Exit OK only when the
 stack is ready to go live: the CLI new enough, logged in, the stack created,
 every setting and key set and of the right kind (checked with the real keys),
-no example value of this repository left; and, once the stack has had an
-update, the host's running app has every value it wrote and every `verify`
+no example value of this repository left, the policy pack's virtualenv built;
+and, once the stack has had an update, the host's running app has every value it wrote and every `verify`
 check passed since. Before the first update nothing after the settings is a
 gap: going live is that first `up`. Otherwise FINDINGS, each gap with its fix;
 REFUSED for bad input (no such stack).
@@ -28,7 +28,8 @@ def add_parser(sub: Any, project_dir: Path) -> None:
     parser = sub.add_parser(
         "status", help=text + " (read-only)",
         description=text + ". Read-only. Exit 0 only when the stack is ready to go live: before its first "
-                    "update, every setting and key set (the first `pulumi up` is going live); after it, "
+                    "update, every setting and key set and the policy pack's virtualenv built (the first "
+                    "`pulumi up` is going live); after it, "
                     "also the host's app redeployed with the values written and every `billing verify` "
                     "check passed since the last update. Exit 1 when something is still to do.")
     options.stack(parser)
