@@ -200,12 +200,14 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
 
 def _policy_item(project: Path) -> Item:
     """`--policy-pack policies` runs the pack in its own virtualenv, which the CLI does not build
-    for a local pack (PulumiPolicy.yaml: `virtualenv: venv`); without it preview and up stop with
-    only "connection refused" (seen with CLI 3.274.1). `make policy-venv` writes its stamp last."""
+    for a local pack (PulumiPolicy.yaml: `virtualenv: venv`); without it, preview and up stop with
+    only "connection refused", or wait at "Loading policy packs" (both seen with CLI 3.274.1).
+    `make policy-venv` writes its stamp last."""
     if (project / POLICY_VENV / ".installed").exists():
         return Item("policy", True, f"the policy pack's virtualenv {POLICY_VENV} is built")
     return Item("policy", False, f"the policy pack's virtualenv {POLICY_VENV} is not built: `pulumi preview` "
-                "and `up` with `--policy-pack policies` fail without it (\"connection refused\")",
+                "and `up` with `--policy-pack policies` fail without it (a refused connection, or a wait at "
+                "\"Loading policy packs\")",
                 "`make policy-venv`")
 
 
