@@ -80,11 +80,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if name is None or name not in COMMANDS:
         return _top_level(argv, name, out)
     command = COMMANDS[name]
-    module = importlib.import_module(command.module)  # only the command that runs is loaded
+    parser = _parser_for([command])
+    args = parser.parse_args(argv)  # `--help` ends here, having loaded only the command's options
+    module = importlib.import_module(command.module)  # what the command runs, only when it runs
     from infra.commands import stack_default  # noqa: PLC0415 (YAML and file reading, only for a command)
 
-    parser = _parser_for([command])
-    args = parser.parse_args(argv)
     if getattr(args, "project", None) is None:
         args.project = PROJECT_DIR
     if not _stack_chosen(command, args):
@@ -151,7 +151,7 @@ def _parser_for(commands: Sequence[Command]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in commands:
-        importlib.import_module(command.module).add_parser(sub, PROJECT_DIR)
+        importlib.import_module(command.options).add_parser(sub, PROJECT_DIR)
     return parser
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pulumi
 
-from infra.catalog import tier_contract
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment, tier_contract
 from infra.components import hosted
 from infra.components.environment import DIGESTS_OUTPUT
 from infra.components.stripe_billing import StripeBilling, StripeBillingArgs, dashboard_links

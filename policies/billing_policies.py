@@ -22,16 +22,19 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-# The hosts' own rules: infra.hosts imports only the standard library, so the pack's
-# virtualenv (pulumi-policy, PyYAML) can load it from the project.
+# The hosts' own rules and the provider table's type tokens: infra.hosts and
+# infra.stripe.provider_table import only the standard library (a contract in pyproject.toml),
+# so the pack's virtualenv (pulumi-policy, PyYAML) can load them from the project.
 sys.path.insert(0, str(PROJECT_DIR))
+from infra.core import layout  # noqa: E402
 from infra.hosts import HOSTS  # noqa: E402
+from infra.stripe import provider_table  # noqa: E402
 
-WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
-WITH_PLAN = ("stripe:index/product:Product", "stripe:index/price:Price")
-FEATURE = "stripe:index/entitlementsFeature:EntitlementsFeature"
-PRODUCT_FEATURE = "stripe:index/productFeature:ProductFeature"
-DEFAULT_CATALOG = PROJECT_DIR / "stacks" / "catalog.yaml"
+WEBHOOK = provider_table.WEBHOOK_ENDPOINT.token
+WITH_PLAN = (provider_table.PRODUCT.token, provider_table.PRICE.token)
+FEATURE = provider_table.ENTITLEMENTS_FEATURE.token
+PRODUCT_FEATURE = provider_table.PRODUCT_FEATURE.token
+DEFAULT_CATALOG = PROJECT_DIR / layout.DEFAULT_CATALOG
 
 
 def is_live(args: ResourceValidationArgs) -> bool:

@@ -24,19 +24,21 @@ from typing import Any
 
 from infra import hosts
 from infra.catalog import entitlements, hosting
-from infra.catalog.models import Catalog, StackSettings
+from infra.catalog.models import Catalog
+from infra.catalog.settings import StackSettings
 from infra.core import sources
 from infra.core.problems import Problem
 from infra.core.redact import shown
 from infra.hosts.host import value_name
+from infra.stripe import provider_table
 
 COMPONENT_TYPE = "billing:stripe:Billing"
 COMPONENT_NAME = "billing"
-PRODUCT = "stripe:index/product:Product"
-PRICE = "stripe:index/price:Price"
-WEBHOOK = "stripe:index/webhookEndpoint:WebhookEndpoint"
-PORTAL = "stripe:index/portalConfiguration:PortalConfiguration"
-FEATURE = "stripe:index/entitlementsFeature:EntitlementsFeature"
+PRODUCT = provider_table.PRODUCT.token
+PRICE = provider_table.PRICE.token
+WEBHOOK = provider_table.WEBHOOK_ENDPOINT.token
+PORTAL = provider_table.PORTAL_CONFIGURATION.token
+FEATURE = provider_table.ENTITLEMENTS_FEATURE.token
 # Product features are never adopted: the provider's Read takes the product from state, so an
 # import has none and fails (provider_table, PRODUCT_FEATURE).
 ID_PREFIXES = {PRODUCT: "prod_", PRICE: "price_", WEBHOOK: "we_", PORTAL: "bpc_", FEATURE: "feat_"}

@@ -14,7 +14,8 @@ from typing import Literal
 
 from infra import hosts
 from infra.catalog.guards import APP_KEY, PUBLISHABLE_KEY, Hosted
-from infra.catalog.models import Catalog, StackSettings
+from infra.catalog.models import Catalog
+from infra.catalog.settings import StackSettings
 
 Source = Literal["app_key", "webhook_secret", "webhook_secret_next", "publishable_key",
                  "portal_configuration", "price", "config", "tiers"]

@@ -1,8 +1,8 @@
-"""Typed, frozen models of the billing catalog and of one stack's settings.
+"""Typed, frozen models of the billing catalog both stacks share (a stack's own settings: `settings`).
 
 The value types come from `values` (one value each); checks that span the
 whole catalog (duplicate lookup keys, references between sections) live in
-`loader`.
+`catalog_checks`.
 Every message says what is wrong and how to fix it.
 """
 
@@ -23,33 +23,25 @@ from pydantic import (
     model_validator,
 )
 
-from infra import hosts
+from infra.catalog.money import to_minor_units
 from infra.catalog.values import (
     Amount,
     ApiVersion,
-    CloudflareAccount,
     ConfigKey,
     Currency,
     DashboardResource,
     EnvName,
     EventType,
     FeatureKey,
-    HostName,
-    Hostname,
     HttpsUrl,
     Key,
     LookupKey,
     Metadata,
     PositiveInt,
-    PromoCode,
     Proration,
     ServiceKind,
     Text,
     UrlPath,
-    VercelProject,
-    VercelTeam,
-    WorkerScript,
-    parse_amount,
 )
 from infra.core.redact import shown
 from infra.stripe import reference as ref
@@ -85,48 +77,6 @@ def site_url(domain: str, path: str) -> str:
 def lookup_key_for(plan: str, price: str, declared: str | None = None) -> str:
     """The lookup key a price holds: the one it declares (`lookup_key:`), else `<plan>_<price>`."""
     return declared or f"{plan}_{price}"
-
-
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Exact conversion to the integer Stripe wants; refuses what would need rounding.
-
-    Works on the amount's own digits, never through Decimal arithmetic: `scaleb` and
-    friends round to the context's 28 digits, so "29.0099...9" (29 digits) became 2901.
-    """
-    digits = ref.minor_unit_digits(currency)
-    if not amount.is_finite() or amount <= 0:
-        raise ValueError(f"amount must be positive; got {amount}")
-    _, figures, exponent = amount.as_tuple()
-    exponent = int(exponent)  # finite, checked above: never 'n' or 'F'
-    text = "".join(map(str, figures)).lstrip("0")
-    shift = exponent + digits  # minor = int(text) * 10**shift
-    if shift < 0:
-        whole, dropped = text[:shift], text[shift:]
-        # Never suggest a rounded amount: a fix must not change money, so say what is allowed.
-        if dropped.strip("0"):
-            written = -exponent
-            allowed = f"at most {digits}" if digits else "none"
-            raise ValueError(f"{amount:f} has {written} decimal{'s' if written != 1 else ''}; "
-                             f"{currency} allows {allowed}: write the amount you mean"
-                             + ("" if digits else " in whole units"))
-        text, shift = whole, 0
-    # Bounded before int(): the limit has eight digits, and int() of a long text is slow or refused.
-    if len(text.lstrip("0")) + shift > len(str(ref.MAX_UNIT_AMOUNT)):
-        raise ValueError(f"{amount} {currency} is above Stripe's limit of {ref.MAX_UNIT_AMOUNT} minor units")
-    minor = int((text or "0") + "0" * shift)
-    if currency in ref.THREE_DECIMAL and minor % 10:
-        raise ValueError(f"Stripe takes {currency} amounts in whole hundredths, so the third decimal must "
-                         "be 0; write the amount you mean with at most 2 decimals")
-    if minor > ref.MAX_UNIT_AMOUNT:
-        raise ValueError(f"{amount} {currency} is above Stripe's limit of {ref.MAX_UNIT_AMOUNT} minor units")
-    return minor
-
-
-def from_minor_units(minor: int, currency: str) -> Decimal:
-    """The major-unit amount of an integer from Stripe, exactly (the reverse of to_minor_units)."""
-    digits = ref.minor_unit_digits(currency)
-    sign, figures = (1, str(-minor)) if minor < 0 else (0, str(minor))
-    return Decimal((sign, tuple(int(f) for f in figures), -digits))
 
 
 def _limit(value: Any) -> int | str:
@@ -460,63 +410,3 @@ class Catalog(Model):
         return [(p, k, price) for p, plan in self.plans.items() for k, price in plan.prices.items()]
 
 
-class PromotionCode(Model):
-    max_redemptions: PositiveInt | None = None
-    first_time_transaction: bool = False
-    active: bool = True
-
-
-class Coupon(Model):
-    name: Annotated[str, Field(min_length=1, max_length=40)]
-    percent_off: Annotated[Decimal, BeforeValidator(parse_amount)] | None = None
-    amount_off: Amount | None = None
-    currency: Currency | None = None
-    duration: Literal["once", "repeating", "forever"] = "once"
-    duration_in_months: PositiveInt | None = None
-    max_redemptions: PositiveInt | None = None
-    applies_to: list[Key] = Field(default_factory=list)
-    promotion_codes: dict[PromoCode, PromotionCode] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _check(self) -> Coupon:
-        if (self.percent_off is None) == (self.amount_off is None):
-            raise ValueError("give exactly one of percent_off or amount_off")
-        if self.percent_off is not None and not Decimal(0) < self.percent_off <= 100:
-            raise ValueError(f"percent_off must be above 0 and at most 100; got {self.percent_off}")
-        if self.amount_off is not None and self.currency is None:
-            raise ValueError("amount_off needs a currency; add `currency: usd` (or yours)")
-        if self.amount_off is not None and self.currency is not None:
-            to_minor_units(self.amount_off, self.currency)
-        if self.percent_off is not None and self.currency is not None:
-            raise ValueError("currency only applies to amount_off; remove it")
-        if (self.duration == "repeating") != (self.duration_in_months is not None):
-            raise ValueError("duration_in_months is required with, and only with, duration: repeating")
-        return self
-
-
-class StackSettings(Model):
-    """One stack's own settings: the `billing:` keys of its Pulumi.<stack>.yaml."""
-
-    # Aliases are the config keys, so problems name exactly what the user typed.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
-    mode: Literal["test", "live"] = Field(alias="billing:mode")
-    domain: Hostname = Field(alias="billing:domain")
-    # Where the app reads its values; each host requires its own settings (infra.hosts).
-    host: HostName = Field(default=hosts.DEFAULT, alias=hosts.HOST_SETTING)
-    vercel_project: VercelProject | None = Field(default=None, alias="billing:vercelProject")
-    cloudflare_account_id: CloudflareAccount | None = Field(default=None, alias="billing:cloudflareAccountId")
-    worker_script: WorkerScript | None = Field(default=None, alias="billing:workerScript")
-    catalog: str = Field(default="stacks/catalog.yaml", min_length=1, alias="billing:catalog")
-    coupons: dict[Key, Coupon] = Field(default_factory=dict, alias="billing:coupons")
-    # An import file written by `pull`: existing objects the first `up` adopts.
-    adopt: Annotated[str, Field(min_length=1)] | None = Field(default=None, alias="billing:adopt")
-    # Read by the Vercel provider itself; checked here so a value pasted there is refused, not planned.
-    vercel_team: VercelTeam | None = Field(default=None, alias="vercel:team")
-
-
-def coupon_amount_off(coupon: Coupon) -> int | None:
-    """A coupon's amount_off in minor units, or None for a percentage coupon."""
-    if coupon.amount_off is None or coupon.currency is None:
-        return None
-    return to_minor_units(coupon.amount_off, coupon.currency)

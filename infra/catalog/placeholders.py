@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from infra.catalog.models import Catalog, Coupon, StackSettings
+from infra.catalog.models import Catalog
+from infra.catalog.settings import Coupon, StackSettings
 from infra.core.problems import Problem
 from infra.core.sources import Document
 

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from infra import hosts
+from infra.catalog.deployment import Deployment
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, SECRET_KEYS, WEBHOOK_SECRET
-from infra.catalog.loader import DEFAULT_CATALOG
+from infra.catalog.loader import load_deployment
 from infra.catalog.stack_files import plain_config, stack_file
 from infra.core import sources
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import SERVICE_KEYS, stripe_prefix
+from infra.core.snapshot import Snapshot
 
 ENGINE_CONFIG = "PULUMI_CONFIG"
 ENGINE_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"  # noqa: S105 (a variable name)
@@ -31,6 +34,9 @@ ENGINE_SECRET_KEYS = "PULUMI_CONFIG_SECRET_KEYS"  # noqa: S105 (a variable name)
 
 @dataclass(frozen=True)
 class EngineConfig:
+    stack: str
+    files: Snapshot
+    """The command's snapshot of the project: `load` reads the files this config was read from."""
     values: dict[str, str]
     secret_keys: list[str]
     placeholders: list[str]
@@ -43,6 +49,12 @@ class EngineConfig:
 
     def origin(self, key: str) -> str | None:
         return self.origins.get(key)
+
+    def load(self, examples_refused: bool = True) -> Deployment:
+        """The deployment this config describes, each problem placed where its value came from (the
+        stack file's line, or PULUMI_CONFIG, --catalog...): how every command loads one."""
+        return load_deployment(self.stack, self.files.root, self.get, self.origin, examples_refused,
+                               files=self.files)
 
 
 def placeholder(key: str, mode: str, kind: str | None = None) -> str:
@@ -61,15 +73,17 @@ def placeholder(key: str, mode: str, kind: str | None = None) -> str:
 def from_stack(
     project_dir: Path, stack: str, env: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None, overrides_from: str = "the command line",
-    decrypted: Mapping[str, str] | None = None,
+    decrypted: Mapping[str, str] | None = None, files: Snapshot | None = None,
 ) -> EngineConfig:
     """The engine's config for `stack`; `overrides` (from `overrides_from`) win over everything.
 
     `decrypted`: the stack's sealed values as the pulumi CLI decrypts them (`validate --from-pulumi`).
-    With them nothing gets a placeholder: a key that is still unset is reported as unset.
+    With them nothing gets a placeholder: a key that is still unset is reported as unset. `files`:
+    the command's snapshot of the project, which the config keeps for `load` (a new one by default).
     """
     env = os.environ if env is None else env
-    config = plain_config(sources.read(stack_file(project_dir, stack)))
+    files = files or Snapshot(project_dir)
+    config = plain_config(files.document(stack_file(project_dir, stack).name))
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
     sealed: list[str] = []
@@ -95,32 +109,38 @@ def from_stack(
         origins[key] = overrides_from
     mode = values.get("billing:mode", "test")
     mode = mode if mode in ("test", "live") else "test"
-    extra = extra_config_keys(project_dir, values)
+    entries = _extra(files, values)
+    extra = _extra_keys(entries)
     # Placeholders only for the stack's own host's token.
     token = hosts.named(values.get(hosts.HOST_SETTING)).token
     wanted = dict.fromkeys((DEPLOYER_KEY, APP_KEY, token, PUBLISHABLE_KEY, *extra, *sealed))
     placeholders = [key for key in wanted if key not in values] if decrypted is None else []
-    kinds = _extra_kinds(project_dir, values)
+    kinds = _extra_kinds(entries)
     for key in placeholders:
         values[key] = placeholder(key, mode, kinds.get(key))
     secret_keys.update((*SECRET_KEYS, *extra))
-    return EngineConfig(values, sorted(secret_keys), placeholders, origins)
+    return EngineConfig(stack, files, values, sorted(secret_keys), placeholders, origins)
 
 
 def extra_config_keys(project_dir: Path, values: Mapping[str, str]) -> list[str]:
     """Config keys of the catalog's extra app variables; validation reports a broken catalog."""
-    keys = [entry.get("key") if isinstance(entry, dict) else entry for entry in _extra(project_dir, values)]
+    return _extra_keys(_extra(Snapshot(project_dir), values))
+
+
+def _extra_keys(entries: list[Any]) -> list[str]:
+    keys = [entry.get("key") if isinstance(entry, dict) else entry for entry in entries]
     return [key for key in keys if isinstance(key, str)]
 
 
-def _extra_kinds(project_dir: Path, values: Mapping[str, str]) -> dict[str, str]:
+def _extra_kinds(entries: list[Any]) -> dict[str, str]:
     """The `kind:` of each extra that declares one, by its config key."""
-    return {str(entry.get("key")): str(entry.get("kind")) for entry in _extra(project_dir, values)
+    return {str(entry.get("key")): str(entry.get("kind")) for entry in entries
             if isinstance(entry, dict) and entry.get("kind")}
 
 
-def _extra(project_dir: Path, values: Mapping[str, str]) -> list[Any]:
-    doc = sources.read(project_dir / values.get("billing:catalog", DEFAULT_CATALOG))
+def _extra(files: Snapshot, values: Mapping[str, str]) -> list[Any]:
+    """The catalog's `hosting.extra` entries as written (the catalog as `billing:catalog` names it)."""
+    doc = files.document(values.get("billing:catalog", DEFAULT_CATALOG))
     hosting = doc.data.get("hosting") if isinstance(doc.data, dict) else None
     extra = hosting.get("extra") if isinstance(hosting, dict) else None
     return list(extra.values()) if isinstance(extra, dict) else []

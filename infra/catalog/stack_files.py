@@ -8,6 +8,7 @@ the same value to the same place on their host.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -18,9 +19,10 @@ from pydantic import ValidationError
 from infra import hosts
 from infra.catalog import hosting
 from infra.catalog.guards import MODES
-from infra.catalog.models import Catalog, StackSettings
-from infra.core import sources
+from infra.catalog.models import Catalog
+from infra.catalog.settings import StackSettings
 from infra.core.problems import ConfigError, Problem
+from infra.core.snapshot import Snapshot
 from infra.core.sources import Document
 
 _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}", re.ASCII)
@@ -46,8 +48,9 @@ def stacks_named(file_names: Iterable[str]) -> list[str]:
     return [name for name in MODES if name in found] + sorted(found - set(MODES))
 
 
-def open_stack(stack: str, project_dir: Path, origin: Origin | None) -> Document:
+def open_stack(stack: str, files: Snapshot, origin: Origin | None) -> Document:
     """The stack file, or the one problem that says there is no such stack."""
+    project_dir = files.root
     name = f"Pulumi.{stack}.yaml"
     if not _STACK_NAME.fullmatch(stack):
         raise ConfigError([Problem("--stack", None, "(stack name)", "a stack name is letters, digits, "
@@ -58,8 +61,9 @@ def open_stack(stack: str, project_dir: Path, origin: Origin | None) -> Document
             f"{_listing(project_dir)}. "
             f"Pick one with --stack, or give a new stack its settings: `pulumi stack init {stack}`, then "
             f"`pulumi config set billing:mode test --stack {stack}` and the other settings README lists"))])
-    doc = sources.read(stack_file(project_dir, stack), name)
-    doc.origin = origin
+    # The snapshot's document is shared: this one adds the origin and the stack file's own problems.
+    doc = dataclasses.replace(files.document(name), origin=origin)
+    doc.problems = list(doc.problems)
     shaped = isinstance(doc.data, dict) and isinstance(doc.data.get("config", {}), dict)
     if doc.data is not None and not shaped:
         doc.problems.append(doc.in_file(("config",), "a stack file is a mapping with the settings under "
@@ -87,17 +91,17 @@ def plain_config(doc: Document) -> Mapping[str, Any]:
 
 
 def shared_slots(
-    stack: str, project_dir: Path, settings: StackSettings, catalog: Catalog, stack_doc: Document,
+    stack: str, files: Snapshot, settings: StackSettings, catalog: Catalog, stack_doc: Document,
     read_catalog: Callable[[str], Catalog | None],
 ) -> list[Problem]:
     """No two stacks own the same value on the same host target: the later `up` would win."""
     mine = hosting.slots(catalog, settings)
     host = hosts.of(settings)
     problems = []
-    for other in stacks(project_dir):
+    for other in stacks(files.root):
         if other == stack:
             continue
-        theirs = _file_settings(sources.read(stack_file(project_dir, other)))
+        theirs = _file_settings(files.document(f"Pulumi.{other}.yaml"))
         if theirs is None:
             continue  # that stack's own validation reports it
         their_catalog = catalog if theirs.catalog == settings.catalog else read_catalog(theirs.catalog)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -128,3 +128,28 @@ def unknown_keys(
     allowed = list(model.model_fields)
     return [doc.problem((*path, key), "unknown section" + suggest(key, allowed))
             for key in raw if key not in allowed]
+
+
+def validate_keyed(
+    model: type[M], raw: Mapping[str, Any], check_key: Callable[[str], str], doc: Document, path: Path_,
+    required: bool = False, shown: int = 0,
+) -> tuple[dict[str, M], list[Problem]]:
+    """Entries keyed by a stable key (plans, features, coupons), each checked on its own, so one
+    mistake hides no other; a bad key is reported instead of its entry."""
+    entries: dict[str, M] = {}
+    problems: list[Problem] = []
+    for key, raw_entry in raw.items():
+        at: Path_ = (*path, key)
+        try:
+            check_key(key)
+        except ValueError as error:
+            problems.append(doc.problem(at, str(error), dotted(at[shown:])))
+            key_ok = False
+        else:
+            key_ok = True
+        # A bad key hides nothing beneath it: its entry is checked all the same, and left out.
+        entry, found = validate(model, raw_entry, doc, at, required=required, shown=shown)
+        problems += found
+        if entry is not None and key_ok:
+            entries[key] = entry
+    return entries, problems

@@ -1,7 +1,7 @@
 """One value each: the patterns and checks a single catalog or stack setting must pass.
 
 `catalog` builds its models from these types; checks that span the whole
-catalog live in `loader`. Every message says what is wrong and how to fix it,
+catalog live in `catalog_checks`. Every message says what is wrong and how to fix it,
 and never quotes a value that could be a secret.
 """
 
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from infra import hosts
+from infra.catalog.money import parse_amount
 from infra.core.problems import did_you_mean
 from infra.core.redact import SERVICE_KEYS, may_echo, shown
 from infra.stripe import reference as ref
@@ -32,7 +33,6 @@ _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,254}", re.ASCII)
 _CONFIG_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:[A-Za-z][A-Za-z0-9_.-]*", re.ASCII)
 _VERCEL_PROJECT = re.compile(r"prj_[A-Za-z0-9]{1,64}", re.ASCII)
 _VERCEL_TEAM = re.compile(r"team_[A-Za-z0-9]{1,64}|[a-z0-9][a-z0-9-]{0,47}", re.ASCII)
-_AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 _CLOUDFLARE_ACCOUNT = re.compile(r"[0-9a-f]{32}", re.ASCII)
 # Worker names as wrangler accepts them.
 _WORKER_SCRIPT = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?", re.ASCII)
@@ -62,21 +62,6 @@ def check_slug(value: str) -> str:
             + (f": use {slug_for(value)!r}" if may_echo(value) else "")
         )
     return value
-
-
-def parse_amount(value: Any) -> Decimal:
-    # Money never passes through a float: the YAML reader yields Decimal for `29.00`.
-    if isinstance(value, bool | float):
-        raise ValueError("write the amount as a quoted decimal string, like \"29.00\"")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal) and value.is_finite():
-        return value
-    # ASCII digits only: Decimal() would also read Arabic-Indic digits, and " 29.00\n". Any length:
-    # Decimal() of a text is exact, and to_minor_units refuses each digit the currency lacks.
-    if isinstance(value, str) and _AMOUNT.fullmatch(value):
-        return Decimal(value)
-    raise ValueError(f"{shown(value)} is not a decimal amount; write it like \"29.00\"")
 
 
 def _currency(value: str) -> str:

@@ -23,6 +23,11 @@ from infra.core.problems import ConfigError, Problem
 
 STRIPE_API_BASE = "STRIPE_API_BASE"
 VERCEL_API_BASE = "VERCEL_API_BASE"
+STRIPE_API_KEY = "STRIPE_API_KEY"
+"""Where every command that calls Stripe (`pull`, `verify stripe`, `verify payment`) looks for its key
+first, before the stack's config key for the key's role."""
+STRIPE_APP_KEY = "STRIPE_APP_KEY"
+"""`verify stripe`'s second key, the app's, which it probes beside the read key."""
 
 
 def api_base(variable: str, default: str, credential: str | None = None,
@@ -88,21 +93,29 @@ def located_value(
 
 
 def stripe_key(
-    env_var: str, role: Role, mode: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+    role: Role, mode: str, stack: str, project_dir: Path, env: Mapping[str, str] | None = None,
+    env_var: str = STRIPE_API_KEY, rules: Role | None = None,
 ) -> str:
-    """The Stripe key for `role`, refused before anything is sent when its kind or mode is wrong.
+    """The Stripe key for `role` (from `env_var`, else the role's config key), refused before anything
+    is sent when its kind or mode is wrong by the `rules` of that role (`role`'s own by default).
 
     Every command that calls Stripe reads its keys here, so a live key on the test stack (or a
-    publishable key, or a signing secret) stops each of them the same way: exit REFUSED, nothing sent.
+    publishable key, or a signing secret) stops each of them the same way: exit REFUSED, nothing sent,
+    in the same words.
     """
     config_key = ROLE_KEYS[role]
     value, source = located_value(env_var, config_key, stack, project_dir, env)
-    message = key_problem(role, mode, value)
+    message = key_problem(rules or role, mode, value)
     if message is None:
         return value
     how = (f"export {env_var} with a key of the right kind, or unset it to use {config_key}"
            if source == env_var else fix(role, mode, stack))
     raise ConfigError([Problem(source, None, config_key, f"{message}; nothing was sent: {how}")])
+
+
+def key_sources(role: Role, env_var: str = STRIPE_API_KEY) -> str:
+    """Where `stripe_key` looks for `role`'s key, in its order, as a fix names it."""
+    return f"{env_var} (or {ROLE_KEYS[role]})"
 
 
 def stack_output(name: str, stack: str, project_dir: Path) -> str | None:

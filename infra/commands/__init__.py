@@ -1,9 +1,12 @@
 """The commands `billing` runs: one module each, imported only when its command runs.
 
 `COMMANDS` is the one list of them, in the order `billing --help` shows them.
-Each module has `add_parser(subparsers, project_dir)` and `main(args, out) ->
-exit status`; `infra.cli` imports the one the user named (pip's
-`commands/__init__` does the same), so `billing --help` loads none of them.
+Each command's options are `add_parser(subparsers, project_dir)` in
+`infra/commands/options/<command>.py`, light; what it runs is `main(args, out)
+-> exit status` in its module. `infra.cli` imports the options of the command
+the user named, and its module only once the arguments are parsed (pip's
+`commands/__init__` and `cmdoptions` do the same), so `billing --help` loads
+no command and `billing COMMAND --help` none of what the command runs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ class Command:
     """required: --stack defaults to $BILLING_STACK or Pulumi's selected stack, else it is an error;
     optional: the same default, and the command says itself what it needs without one;
     none: no default (`diff` compares every stack, `reprice` edits the shared catalog)."""
+
+    @property
+    def options(self) -> str:
+        """The module that defines this command's options (`add_parser`): options/<name>.py."""
+        return f"infra.commands.options.{self.name.replace('-', '_')}"
 
 
 COMMANDS: dict[str, Command] = {command.name: command for command in (

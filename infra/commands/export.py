@@ -14,29 +14,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra.catalog import tier_contract
-from infra.catalog.loader import load_deployment
 from infra.clients import credentials
-from infra.commands import COMMANDS, options
+from infra.commands.config import engine_config
 from infra.core import exits, sources
 from infra.core.problems import ConfigError, Problem
 
 
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["export"].summary
-    command = sub.add_parser("export", help=text, description=text)
-    options.stack(command)
-    options.catalog(command)
-    command.add_argument("--format", choices=("json", "ts"), default="json",
-                         help="json for any app; ts for a typed module (Next.js, Workers)")
-    command.add_argument("--outputs", type=Path, metavar="FILE",
-                         help="the stack's outputs as `pulumi stack output --json --stack S > FILE` wrote "
-                              "them, for price IDs (default: ask the pulumi CLI, if it can read the stack)")
-    options.project(command, project_dir)
-
-
 def main(args: argparse.Namespace, out: TextIO) -> int:
-    config = options.engine_config(args)
-    deployment = load_deployment(args.stack, args.project, config.get, config.origin)
+    config = engine_config(args)
+    deployment = config.load()
     outputs = _outputs(args.outputs) if args.outputs else credentials.stack_outputs(args.stack, args.project)
     ids = tier_contract.price_ids(outputs.get("priceIds") if isinstance(outputs, dict) else None)
     if not ids:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from infra import hosts
+from infra.catalog import Deployment, KeyManifest
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, Role, fix
-from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import KeyManifest
-from infra.commands import COMMANDS, options
+from infra.commands.config import engine_config
 from infra.commands.validate import warn
 from infra.core import exits
 from infra.core.escape import terminal
@@ -46,20 +44,12 @@ def checklists(deployment: Deployment) -> list[Checklist]:
     ]
 
 
-SUMMARY = COMMANDS["keys"].summary
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    parser = sub.add_parser("keys", help=SUMMARY, description=SUMMARY)
-    options.stack(parser)
-    options.catalog(parser)
-    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
-    config = options.engine_config(args)
+    config = engine_config(args)
     # `keys` is step 7, before a live stack's own settings need be filled in (README).
-    deployment = load_deployment(args.stack, args.project, config.get, config.origin, examples_refused=False)
+    deployment = config.load(examples_refused=False)
     print(render(deployment), file=out)
     warn(deployment)
     return exits.OK

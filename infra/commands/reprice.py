@@ -24,27 +24,21 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from infra.catalog import loader
-from infra.catalog.models import StackSettings, from_minor_units, lookup_key_for, to_minor_units
-from infra.catalog.values import parse_amount
-from infra.commands import COMMANDS, options
+from infra.catalog import (
+    amount_text,
+    check_catalog,
+    from_minor_units,
+    lookup_key_for,
+    parse_amount,
+    to_minor_units,
+)
 from infra.core import exits, sources, writer
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import did_you_mean
 
 
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["reprice"].summary
-    parser = sub.add_parser("reprice", help=text, description=text)
-    parser.add_argument("price", metavar="PLAN.PRICE", help="e.g. pro.monthly")
-    parser.add_argument("amount", metavar="AMOUNT", help='the new amount in the major unit, e.g. 39.00')
-    parser.add_argument("--key", help="the new price key (default: the first free <price>_v2, _v3, ...)")
-    parser.add_argument("--catalog", type=Path, help="catalog file (default: stacks/catalog.yaml)")
-    options.project(parser, project_dir)
-
-
 def main(args: argparse.Namespace, out: TextIO) -> int:
-    default = str(StackSettings.model_fields["catalog"].default)
-    path: Path = args.catalog or args.project / default
+    path: Path = args.catalog or args.project / DEFAULT_CATALOG
     try:
         # A --catalog the user named is written where it is; the default, inside the project.
         inside = path.parent if args.catalog else args.project
@@ -63,11 +57,11 @@ class RepriceError(Exception):
     pass
 
 
-def reprice(path: Path, target: str, amount_text: str, new_key: str | None, inside: Path) -> str:
+def reprice(path: Path, target: str, given: str, new_key: str | None, inside: Path) -> str:
     plan_key, _, price_key = target.partition(".")
     if not plan_key or not price_key:
         raise RepriceError(f"{target!r} is not PLAN.PRICE, e.g. pro.monthly")
-    amount = _amount(amount_text)
+    amount = _amount(given)
     bom, text, crlf = _read(path)
     yaml = YAML()
     yaml.preserve_quotes = True
@@ -100,7 +94,7 @@ def reprice(path: Path, target: str, amount_text: str, new_key: str | None, insi
     if key in prices:
         raise RepriceError(f"{plan_key}.{key} exists already; pass another --key")
     new = CommentedMap((name, value) for name, value in old.items() if name not in ("lookup_key", "archived"))
-    new["amount"] = DoubleQuotedScalarString(str(amount))
+    new["amount"] = DoubleQuotedScalarString(amount_text(amount))
     new["lookup_key"] = lookup
     if old.fa.flow_style():
         new.fa.set_flow_style()
@@ -202,14 +196,14 @@ def _own_mapping(name: str, *nodes: Any) -> None:
 
 def _amount(text: str) -> Decimal:
     try:
-        return parse_amount(text)  # the catalog's own reader of amounts
-    except ValueError:
-        raise RepriceError(f"{text!r} is not an amount; write it like 39.00") from None
+        return parse_amount(text)  # the catalog's own reader of amounts, with its message
+    except ValueError as error:
+        raise RepriceError(str(error)) from None
 
 
 def _validate(text: str, file: str) -> list[Any]:
     doc = sources.parse(text, file)
     if doc.problems:
         return list(doc.problems)
-    _, problems = loader.check_catalog(doc)
+    _, problems = check_catalog(doc)
     return problems

@@ -14,11 +14,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from infra.commands.options import BILLING_STACK
 from infra.core import sources
 
-BILLING_STACK = "BILLING_STACK"
-HELP = (f"stack name, e.g. test or live (default: ${BILLING_STACK}, else the stack `pulumi stack select` "
-        "chose for this checkout)")
 MISSING = (f"no stack given: pass --stack S (test or live), export {BILLING_STACK}=S, or run "
            "`pulumi stack select S` in this checkout")
 

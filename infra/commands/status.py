@@ -13,27 +13,12 @@ REFUSED for bad input (no such stack).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from infra.commands import COMMANDS, options
 from infra.core import exits
 from infra.core.escape import terminal
 from infra.core.problems import plural
 from infra.probes import readiness
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["status"].summary
-    parser = sub.add_parser(
-        "status", help=text + " (read-only)",
-        description=text + ". Read-only. Exit 0 only when the stack is ready to go live: before its first "
-                    "update, every setting and key set and the policy pack's virtualenv built (the first "
-                    "`pulumi up` is going live); after it, "
-                    "also the host's app redeployed with the values written and every `billing verify` "
-                    "check passed since the last update. Exit 1 when something is still to do.")
-    options.stack(parser)
-    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:

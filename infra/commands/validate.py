@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from infra.catalog import adoption
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, adoption
 from infra.catalog.stack_config import EngineConfig
 from infra.clients import pulumi_cli
-from infra.commands import COMMANDS, options
+from infra.commands.config import engine_config
 from infra.core import exits
 from infra.core.escape import terminal
 from infra.core.problems import ConfigError, Problem, plural
 
-SUMMARY = COMMANDS["validate"].summary
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    parser = sub.add_parser("validate", help=SUMMARY, description=SUMMARY)
-    options.stack(parser)
-    options.catalog(parser)
-    options.project(parser, project_dir)
-    parser.add_argument("--from-pulumi", action="store_true",
-                        help="check the real keys too: read the stack's decrypted config from "
-                             "`pulumi config --json --show-secrets` into memory only (never "
-                             "printed or written; needs the pulumi CLI and the stack's passphrase)")
-
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
     decrypted = _decrypted(args) if args.from_pulumi else None
-    config = options.engine_config(args, decrypted.values if decrypted else None)
-    deployment = load_deployment(args.stack, args.project, config.get, config.origin)
+    config = engine_config(args, decrypted.values if decrypted else None)
+    deployment = config.load()
     _summary(args, deployment, config, out)
     warn(deployment)
     return exits.OK

@@ -28,7 +28,7 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment
 from infra.clients.cloudflare_api import SECRET_TEXT, CloudflareError, WorkerSecrets
 from infra.components.environment import Environment, HostedValue
 from infra.hosts.cloudflare import CloudflareHost
@@ -109,7 +109,7 @@ class WorkerEnvironment(Environment):
 
     def __init__(self, name: str, *, account: str, script: str, values: Sequence[HostedValue],
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("billing:cloudflare:Worker", name, None, opts)
+        super().__init__(CloudflareHost.component_type, name, None, opts)
         previous: WorkerSecret | None = None
         written: dict[str, pulumi.Output[str]] = {}
         for hosted in values:

@@ -11,9 +11,8 @@ from collections.abc import Callable, Sequence
 
 import pulumi
 
+from infra.catalog import Catalog, Deployment
 from infra.catalog.hosting import variables
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog
 from infra.components import cloudflare, vercel
 from infra.components.environment import Environment, HostedValue, config_value
 from infra.hosts.cloudflare import CloudflareHost

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_stripe as stripe
 
-from infra.catalog import adoption, entitlements
-from infra.catalog.adoption import Adopted
+from infra.catalog import (
+    Catalog,
+    Coupon,
+    Deployment,
+    Plan,
+    Portal,
+    adoption,
+    coupon_amount_off,
+    entitlements,
+    site_url,
+)
+from infra.catalog.adoption import COMPONENT_TYPE, Adopted
 from infra.catalog.guards import WEBHOOK_SECRET
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, Coupon, Plan, Portal, coupon_amount_off, site_url
 from infra.components.environment import config_value
 from infra.stripe import provider_table
 from infra.stripe.reference import dashboard_base
@@ -59,7 +67,7 @@ class StripeBilling(pulumi.ComponentResource):
         # Children inherit `protect` from this component: on live, nothing billing-related
         # can be deleted by a careless `pulumi destroy` or a removed line.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=live))
-        super().__init__("billing:stripe:Billing", name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
 
         provider = stripe.Provider(
             f"stripe-{deployment.mode}", api_key=args.api_key,

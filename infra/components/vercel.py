@@ -14,10 +14,10 @@ from typing import ClassVar
 import pulumi
 import pulumiverse_vercel as vercel
 
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment
 from infra.components.environment import Environment, HostedValue
 from infra.hosts.host import Target, value_name
-from infra.hosts.vercel import REDEPLOY, TARGETS, VARIABLE
+from infra.hosts.vercel import REDEPLOY, TARGETS, VARIABLE, VercelHost
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class VercelEnvironment(Environment):
     def __init__(
         self, name: str, args: VercelEnvironmentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("billing:vercel:Environment", name, None, opts)
+        super().__init__(VercelHost.component_type, name, None, opts)
         provider = vercel.Provider(
             f"vercel-{args.mode}", api_token=args.api_token, team=args.team,
             opts=pulumi.ResourceOptions(parent=self),

@@ -1,8 +1,9 @@
 """The one reader for every file the project reads: bounded before a byte is parsed.
 
 Catalogs, stack files, the adopt file and the diff's base revision are read
-here: files above a size cap, devices and pipes are refused before they are
-read, YAML goes through `strict_yaml` (strict forms, depth cap, node budget
+here (a command's project files through its `snapshot`, once each): files
+above a size cap, devices and pipes are refused before they are read, YAML
+goes through `strict_yaml` (strict forms, depth cap, node budget
 after aliases and merge keys), and JSON (the engine's PULUMI_CONFIG,
 structured settings, the adopt file) through `parse_json` with the same caps.
 Every failure is a problem, never an exception.

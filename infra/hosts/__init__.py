@@ -7,9 +7,8 @@ name one. Importing this package loads only the standard library and infra.core.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from infra.core.problems import Problem
+from infra.core.snapshot import Snapshot
 from infra.core.sources import Document
 from infra.hosts.cloudflare import CloudflareHost
 from infra.hosts.host import HOST_SETTING, Host, StackSettings, Target
@@ -30,10 +29,10 @@ def of(settings: StackSettings) -> Host:
     return HOSTS[settings.host]
 
 
-def check(stack: str, settings: StackSettings, doc: Document, project_dir: Path) -> list[Problem]:
+def check(stack: str, settings: StackSettings, doc: Document, files: Snapshot) -> list[Problem]:
     """The stack's host has its settings, and no other host's: a leftover would be silently ignored."""
     host = of(settings)
-    problems = host.check(stack, settings, doc, project_dir)
+    problems = host.check(stack, settings, doc, files)
     given = settings.model_dump(by_alias=True)
     for other in HOSTS.values():
         for key in other.settings:

@@ -11,11 +11,10 @@ string, and its code stays deployed by `wrangler deploy`. Every value is a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
-from infra.core import sources
 from infra.core.problems import Problem
+from infra.core.snapshot import Snapshot
 from infra.core.sources import Document
 from infra.hosts.host import HOST_SETTING, Host, StackSettings, Target, mixed_mode_value
 
@@ -53,11 +52,11 @@ class CloudflareHost(Host):
     def after_write(self, settings: StackSettings) -> str:
         return f"no redeploy: {settings.worker_script} reads it as soon as `up` writes it"
 
-    def check(self, stack: str, settings: StackSettings, doc: Document, project_dir: Path) -> list[Problem]:
-        problems = super().check(stack, settings, doc, project_dir)
+    def check(self, stack: str, settings: StackSettings, doc: Document, files: Snapshot) -> list[Problem]:
+        problems = super().check(stack, settings, doc, files)
         if settings.worker_script is None:
             return problems
-        for other, other_doc in _other_stacks(project_dir, stack):
+        for other, other_doc in _other_stacks(files, stack):
             config = other_doc.data.get("config") if isinstance(other_doc.data, dict) else None
             if not isinstance(config, dict) or config.get(HOST_SETTING) != self.key:
                 continue
@@ -93,10 +92,10 @@ class CloudflareHost(Host):
         return [(str(props.get("name")), target)]
 
 
-def _other_stacks(project_dir: Path, stack: str) -> list[tuple[str, Document]]:
+def _other_stacks(files: Snapshot, stack: str) -> list[tuple[str, Document]]:
     found = []
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+    for path in sorted(files.root.glob("Pulumi.*.yaml")):
         other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         if other != stack:
-            found.append((other, sources.read(path, path.name)))
+            found.append((other, files.document(path.name)))
     return found

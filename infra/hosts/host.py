@@ -17,11 +17,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
 from infra.core.problems import Problem
 from infra.core.redact import mode_prefixes
+from infra.core.snapshot import Snapshot
 from infra.core.sources import Document
 
 HOST_SETTING = "billing:host"
@@ -114,7 +114,7 @@ class Host(ABC):
     def where(self, settings: StackSettings) -> str:
         return " and ".join(target.name for target in self.targets(settings))
 
-    def check(self, stack: str, settings: StackSettings, doc: Document, project_dir: Path) -> list[Problem]:
+    def check(self, stack: str, settings: StackSettings, doc: Document, files: Snapshot) -> list[Problem]:
         """This host's own settings are set (`infra.hosts.check` also refuses other hosts' settings)."""
         given = settings.model_dump(by_alias=True)
         return [doc.problem(("config", key), "required field is missing (the stack's host "

@@ -8,9 +8,7 @@ could still read).
 
 from __future__ import annotations
 
-from infra.catalog import hosting
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog
+from infra.catalog import Catalog, Deployment, hosting
 from infra.clients.cloudflare_api import SECRET_TEXT, CloudflareError, WorkerSecrets
 from infra.core.checks import Check, Progress
 

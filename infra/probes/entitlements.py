@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.catalog.models import Catalog
+from infra.catalog import Catalog
+from infra.clients.credentials import STRIPE_API_BASE, key_sources
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.core.checks import Check
@@ -45,7 +46,7 @@ def _fix(error: ApiError) -> str:
     if error.kind == "permission":
         names = ", ".join(error.permissions) or "the permission Stripe names"
         return f"give the read key {names}: Read on Entitlements (features) and Products"
-    return error.fix("the read key (STRIPE_API_KEY or stripe:apiKey)", "STRIPE_API_BASE")
+    return error.fix(f"the read key, {key_sources('deployer')}", STRIPE_API_BASE)
 
 
 def _features(catalog: Catalog, found: list[dict[str, Any]]) -> list[Check]:

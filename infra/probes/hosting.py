@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from infra.catalog import Deployment
 from infra.catalog.guards import ConfigGetter
-from infra.catalog.loader import Deployment
 from infra.clients.cloudflare_api import WorkerSecrets
 from infra.clients.http import Limits
 from infra.clients.vercel_api import Vercel

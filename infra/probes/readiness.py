@@ -27,12 +27,12 @@ from typing import Any, Literal
 from infra import hosts
 from infra.catalog import stack_config
 from infra.catalog.guards import ROLE_KEYS
-from infra.catalog.loader import load_deployment
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.clients.http import Limits
 from infra.core import sources
 from infra.core.problems import ConfigError
+from infra.core.snapshot import Snapshot
 from infra.probes import hosting, verify_record
 
 # README step 5: older CLIs refuse an adoption whose inputs differ.
@@ -75,10 +75,11 @@ class Readiness:
 
 def read(stack: str, project: Path) -> Readiness:
     """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here."""
-    plain = plain_config(open_stack(stack, project, None))
+    files = Snapshot(project)  # the stack's files, read once for every item below
+    plain = plain_config(open_stack(stack, files, None))
     items, summary = _cli_items(stack, project)
     cli_ready = all(item.ok for item in items)
-    config_items, config = _config_items(stack, project, plain, cli_ready)
+    config_items, config = _config_items(stack, files, plain, cli_ready)
     items += config_items
     items.append(_policy_item(project))
     last_update = None
@@ -86,7 +87,7 @@ def read(stack: str, project: Path) -> Readiness:
         update, last_update = _update_item(stack, summary)
         items.append(update)
         if last_update is not None:
-            items += _redeploy_items(stack, project, plain, config, last_update)
+            items += _redeploy_items(stack, files, plain, config, last_update)
             items += _verify_items(stack, project, last_update)
     return Readiness(stack, tuple(items), last_update)
 
@@ -154,7 +155,7 @@ def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]
     return Item("update", True, f"last update {last}"), str(last)
 
 
-def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
+def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
                   ) -> tuple[list[Item], stack_config.EngineConfig | None]:
     """The settings and keys; with the config holding the real secrets when the CLI could read them."""
     sealed = sorted(k for k, v in plain.items() if isinstance(v, dict) and set(v) == {"secure"})
@@ -168,7 +169,7 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
     read = False
     if cli_ready:
         try:
-            decrypted, read = pulumi_cli.decrypted_config(stack, project).values, True
+            decrypted, read = pulumi_cli.decrypted_config(stack, files.root).values, True
         except pulumi_cli.CliError as error:
             items.append(Item("config", False, f"the stack's secrets could not be read: {error}",
                               "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)"))
@@ -179,16 +180,16 @@ def _config_items(stack: str, project: Path, plain: Any, cli_ready: bool
         items.append(Item("config", False,
                           "the keys are not checked without a working pulumi CLI and backend",
                           "the items above, then `billing status` again"))
-    config = stack_config.from_stack(project, stack, decrypted=decrypted)
+    config = stack_config.from_stack(files.root, stack, decrypted=decrypted, files=files)
     try:
-        deployment = load_deployment(stack, project, config.get, config.origin)
+        deployment = config.load()
     except ConfigError as error:
         # A key the user has not made yet: `billing keys` says how (a prefilled Dashboard link).
         made_by_keys = {*ROLE_KEYS.values(), hosts.named(str(plain.get(hosts.HOST_SETTING) or "")).token}
         items += [Item("config", False, str(problem), f"`billing keys --stack {stack}` says how to make it"
                        if problem.field in made_by_keys else "", field=problem.field)
                   for problem in error.problems]
-        notices = _examples(stack, project)
+        notices = _examples(stack, files)
     else:
         items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode"))
         notices = list(deployment.notices)
@@ -211,7 +212,7 @@ def _policy_item(project: Path) -> Item:
                 "`make policy-venv`")
 
 
-def _redeploy_items(stack: str, project: Path, plain: Any, config: stack_config.EngineConfig | None,
+def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_config.EngineConfig | None,
                     last_update: str) -> list[Item]:
     """Whether the running app has every value the host holds for it. A host that applies each write
     at once (a Worker) never has a gap; Vercel's app has a variable once a deployment made after
@@ -221,7 +222,7 @@ def _redeploy_items(stack: str, project: Path, plain: Any, config: stack_config.
         return [Item("redeploy", True, f"host: {host.title} applies each value as `up` writes it: "
                                        "no redeploy")]
     try:
-        outputs = pulumi_cli.stack_outputs(stack, project, DEADLINE)
+        outputs = pulumi_cli.stack_outputs(stack, files.root, DEADLINE)
     except pulumi_cli.CliError as error:
         return [Item("redeploy", False, f"host: the stack's outputs could not be read: {error}",
                      f"`pulumi stack output --stack {stack}` shows why")]
@@ -236,7 +237,7 @@ def _redeploy_items(stack: str, project: Path, plain: Any, config: stack_config.
         return [Item("redeploy", False, f"host: no {host.title} token to read the deployments with",
                      f"export {host.token_env}, or store {host.token} in the stack (`pulumi config set "
                      f"--secret {host.token} ... --stack {stack}`)", field=host.token)]
-    settings = config or stack_config.from_stack(project, stack)  # the project and team are plain
+    settings = config or stack_config.from_stack(files.root, stack, files=files)  # project, team: plain
     try:
         found = hosting.redeploy(host.key, settings.get, token, names, changed, Limits())
     except ConfigError as error:  # an API root the token may not travel to
@@ -275,10 +276,10 @@ def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
     return items
 
 
-def _examples(stack: str, project: Path) -> list[Any]:
+def _examples(stack: str, files: Snapshot) -> list[Any]:
     """The example values a test stack still uses, found with placeholders for what is unset."""
-    config = stack_config.from_stack(project, stack)
+    config = stack_config.from_stack(files.root, stack, files=files)
     try:
-        return list(load_deployment(stack, project, config.get, config.origin).notices)
+        return list(config.load().notices)
     except ConfigError:
         return []

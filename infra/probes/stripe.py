@@ -16,10 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from infra.catalog import Catalog, Deployment, KeyManifest, site_url
 from infra.catalog.guards import key_prefix
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, KeyManifest, site_url
-from infra.clients.credentials import STRIPE_API_BASE
+from infra.clients.credentials import STRIPE_API_BASE, STRIPE_APP_KEY, key_sources
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import READ_PROBES, WRITE_PROBES, Account
 from infra.core.checks import Check, Progress
@@ -72,7 +71,7 @@ def _after_reading(
     return judge(found)
 
 
-def _fix(error: ApiError, key: str = "the read key (STRIPE_API_KEY or stripe:apiKey)") -> str:
+def _fix(error: ApiError, key: str = f"the read key, {key_sources('deployer')}") -> str:
     if error.kind == "permission":
         names = ", ".join(error.permissions) or "the permission Stripe names"
         return f"give {key} {names}: Read on products, prices, webhook endpoints and the customer portal"
@@ -295,7 +294,7 @@ def _write(resource: str, level: str, refusal: ApiError | None, mode: str) -> Ch
     return Check(name, "fail", f"could not be checked: {refusal}", _fix(refusal, _APP_KEY))
 
 
-_APP_KEY = "the app key (STRIPE_APP_KEY or billing:appStripeKey)"
+_APP_KEY = f"the app key, {key_sources('app', STRIPE_APP_KEY)}"
 
 
 def _restriction(

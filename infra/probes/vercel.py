@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.catalog import hosting
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment, hosting
 from infra.clients.credentials import VERCEL_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.vercel_api import Vercel

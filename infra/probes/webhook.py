@@ -25,6 +25,7 @@ from stripe import WebhookSignature
 
 from infra.clients import errors, http
 from infra.core.checks import Check
+from infra.stripe.events import PROBE_EVENT
 
 Expect = Literal["accept", "refuse"]
 # Stripe's tolerance for a signature's age: construct_event's default.
@@ -35,7 +36,6 @@ GIVE_UP = 2
 # snippet of it either way).
 MAX_ANSWER_BYTES = 64 * 1024
 SLOW_FIX = "answer 2xx first, then do the work in the background"
-DEFAULT_EVENT_TYPE = "balance.available"  # real, harmless, and not one a subscription app handles
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _probes(secret: str, event_type: str, now: int) -> list[_Probe]:
 
 
 def run(
-    url: str, secret: str, event_type: str = DEFAULT_EVENT_TYPE, timeout: float = 10.0,
+    url: str, secret: str, event_type: str = PROBE_EVENT, timeout: float = 10.0,
     send: Sender = post, progress: Callable[[str], None] | None = None,
 ) -> list[Check]:
     """Send every probe to `url` and judge each answer.

@@ -186,7 +186,7 @@ def test_reprice_writes_the_safe_edit_that_diff_and_the_provider_accept(repo: Pr
     (("pro.monthly", "39.001"), "39.001 has 3 decimals; usd allows at most 2"),
     (("pro.weekly", "5"), "has no price pro.weekly"),
     (("pro", "5"), "'pro' is not PLAN.PRICE"),
-    (("pro.monthly", "-5"), "'-5' is not an amount"),
+    (("pro.monthly", "-5"), "'-5' is not a decimal amount"),
 ])
 def test_reprice_refuses_and_leaves_the_catalog_alone(repo: Project, argv: tuple[str, str], message: str) -> None:
     before = (repo.root / "stacks" / "catalog.yaml").read_text()

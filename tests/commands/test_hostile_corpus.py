@@ -128,7 +128,7 @@ CASES = [
     Case("reprice a merge-key bomb", ("reprice", "pro.monthly", "39.00"), exits.REFUSED,
          "once aliases and merge keys are expanded", setup=catalog(CATALOG + MERGE_BOMB)),
     Case("reprice in other digits", ("reprice", "pro.monthly", "\u0663\u0669"), exits.REFUSED,
-         "is not an amount; write it like 39.00"),
+         "is not a decimal amount; write it like \"29.00\""),
     Case("base stack file broken", ("diff", "--base", "HEAD", "--stack", "test"), exits.OK,
          "the base's own problem: Pulumi.test.yaml:3: (syntax)",
          base=stack("config:\n  billing:mode: [test\n")),

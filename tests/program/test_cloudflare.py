@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.catalog.stack_config import from_stack
 from infra.clients.cloudflare_api import WorkerSecrets
 from infra.commands.plan import offline

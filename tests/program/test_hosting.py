@@ -150,7 +150,7 @@ def test_extra_variables_come_from_stack_secrets(project: Project) -> None:
 def test_a_missing_extra_secret_stops_the_program(project: Project) -> None:
     with_hosting(project, "hosting:\n  extra: {CLERK_SECRET_KEY: app:clerkSecretKey}\n")
     with pytest.raises(ConfigError) as caught:
-        from infra.catalog.loader import load_deployment
+        from infra.catalog import load_deployment
         from tests.support.project import stack_config
         load_deployment("live", project.root, stack_config("live").get)
     assert "app:clerkSecretKey: is not set: run `pulumi config set --secret app:clerkSecretKey <value> " \
@@ -164,7 +164,7 @@ def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> N
     program.write_text(textwrap.dedent("""
         import pulumi
         from infra.components import hosted
-        from infra.catalog.loader import load_deployment
+        from infra.catalog import load_deployment
         from pathlib import Path
         deployment = load_deployment("live", Path(%r), pulumi.runtime.get_config)
         bound = hosted.bind(

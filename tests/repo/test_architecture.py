@@ -12,6 +12,7 @@ import sys
 
 import grimp
 
+from infra.commands import COMMANDS
 from tests.support.repository import REPO
 
 HEAVY = ("pulumi", "pulumi_stripe", "pulumiverse_vercel", "pydantic", "stripe", "httpx", "grpc")
@@ -78,6 +79,30 @@ def test_billing_help_loads_no_command_and_no_third_party_package() -> None:
     assert "infra.cli" in loaded
     assert [m for m in loaded if m.startswith("infra.commands.")] == []
     assert [m for m in loaded if m.split(".")[0] in (*HEAVY, "yaml")] == []
+
+
+# What a command's `--help` may not load: what the command runs (the catalog's models and checks,
+# the Pulumi components, the probes, the program) and any third-party package.
+RUN_ONLY = ("infra.catalog", "infra.components", "infra.probes", "infra.program")
+
+
+def test_each_command_help_loads_its_options_and_nothing_it_runs() -> None:
+    """`billing COMMAND --help` imports the command's options (pip's cmdoptions) and none of what the
+    command runs, so it answers at once: checked by what is loaded, which load cannot make flaky."""
+    code = ("import io, json, sys\nfrom infra import cli\nfrom infra.commands import COMMANDS\nnew = {}\n"
+            "for name in COMMANDS:\n    before = set(sys.modules)\n    try:\n"
+            "        sys.stdout = io.StringIO()\n        cli.main([name, '--help'])\n"
+            "    except SystemExit:\n        pass\n    finally:\n        sys.stdout = sys.__stdout__\n"
+            "    new[name] = sorted(set(sys.modules) - before)")
+    done = subprocess.run([sys.executable, "-c", code + "\nprint(json.dumps(new))"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=True)
+    loaded: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert list(loaded) == list(COMMANDS)
+    for name, modules in loaded.items():
+        assert COMMANDS[name].options in modules
+        assert COMMANDS[name].module not in modules, name
+        assert [m for m in modules if m.split(".")[0] in (*HEAVY, "yaml", "ruamel")] == [], name
+        assert [m for m in modules if m.startswith(RUN_ONLY)] == [], name
 
 
 def test_billing_validate_imports_no_pulumi_module() -> None:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.catalog.models import APP_KEY, KeyManifest
+from infra.catalog import APP_KEY, KeyManifest
 from infra.clients.stripe_api import READ_PROBES
 from infra.stripe.rak_names import Level, rak_name
 from tests.servers.json_server import JsonServer

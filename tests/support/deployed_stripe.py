@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, load_deployment
 from infra.clients.stripe_api import Account
 from infra.core.checks import Check
 from infra.probes import stripe as verify_stripe

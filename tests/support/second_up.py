@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pulumi.runtime import mocks
 
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, load_deployment
 from infra.catalog.stack_config import from_stack
 from infra.commands import diff
 from infra.commands.plan import offline

@@ -13,7 +13,7 @@ error on every stack, because both stacks share the catalog.
 
 from __future__ import annotations
 
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment
 from infra.commands.diff import entitlements, stack, stripe
 from infra.commands.diff.change import GROUPS, Change, exit_status
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Price, lookup_key_for
+from infra.catalog import Deployment, Price, lookup_key_for
 from infra.commands.diff import stripe
 from infra.commands.diff.change import Change
 from infra.core.problems import Problem

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from infra import hosts
-from infra.catalog import adoption
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment, adoption
 from infra.core import exits
 from infra.stripe import provider_table
 

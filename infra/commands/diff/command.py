@@ -21,15 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from infra.catalog import loader, stack_config, stack_files
-from infra.catalog.loader import Deployment, load_deployment
-from infra.commands import COMMANDS, diff, options
+from infra.catalog import Deployment, stack_config, stack_files
+from infra.commands import diff
 from infra.commands.diff import Change
 from infra.commands.diff import base as diff_base
 from infra.commands.diff.change import FieldChange
 from infra.core import exits, sources
 from infra.core.escape import colour_wanted, markdown_code, markdown_text, paint, terminal
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
+from infra.core.snapshot import Snapshot
 
 MARKER = "<!-- billing-diff -->"  # lets a workflow find and update its own comment
 ICONS = {"error": ":x: error", "warn": ":warning: warning", "info": "in place / info"}
@@ -37,20 +38,6 @@ ICONS = {"error": ":x: error", "warn": ":warning: warning", "info": "in place / 
 
 class RevisionError(Exception):
     pass
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["diff"].summary
-    parser = sub.add_parser("diff", help=text, description=text + "; exit 1 on warnings, 2 on errors")
-    parser.add_argument("--base", required=True, metavar="REV", help="git revision to compare with, e.g. "
-                        "origin/main")
-    parser.add_argument("--stack", help="stack name (default: every stack with a Pulumi.<stack>.yaml)")
-    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                        help="json: every change with the resource it lands on and the step predicted")
-    parser.add_argument("--explain", action="store_true",
-                        help="text: after each advice, cite where the terraform provider does it "
-                        "(file and lines)")
-    options.project(parser, project_dir)
 
 
 @dataclass(frozen=True)
@@ -68,13 +55,14 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         # Both sides: a stack file the change deletes or renames is a change, never "no billing change".
         both = {*_stack_files_at(project, args.base), *(f"Pulumi.{s}.yaml" for s in here)}
         names = [args.stack] if args.stack else stack_files.stacks_named(both)
+        files = Snapshot(project)  # the working tree, read once for every stack compared
         for stack in names:
             gone = _removed(project, stack, args.base) if stack not in here else None
             if gone is not None:
                 results.append(gone)
                 continue
-            config = stack_config.from_stack(project, stack)
-            head = load_deployment(stack, project, config.get, config.origin)
+            config = stack_config.from_stack(project, stack, files=files)
+            head = config.load()
             changes = compare_with_base(project, stack, args.base, head)
             results.append(StackDiff(head.stack, head.mode, changes))
     except ConfigError as error:
@@ -192,12 +180,12 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
     config = stack_files.plain_config(stack_doc)
     base.mode = config.get("billing:mode")
     files = {stack_name: stack_text}
-    for setting, default in (("billing:catalog", loader.DEFAULT_CATALOG), ("billing:adopt", "")):
+    for setting, default in (("billing:catalog", DEFAULT_CATALOG), ("billing:adopt", "")):
         path = config.get(setting) or default
         content = show(path) if isinstance(path, str) and path else None
         if content is not None:
             files[path] = content
-    catalog_rel = str(config.get("billing:catalog") or loader.DEFAULT_CATALOG)
+    catalog_rel = str(config.get("billing:catalog") or DEFAULT_CATALOG)
     base.catalog = sources.parse(files[catalog_rel], catalog_rel).data if catalog_rel in files else None
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -205,7 +193,7 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(content, encoding="utf-8")
         try:
-            base.deployment = load_deployment(stack, root, stack_config.from_stack(root, stack).get)
+            base.deployment = stack_config.from_stack(root, stack).load()
         except ConfigError as error:
             base.problems += error.problems
     return base

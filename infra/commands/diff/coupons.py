@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Coupon
+from infra.catalog import Coupon, Deployment
 from infra.commands.diff.change import Change, moved, removed
 from infra.stripe import provider_model
 from infra.stripe.provider_table import COUPON, PROMOTION_CODE

@@ -10,9 +10,7 @@ subscribers at their next billing period; new subscribers get it at once.
 
 from __future__ import annotations
 
-from infra.catalog import entitlements
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog
+from infra.catalog import Catalog, Deployment, entitlements
 from infra.commands.diff.change import Change, moved, removed
 from infra.stripe.provider_table import ENTITLEMENTS_FEATURE, PRODUCT_FEATURE
 

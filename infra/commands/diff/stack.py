@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from infra import hosts
-from infra.catalog import hosting
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Catalog, KeyManifest
+from infra.catalog import Catalog, Deployment, KeyManifest, hosting
 from infra.commands.diff.change import Change, after_write, written_to
 from infra.commands.diff.coupons import coupons
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.catalog import adoption, hosting
-from infra.catalog.loader import Deployment
-from infra.catalog.models import Price, site_url
+from infra.catalog import Deployment, Price, adoption, hosting, site_url
 from infra.commands.diff.change import Change, FieldChange, after_write, moved, removed, written_to
 from infra.stripe import provider_model
 from infra.stripe.provider_table import PORTAL_CONFIGURATION, PRICE, PRODUCT, WEBHOOK_ENDPOINT

@@ -5,37 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from infra.catalog.loader import load_deployment
-from infra.commands import COMMANDS, options
+import pulumi
+
+from infra.commands.config import engine_config
+from infra.commands.plan import offline, view
 from infra.core import exits
 from infra.core.escape import colour_wanted
 
-SUMMARY = COMMANDS["plan"].summary
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    parser = sub.add_parser("plan", help=SUMMARY, description=SUMMARY)
-    options.stack(parser)
-    options.catalog(parser)
-    options.project(parser, project_dir)
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
-                        help="markdown: the whole text plan as a fenced block (the PR job summary)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="text: every input of every registration, nested (the default summarises "
-                             "long ones)")
-
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
-    config = options.engine_config(args)
-    load_deployment(args.stack, args.project, config.get, config.origin)  # every problem before the run
-    # The mock runtime and the SDK load only when a plan is made, never for `billing plan --help`.
-    import pulumi  # noqa: PLC0415
-
-    from infra.commands.plan import offline, view  # noqa: PLC0415
-
+    config = engine_config(args)
+    config.load()  # every problem before the run
     try:
         plan = offline.run_program(args.project / "__main__.py", args.stack, config.values,
                                    config.secret_keys)

@@ -10,57 +10,41 @@ its problems). The import file uses the names the program declares.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import yaml
 
 from infra.catalog import adoption, stack_config
 from infra.catalog.guards import DEPLOYER_KEY
-from infra.catalog.loader import load_deployment
 from infra.clients import credentials, http
 from infra.clients.credentials import STRIPE_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.commands import COMMANDS, options
 from infra.commands.pull import account as pull
 from infra.commands.pull import host as pull_host
 from infra.core import exits, sources, writer
 from infra.core.escape import terminal
+from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
 from infra.core.redact import has_secret, mask, secret_shaped
+from infra.core.snapshot import Snapshot
 from infra.stripe.rak_names import describe
 
 HEADER = """\
 # Pulled from the Stripe account of stack {stack!r} ({mode} mode) by `billing pull`.
-# Review it, then make it the catalog (stacks/catalog.yaml, or point billing:catalog
+# Review it, then make it the catalog ({catalog}, or point billing:catalog
 # here), and set billing:adopt to the import file beside it, so the first
 # `pulumi up` adopts these objects instead of creating new ones. See README,
 # "Adopting an existing account".
 """
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    text = COMMANDS["pull"].summary
-    parser = sub.add_parser("pull", help=text, description=text + " (read-only)")
-    options.stack(parser)
-    parser.add_argument("--out", type=Path, help="directory to write (default: adopt/<stack>); never "
-                                                 "inside stacks/")
-    parser.add_argument("--force", action="store_true",
-                        help="replace files at --out that this command did not write")
-    parser.add_argument("--timeout", type=http.seconds_flag, default=http.DEFAULT_SECONDS,
-                        help=f"total seconds for each request to Stripe (default: {http.DEFAULT_SECONDS:g}, "
-                             f"at most {http.MAX_SECONDS:g})")
-    parser.add_argument("--host", action="store_true",
-                        help="read the host instead: add the variables already on the stack's Vercel "
-                             "project to the import file (billing:adopt), so the first up adopts them")
-    options.project(parser, project_dir)
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -71,12 +55,12 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     try:
         config = stack_config.from_stack(project, stack)
         mode = config.get("billing:mode") or stack
-        key = credentials.stripe_key("STRIPE_API_KEY", "deployer", mode, stack, project)
+        key = credentials.stripe_key("deployer", mode, stack, project)
         account = Account(key, transport=BoundedTransport(http.Limits(args.timeout)))
         pulled = pull.pull(account, stack, config.get("billing:domain"),
                            progress=lambda step: print(f"reading {step}...", file=sys.stderr))
         if account.livemodes and account.livemodes != {mode == "live"}:
-            raise ConfigError([Problem("STRIPE_API_KEY", None, DEPLOYER_KEY,
+            raise ConfigError([Problem(credentials.STRIPE_API_KEY, None, DEPLOYER_KEY,
                                        f"Stripe answered with livemode={sorted(account.livemodes)} for a "
                                        f"{mode} stack; nothing was written")])
         _refuse_unfit(pulled)
@@ -86,8 +70,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     directory: Path = args.out or project / "adopt" / stack
     catalog_path, import_path = directory / "catalog.yaml", directory / "import.json"
+    header = HEADER.format(stack=stack, mode=mode, catalog=DEFAULT_CATALOG)
     targets = [
-        writer.Target(catalog_path, (HEADER.format(stack=stack, mode=mode) + yaml.safe_dump(
+        writer.Target(catalog_path, (header + yaml.safe_dump(
             pulled.catalog, sort_keys=False, allow_unicode=True, width=100)).encode("utf-8"),
             replaceable=_begins(HEADER.split("{", 1)[0])),
         writer.Target(import_path, (json.dumps(adoption.import_file(pulled.adopted), indent=2) + "\n")
@@ -100,24 +85,26 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     try:
         for target in targets:
             writer.check(target, inside, args.force, forbidden)
-        _check_result(project, stack, targets, pulled.domain)
+        _check_result(config.files, stack, targets, pulled.domain)
         with writer.stage(targets, inside, args.force, forbidden) as staged:
             staged.commit()
     except writer.WriteRefused as error:
         print(error, file=sys.stderr)
         return exits.REFUSED
+    config.files.forget(catalog_path, import_path)  # what was read there before is replaced
     print(f"\nwrote {_shown(catalog_path, project)} and {_shown(import_path, project)}", file=out)
-    return _validate(project, stack, catalog_path, import_path, out)
+    return _validate(config.files, stack, catalog_path, import_path, out)
 
 
-def _validate(project: Path, stack: str, catalog: Path, imports: Path, out: TextIO) -> int:
+def _validate(files: Snapshot, stack: str, catalog: Path, imports: Path, out: TextIO) -> int:
     """Load the stack as `validate` will once its next step is done: billing:catalog and
     billing:adopt pointing at the pulled files, and nothing else assumed (no signing secret, no
     domain the stack does not set), so `validate: ok` here means `validate` says ok there."""
+    project = files.root
     overrides = {"billing:catalog": _shown(catalog, project), "billing:adopt": _shown(imports, project)}
-    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
+    config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull", files=files)
     try:
-        load_deployment(stack, project, config.get, config.origin)
+        config.load()
     except ConfigError as error:
         print(f"validate: not yet ok; once billing:catalog and billing:adopt point at these files, "
               f"`billing validate --stack {stack}` reports the problems below: fix them, then run it",
@@ -170,7 +157,7 @@ def _refuse_unfit(pulled: pull.Pulled) -> None:
 
 def refusal(error: ApiError) -> str:
     """What to do about a read that failed (its reason is already safe to print)."""
-    key = "STRIPE_API_KEY (or stripe:apiKey)"
+    key = credentials.key_sources("deployer")
     if error.kind == "permission":
         names = describe(error.permissions) or "a permission"
         return (f"the key lacks {names}; give it Read on products, prices, webhook endpoints and the "
@@ -180,7 +167,7 @@ def refusal(error: ApiError) -> str:
     return error.fix(key, STRIPE_API_BASE)
 
 
-def _check_result(project: Path, stack: str, targets: list[writer.Target], domain: str | None) -> None:
+def _check_result(files: Snapshot, stack: str, targets: list[writer.Target], domain: str | None) -> None:
     """Load the stack with the pulled files before either is written, so a result that cannot
     be right (a catalog that does not validate) leaves nothing on disk. What only the user's
     next steps supply (the signing secret, the domain) is assumed here; `_validate` after the
@@ -190,17 +177,18 @@ def _check_result(project: Path, stack: str, targets: list[writer.Target], domai
         for target in targets:
             copy = Path(scratch) / target.path.name
             copy.write_bytes(target.data)
-            staged[str(copy)] = _shown(target.path, project)
+            staged[str(copy)] = _shown(target.path, files.root)
         catalog, imports = staged
         overrides = {"billing:catalog": catalog, "billing:adopt": imports}
         if domain:
             overrides.setdefault("billing:domain", domain)
-        config = stack_config.from_stack(project, stack, overrides=overrides, overrides_from="pull")
+        config = stack_config.from_stack(files.root, stack, overrides=overrides, overrides_from="pull",
+                                         files=files)
         values = dict(config.values)
         # Only the shape matters here; the real secret is given once with `pulumi config set`.
         values.setdefault("billing:webhookSecret", stack_config.placeholder("billing:webhookSecret", "test"))
         try:
-            load_deployment(stack, project, values.get, config.origin)
+            dataclasses.replace(config, values=values).load()
         except ConfigError as error:
             raise ConfigError(Problem(_named(p.file, staged), p.line, p.field, _named(p.message, staged))
                               for p in error.problems) from None

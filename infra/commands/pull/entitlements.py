@@ -11,15 +11,14 @@ not verified, so `pull` says so and how to clear it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-from infra.catalog import adoption, entitlements
-from infra.catalog.models import SUMMARY_EVENT
+from infra.catalog import SUMMARY_EVENT, adoption, entitlements
 from infra.catalog.values import check_feature_key
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
+from infra.commands.pull.findings import Kind
 
-Kind = Literal["misfit", "in place", "note"]
 Note = tuple[Kind, str, str]
 """(kind, subject, message), as pull's Finding."""
 

@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra import hosts
-from infra.catalog import adoption, hosting, stack_config
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, adoption, hosting, stack_config
 from infra.clients import credentials, http
 from infra.clients.credentials import VERCEL_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.vercel_api import Vercel
-from infra.core import exits, sources, writer
+from infra.core import exits, writer
 from infra.core.problems import ConfigError, Problem
+from infra.core.snapshot import Snapshot
 from infra.hosts.host import Target, value_name
 from infra.hosts.vercel import TEAM
 
@@ -105,7 +105,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     stack: str = args.stack
     try:
         config = stack_config.from_stack(project, stack)
-        deployment = load_deployment(stack, project, config.get, config.origin)
+        deployment = config.load()
         host = hosts.of(deployment.settings)
         values = adoption.host_values(deployment.catalog, deployment.settings)
         if values is None:
@@ -123,7 +123,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     relative = deployment.settings.adopt or str(Path("adopt") / stack / "import.json")
     path = project / relative
     try:
-        document = _merged(path, relative, deployment, values, found.adopted)
+        document = _merged(config.files, relative, deployment, values, found.adopted)
         writer.write(writer.Target(path, (json.dumps(document, indent=2) + "\n").encode(),
                                    replaceable=lambda _: True), project, forbidden=(project / "stacks",))
     except (ConfigError, writer.WriteRefused) as error:
@@ -149,13 +149,13 @@ def _read(deployment: Deployment, token: str, team: str | None, timeout: float,
     return match(envs, wanted, values.value_type, values.id_prefix, host.location(settings))
 
 
-def _merged(path: Path, relative: str, deployment: Deployment, values: adoption.HostValues,
+def _merged(files: Snapshot, relative: str, deployment: Deployment, values: adoption.HostValues,
             found: Mapping[tuple[str, str], str]) -> dict[str, Any]:
     """The import file with the Stripe entries it had (checked as `validate` checks them) and the
-    host's entries replaced by what is on the project now."""
+    host's entries replaced by what is on the project now (read once: the loader may have read it)."""
     kept: dict[tuple[str, str], str] = {}
-    if path.exists():
-        text, problems = sources.read_text(path, relative)
+    if (files.root / relative).exists():
+        text, problems = files.text(relative)
         if text is None:
             raise ConfigError(problems)
         kept, problems = adoption.read(text, relative, deployment.catalog, values)

@@ -13,25 +13,22 @@ total deadline.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from infra import hosts
-from infra.catalog import stack_config
+from infra.catalog import Deployment, site_url, stack_config
 from infra.catalog.guards import APP_KEY, ConfigGetter, key_prefix
-from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import site_url
 from infra.clients import credentials, http
+from infra.clients.credentials import STRIPE_APP_KEY
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
-from infra.commands import COMMANDS, options
 from infra.commands.verify import payment as payment_command
 from infra.core import checks, exits
 from infra.core.checks import Check
@@ -41,74 +38,10 @@ from infra.probes import hosting as hosting_probes
 from infra.probes import stripe as verify_stripe
 from infra.probes import verify_record
 from infra.probes import webhook as webhook_probe
+from infra.stripe.events import PROBE_EVENT
 from infra.stripe.reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
-# The environment variables that take precedence over the stack's config.
-STRIPE_API_KEY = "STRIPE_API_KEY"
-STRIPE_APP_KEY = "STRIPE_APP_KEY"
-
-
-def add_parser(sub: Any, project_dir: Path) -> None:
-    verify = sub.add_parser(
-        "verify", help=COMMANDS["verify"].summary,
-        description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
-                    "hosting, which only read (and POST probe events to the app's own endpoint); "
-                    "`verify payment` creates a customer and a subscription, so it runs only when named. "
-                    "Each check's outcome is recorded on the stack as a tag for `billing status` "
-                    "(`--no-record`: not). Exit 1 if any check fails, 2 on bad input, 3 on an internal "
-                    "error.")
-    # `verify --stack S` alone runs every part; flags may come before or after the part's name.
-    _common(verify, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
-    _webhook_flags(verify, None)
-    parts = verify.add_subparsers(dest="part")
-    webhook = parts.add_parser(
-        "webhook", help="POST signed, forged and replayed events to the app's webhook endpoint",
-        description="POST signed, forged and replayed Stripe-shaped events to the app's webhook endpoint.")
-    _common(webhook, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
-    _webhook_flags(webhook, argparse.SUPPRESS)
-    payment = parts.add_parser("payment", **payment_command.parser_help())
-    _common(payment, project_dir, argparse.SUPPRESS, API_TIMEOUT)
-    payment_command.add_flags(payment)
-    for name, text in (("stripe", "compare the Stripe account with the stack, and probe the app key"),
-                       ("hosting", "check that the stack's host (Vercel or a Cloudflare Worker) holds every "
-                                   "value where it belongs")):
-        _common(parts.add_parser(name, help=text, description=text), project_dir, argparse.SUPPRESS,
-                API_TIMEOUT)
-
-
-def _webhook_flags(parser: argparse.ArgumentParser, suppress: Any) -> None:
-    def default(value: Any) -> Any:
-        return suppress if suppress is not None else value
-
-    parser.add_argument("--url", default=default(None),
-                        help="the webhook endpoint (default: the stack's webhookUrl)")
-    parser.add_argument("--secret-env", metavar="VAR", default=default(None),
-                        help="environment variable holding the endpoint's whsec_ secret, never argv "
-                             "(default: the stack's webhookSigningSecret output, through the pulumi CLI)")
-    parser.add_argument("--allow-http", action="store_true", default=default(False),
-                        help="allow http:// for a local endpoint")
-    parser.add_argument("--event-type", default=default(webhook_probe.DEFAULT_EVENT_TYPE),
-                        help="a real event type the handler ignores (default: "
-                             f"{webhook_probe.DEFAULT_EVENT_TYPE})")
-
-
-
-_LIMITS = f"(default: {http.DEFAULT_SECONDS:g}, at most {http.MAX_SECONDS:g})"
-API_TIMEOUT = f"total seconds for each request to the API, its whole answer included {_LIMITS}"
-WEBHOOK_TIMEOUT = (f"total seconds for each request, its whole answer included; a webhook probe with no "
-                   f"answer by then counts as undelivered {_LIMITS}")
-
-
-def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any, timeout_help: str) -> None:
-    options.stack(parser, default)
-    parser.add_argument("--timeout", type=http.seconds_flag, default=default, help=timeout_help)
-    parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
-    parser.add_argument("--no-record", action="store_true", default=default,
-                        help="do not record each check's outcome on the stack (by default a stack tag "
-                             "`billing:verify:<check>`, set with the pulumi CLI, that `billing status` "
-                             "reads)")
-    options.project(parser, None, default)
 
 
 @dataclass
@@ -133,7 +66,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return exits.REFUSED
     limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
     config = stack_config.from_stack(project, stack) if stack else None
-    deployment = load_deployment(stack, project, config.get, config.origin) if stack and config else None
+    deployment = config.load() if config else None
     get: ConfigGetter = config.get if config else (lambda _: None)
     plan, missing = [], []
     for name in (part,) if part else PARTS:
@@ -156,19 +89,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         results.append((step.title, found))
         if step.record is not None:
             outcomes[step.record] = verify_record.Record("fail" if checks.failed(found) else "pass", started)
-    failed = any(checks.failed(found) for _, found in results)
-    if as_json:
-        data: dict[str, Any] = checks.as_json(*results[0]) if len(results) == 1 else {
-            "stack": stack, "ok": not failed, "results": [checks.as_json(t, c) for t, c in results]}
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    else:
-        for index, (title, found) in enumerate(results):
-            if index:
-                print(file=out)
-            checks.render(title, found, out)
+    checks.write(results, out, as_json, stack)
     record(args, stack, project, outcomes)
-    return exits.FINDINGS if failed else exits.OK
+    return exits.FINDINGS if any(checks.failed(found) for _, found in results) else exits.OK
 
 
 def record(args: argparse.Namespace, stack: str | None, project: Path,
@@ -187,7 +110,7 @@ def _prepare(
     progress = _progress
     if part == "webhook":
         url, secret = _webhook_inputs(args, deployment, project)
-        event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
+        event_type = getattr(args, "event_type", PROBE_EVENT)
         # Only the stack's own endpoint speaks for the stack; a --url of the user's choosing does not.
         own = deployment is not None and getattr(args, "url", None) is None
         return _Part(f"webhook {url}", lambda: webhook_probe.run(url, secret, event_type, limits.seconds,
@@ -198,13 +121,13 @@ def _prepare(
     stack = deployment.stack
     if part == "stripe":
         mode = deployment.mode
-        read_key = credentials.stripe_key(STRIPE_API_KEY, "deployer", mode, stack, project)
+        read_key = credentials.stripe_key("deployer", mode, stack, project)
         try:
             credentials.config_value(STRIPE_APP_KEY, APP_KEY, stack, project)
         except ConfigError:
             app_key: str | None = None  # unreadable is a warning below; a wrong key is refused here
         else:
-            app_key = credentials.stripe_key(STRIPE_APP_KEY, "app", mode, stack, project)
+            app_key = credentials.stripe_key("app", mode, stack, project, env_var=STRIPE_APP_KEY)
 
         # One transport for both keys: when the API is unreachable, the second key does not wait again.
         # Made here, not when the part runs: a base URL refused for a key is refused before any request.
@@ -260,7 +183,7 @@ def _webhook_inputs(
                 "or no `up` yet)" if stack else "--secret-env: name the variable holding the secret"
     if not secret.startswith("whsec_"):
         problems.append(f"{where}; export the endpoint's signing secret (whsec_...): {fetch}")
-    event_type = getattr(args, "event_type", webhook_probe.DEFAULT_EVENT_TYPE)
+    event_type = getattr(args, "event_type", PROBE_EVENT)
     if event_type not in webhook_event_types():
         problems.append(f"--event-type: {shown(event_type)} is not a Stripe event type")
     if problems or url is None:

@@ -1,52 +1,24 @@
-"""`billing verify payment --stack S`: flags, the key (never argv), and the printed result."""
+"""`billing verify payment --stack S`: the inputs, the key (never argv), and the printed result.
+
+Its flags are defined with the other parts' in `infra/commands/options/verify.py`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from infra.catalog import stack_config
-from infra.catalog.guards import APP_KEY, key_prefix
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, stack_config
 from infra.clients import credentials, http
 from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.core import checks, exits
 from infra.core.problems import ConfigError
-from infra.core.redact import key_kind, wrong_mode
 from infra.probes import verify_record
 from infra.probes.payment import flows
-
-STRIPE_API_KEY = "STRIPE_API_KEY"
-DEFAULT_WAIT = 60.0
-DEFAULT_PAY_WAIT = 900.0
-
-
-def add_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--price", metavar="LOOKUP_KEY", default=None,
-                        help="the paid price to subscribe to, by lookup key (default: the catalog's first)")
-    parser.add_argument("--check-url", metavar="URL", default=None,
-                        help="the app's endpoint that answers JSON naming a customer's plan "
-                             "(called with ?customer=cus_...)")
-    parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT,
-                        help=f"seconds to wait for each delivery and for the app (default {DEFAULT_WAIT:g})")
-    parser.add_argument("--pay-wait", type=_seconds, default=DEFAULT_PAY_WAIT,
-                        help=f"live mode: seconds to wait for the payment (default {DEFAULT_PAY_WAIT:g})")
-    parser.add_argument("--refund", action="store_true", help="live mode: refund the payment at the end")
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("give between 0 and 3600 seconds")
-    return value
 
 
 def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
@@ -58,12 +30,18 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
         return exits.REFUSED
     try:
         config = stack_config.from_stack(project, stack)
-        deployment = load_deployment(stack, project, config.get)
-        api_key = credentials.config_value(STRIPE_API_KEY, APP_KEY, stack, project)
+        deployment = config.load()
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
-    problems = _problems(args, deployment, api_key)
+    try:
+        # The app's key by default, but any key of the stack's mode that calls the API from a server
+        # will do (the deployer's rules): live mode's --refund needs more than the app's manifest.
+        api_key = credentials.stripe_key("app", deployment.mode, stack, project, rules="deployer")
+        problems = []
+    except ConfigError as error:  # reported with every other input, nothing sent
+        api_key, problems = "", [str(problem) for problem in error.problems]
+    problems += _problems(args, deployment)
     if problems:
         print(f"verify payment: nothing was sent; {len(problems)} input(s) to fix:",
               *(f"  {p}" for p in problems), sep="\n", file=sys.stderr)
@@ -79,24 +57,16 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     title = f"payment ({deployment.mode} mode, stack {stack}, price {options.lookup_key})"
     started = datetime.now(UTC)
     found = flows.run(deployment, account, options, _progress, _show)
-    if getattr(args, "json", False):
-        json.dump(checks.as_json(title, found), out, indent=2)
-        out.write("\n")
-    else:
-        checks.render(title, found, out)
+    checks.write([(title, found)], out, getattr(args, "json", False))
     if not getattr(args, "no_record", False):  # on stderr, as `verify` says it: --json stays one document
         outcome = verify_record.Record("fail" if checks.failed(found) else "pass", started)
         print(verify_record.write(stack, project, {"payment": outcome}), file=sys.stderr)
     return exits.FINDINGS if checks.failed(found) else exits.OK
 
 
-def _problems(args: argparse.Namespace, deployment: Deployment, api_key: str) -> list[str]:
+def _problems(args: argparse.Namespace, deployment: Deployment) -> list[str]:
     problems = []
     mode = deployment.mode
-    if wrong_mode(api_key, mode) or key_kind(api_key) == "pk":
-        problems.append(f"{STRIPE_API_KEY}: the key has {key_prefix(api_key)}; give a {mode}-mode secret or "
-                        f"restricted key (sk_{mode}_/rk_{mode}_) that may write Customers, Subscriptions and "
-                        "Checkout Sessions")
     if args.price is not None and args.price not in _paid_lookup_keys(deployment):
         known = ", ".join(_paid_lookup_keys(deployment))
         problems.append(f"--price: {args.price!r} is not a paid price of this stack; one of: {known}")
@@ -137,9 +107,3 @@ def _progress(step: str) -> None:
 
 def _show(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def parser_help() -> dict[str, Any]:
-    text = ("prove one subscription end to end: test mode creates, checks and deletes it by itself; "
-            "live mode opens a Checkout Session for a person to pay")
-    return {"help": text, "description": text}

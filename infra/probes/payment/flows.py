@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from infra.catalog.loader import Deployment
-from infra.catalog.models import site_url
+from infra.catalog import Deployment, site_url
 from infra.clients import errors, http
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from infra.clients import errors, http
-from infra.clients.credentials import STRIPE_API_BASE
+from infra.clients.credentials import STRIPE_API_BASE, key_sources
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.core.checks import Check, Progress
@@ -73,7 +73,7 @@ def _since(start: float) -> float:
 
 
 def fix_for(error: ApiError) -> str:
-    key = "the key (STRIPE_API_KEY or billing:appStripeKey)"
+    key = f"the key, {key_sources('app')}"
     if error.kind == "permission":
         names = describe(error.permissions) if error.permissions else "the permission Stripe names"
         return f"give {key} {names}, or run with a test-mode secret key"

@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from infra.catalog.loader import Deployment, load_deployment
-from infra.catalog.models import Price, to_minor_units
+from infra.catalog import Deployment, Price, load_deployment, to_minor_units
 from infra.core.problems import ConfigError
 from tests.support.project import Project, run_cli, stack_config
 from tests.support.repository import CATALOG

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.core.problems import ConfigError
 from tests.support.project import Project, key, stack_config
 

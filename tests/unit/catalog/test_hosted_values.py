@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
+from infra.catalog import Deployment, load_deployment
 from infra.catalog.hosting import BROWSER_PREFIXES
-from infra.catalog.loader import Deployment, load_deployment
 from infra.core.problems import ConfigError
 from tests.support import cloudflare_stacks as cloudflare
 from tests.support.project import VERCEL_PROJECT, Project, key, run_cli, stack_config

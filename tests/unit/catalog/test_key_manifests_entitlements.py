@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.catalog.models import APP_KEY, DEPLOYER_KEY
+from infra.catalog import APP_KEY, DEPLOYER_KEY
 from infra.stripe.rak_names import RAK_NAMES
 from tests.support.project import Project, run_cli
 

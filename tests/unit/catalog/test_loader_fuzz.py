@@ -9,8 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.catalog import stack_config
-from infra.catalog.loader import Deployment, load_deployment
+from infra.catalog import Deployment, load_deployment, stack_config
 from infra.core.problems import ConfigError
 from tests.support.project import key
 from tests.support.repository import CATALOG, REPO

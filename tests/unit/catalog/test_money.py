@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.catalog.models import from_minor_units, to_minor_units
-from infra.catalog.values import parse_amount
+from infra.catalog import from_minor_units, parse_amount, to_minor_units
 from infra.core import exits
 from infra.stripe import reference as ref
 from tests.support.project import Project, run_cli

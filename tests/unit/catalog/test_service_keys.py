@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.core.problems import ConfigError
 from tests.support.project import Project, run_cli, stack_config
 from tests.support.repository import REPO

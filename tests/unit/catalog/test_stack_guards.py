@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from infra.catalog import load_deployment
 from infra.catalog.guards import ROLE_KEYS, Role, key_prefix
-from infra.catalog.loader import load_deployment
 from infra.core.problems import ConfigError
 from tests.support.project import STACK_FILES, Project, key, run_cli, stack_config
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.core import sources, strict_yaml
 from infra.core.problems import ConfigError
 from tests.support.project import Project, stack_config

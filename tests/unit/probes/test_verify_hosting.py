@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.catalog import hosting
-from infra.catalog.loader import load_deployment
+from infra.catalog import hosting, load_deployment
 from infra.clients.vercel_api import Vercel
 from infra.core.checks import Check
 from infra.hosts.vercel import TARGETS

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.commands.verify import payment as command
 from infra.probes.payment import flows
 from tests.servers.json_server import POLL_SECONDS, loopback_certificate
@@ -235,7 +235,8 @@ def test_bad_input_is_refused_before_anything_is_sent(
     stack.key = key("sk", "live", "Pay3")
     code, _, err = stack.verify(server, monkeypatch, "--price", "nope", "--check-url", "http://app.example.com/x")
     assert code == 2
-    assert "STRIPE_API_KEY: the key has sk_live_" in err and "--price: 'nope' is not a paid price" in err
+    assert "STRIPE_API_KEY: billing:appStripeKey: the key is a live-mode key (sk_live_) but the stack is in test" in err
+    assert "--price: 'nope' is not a paid price" in err
     assert "--check-url:" in err and stack.key not in err
     assert stack.account.requests == []
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.catalog.models import APP_KEY, DEPLOYER_KEY
+from infra.catalog import APP_KEY, DEPLOYER_KEY
 from infra.stripe.rak_names import RAK_NAMES, create_link, describe, rak_name, resource_of
 from infra.stripe.reference import DASHBOARD_RESOURCE_NAMES
 from tests.support.project import run_cli

@@ -1,0 +1,10 @@
+"""Where a project keeps its files, stated once: the program, the commands and the policy pack read it here.
+
+Standard library only: the policy pack loads it in its own virtualenv.
+"""
+
+from __future__ import annotations
+
+DEFAULT_CATALOG = "stacks/catalog.yaml"
+"""The catalog both stacks share, relative to the project, where a stack sets no `billing:catalog`
+(Pulumi.yaml declares the same default; tests/unit/test_one_place.py holds them together)."""
