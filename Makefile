@@ -54,8 +54,10 @@ $(POLICY_VENV)/.installed: policies/requirements.txt | python-check
 	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
 	touch $@
 
+# The plan, then where to go from here: status names each step still to do with its command.
 plan: venv
 	$(VENV)/bin/billing plan --stack test
+	@echo "Next: $(VENV)/bin/billing status --stack test says where the stack is in going live, and the command for each step left."
 
 test: lint typecheck pytest
 

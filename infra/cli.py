@@ -139,7 +139,8 @@ def _top_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="billing", usage="billing [--version] COMMAND [options]",
         description="Stripe billing and hosting secrets as code.",
-        epilog=f"commands:\n{listing}\n\n`billing COMMAND --help` shows a command's options.",
+        epilog=f"commands:\n{listing}\n\n`billing COMMAND --help` shows a command's options. New here? "
+               "`billing status --stack test` says where the stack is and the command for each step left.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser

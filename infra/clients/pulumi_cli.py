@@ -1,20 +1,23 @@
-"""The Pulumi CLI asked one read-only question: a total deadline, bounded output, nothing shown.
+"""The Pulumi CLI asked one question at a time: a total deadline, bounded output, nothing shown.
 
 `pulumi config --json --show-secrets` prints every secret of a stack in the
 clear, so its output is read into memory only: never printed, logged or
 written, and never quoted in an error. The CLI's own error (a wrong
 passphrase, no such stack) is shown as its first line, secret shapes masked.
+The one write is a stack tag (`set_stack_tag`), the backend's metadata beside
+the stack's state, never the state itself.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from infra.core import sources
 from infra.core.redact import mask
@@ -104,6 +107,51 @@ def decrypted_config(stack: str, project_dir: Path, deadline: float = DEADLINE_S
         if entry.get("secret"):
             secret.add(str(key))
     return DecryptedConfig(values, frozenset(secret))
+
+
+def stack_outputs(stack: str, project_dir: Path, deadline: float = DEADLINE_SECONDS) -> dict[str, Any]:
+    """The stack's outputs from `pulumi stack output --json`, never `--show-secrets`.
+
+    Its shape (pkg/cmd/pulumi/stack/stack_output.go, jsonStackOutputWriter.WriteMany): one JSON
+    object of every output by name, `{}` before the first update; each secret is the text
+    "[secret]" (backend/display/json.go, massagePropertyValue), so nothing secret is read.
+    """
+    text = run(["stack", "output", "--json", "--stack", stack], project_dir, deadline)
+    return _json_object(text, f"`pulumi stack output --json --stack {stack}`")
+
+
+def stack_tags(stack: str, project_dir: Path, deadline: float = DEADLINE_SECONDS) -> dict[str, str]:
+    """The stack's tags from `pulumi stack tag ls --json`: one JSON object of name -> text
+    (pkg/cmd/pulumi/stack/stack_tag.go, newStackTagListCmd's RenderJSON of the tag map)."""
+    where = f"`pulumi stack tag ls --json --stack {stack}`"
+    tags = _json_object(run(["stack", "tag", "ls", "--json", "--stack", stack], project_dir, deadline), where)
+    if not all(isinstance(value, str) for value in tags.values()):
+        raise CliError(f"{where}: a tag's value is not text; check the pulumi CLI's version (README step 5)")
+    return {str(name): str(value) for name, value in tags.items()}
+
+
+# The rules the CLI applies to a stack tag before Pulumi Cloud stores it (pkg/v3
+# util/validation/stack.go, ValidateStackTags): a name of 1 to 40 of [A-Za-z0-9-_.:], a value
+# of at most 256 characters. The file backend checks neither; they are kept here for both, so
+# a tag that one backend takes never fails on the other.
+TAG_NAME = re.compile(r"[A-Za-z0-9\-_.:]{1,40}")
+MAX_TAG_VALUE = 256
+
+
+def set_stack_tag(stack: str, project_dir: Path, name: str, value: str,
+                  deadline: float = DEADLINE_SECONDS) -> None:
+    """`pulumi stack tag set NAME VALUE --stack S`: the value is in argv, so never a secret."""
+    if not TAG_NAME.fullmatch(name) or len(value) > MAX_TAG_VALUE or sources.unfit_text(value):
+        raise ValueError(f"not a stack tag the CLI accepts: {name!r}")
+    run(["stack", "tag", "set", name, value, "--stack", stack], project_dir, deadline)
+
+
+def _json_object(text: str, where: str) -> dict[str, Any]:
+    data, error = sources.parse_json(text)
+    if error is not None or not isinstance(data, dict):
+        raise CliError(f"{where} did not answer a JSON object ({error or 'another JSON value'}); "
+                       "check the pulumi CLI's version (README step 5)")
+    return data
 
 
 class _Reader:

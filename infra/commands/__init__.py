@@ -40,7 +40,8 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
     Command("keys", "infra.commands.keys",
             "print a prefilled Dashboard link and checklist for each restricted key"),
     Command("verify", "infra.commands.verify.command",
-            "probe a deployment from outside (webhook, stripe, hosting read only; payment writes)",
+            "probe a deployment from outside (webhook, stripe, hosting read only; payment writes); "
+            "each outcome is recorded on the stack",
             stack="optional"),
     Command("pull", "infra.commands.pull.command",
             "read an existing Stripe account; write a catalog and an import file for it"),

@@ -4,8 +4,9 @@ A Stripe price's terms never change (provider_table: a new amount replaces the
 price, which live refuses, and leaves the old one active). The safe edit keeps
 the old price declared with `archived: true` and adds a new price key with the
 new amount that takes the lookup key over. This command writes exactly that
-into the catalog, keeping its comments and layout (ruamel.yaml round-trip),
-and only after the edited catalog validates.
+into the catalog, and only after the edited catalog validates: ruamel.yaml makes
+the edit, and only the edited price's lines (and the new price's) reach the
+file, so every other line keeps its bytes, comments, alignment and quoting.
 """
 
 from __future__ import annotations
@@ -23,9 +24,17 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from infra.catalog import amount_text, check_catalog, lookup_key_for, parse_amount, to_minor_units
+from infra.catalog import (
+    amount_text,
+    check_catalog,
+    from_minor_units,
+    lookup_key_for,
+    parse_amount,
+    to_minor_units,
+)
 from infra.core import exits, sources, writer
 from infra.core.layout import DEFAULT_CATALOG
+from infra.core.problems import did_you_mean
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -60,18 +69,22 @@ def reprice(path: Path, target: str, given: str, new_key: str | None, inside: Pa
     yaml.indent(mapping=2, sequence=4, offset=2)  # the catalog's own `  - item` style
     try:
         document = yaml.load(text)
-        prices = document["plans"][plan_key]["prices"]
-        old = prices[price_key]
     except YAMLError:
         raise RepriceError("is not valid YAML; fix it first (`billing validate`)") from None
+    try:
+        prices = document["plans"][plan_key]["prices"]
+        old = prices[price_key]
     except (KeyError, TypeError):
-        raise RepriceError(f"has no price {plan_key}.{price_key}") from None
+        raise RepriceError(f"has no price {plan_key}.{price_key}"
+                           + did_you_mean(target, _active(document))) from None
     _own_mapping(f"{plan_key}.{price_key}", document["plans"][plan_key], prices, old)
+    lookup = lookup_key_for(plan_key, price_key, old.get("lookup_key") if isinstance(old, dict) else None)
     if not isinstance(old, CommentedMap) or old.get("archived") is True:
-        raise RepriceError(f"{plan_key}.{price_key} is already archived; reprice the active price")
+        raise RepriceError(f"{plan_key}.{price_key} is already archived" + _holder(plan_key, prices, lookup))
     currency = str(old.get("currency"))
     try:
-        to_minor_units(amount, currency)
+        # Written with the currency's own decimals (39 -> "39.00" in usd), as the catalog writes amounts.
+        amount = from_minor_units(to_minor_units(amount, currency), currency)
     except ValueError as error:
         raise RepriceError(str(error)) from None
     if old.get("amount") is not None and _amount(str(old["amount"])) == amount:
@@ -80,7 +93,6 @@ def reprice(path: Path, target: str, given: str, new_key: str | None, inside: Pa
     key = new_key or next(f"{stem}_v{n}" for n in range(2, 1000) if f"{stem}_v{n}" not in prices)
     if key in prices:
         raise RepriceError(f"{plan_key}.{key} exists already; pass another --key")
-    lookup = lookup_key_for(plan_key, price_key, old.get("lookup_key"))
     new = CommentedMap((name, value) for name, value in old.items() if name not in ("lookup_key", "archived"))
     new["amount"] = DoubleQuotedScalarString(amount_text(amount))
     new["lookup_key"] = lookup
@@ -93,11 +105,66 @@ def reprice(path: Path, target: str, given: str, new_key: str | None, inside: Pa
     problems = _validate(buffer.getvalue(), str(path))
     if problems:
         raise RepriceError("the edit would not validate: " + "; ".join(str(p) for p in problems))
-    edited = bom + (buffer.getvalue().replace("\n", "\r\n") if crlf else buffer.getvalue())
+    body = _splice(yaml, text.replace("\r\n", "\n"), buffer.getvalue(), (plan_key, price_key, key))
+    edited = bom + (body.replace("\n", "\r\n") if crlf else body)
     writer.write(writer.Target(path, edited.encode("utf-8"), replaceable=lambda _: True), inside)
     return (f"{plan_key}.{price_key} is archived (existing subscribers keep it); {plan_key}.{key} sells at "
             f"{amount} {currency.upper()} and takes lookup key {lookup!r} over. Review with `git diff` and "
             "`billing diff --base HEAD`, then deploy test before live.")
+
+
+def _active(document: Any) -> list[str]:
+    """Every `plan.price` that can be repriced (declared and not archived): what a typo may mean."""
+    plans = document.get("plans") if isinstance(document, dict) else None
+    return [f"{plan}.{price}" for plan, body in (plans or {}).items() if isinstance(body, dict)
+            for price, terms in (body.get("prices") or {}).items()
+            if isinstance(terms, dict) and terms.get("archived") is not True]
+
+
+def _holder(plan_key: str, prices: Any, lookup: str) -> str:
+    """Which active price holds an archived one's lookup key now: the one to reprice instead."""
+    for key, terms in prices.items():
+        if isinstance(terms, dict) and terms.get("archived") is not True \
+                and lookup_key_for(plan_key, key, terms.get("lookup_key")) == lookup:
+            return (f"; {plan_key}.{key} holds its lookup key {lookup!r} now: reprice that one "
+                    f"(`billing reprice {plan_key}.{key} AMOUNT`)")
+    return "; reprice an active price of the plan"
+
+
+def _splice(yaml: YAML, original: str, dumped: str, keys: tuple[str, str, str]) -> str:
+    """`original` with only the edited price's lines taken from `dumped`, and the new price's lines
+    added after them: every other line stays byte for byte (aligned flow mappings, spacing, quoting),
+    which a whole dump would reflow. A `prices:` written as one flow mapping is dumped whole."""
+    plan_key, price_key, new_key = keys
+    before = yaml.load(original)["plans"][plan_key]["prices"]
+    after = yaml.load(dumped)["plans"][plan_key]["prices"]
+    if before.fa.flow_style():
+        return dumped
+    ends = original.endswith("\n")  # a last line without one still ends where it did
+    lines = (original + ("" if ends else "\n")).splitlines(keepends=True)
+    made = dumped.splitlines(keepends=True)
+    start, end = _span(lines, before.lc.key(price_key))
+    old, new = (made[slice(*_span(made, after.lc.key(k)))] for k in (price_key, new_key))
+    if not before[price_key].fa.flow_style() and "archived" not in before[price_key]:
+        # A block mapping keeps its own lines; `archived: true` is one more, as ruamel wrote it.
+        old = [*lines[start:end], made[after[price_key].lc.key("archived")[0]]]
+    spliced = "".join([*lines[:start], *old, *new, *lines[end:]])
+    return spliced if ends else spliced.removesuffix("\n")
+
+
+def _span(lines: list[str], at: tuple[int, int]) -> tuple[int, int]:
+    """The lines of the mapping entry whose key is at (line, column): its key's line and every line
+    indented deeper after it, up to the last that is not blank or a comment."""
+    start, column = at
+    last = start
+    for index in range(start + 1, len(lines)):
+        text = lines[index].strip()
+        if not text or text.startswith("#"):
+            continue
+        if len(lines[index]) - len(lines[index].lstrip(" ")) <= column:
+            break
+        last = index
+    return start, last + 1
 
 
 def _read(path: Path) -> tuple[str, str, bool]:

@@ -17,7 +17,7 @@ import pulumiverse_vercel as vercel
 from infra.catalog import Deployment
 from infra.components.environment import Environment, HostedValue
 from infra.hosts.host import Target, value_name
-from infra.hosts.vercel import TARGETS, VARIABLE, VercelHost
+from infra.hosts.vercel import REDEPLOY, TARGETS, VARIABLE, VercelHost
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,7 @@ class VercelEnvironment(Environment):
     """Every value the app reads, written to the Vercel targets of the stack's mode."""
 
     noun = "Vercel variables"
-    # What makes a changed variable reach each target.
-    redeploy: ClassVar[Mapping[str, str] | None] = {
-        "production": "redeploy production (`vercel deploy --prod`, or Redeploy on the latest "
-                      "production deployment in the Vercel dashboard)",
-        "preview": "redeploy the previews in use",
-        "development": "run `vercel env pull` where people develop",
-    }
+    redeploy: ClassVar[Mapping[str, str] | None] = REDEPLOY
 
     def __init__(
         self, name: str, args: VercelEnvironmentArgs, opts: pulumi.ResourceOptions | None = None

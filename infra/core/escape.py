@@ -47,7 +47,9 @@ def terminal(text: str) -> str:
 # an :emoji: or a scheme's `://`); a backslash makes each literal.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$^]|:(?=[\w+\-/]))")
 _WORD_JOINER = "\u2060"  # invisible; breaks a pattern GitHub links after rendering
-_LINKED = re.compile(r"(@|\\#|\\:(?=//)|(?i:www)(?=\\\.))")
+# A joiner after an escaped colon before any slash, not only `//`: no `:/` that could start a
+# scheme's `://` reaches the page (the property test found ":/" left whole).
+_LINKED = re.compile(r"(@|\\#|\\:(?=/)|(?i:www)(?=\\\.))")
 
 
 def markdown_text(text: str) -> str:

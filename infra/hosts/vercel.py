@@ -24,6 +24,25 @@ TARGETS: dict[str, tuple[Target, ...]] = {
     "test": (Target("preview", sensitive=True), Target("development", sensitive=False)),
 }
 
+# What makes a variable written to each target reach the app that reads it: the program's
+# notice after an update, `verify hosting` and `billing status` all say it from here.
+REDEPLOY: Mapping[str, str] = {
+    "production": "redeploy production (`vercel deploy --prod`, or Redeploy on the latest "
+                  "production deployment in the Vercel dashboard)",
+    "preview": "redeploy the previews in use (`vercel deploy` makes a new one; or Redeploy on each in the "
+               "Vercel dashboard)",
+    "development": "run `vercel env pull` where people develop",
+}
+# What makes a target's first deployment, so that an app there reads the variables at all.
+FIRST_DEPLOY: Mapping[str, str] = {
+    "production": "deploy the app to production (`vercel deploy --prod`, or a push to the production "
+                  "branch)",
+    "preview": "deploy a preview (`vercel deploy`, or a push to any other branch)",
+}
+# The targets whose app runs on Vercel, so a deployment's time can be compared with a
+# variable's; development runs on people's machines.
+DEPLOYED_TARGETS = ("production", "preview")
+
 
 class VercelHost(Host):
     key = "vercel"

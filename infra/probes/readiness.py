@@ -2,33 +2,48 @@
 resumes from.
 
 Read-only: it asks the pulumi CLI (its version, `whoami`, `stack ls`, the
-stack's decrypted config, into memory only) and reads the stack and catalog
-files; it never sends anything to Stripe or the host. Each item names the
+stack's decrypted config into memory only, its outputs with secrets masked,
+its tags) and reads the stack and catalog files; after the first update it
+reads the host's deployments (GET only) and the record `billing verify` left.
+It never sends anything to Stripe and writes nothing. Each item names the
 go-live step that closes it (`Step`), so a resumed go-live starts at the first
 step with an open item and never repeats a finished one.
+
+Before the first update there is no gap after `examples`: going live *is* the
+first `pulumi up`, so a stack ready for it is ready (`Readiness.last_update`
+is None and the `update` item says so). After it, the host must have every
+value the update wrote (`redeploy`) and every verify check must have passed
+since (`verify`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from infra import hosts
 from infra.catalog import stack_config
+from infra.catalog.guards import ROLE_KEYS
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
+from infra.clients.http import Limits
 from infra.core import sources
 from infra.core.problems import ConfigError
 from infra.core.snapshot import Snapshot
+from infra.probes import hosting, verify_record
 
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
 DEADLINE = 30.0
 
-Step = Literal["cli", "backend", "stack", "config", "examples"]
-"""What closes an open item: install the CLI, log in, create the stack, set a setting or a
-secret, replace an example value. Later steps (the update, the host, verify) add their own."""
+Step = Literal["cli", "backend", "stack", "config", "examples", "policy", "update", "redeploy", "verify"]
+"""What closes an open item, in going-live order: install the CLI, log in, create the stack, set a
+setting or a secret, replace an example value, build the policy pack's virtualenv, run (or wait
+for) the update, redeploy the app so the host's values reach it, run `billing verify`."""
+POLICY_VENV = "policies/venv"
 
 
 @dataclass(frozen=True)
@@ -46,7 +61,8 @@ class Readiness:
     stack: str
     items: tuple[Item, ...]
     last_update: str | None
-    """When the stack's last update finished, as the backend says; None before the first `up`."""
+    """When the stack's last update finished, as the backend says (RFC 3339); None before the
+    first `up`, or when the CLI or the stack could not be reached."""
 
     @property
     def missing(self) -> list[Item]:
@@ -60,10 +76,19 @@ class Readiness:
 def read(stack: str, project: Path) -> Readiness:
     """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here."""
     files = Snapshot(project)  # the stack's files, read once for every item below
-    doc = open_stack(stack, files, None)
-    items, last_update = _cli_items(stack, project)
+    plain = plain_config(open_stack(stack, files, None))
+    items, summary = _cli_items(stack, project)
     cli_ready = all(item.ok for item in items)
-    items += _config_items(stack, files, plain_config(doc), cli_ready)
+    config_items, config = _config_items(stack, files, plain, cli_ready)
+    items += config_items
+    items.append(_policy_item(project))
+    last_update = None
+    if summary is not None:
+        update, last_update = _update_item(stack, summary)
+        items.append(update)
+        if last_update is not None:
+            items += _redeploy_items(stack, files, plain, config, last_update)
+            items += _verify_items(stack, project, last_update)
     return Readiness(stack, tuple(items), last_update)
 
 
@@ -71,7 +96,8 @@ def min_version() -> str:
     return ".".join(map(str, MIN_PULUMI))
 
 
-def _cli_items(stack: str, project: Path) -> tuple[list[Item], str | None]:
+def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | None]:
+    """The CLI, the backend and the stack; with the stack's `stack ls` summary when it exists."""
     install = f"install the Pulumi CLI {min_version()} or newer: {pulumi_cli.INSTALL}"
     try:
         said = pulumi_cli.run(["version"], project, DEADLINE).strip()
@@ -103,16 +129,35 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], str | None]:
         items.append(Item("stack", False, f"stack {stack!r} does not exist in {backend[:100]}",
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
         return items, None
-    last = summaries[stack].get("lastUpdate")
-    last_update = str(last)[:40] if isinstance(last, str) and last else None
-    # Not a gap: going live is the first `up`.
-    updated = (f"last update {last_update}" if last_update
-               else f"no update yet (`pulumi up --stack {stack}` makes the first)")
-    items.append(Item("stack", True, f"stack {stack!r} exists; {updated}"))
-    return items, last_update
+    items.append(Item("stack", True, f"stack {stack!r} exists"))
+    return items, summaries[stack]
 
 
-def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool) -> list[Item]:
+def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]:
+    """From `stack ls --json` (stackSummaryJSON: `lastUpdate` in RFC 3339 with milliseconds, UTC;
+    `resourceCount`; `updateInProgress` on backends that report progress, with no `lastUpdate`
+    while it runs).
+
+    A `lastUpdate` alone does not mean an update ran: the file backend's `stack init` writes a
+    checkpoint, so a new stack has one, with `resourceCount` 0 (seen with CLI 3.274.1). Every
+    `up` registers at least the stack's own resource, so resources mean something was deployed."""
+    last = summary.get("lastUpdate")
+    count = summary.get("resourceCount")
+    deployed = isinstance(last, str) and verify_record.parse_time(last) is not None and count != 0
+    if summary.get("updateInProgress") is True:
+        return Item("update", False, "an update of the stack is running now",
+                    f"wait for it to end (`pulumi stack --stack {stack}` shows it), then `billing status` "
+                    "again"), None
+    if not deployed:
+        # Not a gap: going live is the first `up`, and this stack is ready for it when nothing else is open.
+        return Item("update", True, f"nothing deployed yet: going live is `pulumi up --stack {stack} "
+                    "--policy-pack policies`; then redeploy the app and run `billing verify`"), None
+    return Item("update", True, f"last update {last}"), str(last)
+
+
+def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
+                  ) -> tuple[list[Item], stack_config.EngineConfig | None]:
+    """The settings and keys; with the config holding the real secrets when the CLI could read them."""
     sealed = sorted(k for k, v in plain.items() if isinstance(v, dict) and set(v) == {"secure"})
     settings = sorted(k for k, v in plain.items() if k not in sealed and v is not None)
     items = [Item("config", True, f"settings set: {', '.join(settings) or 'none'}"),
@@ -121,9 +166,10 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool) -> l
     # Unread, a sealed value counts as set and is named above as not checked; an unset one is reported.
     decrypted = {key: stack_config.placeholder(key, mode if mode in ("test", "live") else "test")
                  for key in sealed}
+    read = False
     if cli_ready:
         try:
-            decrypted = pulumi_cli.decrypted_config(stack, files.root).values
+            decrypted, read = pulumi_cli.decrypted_config(stack, files.root).values, True
         except pulumi_cli.CliError as error:
             items.append(Item("config", False, f"the stack's secrets could not be read: {error}",
                               "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)"))
@@ -138,14 +184,96 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool) -> l
     try:
         deployment = config.load()
     except ConfigError as error:
-        items += [Item("config", False, str(problem), field=problem.field) for problem in error.problems]
+        # A key the user has not made yet: `billing keys` says how (a prefilled Dashboard link).
+        made_by_keys = {*ROLE_KEYS.values(), hosts.named(str(plain.get(hosts.HOST_SETTING) or "")).token}
+        items += [Item("config", False, str(problem), f"`billing keys --stack {stack}` says how to make it"
+                       if problem.field in made_by_keys else "", field=problem.field)
+                  for problem in error.problems]
         notices = _examples(stack, files)
     else:
         items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode"))
         notices = list(deployment.notices)
     # A test stack may run on the repository's examples (warnings there); going live needs them replaced.
-    return items + [Item("examples", False, f"still the repository's example: {notice}",
-                         field=notice.field) for notice in notices]
+    items += [Item("examples", False, f"still the repository's example: {notice}", field=notice.field)
+              for notice in notices]
+    return items, config if read else None
+
+
+def _policy_item(project: Path) -> Item:
+    """`--policy-pack policies` runs the pack in its own virtualenv, which the CLI does not build
+    for a local pack (PulumiPolicy.yaml: `virtualenv: venv`); without it, preview and up stop with
+    only "connection refused", or wait at "Loading policy packs" (both seen with CLI 3.274.1).
+    `make policy-venv` writes its stamp last."""
+    if (project / POLICY_VENV / ".installed").exists():
+        return Item("policy", True, f"the policy pack's virtualenv {POLICY_VENV} is built")
+    return Item("policy", False, f"the policy pack's virtualenv {POLICY_VENV} is not built: `pulumi preview` "
+                "and `up` with `--policy-pack policies` fail without it (a refused connection, or a wait at "
+                "\"Loading policy packs\")",
+                "`make policy-venv`")
+
+
+def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_config.EngineConfig | None,
+                    last_update: str) -> list[Item]:
+    """Whether the running app has every value the host holds for it. A host that applies each write
+    at once (a Worker) never has a gap; Vercel's app has a variable once a deployment made after
+    the variable was written is running (`infra.probes.vercel.redeploy`)."""
+    host = hosts.named(str(plain.get(hosts.HOST_SETTING) or hosts.DEFAULT))
+    if host.applies_at_once:
+        return [Item("redeploy", True, f"host: {host.title} applies each value as `up` writes it: "
+                                       "no redeploy")]
+    try:
+        outputs = pulumi_cli.stack_outputs(stack, files.root, DEADLINE)
+    except pulumi_cli.CliError as error:
+        return [Item("redeploy", False, f"host: the stack's outputs could not be read: {error}",
+                     f"`pulumi stack output --stack {stack}` shows why")]
+    names = outputs.get("hostingVariables")
+    if not isinstance(names, dict) or not all(isinstance(v, list) for v in names.values()):
+        return [Item("redeploy", False, f"host: the last update ({last_update}) left no list of the "
+                                        "host's values (the hostingVariables output)",
+                     f"`pulumi up --stack {stack} --policy-pack policies` writes it")]
+    changed = [slot for slot in outputs.get("redeployNeeded") or () if isinstance(slot, str)]
+    token = os.environ.get(host.token_env) or (config.get(host.token) if config else None)
+    if not token:
+        return [Item("redeploy", False, f"host: no {host.title} token to read the deployments with",
+                     f"export {host.token_env}, or store {host.token} in the stack (`pulumi config set "
+                     f"--secret {host.token} ... --stack {stack}`)", field=host.token)]
+    settings = config or stack_config.from_stack(files.root, stack, files=files)  # project, team: plain
+    try:
+        found = hosting.redeploy(host.key, settings.get, token, names, changed, Limits())
+    except ConfigError as error:  # an API root the token may not travel to
+        return [Item("redeploy", False, f"host: {problem}") for problem in error.problems]
+    return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix) for check in found]
+
+
+def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
+    """Each check `billing verify` records: passed since the last update, or what to run."""
+    try:
+        records = verify_record.read(stack, project)
+    except pulumi_cli.CliError as error:
+        return [Item("verify", False, f"verify: the stack's verify record could not be read: {error}",
+                     f"`pulumi stack tag ls --stack {stack}` shows why")]
+    updated = verify_record.parse_time(last_update)
+    items = []
+    for check in verify_record.CHECKS:
+        run = (f"`billing verify payment --stack {stack}` (test mode: a subscription made and removed; "
+               "live: a Checkout Session a person pays)" if check == "payment"
+               else f"`billing verify --stack {stack}`")
+        record = records.get(check)
+        when = f"at {verify_record.rfc3339(record.at)}" if record else ""
+        if check not in records:
+            items.append(Item("verify", False, f"verify {check}: never recorded on this stack", run))
+        elif record is None:
+            items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is not "
+                                               "`pass|fail <time>` as verify writes it", run))
+        elif updated is not None and record.at < updated:
+            said = "passed" if record.outcome == "pass" else "failed"
+            items.append(Item("verify", False, f"verify {check}: {said} {when}, before the last update", run))
+        elif record.outcome == "fail":
+            items.append(Item("verify", False, f"verify {check}: failed {when}",
+                              f"{run} again shows each failed check with its fix"))
+        else:
+            items.append(Item("verify", True, f"verify {check}: passed {when}, after the last update"))
+    return items
 
 
 def _examples(stack: str, files: Snapshot) -> list[Any]:

@@ -2,12 +2,16 @@
 
 Values are never read back (sensitive ones cannot be): the check compares
 names, targets, the sensitive flag and update times. A variable updated after
-the target's latest deployment has not reached the running app yet.
+the target's latest deployment has not reached the running app yet
+(`unapplied`, which `billing status` asks too).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.catalog import Deployment, hosting
@@ -15,10 +19,8 @@ from infra.clients.credentials import VERCEL_API_BASE
 from infra.clients.errors import ApiError
 from infra.clients.vercel_api import Vercel
 from infra.core.checks import Check, Progress
-from infra.hosts.vercel import TARGETS
-
-# Targets that have deployments to compare with; development runs locally.
-DEPLOYED_TARGETS = ("production", "preview")
+from infra.hosts.vercel import DEPLOYED_TARGETS, FIRST_DEPLOY, REDEPLOY, TARGETS
+from infra.probes.verify_record import rfc3339
 
 
 def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None) -> list[Check]:
@@ -73,8 +75,7 @@ def run(deployment: Deployment, vercel: Vercel, progress: Progress | None = None
         if names:
             checks.append(Check(f"redeploy {deployed}", "warn", f"{', '.join(names)} changed after the "
                                 f"latest {deployed} deployment; the running app still has the old value",
-                                "redeploy production (`vercel deploy --prod`, or Redeploy in the dashboard)"
-                                if deployed == "production" else f"push to a branch to get a new {deployed}"))
+                                REDEPLOY[deployed]))
         else:
             checks.append(Check(f"redeploy {deployed}", "pass",
                                 f"no variable changed since the latest {deployed} deployment"))
@@ -94,8 +95,66 @@ def _latest_deployments(
             unread[target] = error
             continue
         if found is not None:
-            latest[target] = _ms(found.get("createdAt", found.get("created")))
+            latest[target] = _created(found)
     return latest, unread
+
+
+@dataclass(frozen=True)
+class Unapplied:
+    """One deployed target: when its latest deployment was made, and what was written after it."""
+
+    target: str
+    deployed_at: int | None
+    """Milliseconds since the epoch, as Vercel counts; None when the target has no deployment yet."""
+    written: dict[str, int]
+    """Each of the stack's variables on this target written after that deployment -> when (ms)."""
+
+
+def unapplied(vercel: Vercel, project: str, names: Mapping[str, Sequence[str]]) -> list[Unapplied]:
+    """For each deployed target the stack writes (`names`: target -> variable names, as the stack's
+    `hostingVariables` output lists them), the variables its running app does not have yet: the
+    ones updated after the target's latest READY deployment was created. ApiError if unreadable."""
+    entries = vercel.env(project)
+    found = []
+    for target in (t for t in DEPLOYED_TARGETS if t in names):
+        latest = vercel.latest_deployment(project, target)
+        deployed = _created(latest) if latest is not None else None
+        written = {str(e["key"]): _ms(e.get("updatedAt")) for e in entries
+                   if e["key"] in names[target] and target in e["target"]
+                   and (deployed is None or _ms(e.get("updatedAt")) > deployed)}
+        found.append(Unapplied(target, deployed, written))
+    return found
+
+
+def redeploy(vercel: Vercel, project: str, names: Mapping[str, Sequence[str]],
+             changed: Sequence[str]) -> list[Check]:
+    """`unapplied` as one finding per deployed target, each with what to do (`billing status`)."""
+    try:
+        found = unapplied(vercel, project, names)
+    except ApiError as error:
+        said = f"; the last update wrote {', '.join(changed)}" if changed else ""
+        return [Check("redeploy", "fail", f"could not tell whether the running app has the stack's "
+                      f"variables ({error}){said}", _fix(error))]
+    checks = []
+    for target in found:
+        name = f"redeploy {target.target}"
+        if target.deployed_at is None:
+            checks.append(Check(name, "fail", f"{target.target} has no deployment yet, so no running app "
+                                "reads the variables written there", FIRST_DEPLOY[target.target]))
+        elif target.written:
+            at = rfc3339(datetime.fromtimestamp(max(target.written.values()) / 1000, UTC))
+            checks.append(Check(name, "fail", f"{target.target} deployment is older than the variables "
+                                f"written at {at} ({', '.join(sorted(target.written))})",
+                                REDEPLOY[target.target]))
+        else:
+            at = rfc3339(datetime.fromtimestamp(target.deployed_at / 1000, UTC))
+            checks.append(Check(name, "pass", f"the latest {target.target} deployment ({at}) has every "
+                                "variable the stack wrote"))
+    return checks
+
+
+def _created(deployment: dict[str, Any]) -> int:
+    return _ms(deployment.get("createdAt", deployment.get("created")))
 
 
 def _ms(value: Any) -> int:
@@ -103,10 +162,13 @@ def _ms(value: Any) -> int:
 
 
 def _unreachable(what: str, error: ApiError) -> Check:
+    return Check(what, "fail", f"could not read it from Vercel: {error}", _fix(error))
+
+
+def _fix(error: ApiError) -> str:
     credential = "VERCEL_TOKEN (or vercel:apiToken)"
-    fix = {"auth": f"check {credential}: Vercel does not accept it",
+    return {"auth": f"check {credential}: Vercel does not accept it",
            "permission": f"the token cannot see this project: check {credential} and vercel:team",
            "not found": "no such project for this token: check billing:vercelProject and vercel:team "
                         "(a 404 is not a missing permission)",
            }.get(error.kind) or error.fix(credential, VERCEL_API_BASE)
-    return Check(what, "fail", f"could not read it from Vercel: {error}", fix)

@@ -27,6 +27,8 @@ def test_bare_billing_prints_the_help_and_exits_0() -> None:
     code, out, err = run_cli()
     assert code == exits.OK and err == ""
     assert out.startswith("usage: billing") and "validate" in out and "verify" in out
+    # A newcomer is told where to start: the one command that names every step left.
+    assert "New here? `billing status --stack test` says where the stack is" in " ".join(out.split())
 
 
 def select(pulumi_home: Path, project: Project, stack: str) -> None:

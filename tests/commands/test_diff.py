@@ -146,8 +146,9 @@ def test_markdown_is_a_pull_request_comment(repo: Project) -> None:
     assert code == 2
     lines = out.splitlines()
     assert lines[0] == "<!-- billing-diff -->" and lines[1] == "## Billing diff against `main`"
-    assert "### Stack `test` (test mode): 1 error, 1 warning, " in out
-    assert "| :x: error | `pro_yearly` | removed without being archived first" in out
+    assert "| `test` | test | 1 error, 1 warning, 1 in place / info |" in out
+    assert ("| :x: error | `-` `stripe:index/price:Price` `pro-yearly` | `test` | `pro_yearly`: removed without "
+            "being archived first") in out
     assert "#### Hosting" in out
 
 
@@ -227,8 +228,8 @@ def test_a_plan_removed_since_a_broken_base_lists_each_price(repo: Project) -> N
     repo.catalog(without.replace("    plans: [pro, enterprise]", "    plans: [pro]"))
     code, out, _ = diff(repo, "--format", "markdown")
     assert code == 2
-    assert "| :warning: warning | `enterprise` | removed since the base: the product stays in Stripe" in out
-    assert "| :x: error | `enterprise_monthly` | removed without being archived first" in out
+    assert "| :warning: warning |  | `test` | `enterprise`: removed since the base: the product stays in Stripe" in out
+    assert "| :x: error |  | `test` | `enterprise_monthly`: removed without being archived first" in out
 
 
 def test_an_archived_price_dropped_since_a_broken_base_is_still_a_warning(repo: Project) -> None:

@@ -49,7 +49,7 @@ def test_a_renamed_live_stack_is_the_old_one_removed_and_a_new_one_created(repo:
     git(repo, "commit", "-q", "-m", "rename")
     code, out, _ = run_cli("diff", "--base", "main~1", "--project", str(repo.root), "--format", "markdown")
     assert code == exits.REFUSED
-    assert "### Stack `live` (live mode): 1 error" in out and "### Stack `production`" in out
+    assert "| `live` | live | 1 error, 0 warnings, 0 in place / info |" in out and "| `production` | live |" in out
 
 
 def test_a_stack_named_that_the_head_deleted_is_reported_not_refused_as_unknown(repo: Project) -> None:

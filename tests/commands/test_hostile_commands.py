@@ -8,6 +8,7 @@ credentials back in their errors, whole and masked, so a message that is not red
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -48,6 +49,15 @@ CREDENTIALS = {
     "HOOK_SECRET": "whsec_" + "Snt4" * 8,
 }
 CLOUDFLARE_TOKEN = "cf" + "Snt7" * 8
+
+
+@pytest.fixture(autouse=True, scope="module")
+def imported() -> None:
+    """The modules a timed command loads, loaded first: the deadline under test is the requests',
+    and a first import (the catalog's models, the Cloudflare SDK) took a second on a loaded machine."""
+    for module in ("infra.commands.verify.command", "infra.commands.pull.command", "infra.probes.cloudflare",
+                   "infra.probes.vercel", "infra.probes.stripe"):
+        importlib.import_module(module)
 
 
 def cursor_repeats(h: Handler) -> None:

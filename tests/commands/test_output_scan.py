@@ -197,27 +197,44 @@ def test_diff_cites_the_provider_only_with_explain(changed: Project) -> None:
 def test_diff_markdown_is_the_same_comment_with_fields_and_totals(changed: Project) -> None:
     code, out, _ = diff(changed, "--format", "markdown")
     assert code == 2 and out.startswith("<!-- billing-diff -->\n## Billing diff against `main`")
-    assert "### Stack `test` (test mode): 1 error, 1 warning, 3 in place / info" in out
-    assert ("| in place / info | `pro` | name updated in place on the product"
-            '<br>`name`: `"Pro"` → `"Professional"` |') in out
+    golden("diff_both_stacks.md", out)
+    assert "| `test` | test | 1 error, 1 warning, 3 in place / info |" in out
+    assert ("| in place / info | `~` `stripe:index/product:Product` `pro` | `test`, `live` | `pro`: name updated "
+            'in place on the product<br>`name`: `"Pro"` → `"Professional"` |') in out
+    # A catalog change once, with the stacks it affects; where the stacks differ, a row each.
+    assert out.count("`pro_monthly`: 29\\.00 USD every month") == 1
+    assert "| `+-` `stripe:index/price:Price` `pro-monthly` | `test`, `live` |" in out
+    assert "| :x: error | `-` `stripe:index/price:Price` `pro-weekly` | `live` |" in out
+    assert "| in place / info | `-` `stripe:index/price:Price` `pro-weekly` | `test` |" in out
     assert "resource\\_stripe\\_price" in out  # the comment keeps its citations
     assert "\n**2 to create, 2 to change, 2 to replace, 2 to delete**\n" in out
     assert "\x1b" not in out
 
 
-def test_diff_json_keeps_its_shape_and_adds_fields(changed: Project) -> None:
+def test_diff_json_lists_each_change_once_with_its_stacks(changed: Project) -> None:
     code, out, _ = diff(changed, "--format", "json")
     assert code == 2
+    golden("diff_both_stacks.json", out)
     data = json.loads(out)
-    assert set(data) == {"base", "stacks", "totals"}
+    assert set(data) == {"base", "stacks", "changes", "totals"}
     assert data["totals"] == "2 to create, 2 to change, 2 to replace, 2 to delete"
-    test = next(s for s in data["stacks"] if s["stack"] == "test")
-    assert set(test) == {"stack", "mode", "exit", "changes"}
-    rename = next(c for c in test["changes"] if c["subject"] == "pro")
-    assert set(rename) == {"group", "severity", "subject", "message", "resource", "step", "fields", "sources"}
+    assert data["stacks"] == [
+        {"stack": "test", "mode": "test", "exit": 2, "counts": {"error": 1, "warn": 1, "info": 3}},
+        {"stack": "live", "mode": "live", "exit": 2, "counts": {"error": 2, "warn": 1, "info": 2}}]
+    (rename,) = [c for c in data["changes"] if c["subject"] == "pro"]
+    assert set(rename) == {"group", "severity", "subject", "message", "resource", "step", "fields", "sources",
+                           "stacks"}
+    assert rename["stacks"] == ["test", "live"] and rename["step"] == "update"
     assert rename["fields"] == [{"path": "name", "old": '"Pro"', "new": '"Professional"'}]
-    terms = next(c for c in test["changes"] if c["subject"] == "pro_monthly")
+    (terms,) = [c for c in data["changes"] if c["subject"] == "pro_monthly"]
+    assert terms["stacks"] == ["test", "live"]
     assert terms["sources"] and terms["sources"][0] in terms["message"]  # the message as before
+    removed = [c for c in data["changes"] if c["subject"] == "pro_weekly"]
+    assert sorted((c["severity"], c["stacks"][0]) for c in removed) == [("error", "live"), ("info", "test")]
+    # Per stack, the changes are exactly those naming it: as many as its counts.
+    for stack in data["stacks"]:
+        mine = [c for c in data["changes"] if stack["stack"] in c["stacks"]]
+        assert len(mine) == sum(stack["counts"].values())
 
 
 def test_diff_in_a_terminal_is_coloured_and_never_otherwise(changed: Project, terminal_env: None,
@@ -239,5 +256,6 @@ def test_diff_in_a_terminal_is_coloured_and_never_otherwise(changed: Project, te
 
 
 def test_snapshots_are_plain_text() -> None:
-    for path in (SNAPSHOTS / "plan_test.txt", SNAPSHOTS / "diff_both_stacks.txt"):
+    for name in ("plan_test.txt", "diff_both_stacks.txt", "diff_both_stacks.md", "diff_both_stacks.json"):
+        path = SNAPSHOTS / name
         assert "\x1b" not in Path(path).read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import textwrap
 from pathlib import Path
@@ -101,3 +102,87 @@ def test_a_catalog_that_is_a_symlink_is_not_written_through(project: Project, tm
     code, _, err = run_cli("reprice", "pro.monthly", "39.00", "--project", str(project.root))
     assert code == exits.REFUSED and "is a symlink" in err and "nothing was written" in err
     assert outside.read_text() == SIMPLE and Path(path).is_symlink()
+
+
+# Issue 22: README promises reprice keeps the file's layout; a whole ruamel dump reflowed every
+# line (`yearly:  {...}` lost its alignment). Only the edited price's lines may change.
+ALIGNED = """\
+plans:
+  pro:
+    name:  Pro          # aligned by hand
+    prices:
+      monthly: {amount: "29.00", currency: usd, interval: month}
+      yearly:  {amount: "290.00", currency: usd, interval: year}    # two months free
+  team:
+    name:  Team
+    prices:
+      monthly:
+        amount:   "99.00"     # per seat
+        currency: usd
+        interval: month
+      # quarterly is next
+  yen:
+    name: Yen
+    prices:
+      monthly: {amount: "3000", currency: jpy, interval: month}
+""" + WEBHOOK
+
+
+def reprice(project: Project, *argv: str) -> tuple[int, str, str]:
+    return run_cli("reprice", *argv, "--project", str(project.root))
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    return [d[2:] for d in diff if d.startswith("- ")], [d[2:] for d in diff if d.startswith("+ ")]
+
+
+def test_only_the_edited_flow_price_changes_and_aligned_lines_keep_their_bytes(project: Project) -> None:
+    path = project.catalog(ALIGNED)
+    code, out, err = reprice(project, "pro.monthly", "39")
+    assert code == exits.OK, err
+    removed, added = changed_lines(ALIGNED, path.read_text())
+    assert removed == ['      monthly: {amount: "29.00", currency: usd, interval: month}']
+    assert added == ['      monthly: {amount: "29.00", currency: usd, interval: month, archived: true}',
+                     '      monthly_v2: {amount: "39.00", currency: usd, interval: month, lookup_key: pro_monthly}']
+    assert "pro.monthly_v2 sells at 39.00 USD" in out  # the currency's decimals, as the catalog writes them
+
+
+def test_a_block_price_is_edited_in_place_and_the_comment_after_it_stays_put(project: Project) -> None:
+    path = project.catalog(ALIGNED)
+    assert reprice(project, "team.monthly", "109.5")[0] == exits.OK
+    after = path.read_text()
+    removed, added = changed_lines(ALIGNED, after)
+    assert removed == []  # the old lines are all kept; `archived: true` and the new price are added
+    assert added[0].strip() == "archived: true" and "monthly_v2:" in added[1]
+    assert after.count("# quarterly is next") == 1 and after.count("# per seat") == 1
+    prices = yaml.safe_load(after)["plans"]["team"]["prices"]
+    assert prices["monthly"]["archived"] is True
+    assert prices["monthly_v2"] == {"amount": "109.50", "currency": "usd", "interval": "month",
+                                    "lookup_key": "team_monthly"}
+    assert after.index("archived: true") < after.index("monthly_v2:") < after.index("# quarterly is next")
+
+
+def test_a_zero_decimal_currency_keeps_its_whole_amount(project: Project) -> None:
+    path = project.catalog(ALIGNED)
+    assert reprice(project, "yen.monthly", "3500")[0] == exits.OK
+    assert yaml.safe_load(path.read_text())["plans"]["yen"]["prices"]["monthly_v2"]["amount"] == "3500"
+
+
+def test_a_mistyped_price_gets_a_did_you_mean_of_an_active_price_only(project: Project) -> None:
+    path = project.catalog(ALIGNED)
+    code, _, err = reprice(project, "pro.montly", "39.00")
+    assert code == exits.REFUSED and "has no price pro.montly; did you mean 'pro.monthly'?" in err
+    assert reprice(project, "pro.monthly", "39.00")[0] == exits.OK
+    code, _, err = reprice(project, "pro.monthlx", "45.00")  # the archived monthly is never offered
+    assert code == exits.REFUSED and "did you mean 'pro.monthly_v2'?" in err
+    assert path.read_text().count("archived: true") == 1
+
+
+def test_repricing_an_archived_price_names_the_price_that_took_its_lookup_key(project: Project) -> None:
+    project.catalog(ALIGNED)
+    assert reprice(project, "pro.monthly", "39.00")[0] == exits.OK
+    code, _, err = reprice(project, "pro.monthly", "45.00")
+    assert code == exits.REFUSED
+    assert ("pro.monthly is already archived; pro.monthly_v2 holds its lookup key 'pro_monthly' now: reprice "
+            "that one (`billing reprice pro.monthly_v2 AMOUNT`)") in err

@@ -1,53 +1,62 @@
-"""`billing status`: a fresh copy, a half-configured stack and a ready one, with a stand-in `pulumi`.
+"""`billing status`: a fresh copy, a half-configured stack, a ready one, and one after its update.
 
-The stand-in answers `version`, `whoami --json`, `stack ls --json` and `config --json
---show-secrets` in the real CLI's formats (pulumi/pulumi, pkg/cmd/pulumi: WhoAmIJSON's
-`user`/`url`, stack summaries' `name`, configValueJSON's `value`/`secret`).
+The stand-in `pulumi` (tests/support/pulumi_stand_in.py) answers in the real CLI's formats; the host is
+the local Vercel-shaped server (tests/servers/vercel_api_server.py), reached through VERCEL_API_BASE.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from infra.core import exits
+from tests.servers.vercel_api_server import VercelProject, VercelServer
 from tests.support.project import DOMAINS, VERCEL_PROJECT, Project, key, run_cli
+from tests.support.pulumi_stand_in import Pulumi
 
 SEALED = "\n    secure: v1:ZXhhbXBsZQ==:v1:ExampleCiphertextOnly"
-
-
-def stand_in(bin_dir: Path, version: str, stacks: list[str], config: dict[str, tuple[str, bool]]) -> None:
-    answers = {
-        "version": version,
-        "whoami": json.dumps({"user": "me", "url": "file:///home/me"}),
-        "stack": json.dumps([{"name": name, "current": False, "updateInProgress": False,
-                              "lastUpdate": "2026-11-30T10:00:00.000Z", "resourceCount": 27} for name in stacks]),
-        "config": json.dumps({k: {"value": v, "secret": s} for k, (v, s) in config.items()}),
-    }
-    bin_dir.mkdir(exist_ok=True)
-    (bin_dir / "answers.json").write_text(json.dumps(answers))
-    script = bin_dir / "pulumi"
-    script.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                      f"answers = json.load(open({str(bin_dir / 'answers.json')!r}))\n"
-                      "if sys.argv[1:3] == ['config', 'set'] or sys.argv[1] in ('up', 'preview', 'destroy'):\n"
-                      "    sys.exit(99)  # status only reads\n"
-                      "print(answers[sys.argv[1]])\n")
-    script.chmod(0o755)
+TOKEN = "vercel" + "T0ken" * 5
+UPDATED = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+CHECKS = ("webhook", "stripe", "hosting", "payment")
 
 
 def on_path(monkeypatch: pytest.MonkeyPatch, bin_dir: Path) -> None:
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    monkeypatch.delenv("VERCEL_TOKEN", raising=False)
 
 
-def status(project: Project) -> tuple[int, str]:
-    code, out, err = run_cli("status", "--stack", "test", "--project", str(project.root))
+def status(project: Project, stack: str = "test") -> tuple[int, str]:
+    code, out, err = run_cli("status", "--stack", stack, "--project", str(project.root))
     assert err == "" or code != exits.INTERNAL, err
     return code, out
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def stamp(moment: datetime) -> str:
+    """As the CLI writes a time (RFC 3339, milliseconds, UTC) and as verify records one."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def ready_files(project: Project, mode: str) -> dict[str, str]:
+    """The stack file of a `mode` stack with every setting and key, and the keys' real values; the
+    policy pack's virtualenv as `make policy-venv` leaves it (its stamp, written last)."""
+    (project.root / "policies" / "venv").mkdir(parents=True, exist_ok=True)
+    (project.root / "policies" / "venv" / ".installed").touch()
+    keys = {"stripe:apiKey": key("rk", mode, "Dep1"), "billing:appStripeKey": key("rk", mode, "App1"),
+            "vercel:apiToken": TOKEN}
+    publishable = key("pk", mode, "Pub1")
+    project.stack(mode, f"config:\n  billing:mode: {mode}\n  billing:vercelProject: {VERCEL_PROJECT}\n"
+                        f"  billing:domain: {DOMAINS[mode]}\n  billing:publishableKey: {publishable}\n"
+                        + "".join(f"  {name}:{SEALED}\n" for name in keys))
+    return keys
 
 
 def test_a_fresh_copy_names_each_step_with_its_command(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,6 +71,7 @@ def test_a_fresh_copy_names_each_step_with_its_command(project: Project, monkeyp
     assert "stripe:apiKey: is not set: run `pulumi config set --secret stripe:apiKey rk_test_... --stack test`" in out
     assert "still the repository's example: Pulumi.test.yaml:3: billing:vercelProject" in out
     assert "still the repository's example: Pulumi.test.yaml:4: billing:domain" in out
+    assert "update" not in out and "verify" not in out  # nothing about a stack that cannot be reached
     assert out.rstrip().splitlines()[-1].startswith("not ready to go live:")
 
 
@@ -71,8 +81,8 @@ def test_a_half_configured_stack_says_what_is_left(
     project.stack("test", f"config:\n  billing:mode: test\n  billing:vercelProject: {VERCEL_PROJECT}\n"
                           f"  billing:domain: {DOMAINS['test']}\n  stripe:apiKey:{SEALED}\n")
     deployer = key("rk", "test", "Dep1")
-    stand_in(tmp_path / "bin", "v3.274.1", ["live"], {"billing:mode": ("test", False),
-                                                      "stripe:apiKey": (deployer, True)})
+    Pulumi(tmp_path / "bin", stacks={"live": {}}, config={"billing:mode": ("test", False),
+                                                          "stripe:apiKey": (deployer, True)})
     on_path(monkeypatch, tmp_path / "bin")
     code, out = status(project)
     assert code == exits.FINDINGS
@@ -81,37 +91,197 @@ def test_a_half_configured_stack_says_what_is_left(
     assert "fix: `pulumi stack init test --secrets-provider passphrase`" in out
     assert "secrets set: stripe:apiKey (names only)" in out
     assert "billing:appStripeKey: is not set: run `pulumi config set --secret billing:appStripeKey" in out
+    # Where a key comes from: `billing keys` prints a prefilled Dashboard link for each.
+    lines = out.splitlines()
+    missing = next(i for i, line in enumerate(lines) if "billing:appStripeKey: is not set" in line)
+    assert lines[missing + 1] == "        fix: `billing keys --stack test` says how to make it"
     assert deployer not in out
 
 
 def test_an_old_cli_is_named_with_the_minimum(project: Project, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    stand_in(tmp_path / "bin", "v3.100.0", ["test"], {})
+    Pulumi(tmp_path / "bin", version="v3.100.0", stacks={"test": {}})
     on_path(monkeypatch, tmp_path / "bin")
     code, out = status(project)
     assert code == exits.FINDINGS and "pulumi CLI 'v3.100.0' is older than 3.174" in out
 
 
-def test_a_ready_stack_exits_0_and_prints_no_secret(
-    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+# Before the first update: the file backend's `stack init` writes a checkpoint, so the summary
+# has a lastUpdate and 0 resources (CLI 3.274.1); another backend may give neither.
+@pytest.mark.parametrize("summary", [{"lastUpdate": "2026-12-06T08:56:26.951Z", "resourceCount": 0}, {}])
+def test_a_stack_ready_for_its_first_update_exits_0_and_prints_no_secret(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summary: dict[str, object],
 ) -> None:
-    keys = {"stripe:apiKey": key("rk", "test", "Dep1"), "billing:appStripeKey": key("rk", "test", "App1"),
-            "vercel:apiToken": "vercel" + "T0ken" * 5}
-    publishable = key("pk", "test", "Pub1")
-    project.stack("test", f"config:\n  billing:mode: test\n  billing:vercelProject: {VERCEL_PROJECT}\n"
-                          f"  billing:domain: {DOMAINS['test']}\n  billing:publishableKey: {publishable}\n"
-                          + "".join(f"  {name}:{SEALED}\n" for name in keys))
-    stand_in(tmp_path / "bin", "v3.274.1", ["acme/billing/test"],
-             {name: (value, True) for name, value in keys.items()})
+    keys = ready_files(project, "test")
+    pulumi = Pulumi(tmp_path / "bin", stacks={"acme/billing/test": summary},
+                    config={name: (value, True) for name, value in keys.items()})
     on_path(monkeypatch, tmp_path / "bin")
     code, out = status(project)
     assert code == exits.OK, out
     assert "TODO" not in out and "keys checked with their real values" in out
-    assert "ok    stack 'test' exists; last update 2026-11-30T10:00:00.000Z" in out
-    assert out.rstrip().endswith("ready to go live: next `pulumi preview --stack test --policy-pack policies`")
+    assert "ok    stack 'test' exists" in out
+    assert "ok    nothing deployed yet: going live is `pulumi up --stack test --policy-pack policies`" in out
+    assert "host:" not in out and "verify " not in out  # nothing to redeploy or verify yet
+    assert out.rstrip().endswith("ready to go live: next `pulumi preview --stack test --policy-pack policies`, "
+                                 "then `pulumi up --stack test --policy-pack policies`")
     assert not any(secret in out for secret in keys.values())
+    assert all(argv[0] != "stack" or argv[1] in ("ls",) for argv in pulumi.argv())  # read only
+
+
+def test_without_the_policy_packs_virtualenv_the_preview_it_names_would_fail(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = ready_files(project, "test")
+    (project.root / "policies" / "venv" / ".installed").unlink()  # a venv whose install did not finish
+    Pulumi(tmp_path / "bin", stacks={"test": {}}, config={name: (value, True) for name, value in keys.items()})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "TODO  the policy pack's virtualenv policies/venv is not built" in out
+    assert "fix: `make policy-venv`" in out
 
 
 def test_no_such_stack_is_refused(project: Project) -> None:
     code, _, err = run_cli("status", "--stack", "staging", "--project", str(project.root))
     assert code == exits.REFUSED and "no stack 'staging' here" in err
+
+
+# ---------------------------------------------------------------- after the first update
+
+
+@pytest.fixture
+def vercel(monkeypatch: pytest.MonkeyPatch) -> Iterator[VercelProject]:
+    project = VercelProject(VERCEL_PROJECT, TOKEN)
+    with VercelServer(project) as server:
+        monkeypatch.setenv("VERCEL_API_BASE", server.base)
+        yield project
+
+
+NAMES = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_PRO_MONTHLY"]
+
+
+def updated(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str,
+            tags: dict[str, str], redeploy_needed: list[str] | None = None) -> Pulumi:
+    """A `mode` stack whose last update was at UPDATED and wrote NAMES to its Vercel targets."""
+    keys = ready_files(project, mode)
+    targets = ["production"] if mode == "live" else ["preview", "development"]
+    pulumi = Pulumi(tmp_path / "bin", stacks={mode: {"lastUpdate": stamp(UPDATED), "resourceCount": 27}},
+                    config={name: (value, True) for name, value in keys.items()},
+                    outputs={"hostingVariables": {target: NAMES for target in targets},
+                             "redeployNeeded": redeploy_needed or [], "hostingDigests": {"x": "y"},
+                             "webhookUrl": f"https://{DOMAINS[mode]}/api/webhooks/stripe"},
+                    tags=tags)
+    on_path(monkeypatch, tmp_path / "bin")
+    return pulumi
+
+
+def passed(at: datetime) -> dict[str, str]:
+    return {f"billing:verify:{check}": f"pass {stamp(at)}" for check in CHECKS}
+
+
+def test_a_live_stack_whose_variables_are_newer_than_its_deployment_needs_a_redeploy(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "live", passed(UPDATED + timedelta(minutes=5)),
+            ["production:STRIPE_WEBHOOK_SECRET"])
+    vercel.deployment("production", ms(UPDATED - timedelta(hours=1)))
+    written = UPDATED - timedelta(seconds=30)
+    for name in NAMES:
+        vercel.env(name, ["production"], sensitive=True, updated=ms(UPDATED - timedelta(days=2)))
+    vercel.envs[1]["updatedAt"] = ms(written)  # the update rotated the webhook secret
+    code, out = status(project, "live")
+    assert code == exits.FINDINGS, out
+    assert (f"TODO  host: production deployment is older than the variables written at {stamp(written)} "
+            "(STRIPE_WEBHOOK_SECRET)") in out
+    assert "fix: redeploy production (`vercel deploy --prod`, or Redeploy on the latest production deployment" in out
+    assert "ok    verify webhook: passed at" in out
+    assert out.rstrip().splitlines()[-1] == "not ready to go live: 1 item to do, each with its fix above"
+    assert {method for method, _, _ in vercel.requests} == {"GET"}
+
+    vercel.deployment("production", ms(UPDATED + timedelta(minutes=1)))  # redeployed
+    code, out = status(project, "live")
+    assert code == exits.OK, out
+    assert "ok    host: the latest production deployment (2026-11-30T10:01:00.000Z) has every variable" in out
+
+
+def test_a_stack_verified_after_its_last_update_is_ready(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    pulumi = updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    for name in NAMES:
+        vercel.env(name, ["preview"], sensitive=True, updated=ms(UPDATED - timedelta(minutes=1)))
+    vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    code, out = status(project)
+    assert code == exits.OK, out
+    assert "ok    last update 2026-11-30T10:00:00.000Z" in out
+    assert "ok    host: the latest preview deployment (2026-11-30T10:02:00.000Z) has every variable" in out
+    for check in CHECKS:
+        assert f"ok    verify {check}: passed at 2026-11-30T10:05:00.000Z, after the last update" in out
+    assert out.rstrip().endswith("ready to go live: the last update (2026-11-30T10:00:00.000Z) is on the host "
+                                 "and every verify check passed since; a change goes `pulumi preview --stack "
+                                 "test --policy-pack policies` first")
+    asked = pulumi.argv()
+    assert ["stack", "output", "--json", "--stack", "test"] in asked  # never --show-secrets for outputs
+    assert ["stack", "tag", "ls", "--json", "--stack", "test"] in asked
+    assert not any(argv[:3] == ["stack", "tag", "set"] for argv in asked)
+    assert TOKEN not in out and not any(TOKEN in " ".join(argv) for argv in asked)
+
+
+def test_verify_older_than_the_last_update_or_failed_or_never_run_is_to_do(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    tags = {"billing:verify:webhook": f"pass {stamp(UPDATED - timedelta(days=1))}",
+            "billing:verify:stripe": f"fail {stamp(UPDATED + timedelta(minutes=3))}",
+            "billing:verify:hosting": "pass, honest \x1b[31m",  # set by hand: not a record
+            "vcs:kind": "github.com"}
+    updated(project, tmp_path, monkeypatch, "test", tags)
+    vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    lines = out.splitlines()
+    assert ("  TODO  verify webhook: passed at 2026-11-29T10:00:00.000Z, before the last update" in lines)
+    assert "  TODO  verify stripe: failed at 2026-11-30T10:03:00.000Z" in lines
+    assert ("        fix: `billing verify --stack test` again shows each failed check with its fix" in lines)
+    assert ("  TODO  verify hosting: the tag billing:verify:hosting is not `pass|fail <time>` as verify "
+            "writes it") in lines
+    assert "  TODO  verify payment: never recorded on this stack" in lines
+    assert "        fix: `billing verify payment --stack test` (test mode: a subscription made and removed; " \
+           "live: a Checkout Session a person pays)" in lines
+    assert lines.count("        fix: `billing verify --stack test`") == 2
+    assert "\x1b" not in out
+
+
+def test_a_host_that_cannot_be_read_is_a_gap_and_names_what_the_update_wrote(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)),
+            ["preview:STRIPE_PRICE_PRO_MONTHLY"])
+    vercel.failures["/v6/deployments"] = 500
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert ("TODO  host: could not tell whether the running app has the stack's variables (server error "
+            "(500): An unexpected error occurred.); the last update wrote preview:STRIPE_PRICE_PRO_MONTHLY") in out
+
+
+def test_no_preview_deployment_yet_is_a_gap_with_the_deploy_command(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "TODO  host: preview has no deployment yet, so no running app reads the variables written there" in out
+    assert "fix: deploy a preview (`vercel deploy`, or a push to any other branch)" in out
+
+
+def test_worker_secrets_apply_at_once_so_a_cloudflare_stack_never_needs_a_redeploy(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    text = (project.root / "Pulumi.test.yaml").read_text().replace(
+        f"  billing:vercelProject: {VERCEL_PROJECT}\n",
+        "  billing:host: cloudflare\n  billing:cloudflareAccountId: 0123456789abcdef0123456789abcdef\n"
+        "  billing:workerScript: shop\n")
+    (project.root / "Pulumi.test.yaml").write_text(text)
+    _, out = status(project)
+    assert "ok    host: Cloudflare Workers applies each value as `up` writes it: no redeploy" in out
+    assert vercel.requests == []

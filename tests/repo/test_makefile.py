@@ -91,3 +91,9 @@ def test_the_policy_pack_virtualenv_is_built_from_its_requirements() -> None:
     assert "-m venv policies/venv" in done.stdout
     assert "policies/venv/bin/python -m pip install" in done.stdout
     assert "-r policies/requirements.txt" in done.stdout
+
+
+def test_make_plan_ends_by_naming_the_next_command() -> None:
+    done = make("-n", "plan", "VENV=.venv-never-built")
+    assert "billing plan --stack test" in done.stdout
+    assert "billing status --stack test says where the stack is in going live" in done.stdout

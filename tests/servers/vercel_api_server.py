@@ -1,7 +1,8 @@
 """A Vercel-shaped API on 127.0.0.1: a project's env variables and its deployments.
 
 Answers GET /v10/projects/{id}/env and GET /v6/deployments as Vercel does
-(values of sensitive variables are never in the list; times in milliseconds),
+(values of sensitive variables are never in the list; times in milliseconds;
+deployments newest first, filtered by project, target and state),
 and 403 `forbidden` for a token it does not know. Records every request.
 """
 
@@ -61,10 +62,12 @@ class VercelProject:
         if path.startswith("/v10/projects/"):
             return 404, {"error": {"code": "not_found", "message": "Project not found"}}
         if path == "/v6/deployments":
-            found = [d for d in self.deployments
-                     if query.get("projectId") == [self.project_id]
-                     and d["target"] == query.get("target", [d["target"]])[0]
-                     and d["state"] == query.get("state", [d["state"]])[0]]
+            # Newest first, as Vercel lists them, whatever order the test made them in.
+            found = sorted((d for d in self.deployments
+                            if query.get("projectId") == [self.project_id]
+                            and d["target"] == query.get("target", [d["target"]])[0]
+                            and d["state"] == query.get("state", [d["state"]])[0]),
+                           key=lambda d: -int(d["createdAt"]))
             limit = int(query.get("limit", ["20"])[0])
             return 200, {"deployments": found[:limit],
                          "pagination": {"count": min(limit, len(found)), "next": None, "prev": None}}

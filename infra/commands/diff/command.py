@@ -300,40 +300,56 @@ def text(results: Sequence[StackDiff], rev: str, out: TextIO, explain: bool = Fa
 
 
 def as_json(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
-    """For tools: what the text says, with each change's resource and predicted step as data.
+    """For tools: what the text says, as data. `stacks` gives each stack's mode, exit status and
+    counts; `changes` each catalog change once, with the `stacks` it affects (a change that reads
+    differently per stack is one entry per wording), its resource and predicted step.
     JSON escapes every control character itself; nothing here is rendered."""
-    json.dump({"base": rev, "stacks": [{
-        "stack": result.stack, "mode": result.mode, "exit": diff.exit_status(result.changes),
-        "changes": [{"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.explained(),
+    changes: dict[Any, dict[str, Any]] = {}
+    for result in results:
+        for c in result.changes:
+            entry = {"group": c.group, "severity": c.severity, "subject": c.subject, "message": c.explained(),
                      "resource": {"type": c.resource[0], "name": c.resource[1]} if c.resource else None,
                      "step": c.step or None,
                      "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
-                     "sources": list(c.sources)} for c in result.changes],
-    } for result in results], "totals": totals(results)}, out, indent=2, ensure_ascii=True)
+                     "sources": list(c.sources)}
+            found = changes.setdefault(json.dumps(entry, sort_keys=True), {**entry, "stacks": []})
+            if result.stack not in found["stacks"]:
+                found["stacks"].append(result.stack)
+    json.dump({"base": rev, "stacks": [{
+        "stack": result.stack, "mode": result.mode, "exit": diff.exit_status(result.changes),
+        "counts": {s: sum(c.severity == s for c in result.changes) for s in ("error", "warn", "info")},
+    } for result in results], "changes": list(changes.values()), "totals": totals(results)},
+        out, indent=2, ensure_ascii=True)
     out.write("\n")
 
 
 def markdown(results: Sequence[StackDiff], rev: str, out: TextIO) -> None:
+    """The text's content as a PR comment: each stack's counts, then per group one table whose rows
+    are the catalog changes, each once with the stacks it affects, errors first."""
     print(MARKER, file=out)
     # Plan names, portal text and the revision are the PR author's: every one escaped for markdown.
-    print(f"## Billing diff against {markdown_code(rev)}", file=out)
+    print(f"## Billing diff against {markdown_code(rev)}\n\n| stack | mode | findings |\n|---|---|---|",
+          file=out)
     for result in results:
-        changes = result.changes
-        print(f"\n### Stack {markdown_code(result.stack)} ({markdown_text(result.mode)} mode): "
-              f"{_counts(changes)}", file=out)
-        if not changes:
-            print("\nNo billing change.", file=out)
-        for group in diff.GROUPS:
-            found = sorted((c for c in changes if c.group == group),
-                           key=lambda c: ("error", "warn", "info").index(c.severity))
-            if not found:
-                continue
-            print(f"\n#### {group.title()}\n\n| | | What it means |\n|---|---|---|", file=out)
-            for change in found:
-                moves = "".join(f"<br>{markdown_code(f.path)}: {markdown_code(f.old)} → "
-                                f"{markdown_code(f.new)}" for f in change.fields)
-                print(f"| {ICONS[change.severity]} | {markdown_code(change.subject)} | "
-                      f"{markdown_text(change.explained())}{moves} |", file=out)
+        said = _counts(result.changes) if result.changes else "no billing change"
+        print(f"| {markdown_code(result.stack)} | {markdown_text(result.mode)} | {said} |", file=out)
+    rank = ("error", "warn", "info")
+    for group in diff.GROUPS:
+        entries = sorted(_entries(results, group, explain=True),
+                         key=lambda e: min(rank.index(severity) for severity, _, _ in e.advice))
+        if not entries:
+            continue
+        print(f"\n#### {group.title()}\n\n| | resource | stacks | what it means |\n|---|---|---|---|",
+              file=out)
+        for entry in entries:
+            resource = (f"{markdown_code(entry.mark)} {markdown_code(entry.resource[0])} "
+                        f"{markdown_code(entry.resource[1])}" if entry.resource and entry.mark else "")
+            moves = "".join(f"<br>{markdown_code(f.path)}: {markdown_code(f.old)} → {markdown_code(f.new)}"
+                            for f in entry.fields)
+            for (severity, subject, message), stacks in entry.advice.items():
+                print(f"| {ICONS[severity]} | {resource} | {', '.join(markdown_code(s) for s in stacks)} | "
+                      f"{markdown_code(subject)}: {markdown_text(message)}{moves} |", file=out)
+                moves = ""  # said once, on the resource's first row
     print(f"\n**{totals(results)}**", file=out)
     print("\nExit status: 0 nothing risky, 1 warnings, 2 errors. Generated by `billing diff`.",
           file=out)

@@ -26,7 +26,9 @@ def add_parser(sub: Any, project_dir: Path) -> None:
         description="Probe a deployment from outside: `verify --stack S` runs webhook, stripe and "
                     "hosting, which only read (and POST probe events to the app's own endpoint); "
                     "`verify payment` creates a customer and a subscription, so it runs only when named. "
-                    "Exit 1 if any check fails, 2 on bad input, 3 on an internal error.")
+                    "Each check's outcome is recorded on the stack as a tag for `billing status` "
+                    "(`--no-record`: not). Exit 1 if any check fails, 2 on bad input, 3 on an internal "
+                    "error.")
     # `verify --stack S` alone runs every part; flags may come before or after the part's name.
     _common(verify, project_dir, argparse.SUPPRESS, WEBHOOK_TIMEOUT)
     _webhook_flags(verify, None)
@@ -65,6 +67,10 @@ def _common(parser: argparse.ArgumentParser, project_dir: Path, default: Any, ti
     options.stack(parser, default)
     parser.add_argument("--timeout", type=http.seconds_flag, default=default, help=timeout_help)
     parser.add_argument("--json", action="store_true", default=default, help="print the result as JSON")
+    parser.add_argument("--no-record", action="store_true", default=default,
+                        help="do not record each check's outcome on the stack (by default a stack tag "
+                             "`billing:verify:<check>`, set with the pulumi CLI, that `billing status` "
+                             "reads)")
     options.project(parser, None, default)
 
 

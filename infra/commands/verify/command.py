@@ -1,11 +1,13 @@
-"""`billing verify`: probe a deployment from outside, read-only.
+"""`billing verify`: probe a deployment from outside; only the stack's verify record is written.
 
 `verify webhook|stripe|hosting` runs one part; `verify --stack S` runs all
-three. Inputs are resolved before anything is sent, so every missing key is
-reported at once (exit REFUSED) with its fix, not a half-run table. A server
-that fails, stalls or answers nonsense fails the affected check and the run
-goes on; exit FINDINGS when any check failed, OK otherwise. Every request
-has `--timeout` as its total deadline.
+three. Each part's outcome is recorded on the stack for `billing status`
+(`infra.probes.verify_record`) unless `--no-record`. Inputs are resolved
+before anything is sent, so every missing key is reported at once (exit
+REFUSED) with its fix, not a half-run table. A server that fails, stalls or
+answers nonsense fails the affected check and the run goes on; exit FINDINGS
+when any check failed, OK otherwise. Every request has `--timeout` as its
+total deadline.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -33,6 +36,7 @@ from infra.core.problems import ConfigError
 from infra.core.redact import mask, shown
 from infra.probes import hosting as hosting_probes
 from infra.probes import stripe as verify_stripe
+from infra.probes import verify_record
 from infra.probes import webhook as webhook_probe
 from infra.stripe.events import PROBE_EVENT
 from infra.stripe.reference import webhook_event_types
@@ -44,6 +48,9 @@ PARTS = ("webhook", "stripe", "hosting")
 class _Part:
     title: str
     run: Callable[[], list[Check]]
+    record: str | None = None
+    """The check's name in the stack's verify record; None when this run does not speak for the
+    stack (a webhook probed at a `--url` of the user's choosing)."""
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -74,12 +81,26 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         print(f"verify: {count} input{'s' if count != 1 else ''} missing or wrong; nothing was sent:",
               *(mask(line) for line in missing), sep="\n", file=sys.stderr)
         return exits.REFUSED
-    results = []
+    results, outcomes = [], {}
     for step in plan:
         print(f"verifying {step.title}...", file=sys.stderr)
-        results.append((step.title, step.run()))
+        started = datetime.now(UTC)
+        found = step.run()
+        results.append((step.title, found))
+        if step.record is not None:
+            outcomes[step.record] = verify_record.Record("fail" if checks.failed(found) else "pass", started)
     checks.write(results, out, as_json, stack)
+    record(args, stack, project, outcomes)
     return exits.FINDINGS if any(checks.failed(found) for _, found in results) else exits.OK
+
+
+def record(args: argparse.Namespace, stack: str | None, project: Path,
+           outcomes: dict[str, verify_record.Record]) -> None:
+    """Each check's outcome as a stack tag for `billing status`, unless --no-record; said on stderr,
+    so `--json` stays one document. A run that could not record still stands."""
+    if stack is None or not outcomes or getattr(args, "no_record", False):
+        return
+    print(verify_record.write(stack, project, outcomes), file=sys.stderr)
 
 
 def _prepare(
@@ -90,8 +111,11 @@ def _prepare(
     if part == "webhook":
         url, secret = _webhook_inputs(args, deployment, project)
         event_type = getattr(args, "event_type", PROBE_EVENT)
+        # Only the stack's own endpoint speaks for the stack; a --url of the user's choosing does not.
+        own = deployment is not None and getattr(args, "url", None) is None
         return _Part(f"webhook {url}", lambda: webhook_probe.run(url, secret, event_type, limits.seconds,
-                                                                 progress=progress))
+                                                                 progress=progress),
+                     "webhook" if own else None)
     if deployment is None:
         raise _usage(f"--stack: `verify {part}` needs the stack whose declarations it compares")
     stack = deployment.stack
@@ -120,12 +144,12 @@ def _prepare(
                     "works"))
             return found
 
-        return _Part(f"stripe ({deployment.mode} mode, stack {stack})", stripe_checks)
+        return _Part(f"stripe ({deployment.mode} mode, stack {stack})", stripe_checks, "stripe")
     host = hosts.of(deployment.settings)
     token = credentials.config_value(host.token_env, host.token, stack, project)
     credentials.api_base(host.api_base_env, host.api_default, token)  # refused before any part sends
     return _Part(f"hosting ({host.location(deployment.settings)}, stack {stack})",
-                 lambda: hosting_probes.run(deployment, token, get, progress, limits))
+                 lambda: hosting_probes.run(deployment, token, get, progress, limits), "hosting")
 
 
 def _webhook_inputs(

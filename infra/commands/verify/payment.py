@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +17,7 @@ from infra.clients.stripe_api import Account
 from infra.clients.stripe_transport import BoundedTransport
 from infra.core import checks, exits
 from infra.core.problems import ConfigError
+from infra.probes import verify_record
 from infra.probes.payment import flows
 
 
@@ -53,8 +55,12 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
     title = f"payment ({deployment.mode} mode, stack {stack}, price {options.lookup_key})"
+    started = datetime.now(UTC)
     found = flows.run(deployment, account, options, _progress, _show)
     checks.write([(title, found)], out, getattr(args, "json", False))
+    if not getattr(args, "no_record", False):  # on stderr, as `verify` says it: --json stays one document
+        outcome = verify_record.Record("fail" if checks.failed(found) else "pass", started)
+        print(verify_record.write(stack, project, {"payment": outcome}), file=sys.stderr)
     return exits.FINDINGS if checks.failed(found) else exits.OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import threading
@@ -23,6 +24,7 @@ from tests.servers.stripe_payments_server import BillingAccount, BillingServer
 from tests.servers.webhook_receiver import Receiver, crashes_on_unhandled_type, reference
 from tests.support.deployed_stripe import deployed
 from tests.support.project import DOMAINS, Project, key, run_cli, stack_config
+from tests.support.pulumi_stand_in import Pulumi
 
 CHECK_PATH = "/billing/plan"
 
@@ -320,3 +322,21 @@ def test_live_mode_expires_the_session_when_nobody_pays(
     assert "was not paid within 0.5s" in str(found["payment"]["meaning"])
     assert stack.account.objects("/v1/checkout/sessions")[0]["status"] == "expired"
     assert "expired cs_live_" in str(found["cleanup"]["meaning"])
+
+
+def test_the_outcome_is_recorded_for_status_and_the_key_never_reaches_argv(
+    stack: Stack, server: BillingServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    pulumi = Pulumi(tmp_path / "bin", stacks={"test": {"lastUpdate": "2026-11-30T10:00:00.000Z", "resourceCount": 27}})
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    stack.app()
+    code, out, err = stack.verify(server, monkeypatch, "--json")
+    assert code == 0, out + err
+    json.loads(out)  # the record is said on stderr: stdout stays one JSON document
+    (argv,) = pulumi.argv()
+    assert argv[:4] == ["stack", "tag", "set", "billing:verify:payment"] and argv[5:] == ["--stack", "test"]
+    assert re.fullmatch(r"pass \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", argv[4])
+    assert "recorded on stack 'test' for `billing status`: billing:verify:payment=pass" in err
+    assert stack.key not in " ".join(argv) and stack.secret not in " ".join(argv)
+    stack.verify(server, monkeypatch, "--no-record")
+    assert len(pulumi.argv()) == 1

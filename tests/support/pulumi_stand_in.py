@@ -1,0 +1,117 @@
+"""A stand-in `pulumi` on PATH that answers in the real CLI's formats and records every argv.
+
+Formats, from pulumi/pulumi pkg/v3 v3.274.1 (cmd/pulumi):
+- `version`: the version line (`v3.274.1`).
+- `whoami --json`: whoami/whoami.go `whoAmIJSON` (`user`, `url`, ...).
+- `stack ls --json`: stack/stack_list.go `stackSummaryJSON` list (`name`, `current`, `lastUpdate`
+  in RFC 3339 with milliseconds, `resourceCount`; the file backend never sets `updateInProgress`,
+  and its `stack init` already writes a checkpoint: `lastUpdate` set, `resourceCount` 0).
+- `config --json --show-secrets`: config `configValueJSON` (`value`, `secret`).
+- `stack output --json`: stack/stack_output.go `jsonStackOutputWriter.WriteMany`, one object of
+  every output, each secret the text "[secret]" (backend/display/json.go, massagePropertyValue);
+  `stack output NAME --show-secrets` prints the one value (`stringifyOutput`).
+- `stack tag ls --json` / `stack tag set NAME VALUE`: stack/stack_tag.go, the tag map as one
+  object; `set` replaces the stack's tags with the old ones plus this one and prints nothing.
+Every JSON answer is indented by two spaces, as ui.FprintJSON writes it. A stack-scoped command
+on a stack that does not exist fails as the CLI does (backenderr.StackNotFoundError, exit 6:
+cmd/pulumi/cmd/exit_codes.go, ExitStackNotFound).
+Nothing that would change a stack's resources is answered (`up`, `preview`, `destroy`: exit 99).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCRIPT = r'''
+import json, sys
+state_path, log_path = sys.argv.pop(1), sys.argv.pop(1)
+args = sys.argv[1:]
+with open(log_path, "a") as log:
+    log.write(json.dumps(args) + "\n")
+with open(state_path) as f:
+    state = json.load(f)
+
+def answer(value):
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+def flag(name):
+    return args[args.index(name) + 1] if name in args else None
+
+stack = flag("--stack")
+if stack is not None and stack not in {name.rsplit("/", 1)[-1] for name in state["stacks"]}:
+    print(f"error: no stack named '{stack}' found", file=sys.stderr)
+    sys.exit(6)
+if args and args[0] in ("up", "preview", "destroy", "refresh", "import"):
+    sys.exit(99)  # the commands under test only read, and write stack tags
+if args == ["version"]:
+    print(state["version"])
+elif args[:2] == ["whoami", "--json"]:
+    answer({"user": "me", "url": state["backend"]})
+elif args[:3] == ["stack", "ls", "--json"]:
+    answer([{"name": name, "current": False, **summary} for name, summary in state["stacks"].items()])
+elif args[:2] == ["config", "--json"]:
+    answer({k: {"value": v, "secret": s} for k, (v, s) in state["config"].items()})
+elif args[:3] == ["stack", "output", "--json"]:
+    answer({k: "[secret]" if k in state["secret_outputs"] else v for k, v in state["outputs"].items()})
+elif args[:2] == ["stack", "output"] and "--show-secrets" in args:
+    value = state["outputs"].get(args[2])
+    if value is None:
+        print(f"error: current stack does not have output property '{args[2]}'", file=sys.stderr)
+        sys.exit(255)
+    print(value if isinstance(value, str) else json.dumps(value))
+elif args[:4] == ["stack", "tag", "ls", "--json"]:
+    answer(state["tags"])
+elif args[:3] == ["stack", "tag", "set"]:
+    state["tags"][args[3]] = args[4]
+    with open(state_path, "w") as f:
+        json.dump(state, f)
+else:
+    print(f"error: the stand-in does not answer {args}", file=sys.stderr)
+    sys.exit(98)
+'''
+
+
+@dataclass
+class Pulumi:
+    """The stand-in's state (edit it, then `save()`), and what it was asked."""
+
+    bin_dir: Path
+    version: str = "v3.274.1"
+    backend: str = "file:///home/me"
+    stacks: dict[str, dict[str, Any]] | None = None
+    """Name (as `stack ls` prints it) -> the rest of its summary."""
+    config: dict[str, tuple[str, bool]] | None = None
+    outputs: dict[str, Any] | None = None
+    secret_outputs: tuple[str, ...] = ("hostingDigests", "webhookSigningSecret")
+    tags: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self.bin_dir.mkdir(parents=True, exist_ok=True)
+        self.state_path = self.bin_dir / "state.json"
+        self.log_path = self.bin_dir / "argv.log"
+        self.log_path.write_text("")
+        script = self.bin_dir / "pulumi"
+        script.write_text(f"#!/bin/sh\nexec {sys.executable} {self.bin_dir / 'pulumi.py'} "
+                          f"{self.state_path} {self.log_path} \"$@\"\n")
+        (self.bin_dir / "pulumi.py").write_text(SCRIPT)
+        script.chmod(0o755)
+        self.save()
+
+    def save(self) -> None:
+        self.state_path.write_text(json.dumps({
+            "version": self.version, "backend": self.backend, "stacks": self.stacks or {},
+            "config": self.config or {}, "outputs": self.outputs or {},
+            "secret_outputs": list(self.secret_outputs), "tags": self.tags or {},
+        }))
+
+    def stored_tags(self) -> dict[str, str]:
+        tags: dict[str, str] = json.loads(self.state_path.read_text())["tags"]
+        return tags
+
+    def argv(self) -> list[list[str]]:
+        """Every command it was given, in order."""
+        return [json.loads(line) for line in self.log_path.read_text().splitlines()]
