@@ -32,6 +32,7 @@ from infra.clients import pulumi_cli
 from infra.clients.http import Limits
 from infra.core import sources
 from infra.core.problems import ConfigError
+from infra.core.redact import mask, url_shown
 from infra.core.snapshot import Snapshot
 from infra.probes import hosting, verify_record
 
@@ -117,7 +118,10 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
         items.append(Item("backend", False, "not logged in to a state backend",
                           "`pulumi login --local` (no account), or your team's backend (README step 5)"))
         return items, None
-    items.append(Item("backend", True, f"logged in to {backend[:100]}"))
+    # A backend URL can carry its credentials (`postgres://user:password@host`, `s3://b?token=`):
+    # shown as scheme, host, port and path only.
+    where = mask(url_shown(backend))[:100]
+    items.append(Item("backend", True, f"logged in to {where}"))
     try:
         listed, _ = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, DEADLINE))
     except pulumi_cli.CliError:
@@ -126,7 +130,7 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
     summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)} \
         if isinstance(listed, list) else {}
     if stack not in summaries:
-        items.append(Item("stack", False, f"stack {stack!r} does not exist in {backend[:100]}",
+        items.append(Item("stack", False, f"stack {stack!r} does not exist in {where}",
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
         return items, None
     items.append(Item("stack", True, f"stack {stack!r} exists"))

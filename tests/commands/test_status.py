@@ -285,3 +285,24 @@ def test_worker_secrets_apply_at_once_so_a_cloudflare_stack_never_needs_a_redepl
     _, out = status(project)
     assert "ok    host: Cloudflare Workers applies each value as `up` writes it: no redeploy" in out
     assert vercel.requests == []
+
+
+# ---------------------------------------------------------------- a broken or hostile pulumi CLI
+
+
+@pytest.mark.parametrize("backend, shown", [
+    ("postgres://admin:{secret}@db.internal:5432/pulumi", "postgres://db.internal:5432/pulumi"),
+    ("https://user:{secret}@state.example.com/api", "https://state.example.com/api"),
+    ("s3://state-bucket?region=eu-west-1&token={secret}", "s3://state-bucket"),
+])
+def test_a_backend_url_is_shown_without_its_credentials(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, shown: str,
+) -> None:
+    secret = "S3cret" + "Passw0rd" * 3
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", backend=backend.format(secret=secret), stacks={"live": {}})
+    on_path(monkeypatch, tmp_path / "bin")
+    _, out = status(project)
+    assert f"ok    logged in to {shown}\n" in out
+    assert f"TODO  stack 'test' does not exist in {shown}\n" in out
+    assert secret not in out
