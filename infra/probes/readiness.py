@@ -109,26 +109,38 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
     if version < MIN_PULUMI:
         return [Item("cli", False, f"pulumi CLI {said[:40]!r} is older than {min_version()}", install)], None
     items = [Item("cli", True, f"pulumi CLI {said[:40]}")]
+    login = "`pulumi login --local` (no account), or your team's backend (README step 5)"
     try:
-        whoami, _ = sources.parse_json(pulumi_cli.run(["whoami", "--json"], project, DEADLINE))
-    except pulumi_cli.CliError:
-        whoami = None
+        whoami, wrong = sources.parse_json(pulumi_cli.run(["whoami", "--json"], project, DEADLINE))
+    except pulumi_cli.CliError as error:
+        # Not logged in, or a backend it cannot open: the CLI's own words tell which.
+        items.append(Item("backend", False, f"not logged in to a state backend: {error}", login))
+        return items, None
     backend = whoami.get("url") if isinstance(whoami, dict) else None
     if not isinstance(backend, str):
-        items.append(Item("backend", False, "not logged in to a state backend",
-                          "`pulumi login --local` (no account), or your team's backend (README step 5)"))
+        said = f"did not answer JSON ({wrong})" if wrong else "named no backend URL"
+        items.append(Item("backend", False, f"not logged in to a state backend: `pulumi whoami --json` "
+                          f"{said}", login))
         return items, None
     # A backend URL can carry its credentials (`postgres://user:password@host`, `s3://b?token=`):
     # shown as scheme, host, port and path only.
     where = mask(url_shown(backend))[:100]
     items.append(Item("backend", True, f"logged in to {where}"))
+    again = f"then `billing status --stack {stack}` again"
     try:
-        listed, _ = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, DEADLINE))
-    except pulumi_cli.CliError:
-        listed = None
+        listed, wrong = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, DEADLINE))
+    except pulumi_cli.CliError as error:
+        wrong = str(error)
+    else:
+        wrong = f"`pulumi stack ls --json` did not answer a JSON list ({wrong or 'another JSON value'})" \
+            if wrong or not isinstance(listed, list) else None
+    if wrong is not None:
+        # The stack may well exist: never advise making it again.
+        items.append(Item("stack", False, f"the stacks in {where} could not be listed: {wrong}",
+                          f"`pulumi stack ls` shows why; {again}"))
+        return items, None
     # `stack ls --json` (stackSummaryJSON): name (org/project/stack on Pulumi Cloud), lastUpdate.
-    summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)} \
-        if isinstance(listed, list) else {}
+    summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)}
     if stack not in summaries:
         items.append(Item("stack", False, f"stack {stack!r} does not exist in {where}",
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))

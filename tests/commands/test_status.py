@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -306,3 +307,30 @@ def test_a_backend_url_is_shown_without_its_credentials(
     assert f"ok    logged in to {shown}\n" in out
     assert f"TODO  stack 'test' does not exist in {shown}\n" in out
     assert secret not in out
+
+
+def test_a_failing_whoami_shows_the_clis_reason(project: Project, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": {}}, failures={
+        "whoami": (1, 'error: unable to open state directory "file:///mnt/state": permission denied\n')})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert ("TODO  not logged in to a state backend: `pulumi whoami --json` failed (exit 1): error: unable to "
+            'open state directory "file:///mnt/state": permission denied') in out
+
+
+@pytest.mark.parametrize("broken", [{"failures": {"stack ls": (255, "error: could not reach the backend\n")}},
+                                    {"answers": {"stack ls": "[{\"name\": \"test\""}}])
+def test_stacks_that_cannot_be_listed_are_not_said_to_be_missing(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: dict[str, Any],
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": {}}, **broken)
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "does not exist" not in out and "stack init" not in out  # it may well exist: never make it again
+    assert "TODO  the stacks in file:///home/me could not be listed: `pulumi stack ls --json` " in out
+    assert "fix: `pulumi stack ls` shows why; then `billing status --stack test` again" in out
