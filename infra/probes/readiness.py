@@ -156,18 +156,26 @@ def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]
 
     A `lastUpdate` alone does not mean an update ran: the file backend's `stack init` writes a
     checkpoint, so a new stack has one, with `resourceCount` 0 (seen with CLI 3.274.1). Every
-    `up` registers at least the stack's own resource, so resources mean something was deployed."""
+    `up` registers at least the stack's own resource, so resources mean something was deployed. A
+    stack with resources, or with a `lastUpdate` that is not a time, has no readable update time:
+    an open item, since the host and the verify record are judged against that time."""
     last = summary.get("lastUpdate")
     count = summary.get("resourceCount")
-    deployed = isinstance(last, str) and verify_record.parse_time(last) is not None and count != 0
     if summary.get("updateInProgress") is True:
         return Item("update", False, "an update of the stack is running now",
-                    f"wait for it to end (`pulumi stack --stack {stack}` shows it), then `billing status` "
-                    "again"), None
-    if not deployed:
+                    f"wait for it to end (`pulumi stack --stack {stack}` shows it), then `billing status "
+                    f"--stack {stack}` again"), None
+    if count == 0 or (last is None and count is None):
         # Not a gap: going live is the first `up`, and this stack is ready for it when nothing else is open.
         return Item("update", True, f"nothing deployed yet: going live is `pulumi up --stack {stack} "
                     "--policy-pack policies`; then redeploy the app and run `billing verify`"), None
+    if not isinstance(last, str) or verify_record.parse_time(last) is None:
+        # Resources, or a time that is not one: something was deployed, and when is what the host and
+        # the verify record are judged against. Never "nothing deployed yet".
+        return Item("update", False, "the backend gave no readable time for the stack's last update, so "
+                    "the host and the verify record cannot be judged against it",
+                    f"`pulumi stack --stack {stack}` shows the last update; then `billing status --stack "
+                    f"{stack}` again"), None
     return Item("update", True, f"last update {last}"), str(last)
 
 

@@ -334,3 +334,20 @@ def test_stacks_that_cannot_be_listed_are_not_said_to_be_missing(
     assert "does not exist" not in out and "stack init" not in out  # it may well exist: never make it again
     assert "TODO  the stacks in file:///home/me could not be listed: `pulumi stack ls --json` " in out
     assert "fix: `pulumi stack ls` shows why; then `billing status --stack test` again" in out
+
+
+@pytest.mark.parametrize("summary", [{"resourceCount": 27}, {"lastUpdate": "yesterday", "resourceCount": 27},
+                                     {"lastUpdate": "2026-11-30T10:00:00"}])
+def test_a_deployed_stack_without_a_readable_update_time_is_not_ready(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summary: dict[str, object],
+) -> None:
+    keys = ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": summary}, config={name: (value, True) for name, value in keys.items()},
+           tags=passed(UPDATED))
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert "nothing deployed yet" not in out
+    assert out.rstrip().splitlines()[-1].startswith("not ready to go live:")
+    assert "TODO  the backend gave no readable time for the stack's last update" in out
+    assert "fix: `pulumi stack --stack test` shows the last update; then `billing status --stack test` again" in out
