@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +40,8 @@ from infra.probes import hosting, verify_record
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
 DEADLINE = 30.0
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of this machine's clock a verify record may be dated (another machine's clock)."""
 
 Step = Literal["cli", "backend", "stack", "config", "examples", "policy", "update", "redeploy", "verify"]
 """What closes an open item, in going-live order: install the CLI, log in, create the stack, set a
@@ -277,6 +280,7 @@ def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
         return [Item("verify", False, f"verify: the stack's verify record could not be read: {error}",
                      f"`pulumi stack tag ls --stack {stack}` shows why")]
     updated = verify_record.parse_time(last_update)
+    now = datetime.now(UTC)
     items = []
     for check in verify_record.CHECKS:
         run = (f"`billing verify payment --stack {stack}` (test mode: a subscription made and removed; "
@@ -289,6 +293,11 @@ def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
         elif record is None:
             items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is not "
                                                "`pass|fail <time>` as verify writes it", run))
+        elif record.at > now + CLOCK_SKEW:
+            # A tag anyone with the backend can set: a pass dated ahead would outlive every later update.
+            items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is dated "
+                                               f"{verify_record.rfc3339(record.at)}, later than now: not a "
+                                               "record `billing verify` made", run))
         elif updated is not None and record.at < updated:
             said = "passed" if record.outcome == "pass" else "failed"
             items.append(Item("verify", False, f"verify {check}: {said} {when}, before the last update", run))

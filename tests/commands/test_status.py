@@ -336,6 +336,24 @@ def test_stacks_that_cannot_be_listed_are_not_said_to_be_missing(
     assert "fix: `pulumi stack ls` shows why; then `billing status --stack test` again" in out
 
 
+def test_a_verify_record_dated_in_the_future_is_not_a_pass(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    # A tag anyone with the backend can set: a pass dated next year would otherwise outlive every update.
+    forged = datetime.now(UTC) + timedelta(days=365)
+    tags = {**passed(UPDATED + timedelta(minutes=5)), "billing:verify:stripe": f"pass {stamp(forged)}"}
+    updated(project, tmp_path, monkeypatch, "test", tags)
+    for name in NAMES:
+        vercel.env(name, ["preview"], sensitive=True, updated=ms(UPDATED - timedelta(minutes=1)))
+    vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert (f"TODO  verify stripe: the tag billing:verify:stripe is dated {stamp(forged)}, later than now: "
+            "not a record `billing verify` made") in out
+    assert "fix: `billing verify --stack test`" in out
+    assert "ok    verify webhook: passed at 2026-11-30T10:05:00.000Z, after the last update" in out
+
+
 @pytest.mark.parametrize("summary", [{"resourceCount": 27}, {"lastUpdate": "yesterday", "resourceCount": 27},
                                      {"lastUpdate": "2026-11-30T10:00:00"}])
 def test_a_deployed_stack_without_a_readable_update_time_is_not_ready(
