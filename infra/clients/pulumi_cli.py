@@ -3,7 +3,8 @@
 `pulumi config --json --show-secrets` prints every secret of a stack in the
 clear, so its output is read into memory only: never printed, logged or
 written, and never quoted in an error. The CLI's own error (a wrong
-passphrase, no such stack) is shown as its first line, secret shapes masked.
+passphrase, no such stack) is shown as its first line, escaped for a terminal and
+secret shapes masked.
 The one write is a stack tag (`set_stack_tag`), the backend's metadata beside
 the stack's state, never the state itself.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.core import sources
+from infra.core.escape import terminal
 from infra.core.redact import mask
 
 DEADLINE_SECONDS = 60.0
@@ -28,7 +30,8 @@ INSTALL = "https://www.pulumi.com/docs/install/"
 
 
 class CliError(Exception):
-    """Why the CLI gave no usable answer; the message is safe to print."""
+    """Why the CLI gave no usable answer; the message is safe to print (its quote of the CLI's
+    error is escaped for a terminal and masked)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
         process.wait()
     if status != 0:
         said = next((line.strip() for line in err.text().splitlines() if line.strip()), "")
-        reason = f": {mask(said[:200])}" if said else ""
+        # The CLI's words, or a wrapper's: escaped here, so every sink may print the message as it is.
+        reason = f": {mask(terminal(said[:200]))}" if said else ""
         raise CliError(f"`{command}` failed (exit {status}){reason}")
     return out.text()
 
