@@ -369,3 +369,25 @@ def test_a_deployed_stack_without_a_readable_update_time_is_not_ready(
     assert out.rstrip().splitlines()[-1].startswith("not ready to go live:")
     assert "TODO  the backend gave no readable time for the stack's last update" in out
     assert "fix: `pulumi stack --stack test` shows the last update; then `billing status --stack test` again" in out
+
+
+@pytest.mark.parametrize("broken", ["deployment far ahead", "deployment undated", "variable far ahead",
+                                    "variable undated"])
+def test_a_host_answer_with_no_usable_time_is_a_gap_not_a_crash_or_a_pass(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject, broken: str,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    for name in NAMES:
+        vercel.env(name, ["preview"], sensitive=True, updated=ms(UPDATED - timedelta(minutes=1)))
+    deployment = vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    what, how = broken.split(" ", 1)
+    entry = deployment if what == "deployment" else vercel.envs[0]
+    for field in ("created", "createdAt") if what == "deployment" else ("updatedAt",):
+        if how == "undated":
+            del entry[field]
+        else:
+            entry[field] = 1e300  # a finite JSON number: no time Python (or Vercel) can hold
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert "TODO  host: could not tell whether the running app has the stack's variables (GET " in out
+    assert "is not a time in milliseconds" in out
