@@ -146,6 +146,7 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
     summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)}
     if stack not in summaries:
         items.append(Item("stack", False, f"stack {stack!r} does not exist in {where}",
+                          f"export PULUMI_CONFIG_PASSPHRASE (the {stack} stack's own passphrase), then "
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
         return items, None
     items.append(Item("stack", True, f"stack {stack!r} exists"))
@@ -204,9 +205,8 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
             items.append(Item("config", True,
                               "keys checked with their real values (decrypted in memory only)"))
     else:
-        items.append(Item("config", False,
-                          "the keys are not checked without a working pulumi CLI and backend",
-                          "the items above, then `billing status` again"))
+        items.append(Item("config", False, "the keys are not checked until the pulumi CLI can read the stack",
+                          f"the items above, then `billing status --stack {stack}` again"))
     config = stack_config.from_stack(files.root, stack, decrypted=decrypted, files=files)
     try:
         deployment = config.load()
@@ -218,7 +218,10 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
                   for problem in error.problems]
         notices = _examples(stack, files)
     else:
-        items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode"))
+        # Placeholders stood in for keys that could not be read: then only the settings were checked.
+        items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode" if read
+                          else f"every setting is valid for {deployment.mode} mode; the keys are not checked "
+                          "until they can be read"))
         notices = list(deployment.notices)
     # A test stack may run on the repository's examples (warnings there); going live needs them replaced.
     items += [Item("examples", False, f"still the repository's example: {notice}", field=notice.field)

@@ -89,7 +89,7 @@ def test_a_half_configured_stack_says_what_is_left(
     assert code == exits.FINDINGS
     assert "ok    pulumi CLI v3.274.1" in out and "ok    logged in to file:///home/me" in out
     assert "TODO  stack 'test' does not exist" in out
-    assert "fix: `pulumi stack init test --secrets-provider passphrase`" in out
+    assert "`pulumi stack init test --secrets-provider passphrase`" in out
     assert "secrets set: stripe:apiKey (names only)" in out
     assert "billing:appStripeKey: is not set: run `pulumi config set --secret billing:appStripeKey" in out
     # Where a key comes from: `billing keys` prints a prefilled Dashboard link for each.
@@ -391,3 +391,33 @@ def test_a_host_answer_with_no_usable_time_is_a_gap_not_a_crash_or_a_pass(
     assert code == exits.FINDINGS, out
     assert "TODO  host: could not tell whether the running app has the stack's variables (GET " in out
     assert "is not a time in milliseconds" in out
+
+
+def test_keys_that_could_not_be_read_are_never_called_valid(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": {}},
+           failures={"config": (255, "error: failed to decrypt: incorrect passphrase\n")})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "TODO  the stack's secrets could not be read: `pulumi config --json --show-secrets --stack test` " \
+           "failed (exit 255): error: failed to decrypt: incorrect passphrase" in out
+    assert "every setting and key is valid" not in out
+    assert "ok    every setting is valid for test mode; the keys are not checked until they can be read" in out
+
+
+def test_each_fix_on_the_way_to_a_stack_can_be_run_as_printed(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"live": {}})
+    on_path(monkeypatch, tmp_path / "bin")
+    _, out = status(project)
+    # Without PULUMI_CONFIG_PASSPHRASE a non-interactive `stack init` fails; without --stack, status
+    # refuses until a stack is selected, which is what these fixes lead to.
+    assert ("fix: export PULUMI_CONFIG_PASSPHRASE (the test stack's own passphrase), then `pulumi stack init "
+            "test --secrets-provider passphrase` (README step 6)") in out
+    assert "TODO  the keys are not checked until the pulumi CLI can read the stack" in out
+    assert "fix: the items above, then `billing status --stack test` again" in out
