@@ -33,8 +33,10 @@ from infra.catalog import (
     to_minor_units,
 )
 from infra.core import exits, sources, writer
+from infra.core.escape import terminal
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import did_you_mean
+from infra.core.redact import mask
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -44,10 +46,11 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         inside = path.parent if args.catalog else args.project
         message = reprice(path, args.price, args.amount, args.key, inside)
     except RepriceError as error:
-        print(f"{path}: {error}; the catalog was not changed", file=sys.stderr)
+        # It quotes PLAN.PRICE as typed and the catalog's keys (a did-you-mean), both someone else's text.
+        print(mask(terminal(f"{path}: {error}; the catalog was not changed")), file=sys.stderr)
         return exits.REFUSED
     except writer.WriteRefused as error:
-        print(error, file=sys.stderr)
+        print(mask(terminal(str(error))), file=sys.stderr)
         return exits.REFUSED
     print(message, file=out)
     return exits.OK

@@ -186,3 +186,18 @@ def test_repricing_an_archived_price_names_the_price_that_took_its_lookup_key(pr
     assert code == exits.REFUSED
     assert ("pro.monthly is already archived; pro.monthly_v2 holds its lookup key 'pro_monthly' now: reprice "
             "that one (`billing reprice pro.monthly_v2 AMOUNT`)") in err
+
+
+def test_a_refusal_is_escaped_for_the_terminal_and_offers_no_secret(project: Project) -> None:
+    # A catalog from a pull request: a plan key with a terminal's escape sequences, a price key shaped
+    # like a live secret key (pasted by mistake); and a PLAN.PRICE argument with control characters.
+    secret = "sk_" + "live_" + "Q" * 30
+    path = project.catalog(SIMPLE.replace("  pro:\n", f'  "pro\\e]0;owned\\a\\u202e":\n    name: X\n    prices:\n'
+                                                     f'      {secret}: {{amount: "1.00", currency: usd, '
+                                                     'interval: month}\n  pro:\n', 1))
+    before = path.read_bytes()
+    code, _, err = reprice(project, "pro\x1b]0;owned\x07.sk_live_" + "Q" * 29, "3")
+    assert code == exits.REFUSED and "the catalog was not changed" in err
+    assert "has no price pro\\x1b]0;owned\\x07.sk_live_" in err and "did you mean" in err
+    assert not any(c in err for c in "\x1b\x07\u202e") and secret not in err
+    assert path.read_bytes() == before
