@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,10 @@ from infra.probes import hosting, verify_record
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
 DEADLINE = 30.0
+"""One question to the pulumi CLI, at most."""
+TOTAL_SECONDS = 120.0
+"""All of status: every question to the CLI and every request to the host (each CLI question still
+gets a second when the rest is spent, so at most a few seconds more)."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of this machine's clock a verify record may be dated (another machine's clock)."""
 
@@ -77,13 +82,27 @@ class Readiness:
         return not self.missing
 
 
+class _Clock:
+    """The one deadline of a status run, shared out to each CLI question and host request."""
+
+    def __init__(self) -> None:
+        self.ends = time.monotonic() + TOTAL_SECONDS
+
+    def cli(self) -> float:
+        return max(1.0, min(DEADLINE, self.ends - time.monotonic()))
+
+    def limits(self) -> Limits:
+        return Limits(until=self.ends)
+
+
 def read(stack: str, project: Path) -> Readiness:
     """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here."""
     files = Snapshot(project)  # the stack's files, read once for every item below
     plain = plain_config(open_stack(stack, files, None))
-    items, summary = _cli_items(stack, project)
+    clock = _Clock()
+    items, summary = _cli_items(stack, project, clock)
     cli_ready = all(item.ok for item in items)
-    config_items, config = _config_items(stack, files, plain, cli_ready)
+    config_items, config = _config_items(stack, files, plain, cli_ready, clock)
     items += config_items
     items.append(_policy_item(project))
     last_update = None
@@ -91,8 +110,8 @@ def read(stack: str, project: Path) -> Readiness:
         update, last_update = _update_item(stack, summary)
         items.append(update)
         if last_update is not None:
-            items += _redeploy_items(stack, files, plain, config, last_update)
-            items += _verify_items(stack, project, last_update)
+            items += _redeploy_items(stack, files, plain, config, last_update, clock)
+            items += _verify_items(stack, project, last_update, clock)
     return Readiness(stack, tuple(items), last_update)
 
 
@@ -100,11 +119,11 @@ def min_version() -> str:
     return ".".join(map(str, MIN_PULUMI))
 
 
-def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | None]:
+def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], dict[str, Any] | None]:
     """The CLI, the backend and the stack; with the stack's `stack ls` summary when it exists."""
     install = f"install the Pulumi CLI {min_version()} or newer: {pulumi_cli.INSTALL}"
     try:
-        said = pulumi_cli.run(["version"], project, DEADLINE).strip()
+        said = pulumi_cli.run(["version"], project, clock.cli()).strip()
     except pulumi_cli.CliError as error:
         return [Item("cli", False, f"pulumi CLI: {error}", install)], None
     found = re.match(r"v?(\d+)\.(\d+)", said)
@@ -114,7 +133,7 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
     items = [Item("cli", True, f"pulumi CLI {said[:40]}")]
     login = "`pulumi login --local` (no account), or your team's backend (README step 5)"
     try:
-        whoami, wrong = sources.parse_json(pulumi_cli.run(["whoami", "--json"], project, DEADLINE))
+        whoami, wrong = sources.parse_json(pulumi_cli.run(["whoami", "--json"], project, clock.cli()))
     except pulumi_cli.CliError as error:
         # Not logged in, or a backend it cannot open: the CLI's own words tell which.
         items.append(Item("backend", False, f"not logged in to a state backend: {error}", login))
@@ -131,7 +150,7 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
     items.append(Item("backend", True, f"logged in to {where}"))
     again = f"then `billing status --stack {stack}` again"
     try:
-        listed, wrong = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, DEADLINE))
+        listed, wrong = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, clock.cli()))
     except pulumi_cli.CliError as error:
         wrong = str(error)
     else:
@@ -183,7 +202,7 @@ def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]
     return Item("update", True, f"last update {last}"), str(last)
 
 
-def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
+def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool, clock: _Clock
                   ) -> tuple[list[Item], stack_config.EngineConfig | None]:
     """The settings and keys; with the config holding the real secrets when the CLI could read them."""
     sealed = sorted(k for k, v in plain.items() if isinstance(v, dict) and set(v) == {"secure"})
@@ -197,7 +216,7 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
     read = False
     if cli_ready:
         try:
-            decrypted, read = pulumi_cli.decrypted_config(stack, files.root).values, True
+            decrypted, read = pulumi_cli.decrypted_config(stack, files.root, clock.cli()).values, True
         except pulumi_cli.CliError as error:
             items.append(Item("config", False, f"the stack's secrets could not be read: {error}",
                               "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)"))
@@ -243,7 +262,7 @@ def _policy_item(project: Path) -> Item:
 
 
 def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_config.EngineConfig | None,
-                    last_update: str) -> list[Item]:
+                    last_update: str, clock: _Clock) -> list[Item]:
     """Whether the running app has every value the host holds for it. A host that applies each write
     at once (a Worker) never has a gap; Vercel's app has a variable once a deployment made after
     the variable was written is running (`infra.probes.vercel.redeploy`)."""
@@ -252,7 +271,7 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
         return [Item("redeploy", True, f"host: {host.title} applies each value as `up` writes it: "
                                        "no redeploy")]
     try:
-        outputs = pulumi_cli.stack_outputs(stack, files.root, DEADLINE)
+        outputs = pulumi_cli.stack_outputs(stack, files.root, clock.cli())
     except pulumi_cli.CliError as error:
         return [Item("redeploy", False, f"host: the stack's outputs could not be read: {error}",
                      f"`pulumi stack output --stack {stack}` shows why")]
@@ -269,16 +288,16 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
                      f"--secret {host.token} ... --stack {stack}`)", field=host.token)]
     settings = config or stack_config.from_stack(files.root, stack, files=files)  # project, team: plain
     try:
-        found = hosting.redeploy(host.key, settings.get, token, names, changed, Limits())
+        found = hosting.redeploy(host.key, settings.get, token, names, changed, clock.limits())
     except ConfigError as error:  # an API root the token may not travel to
         return [Item("redeploy", False, f"host: {problem}") for problem in error.problems]
     return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix) for check in found]
 
 
-def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
+def _verify_items(stack: str, project: Path, last_update: str, clock: _Clock) -> list[Item]:
     """Each check `billing verify` records: passed since the last update, or what to run."""
     try:
-        records = verify_record.read(stack, project)
+        records = verify_record.read(stack, project, clock.cli())
     except pulumi_cli.CliError as error:
         return [Item("verify", False, f"verify: the stack's verify record could not be read: {error}",
                      f"`pulumi stack tag ls --stack {stack}` shows why")]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.core import exits
+from infra.probes import readiness
+from tests.servers.hostile_server import Handler, HostileServer, elapsed
 from tests.servers.vercel_api_server import VercelProject, VercelServer
 from tests.support.project import DOMAINS, VERCEL_PROJECT, Project, key, run_cli
 from tests.support.pulumi_stand_in import Pulumi
@@ -421,3 +424,24 @@ def test_each_fix_on_the_way_to_a_stack_can_be_run_as_printed(
             "test --secrets-provider passphrase` (README step 6)") in out
     assert "TODO  the keys are not checked until the pulumi CLI can read the stack" in out
     assert "fix: the items above, then `billing status --stack test` again" in out
+
+
+def test_status_as_a_whole_keeps_its_total_deadline_against_a_host_that_pages_slowly(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each page just inside the per-request deadline, each with a new cursor: without a deadline for
+    # the whole command, the page cap (100) times the request deadline bounds nothing a user waits for.
+    serial = count(1_700_000_000_000, -1)
+
+    def slow_pages(h: Handler) -> None:
+        if not h.stopping.wait(0.3):
+            h.send_json(200, {"envs": [], "pagination": {"count": 0, "next": next(serial), "prev": None}})
+
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    monkeypatch.setattr(readiness, "TOTAL_SECONDS", 2.0, raising=False)
+    with HostileServer(slow_pages) as server:
+        monkeypatch.setenv("VERCEL_API_BASE", server.base)
+        (code, out), seconds = elapsed(lambda: status(project))
+    assert code == exits.FINDINGS, out
+    assert seconds < 15, seconds  # the pages alone would take 30 s
+    assert "TODO  host: could not tell whether the running app has the stack's variables (" in out
