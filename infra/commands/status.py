@@ -18,6 +18,7 @@ from typing import TextIO
 from infra.core import exits
 from infra.core.escape import terminal
 from infra.core.problems import plural
+from infra.core.redact import mask
 from infra.probes import readiness
 
 
@@ -26,8 +27,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     found = readiness.read(stack, args.project)
 
     def say(line: str) -> None:
-        # Items quote the CLI's errors, the backend's URL and the host's answers: escaped.
-        print(terminal(line), file=out)
+        # Items quote the CLI's errors and answers, the backend's URL and the host's answers: escaped,
+        # and anything shaped like a secret masked.
+        print(mask(terminal(line)), file=out)
 
     say(f"status of stack {stack!r}")
     for item in found.items:

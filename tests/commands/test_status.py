@@ -445,3 +445,15 @@ def test_status_as_a_whole_keeps_its_total_deadline_against_a_host_that_pages_sl
     assert code == exits.FINDINGS, out
     assert seconds < 15, seconds  # the pages alone would take 30 s
     assert "TODO  host: could not tell whether the running app has the stack's variables (" in out
+
+
+def test_nothing_secret_shaped_from_the_cli_reaches_the_output(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    # The stack's outputs come from the CLI; a broken program or a hostile CLI can put anything there.
+    leaked = key("sk", "live", "Leak")
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)), [f"preview:{leaked}"])
+    vercel.failures["/v6/deployments"] = 500
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "the last update wrote preview:sk_live_... (" in out and leaked not in out
