@@ -7,7 +7,7 @@ no example value of this repository left, the policy pack's virtualenv built;
 and, once the stack has had an update, the host's running app has every value it wrote and every `verify`
 check passed since. Before the first update nothing after the settings is a
 gap: going live is that first `up`. Otherwise FINDINGS, each gap with its fix;
-REFUSED for bad input (no such stack).
+REFUSED for bad input (no such stack, or a stack file that is not a readable file).
 """
 
 from __future__ import annotations

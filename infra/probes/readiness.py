@@ -96,9 +96,16 @@ class _Clock:
 
 
 def read(stack: str, project: Path) -> Readiness:
-    """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here."""
+    """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here, or one
+    that is not a file that can be read."""
     files = Snapshot(project)  # the stack's files, read once for every item below
-    plain = plain_config(open_stack(stack, files, None))
+    document = open_stack(stack, files, None)
+    unreadable = [problem for problem in document.problems if problem.field == "(file)"]
+    if unreadable:
+        # Not a file to read (a pipe, a device, too large, not UTF-8): bad input, refused as validate
+        # refuses it, before the CLI is asked (it would open the same file, and a pipe never answers).
+        raise ConfigError(unreadable)
+    plain = plain_config(document)
     clock = _Clock()
     items, summary = _cli_items(stack, project, clock)
     cli_ready = all(item.ok for item in items)

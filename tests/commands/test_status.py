@@ -457,3 +457,22 @@ def test_nothing_secret_shaped_from_the_cli_reaches_the_output(
     code, out = status(project)
     assert code == exits.FINDINGS
     assert "the last update wrote preview:sk_live_... (" in out and leaked not in out
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_a_stack_file_that_is_not_a_file_is_refused_before_the_cli_is_asked(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str,
+) -> None:
+    # The CLI would open it too: a named pipe with no writer holds every question to its deadline.
+    stack_file = project.root / "Pulumi.test.yaml"
+    stack_file.unlink(missing_ok=True)
+    if kind == "pipe":
+        os.mkfifo(stack_file)
+    else:
+        stack_file.symlink_to("/dev/zero")
+    pulumi = Pulumi(tmp_path / "bin", stacks={"test": {}})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, _, err = run_cli("status", "--stack", "test", "--project", str(project.root))
+    assert code == exits.REFUSED, err
+    assert "Pulumi.test.yaml: (file): not a regular file (a device, pipe or directory)" in err
+    assert pulumi.argv() == []
