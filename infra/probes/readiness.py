@@ -282,12 +282,14 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
     except pulumi_cli.CliError as error:
         return [Item("redeploy", False, f"host: the stack's outputs could not be read: {error}",
                      f"`pulumi stack output --stack {stack}` shows why")]
-    names = outputs.get("hostingVariables")
-    if not isinstance(names, dict) or not all(isinstance(v, list) for v in names.values()):
+    # What the program writes: target -> the names written there, and the `target:NAME` slots the
+    # update changed (absent before the program wrote it). Anything else is not read on a guess.
+    names, changed = outputs.get("hostingVariables"), outputs.get("redeployNeeded", [])
+    if not isinstance(names, dict) or not all(_names(v) for v in names.values()) or not _names(changed):
         return [Item("redeploy", False, f"host: the last update ({last_update}) left no list of the "
-                                        "host's values (the hostingVariables output)",
-                     f"`pulumi up --stack {stack} --policy-pack policies` writes it")]
-    changed = [slot for slot in outputs.get("redeployNeeded") or () if isinstance(slot, str)]
+                                        "host's values (the hostingVariables and redeployNeeded outputs "
+                                        "are not lists of names)",
+                     f"`pulumi up --stack {stack} --policy-pack policies` writes them")]
     token = os.environ.get(host.token_env) or (config.get(host.token) if config else None)
     if not token:
         return [Item("redeploy", False, f"host: no {host.title} token to read the deployments with",
@@ -299,6 +301,10 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
     except ConfigError as error:  # an API root the token may not travel to
         return [Item("redeploy", False, f"host: {problem}") for problem in error.problems]
     return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix) for check in found]
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
 
 
 def _verify_items(stack: str, project: Path, last_update: str, clock: _Clock) -> list[Item]:

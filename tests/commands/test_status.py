@@ -476,3 +476,23 @@ def test_a_stack_file_that_is_not_a_file_is_refused_before_the_cli_is_asked(
     assert code == exits.REFUSED, err
     assert "Pulumi.test.yaml: (file): not a regular file (a device, pipe or directory)" in err
     assert pulumi.argv() == []
+
+
+@pytest.mark.parametrize("outputs", [
+    {"hostingVariables": {"preview": NAMES}, "redeployNeeded": 5},
+    {"hostingVariables": {"preview": NAMES}, "redeployNeeded": "preview:STRIPE_SECRET_KEY"},
+    {"hostingVariables": {"preview": [5, {"a": 1}]}, "redeployNeeded": []},
+    {"hostingVariables": {"preview": "STRIPE_SECRET_KEY"}},
+])
+def test_outputs_of_another_shape_are_a_gap_not_a_crash(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+    outputs: dict[str, Any],
+) -> None:
+    pulumi = updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    pulumi.outputs = outputs
+    pulumi.save()
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert ("TODO  host: the last update (2026-11-30T10:00:00.000Z) left no list of the host's values (the "
+            "hostingVariables and redeployNeeded outputs are not lists of names)") in out
+    assert vercel.requests == []
