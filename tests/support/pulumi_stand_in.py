@@ -16,6 +16,9 @@ Every JSON answer is indented by two spaces, as ui.FprintJSON writes it. A stack
 on a stack that does not exist fails as the CLI does (backenderr.StackNotFoundError, exit 6:
 cmd/pulumi/cmd/exit_codes.go, ExitStackNotFound).
 Nothing that would change a stack's resources is answered (`up`, `preview`, `destroy`: exit 99).
+`answers` replaces what a command prints (a broken or hostile CLI), `failures` makes it fail with
+an exit status and a stderr text; both are keyed by the command's leading words (`whoami`,
+`stack ls`, `stack tag set`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,15 @@ def flag(name):
     return args[args.index(name) + 1] if name in args else None
 
 stack = flag("--stack")
+words = " ".join(args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))])
+for said, (status, text) in state["failures"].items():
+    if words.startswith(said):
+        sys.stderr.write(text)
+        sys.exit(status)
+for said, text in state["answers"].items():
+    if words.startswith(said):
+        sys.stdout.write(text)
+        sys.exit(0)
 if stack is not None and stack not in {name.rsplit("/", 1)[-1] for name in state["stacks"]}:
     print(f"error: no stack named '{stack}' found", file=sys.stderr)
     sys.exit(6)
@@ -88,6 +100,10 @@ class Pulumi:
     outputs: dict[str, Any] | None = None
     secret_outputs: tuple[str, ...] = ("hostingDigests", "webhookSigningSecret")
     tags: dict[str, str] | None = None
+    answers: dict[str, str] | None = None
+    """Command's leading words -> exactly what it prints instead of its answer."""
+    failures: dict[str, tuple[int, str]] | None = None
+    """Command's leading words -> (exit status, stderr) it fails with."""
 
     def __post_init__(self) -> None:
         self.bin_dir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +122,7 @@ class Pulumi:
             "version": self.version, "backend": self.backend, "stacks": self.stacks or {},
             "config": self.config or {}, "outputs": self.outputs or {},
             "secret_outputs": list(self.secret_outputs), "tags": self.tags or {},
+            "answers": self.answers or {}, "failures": self.failures or {},
         }))
 
     def stored_tags(self) -> dict[str, str]:
