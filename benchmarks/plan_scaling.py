@@ -12,13 +12,13 @@ How it measures, and why:
   slows allocation-heavy code several times over and so distorts the time ratio;
   the timed runs have it off, and one more run of each program records its peak.
 - Each program runs at least --repeat times, taking turns, and a small size again (up to
-  10 runs) until it has run for --min-seconds in all; the table shows the fastest run of
+  20 runs) until it has run for --min-seconds in all; the table shows the fastest run of
   each, wall and CPU separately, and how many runs there were. The machine is shared: the
   fastest run is the one least slowed by others, and CPU time (`time.process_time`, this
   process's threads) is not slowed by waiting for a core at all.
 - Garbage is collected before each run, so neither program pays for the other's.
 
-    python benchmarks/plan_scaling.py [--sizes 10,100,500] [--repeat 3] [--min-seconds 1]
+    python benchmarks/plan_scaling.py [--sizes 10,100,500] [--repeat 3] [--min-seconds 3]
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def measure(root: Path, programs: Sequence[Path], repeat: int, min_seconds: floa
                 plans.append(plan)
         runs = len(times[0])
         spent = min(sum(wall for wall, _ in each) for each in times)
-        if runs >= repeat and (spent >= min_seconds or runs >= max(repeat, 10)):
+        if runs >= repeat and (spent >= min_seconds or runs >= max(repeat, 20)):
             break
     return [Run(min(wall for wall, _ in each), min(cpu for _, cpu in each),
                 once(root, program, traced=True)[2], plan, len(each))
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> list[tuple[int, Run, Run]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,500", help="plan counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each program, at least")
-    parser.add_argument("--min-seconds", type=float, default=1.0,
+    parser.add_argument("--min-seconds", type=float, default=3.0,
                         help="a small size runs again until each program has run this long")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
