@@ -138,8 +138,11 @@ def dashboard_links(mode: str, billing: StripeBilling) -> pulumi.Output[dict[str
         out["apiKeys"] = f"{base}/apikeys"
         return out
 
-    return pulumi.Output.all(billing.product_ids, billing.webhook_endpoint_id).apply(
-        lambda v: links(v[0], v[1])
+    # One apply inside the other, not Output.all: that would wrap every product ID in an
+    # Output of its own (Output.from_input unwraps a map deeply). Known, secret and the
+    # resources depended on come out as Output.all would have them.
+    return billing.product_ids.apply(
+        lambda products: billing.webhook_endpoint_id.apply(lambda endpoint: links(products, endpoint))
     )
 
 
