@@ -138,8 +138,11 @@ def dashboard_links(mode: str, billing: StripeBilling) -> pulumi.Output[dict[str
         out["apiKeys"] = f"{base}/apikeys"
         return out
 
-    return pulumi.Output.all(billing.product_ids, billing.webhook_endpoint_id).apply(
-        lambda v: links(v[0], v[1])
+    # One apply inside the other, not Output.all: that would wrap every product ID in an
+    # Output of its own (Output.from_input unwraps a map deeply). Known, secret and the
+    # resources depended on come out as Output.all would have them.
+    return billing.product_ids.apply(
+        lambda products: billing.webhook_endpoint_id.apply(lambda endpoint: links(products, endpoint))
     )
 
 
@@ -184,8 +187,10 @@ def _prices(
     catalog: Catalog, products: dict[str, stripe.Product], opts: pulumi.ResourceOptions, adopted: Adopted,
 ) -> dict[tuple[str, str], stripe.Price]:
     prices = {}
+    holds_its_own_key = pulumi.ResourceOptions.merge(opts, _HOLDS_ITS_OWN_KEY)  # once: a merge copies
     for plan_key, price_key, price in catalog.prices():
         name = adoption.price_name(plan_key, price_key)
+        takes_over = catalog.takes_over_lookup_key(plan_key, price_key)
         prices[(plan_key, price_key)] = stripe.Price(
             name,
             product=products[plan_key].id,
@@ -197,15 +202,13 @@ def _prices(
             # An archived price gives its key up to the price that took it over (Update sends ""),
             # and that price moves it in one call: Stripe refuses a key another price holds.
             lookup_key=catalog.held_lookup_key(plan_key, price_key),
-            transfer_lookup_key=True if catalog.takes_over_lookup_key(plan_key, price_key) else None,
+            transfer_lookup_key=True if takes_over else None,
             # Stripe cannot delete prices: an archived price stays declared, inactive.
             active=not price.archived,
             nickname=price.nickname,
             tax_behavior=price.tax_behavior,
             metadata={**price.metadata, "plan": plan_key},
-            opts=_adopting(opts if catalog.takes_over_lookup_key(plan_key, price_key) else
-                           pulumi.ResourceOptions.merge(opts, _HOLDS_ITS_OWN_KEY),
-                           adopted, adoption.PRICE, name),
+            opts=_adopting(opts if takes_over else holds_its_own_key, adopted, adoption.PRICE, name),
         )
     return prices
 

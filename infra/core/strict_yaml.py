@@ -9,6 +9,16 @@ a fraction become exact Decimals, forms YAML 1.1 reads differently from what
 they look like are refused with the fix, duplicates become problems, and
 every node counts against a budget, aliases and merge keys included.
 Callers go through `infra.core.sources`, which bounds the size first.
+
+PyYAML's own scanner and parser, in Python, decide what is read. libyaml's (the C
+library PyYAML wraps) are about seven times cheaper and read the plain forms a catalog
+is written in the same way, but not every form: a tab after a quoted scalar, `[\\?]` or
+a byte-order mark at the start of a line are read by one and refused or read otherwise
+by the other. So libyaml only feeds the same composer and builder, for a document
+written with none of the characters such forms need, and any failure there reads the
+document again with PyYAML's scanner, whose messages are the ones reported. Whichever
+reads it, a document gives the same data, lines and problems
+(tests/unit/core/test_strict_yaml_paths.py compares them).
 """
 
 from __future__ import annotations
@@ -23,6 +33,12 @@ from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver, Resolver
 from yaml.scanner import Scanner
+
+try:
+    from yaml._yaml import CParser  # libyaml, in PyYAML's wheels
+    _LIBYAML = True
+except ImportError:  # a PyYAML built without it: PyYAML's scanner reads everything
+    _LIBYAML = False
 
 from infra.core.document import Document, Path_, dotted
 from infra.core.problems import Problem
@@ -46,6 +62,24 @@ _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+", re.ASCII)
 _YAML11 = Resolver()
 
 
+# What a document may hold to be read by libyaml: printable characters and newlines, with
+# no tab, carriage return, byte-order mark, other line break or backslash (escapes) anywhere,
+# and outside comments none of the indicators of the forms the two scanners have been seen
+# to read apart or that a catalog has no use for (complex keys, directives, tags, anchors
+# and aliases, block scalars, reserved ones). A comment runs from a `#` at the start of a
+# line or after a space, on a line with no quote before it, to the end of the line.
+_LIBYAML_CHARS = re.compile(
+    "[\n" + re.escape("".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "\\"))
+    + "\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)
+_COMMENT = re.compile(r"""(?m)^([^'"\n]*?)(?<![^ \n])#[^\n]*""")
+_INDICATORS = re.compile("[?%!&*|>@`]")
+
+
+def _libyaml_reads_alike(text: str) -> bool:
+    return bool(_LIBYAML_CHARS.fullmatch(text)) and not _INDICATORS.search(_COMMENT.sub(r"\1", text))
+
+
 def _yaml11_tag(text: str) -> str:
     return str(_YAML11.resolve(yaml.ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
 
@@ -67,8 +101,27 @@ class _PlainResolver(BaseResolver):
         return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 
-class _Loader(Reader, Scanner, Parser, Composer, _PlainResolver):
+class _Capped(Composer):
     """PyYAML's composer with a depth cap (it recurses once per level) and a node budget."""
+
+    depth = 0
+    nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        self.nodes += 1
+        try:
+            if self.depth > MAX_DEPTH or self.nodes > MAX_NODES:
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+                raise _Refused(mark.line + 1, "(document)",
+                               too_deep() if self.depth > MAX_DEPTH else _too_many())
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Loader(Reader, Scanner, Parser, _Capped, _PlainResolver):
+    """PyYAML's scanner and parser, in Python: the reading every document is held to."""
 
     def __init__(self, text: str) -> None:
         Reader.__init__(self, text)
@@ -76,20 +129,20 @@ class _Loader(Reader, Scanner, Parser, Composer, _PlainResolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _PlainResolver.__init__(self)
-        self.depth = 0
-        self.nodes = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self.depth += 1
-        self.nodes += 1
-        try:
-            if self.depth > MAX_DEPTH or self.nodes > MAX_NODES:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _Refused(mark.line + 1, "(document)",
-                               too_deep() if self.depth > MAX_DEPTH else _too_many())
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+
+if _LIBYAML:
+    class _LibyamlLoader(_Capped, CParser, _PlainResolver):
+        """libyaml's scanner and parser (its events only) under the same composer."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            _PlainResolver.__init__(self)
+
+        # Composer's, not libyaml's own composer in C (no depth cap, no node budget).
+        get_single_node = Composer.get_single_node
+        compose_document = Composer.compose_document
 
 
 def too_deep() -> str:
@@ -236,6 +289,40 @@ def _yaml11_number(text: str) -> str:
 
 def parse(text: str, file: str) -> Document:
     """Parse one YAML document; every failure becomes a problem, never an exception."""
+    if _LIBYAML and _libyaml_reads_alike(text):
+        doc = _by_libyaml(text, file)
+        if doc is not None:
+            return doc
+    return _parse(text, file)
+
+
+def _by_libyaml(text: str, file: str) -> Document | None:
+    """The document read by libyaml, or None for any failure: PyYAML's scanner then reads it
+    again and says what is wrong (libyaml's messages differ, and a node budget or depth cap
+    is met the same way there)."""
+    doc = Document(file=file, data=None)
+    loader: _LibyamlLoader | None = None
+    try:
+        loader = _LibyamlLoader(text)  # a lone surrogate cannot even be encoded for it
+        node = loader.get_single_node()
+        if node is None:
+            doc.data = {}
+            return doc
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            # Not a file billing reads; and libyaml places an empty document's node a line
+            # lower than PyYAML does (`---` and nothing after it).
+            return None
+        doc.lines[()] = node.start_mark.line + 1
+        doc.data = _Builder(doc).build(node, ())
+        return doc
+    except Exception:  # every failure is read again, and reported, by _parse
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _parse(text: str, file: str) -> Document:
     doc = Document(file=file, data=None)
     loader: _Loader | None = None
     try:

@@ -178,14 +178,43 @@ def _collector(notices: list[str]) -> logging.Logger:
 
 
 async def _resolve(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Each stack output as Output.from_input(value) resolves it: SECRET when any part of it
+    is secret, None while any part is unknown."""
     resolved: dict[str, Any] = {}
     for name, value in outputs.items():
-        output = pulumi.Output.from_input(value)
-        if await output.is_secret():
-            resolved[name] = SECRET
-        else:
-            resolved[name] = await output.future()
+        plain, secret, known = await _plain(value)
+        resolved[name] = SECRET if secret else plain if known else None
     return resolved
+
+
+async def _plain(value: Any) -> tuple[Any, bool, bool]:
+    """(value with every Output in it resolved, whether any part is secret, whether all is known).
+
+    What Output.from_input would give, walked directly: from_input wraps every entry of a
+    map or list in an Output of its own, and the outputs hold maps of every price and variable.
+    """
+    if isinstance(value, pulumi.Output):
+        secret = await value.is_secret()
+        if not await value.is_known():
+            return None, secret, False
+        inner, inner_secret, known = await _plain(await value.future(with_unknowns=True))
+        return inner, secret or inner_secret, known
+    if type(value) is dict:
+        plain: dict[Any, Any] = {}
+        secret, known = False, True
+        for key, item in value.items():
+            plain[key], item_secret, item_known = await _plain(item)
+            secret, known = secret or item_secret, known and item_known
+        return plain, secret, known
+    if type(value) is list:
+        items = [await _plain(item) for item in value]
+        return ([item for item, _, _ in items], any(secret for _, secret, _ in items),
+                all(known for _, _, known in items))
+    if isinstance(value, str | int | float | bool | None):
+        return value, False, True
+    # Anything else (tuples, input types, awaitables) as the SDK unwraps it.
+    output = pulumi.Output.from_input(value)
+    return await output.future(with_unknowns=True), await output.is_secret(), await output.is_known()
 
 
 def display(value: Any) -> Any:
