@@ -16,6 +16,11 @@ import pytest
 from tests.servers.cloudflare_api_server import cloudflare  # noqa: F401 (the Cloudflare tests' server fixture)
 from tests.servers.webhook_receiver import secret, serve  # noqa: F401 (a webhook receiver on 127.0.0.1)
 from tests.support.project import Project
+from tests.support.repository import REPO
+from tests.support.repository_use import MARK, Watch
+
+# Installed once per process (each xdist worker): sees what every test does with the repository.
+WATCH = Watch(REPO).install()
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -53,3 +58,24 @@ def pure_means_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(socket.socket, "connect", refuse("opened a connection"))
     monkeypatch.setattr(socket.socket, "bind", refuse("opened a server socket"))
     monkeypatch.setattr("pulumi.runtime.set_mocks", refuse("ran the Pulumi mock runtime"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """From the first fixture on (module-scoped ones included), what the test does with the repository counts."""
+    WATCH.seen.clear()
+    WATCH.running = True
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test that uses the repository without the mark fails: the filled-in run would leave it out."""
+    try:
+        return (yield)
+    finally:
+        WATCH.running = False
+        if WATCH.seen and item.get_closest_marker(MARK) is None:
+            pytest.fail(f"this test {'; '.join(WATCH.seen)}: mark it @pytest.mark.{MARK}, so that "
+                        "tests/repo/test_filled_in_repository.py runs it again on a repository whose stack "
+                        "files are filled in (or give it a project of its own)", pytrace=False)

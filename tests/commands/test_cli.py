@@ -18,6 +18,7 @@ EXAMPLE_MESSAGE = re.compile(r": is (an example domain|the repository's example 
                              r"the repository's sample coupon)")
 
 
+@pytest.mark.on_the_repository
 @pytest.mark.parametrize("stack", ["test", "live"])
 def test_both_committed_stacks_validate(stack: str) -> None:
     code, out, err = run_cli("validate", "--stack", stack)
@@ -41,6 +42,7 @@ def test_validate_reports_problems_with_exit_2(project: Project) -> None:
     assert "webhook.api_version: required field is missing" in err
 
 
+@pytest.mark.on_the_repository
 def test_plan_text_says_it_is_offline_and_lists_resources() -> None:
     code, out, _ = run_cli("plan", "--stack", "test")
     assert code == 0
@@ -96,6 +98,7 @@ def test_plan_with_supplied_secrets_never_prints_them(project: Project, stack: s
         assert result.stderr == ""  # and nothing noisy on exit
 
 
+@pytest.mark.on_the_repository
 def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
     code, out, _ = run_cli("keys", "--stack", "live")
     assert code == 0
@@ -116,6 +119,7 @@ def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
     assert "https://dashboard.stripe.com/test/apikeys" in out and "--stack test" in out
 
 
+@pytest.mark.on_the_repository
 def test_plan_refuses_a_key_of_the_wrong_mode_without_showing_it() -> None:
     sentinel = key("sk", "live")
     env = dict(os.environ, PULUMI_CONFIG=json.dumps({"stripe:apiKey": sentinel}))
@@ -128,6 +132,7 @@ def test_plan_refuses_a_key_of_the_wrong_mode_without_showing_it() -> None:
     assert sentinel not in result.stdout + result.stderr
 
 
+@pytest.mark.on_the_repository
 def test_malformed_pulumi_config_env_is_a_clean_error() -> None:
     env = dict(os.environ, PULUMI_CONFIG="{not json")
     result = subprocess.run(

@@ -22,6 +22,7 @@ def crash(*_args: object, **_kwargs: object) -> None:
     raise KeyError(SENTINEL)
 
 
+@pytest.mark.on_the_repository
 def test_an_unexpected_exception_is_one_line_without_its_message(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -34,6 +35,7 @@ def test_an_unexpected_exception_is_one_line_without_its_message(
                         r"your input \(set BILLING_TRACE=1 for the trace\)\n", captured.err)
 
 
+@pytest.mark.on_the_repository
 def test_the_trace_is_shown_only_on_request(monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(cli.TRACE, "1")
@@ -44,6 +46,7 @@ def test_the_trace_is_shown_only_on_request(monkeypatch: pytest.MonkeyPatch,
     assert "Traceback (most recent call last):" in err and "in crash" in err
 
 
+@pytest.mark.on_the_repository
 @pytest.mark.parametrize(("argv", "status"), [
     (["validate", "--stack", "test"], exits.OK),
     (["keys", "--stack", "live"], exits.OK),

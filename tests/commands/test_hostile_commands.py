@@ -192,6 +192,7 @@ def test_a_timeout_that_is_not_a_deadline_is_refused(part: tuple[str, ...], valu
     assert raised.value.code == exits.REFUSED
 
 
+@pytest.mark.on_the_repository
 def test_the_refused_timeout_names_the_allowed_range_without_a_traceback() -> None:
     done = subprocess.run([sys.executable, "-m", "infra", "verify", "webhook", "--timeout", "nan"],
                           cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
