@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -95,8 +96,8 @@ def hostile(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
         server.__exit__()
 
 
-def command(part: str, project: Project, server: HostileServer, *extra: str) -> list[str]:
-    root = ["--project", str(project.root), "--timeout", str(TIMEOUT), *extra]
+def command(part: str, project: Project, server: HostileServer, *extra: str, timeout: float = TIMEOUT) -> list[str]:
+    root = ["--project", str(project.root), "--timeout", str(timeout), *extra]
     if part == "pull":
         return ["pull", "--stack", "test", *root]
     webhook = ["--url", f"{server.base}/webhook/stripe", "--allow-http", "--secret-env", "HOOK_SECRET"]
@@ -160,7 +161,18 @@ def test_what_no_answer_means_is_said_plainly(
     server = hostile(answer(200, {}))
     monkeypatch.setenv("VERCEL_API_BASE", "https://api.billing-verify.invalid")
     monkeypatch.setenv("STRIPE_API_BASE", server.base.rsplit(":", 1)[0] + ":9")  # nothing listens there
-    code, out, err, _ = run_timed(command("all", project, server))
+    # The name does not resolve, answered at once as a reachable resolver answers. A real lookup can stall
+    # past the deadline on a loaded machine (a timeout, true there but not this case); nothing here waits,
+    # so the deadline is generous: the naming is the point.
+    real = socket.getaddrinfo
+
+    def resolve(host: object, *args: object, **kwargs: object) -> object:
+        if host == "api.billing-verify.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    code, out, err, _ = run_timed(command("all", project, server, timeout=10))
     assert code == exits.FINDINGS
     assert "could not resolve host api.billing-verify.invalid" in out
     assert "connection refused by 127.0.0.1:9 (nothing listens there)" in out
