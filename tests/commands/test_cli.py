@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
 import pytest
 
+from tests.support.catalogs import OVERFLOWS_A_PIPE
 from tests.support.project import Project, credentials, key, run_cli
 from tests.support.repository import REPO
 
@@ -146,17 +148,15 @@ def test_malformed_pulumi_config_env_is_a_clean_error() -> None:
 
 
 def test_plan_piped_into_head_exits_quietly(project: Project) -> None:
-    # Enough plans that the output overflows the pipe after `head` has gone.
-    plans = "".join(
-        f"  p{n}:\n    name: Plan {n}\n    prices:\n"
-        f"      monthly: {{amount: \"{n}.00\", currency: usd, interval: month}}\n"
-        for n in range(1, 120)
-    )
-    catalog = (REPO / "stacks" / "catalog.yaml").read_text()
-    project.catalog(catalog.replace("plans:\n", "plans:\n" + plans, 1))
+    # A verbose plan that overflows the pipe after `head` has gone (the compact one of ~120 plans fit in
+    # the pipe's buffer, so the plan could end before it ever met the closed pipe).
+    project.catalog(OVERFLOWS_A_PIPE)
     result = subprocess.run(  # noqa: S602 (a shell pipeline is the point; no outside input)
-        f"{sys.executable} -m infra plan --stack test --project {project.root} | head -1",
-        shell=True, cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        f"{sys.executable} -m infra plan --verbose --stack test --project {project.root} | head -1; "
+        'echo "plan: ${PIPESTATUS[0]}"',
+        shell=True, executable="/bin/bash", cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.stdout.startswith("Offline plan of stack 'test'")
+    # It met the closed pipe and ended as any Unix tool does there: by SIGPIPE (128 + 13), quietly.
+    assert result.stdout.splitlines()[-1] == f"plan: {128 + signal.SIGPIPE}"
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -12,6 +12,7 @@ import pytest
 from infra import cli
 from infra.catalog import stack_files
 from infra.core import exits
+from tests.support.catalogs import OVERFLOWS_A_PIPE
 from tests.support.project import Project, key, run_cli
 from tests.support.repository import CATALOG, REPO
 
@@ -83,9 +84,7 @@ def test_diff_statuses(project: Project) -> None:
 
 
 def test_a_reader_that_goes_away_ends_the_process_like_any_unix_tool(project: Project) -> None:
-    plans = "".join(f"  p{n}:\n    name: Plan {n}\n    prices:\n"
-                    f"      monthly: {{amount: \"{n}.00\", currency: usd, interval: month}}\n" for n in range(1, 120))
-    project.catalog(CATALOG.replace("plans:\n", "plans:\n" + plans, 1))
+    project.catalog(OVERFLOWS_A_PIPE)  # more than the pipe holds: the plan is still writing when it closes
     process = subprocess.Popen([sys.executable, "-m", "infra", "plan", "--verbose", "--stack", "test", "--project",
                                 str(project.root)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
