@@ -44,6 +44,7 @@ def live_stack_file(test_stack: str) -> str:
                              "      promotion_codes:\n        SMOKETEST: {max_redemptions: 1}\n")
 
 
+@pytest.mark.early
 @pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already running on the filled-in copy")
 def test_the_suite_passes_with_stack_files_filled_in_as_readme_says(tmp_path: Path) -> None:
     try:
