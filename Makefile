@@ -70,8 +70,11 @@ typecheck: venv
 
 # Two processes (pytest-xdist, requirements-dev.txt): the server-backed tests mostly wait.
 # tests/repo/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
+# Bytecode is cached as Python does by default, even where PYTHONDONTWRITEBYTECODE is set (some
+# sandboxes set it): otherwise each worker rewrites and compiles ~180 test modules on every run
+# (~2.4 s of CPU each) and each `billing` the tests start compiles infra/ again. __pycache__ is ignored by git.
 pytest: venv
-	$(PY) -m pytest -n 2 --ignore=tests/engine
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 2 --ignore=tests/engine
 
 # The tests marked `pure` (no subprocess, server or Pulumi mock runtime), alone: a loop of seconds.
 pytest-pure: venv
