@@ -69,8 +69,10 @@ def test_the_suite_passes_with_stack_files_filled_in_as_readme_says(tmp_path: Pa
     modules = marked_modules(copy / "tests")
     assert "tests/commands/test_cli.py" in modules  # `validate` of the committed stacks, at least
     done = subprocess.run(
+        # Its temp files under this test's: a session of its own under the shared temp root would, on
+        # finishing, delete the oldest sessions' directories there (thousands of files, seconds on a busy disk).
         [sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p", "no:cacheprovider", "-n", "0",
-         "-m", MARK, *modules],
+         f"--basetemp={tmp_path / 'tmp'}", "-m", MARK, *modules],
         cwd=copy, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
