@@ -5,6 +5,7 @@ Helpers live in tests/support/ and the local servers in tests/servers/; no test 
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
@@ -39,9 +40,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def no_default_stack(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A test names its stack: neither BILLING_STACK nor the user's `pulumi stack select` leaks in."""
+    """A test names its stack: neither BILLING_STACK nor the user's `pulumi stack select` leaks in.
+
+    Each test gets a Pulumi home of its own that does not exist yet (nothing is selected there), made
+    only by whatever writes to it: an empty directory for each of ~1,200 tests was files to delete later.
+    """
     monkeypatch.delenv("BILLING_STACK", raising=False)
-    monkeypatch.setenv("PULUMI_HOME", str(tmp_path_factory.mktemp("pulumi-home")))
+    homes = tmp_path_factory.getbasetemp() / "pulumi-homes"
+    monkeypatch.setenv("PULUMI_HOME", str(homes / f"{next(_HOMES)}"))
+
+
+_HOMES = itertools.count()
 
 
 @pytest.fixture
