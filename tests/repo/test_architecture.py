@@ -88,6 +88,7 @@ def test_billing_help_loads_no_command_and_no_third_party_package() -> None:
 RUN_ONLY = ("infra.catalog", "infra.components", "infra.probes", "infra.program")
 
 
+@pytest.mark.on_the_repository
 def test_each_command_help_loads_its_options_and_nothing_it_runs() -> None:
     """`billing COMMAND --help` imports the command's options (pip's cmdoptions) and none of what the
     command runs, so it answers at once: checked by what is loaded, which load cannot make flaky."""

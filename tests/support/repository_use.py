@@ -59,7 +59,7 @@ def use(event: str, args: Sequence[Any], repo: str, stacks: Collection[str], cwd
         project = PROJECT_FLAG.search(text)
         if project and os.path.realpath(os.path.join(where, project.group(1))) != repo:
             return None
-        return f"runs `{text[:120]}` in the repository"
+        return f"runs `{' '.join(text.split())[:120]}` in the repository"
     return None
 
 
