@@ -10,9 +10,11 @@ POLICY_VENV := policies/venv
 MIN_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"$$/\1/p' pyproject.toml)
 # Exits 0 when the interpreter running it is new enough; valid on any Python 3.
 NEW_ENOUGH := -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$(MIN_PYTHON)'.split('.'))))"
-# A tmpfs /dev/shm that allows executables, where `make pytest` puts its temp files; empty elsewhere.
-TEST_TMP := $(shell findmnt -n -o FSTYPE,OPTIONS --target /dev/shm 2>/dev/null | grep '^tmpfs ' | grep -qv noexec \
-	&& test -w /dev/shm && echo /dev/shm)
+# A tmpfs /dev/shm that allows executables and has 1 GiB free (a run keeps ~50 MB there, pytest keeps
+# three runs; a container's default /dev/shm is 64 MB), where `make pytest` puts its temp files; else empty.
+# (findmnt lists a mount point's stacked mounts, the one in effect last.)
+TEST_TMP := $(shell test -w /dev/shm && findmnt -n -b -o FSTYPE,AVAIL,OPTIONS --target /dev/shm 2>/dev/null \
+	| tail -n 1 | awk '$$1 == "tmpfs" && $$2 >= 1073741824 && $$3 !~ /noexec/ { print "/dev/shm" }')
 # What the user asked for, named in the advice when the Python is too old.
 GOALS ?= $(or $(MAKECMDGOALS),venv)
 
