@@ -5,6 +5,7 @@ Helpers live in tests/support/ and the local servers in tests/servers/; no test 
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
@@ -16,6 +17,11 @@ import pytest
 from tests.servers.cloudflare_api_server import cloudflare  # noqa: F401 (the Cloudflare tests' server fixture)
 from tests.servers.webhook_receiver import secret, serve  # noqa: F401 (a webhook receiver on 127.0.0.1)
 from tests.support.project import Project
+from tests.support.repository import REPO
+from tests.support.repository_use import MARK, Watch
+
+# Installed once per process (each xdist worker): sees what every test does with the repository.
+WATCH = Watch(REPO).install()
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -26,11 +32,25 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `early` (a long run of their own) go first: xdist hands tests out in this order, and a long
+    test started last leaves one worker running it alone while the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("early") is None)
+
+
 @pytest.fixture(autouse=True)
 def no_default_stack(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A test names its stack: neither BILLING_STACK nor the user's `pulumi stack select` leaks in."""
+    """A test names its stack: neither BILLING_STACK nor the user's `pulumi stack select` leaks in.
+
+    Each test gets a Pulumi home of its own that does not exist yet (nothing is selected there), made
+    only by whatever writes to it: an empty directory for each of ~1,200 tests was files to delete later.
+    """
     monkeypatch.delenv("BILLING_STACK", raising=False)
-    monkeypatch.setenv("PULUMI_HOME", str(tmp_path_factory.mktemp("pulumi-home")))
+    homes = tmp_path_factory.getbasetemp() / "pulumi-homes"
+    monkeypatch.setenv("PULUMI_HOME", str(homes / f"{next(_HOMES)}"))
+
+
+_HOMES = itertools.count()
 
 
 @pytest.fixture
@@ -53,3 +73,24 @@ def pure_means_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(socket.socket, "connect", refuse("opened a connection"))
     monkeypatch.setattr(socket.socket, "bind", refuse("opened a server socket"))
     monkeypatch.setattr("pulumi.runtime.set_mocks", refuse("ran the Pulumi mock runtime"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """From the first fixture on (module-scoped ones included), what the test does with the repository counts."""
+    WATCH.seen.clear()
+    WATCH.running = True
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test that uses the repository without the mark fails: the filled-in run would leave it out."""
+    try:
+        return (yield)
+    finally:
+        WATCH.running = False
+        if WATCH.seen and item.get_closest_marker(MARK) is None:
+            pytest.fail(f"this test {'; '.join(WATCH.seen)}: mark it @pytest.mark.{MARK}, so that "
+                        "tests/repo/test_filled_in_repository.py runs it again on a repository whose stack "
+                        "files are filled in (or give it a project of its own)", pytrace=False)

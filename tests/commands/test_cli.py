@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
 import pytest
 
+from tests.support.catalogs import OVERFLOWS_A_PIPE
 from tests.support.project import Project, credentials, key, run_cli
 from tests.support.repository import REPO
 
@@ -18,6 +20,7 @@ EXAMPLE_MESSAGE = re.compile(r": is (an example domain|the repository's example 
                              r"the repository's sample coupon)")
 
 
+@pytest.mark.on_the_repository
 @pytest.mark.parametrize("stack", ["test", "live"])
 def test_both_committed_stacks_validate(stack: str) -> None:
     code, out, err = run_cli("validate", "--stack", stack)
@@ -41,6 +44,7 @@ def test_validate_reports_problems_with_exit_2(project: Project) -> None:
     assert "webhook.api_version: required field is missing" in err
 
 
+@pytest.mark.on_the_repository
 def test_plan_text_says_it_is_offline_and_lists_resources() -> None:
     code, out, _ = run_cli("plan", "--stack", "test")
     assert code == 0
@@ -96,6 +100,7 @@ def test_plan_with_supplied_secrets_never_prints_them(project: Project, stack: s
         assert result.stderr == ""  # and nothing noisy on exit
 
 
+@pytest.mark.on_the_repository
 def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
     code, out, _ = run_cli("keys", "--stack", "live")
     assert code == 0
@@ -116,6 +121,7 @@ def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
     assert "https://dashboard.stripe.com/test/apikeys" in out and "--stack test" in out
 
 
+@pytest.mark.on_the_repository
 def test_plan_refuses_a_key_of_the_wrong_mode_without_showing_it() -> None:
     sentinel = key("sk", "live")
     env = dict(os.environ, PULUMI_CONFIG=json.dumps({"stripe:apiKey": sentinel}))
@@ -128,6 +134,7 @@ def test_plan_refuses_a_key_of_the_wrong_mode_without_showing_it() -> None:
     assert sentinel not in result.stdout + result.stderr
 
 
+@pytest.mark.on_the_repository
 def test_malformed_pulumi_config_env_is_a_clean_error() -> None:
     env = dict(os.environ, PULUMI_CONFIG="{not json")
     result = subprocess.run(
@@ -141,17 +148,15 @@ def test_malformed_pulumi_config_env_is_a_clean_error() -> None:
 
 
 def test_plan_piped_into_head_exits_quietly(project: Project) -> None:
-    # Enough plans that the output overflows the pipe after `head` has gone.
-    plans = "".join(
-        f"  p{n}:\n    name: Plan {n}\n    prices:\n"
-        f"      monthly: {{amount: \"{n}.00\", currency: usd, interval: month}}\n"
-        for n in range(1, 120)
-    )
-    catalog = (REPO / "stacks" / "catalog.yaml").read_text()
-    project.catalog(catalog.replace("plans:\n", "plans:\n" + plans, 1))
+    # A verbose plan that overflows the pipe after `head` has gone (the compact one of ~120 plans fit in
+    # the pipe's buffer, so the plan could end before it ever met the closed pipe).
+    project.catalog(OVERFLOWS_A_PIPE)
     result = subprocess.run(  # noqa: S602 (a shell pipeline is the point; no outside input)
-        f"{sys.executable} -m infra plan --stack test --project {project.root} | head -1",
-        shell=True, cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        f"{sys.executable} -m infra plan --verbose --stack test --project {project.root} | head -1; "
+        'echo "plan: ${PIPESTATUS[0]}"',
+        shell=True, executable="/bin/bash", cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.stdout.startswith("Offline plan of stack 'test'")
+    # It met the closed pipe and ended as any Unix tool does there: by SIGPIPE (128 + 13), quietly.
+    assert result.stdout.splitlines()[-1] == f"plan: {128 + signal.SIGPIPE}"
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

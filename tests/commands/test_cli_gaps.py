@@ -17,6 +17,7 @@ from tests.support.project import Project, run_cli
 from tests.support.repository import REPO
 
 
+@pytest.mark.on_the_repository
 def test_version_is_the_packages() -> None:
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     done = subprocess.run([sys.executable, "-m", "infra", "--version"], cwd=REPO, capture_output=True,

@@ -90,6 +90,7 @@ def test_the_installed_billing_command_runs_from_any_directory(tmp_path: Path) -
     assert out.startswith("ok: stack 'test'"), err
 
 
+@pytest.mark.on_the_repository
 def test_python_dash_m_infra_is_the_same_command() -> None:
     done = subprocess.run([sys.executable, "-m", "infra", "--help"], cwd=REPO, capture_output=True, text=True,
                           timeout=60, check=False)

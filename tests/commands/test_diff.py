@@ -198,6 +198,7 @@ def test_reprice_refuses_and_leaves_the_catalog_alone(repo: Project, argv: tuple
 # ---------------------------------------------------------------- a base that no longer validates
 
 
+@pytest.mark.on_the_repository
 def test_a_base_whose_stack_file_is_broken_is_no_traceback(repo: Project) -> None:
     (repo.root / "Pulumi.test.yaml").write_text("config:\n  billing:mode: [test\n")
     git(repo, "commit", "-q", "-am", "break the stack file")

@@ -12,6 +12,7 @@ import pytest
 from infra import cli
 from infra.catalog import stack_files
 from infra.core import exits
+from tests.support.catalogs import OVERFLOWS_A_PIPE
 from tests.support.project import Project, key, run_cli
 from tests.support.repository import CATALOG, REPO
 
@@ -22,6 +23,7 @@ def crash(*_args: object, **_kwargs: object) -> None:
     raise KeyError(SENTINEL)
 
 
+@pytest.mark.on_the_repository
 def test_an_unexpected_exception_is_one_line_without_its_message(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -34,6 +36,7 @@ def test_an_unexpected_exception_is_one_line_without_its_message(
                         r"your input \(set BILLING_TRACE=1 for the trace\)\n", captured.err)
 
 
+@pytest.mark.on_the_repository
 def test_the_trace_is_shown_only_on_request(monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(cli.TRACE, "1")
@@ -44,6 +47,7 @@ def test_the_trace_is_shown_only_on_request(monkeypatch: pytest.MonkeyPatch,
     assert "Traceback (most recent call last):" in err and "in crash" in err
 
 
+@pytest.mark.on_the_repository
 @pytest.mark.parametrize(("argv", "status"), [
     (["validate", "--stack", "test"], exits.OK),
     (["keys", "--stack", "live"], exits.OK),
@@ -80,9 +84,7 @@ def test_diff_statuses(project: Project) -> None:
 
 
 def test_a_reader_that_goes_away_ends_the_process_like_any_unix_tool(project: Project) -> None:
-    plans = "".join(f"  p{n}:\n    name: Plan {n}\n    prices:\n"
-                    f"      monthly: {{amount: \"{n}.00\", currency: usd, interval: month}}\n" for n in range(1, 120))
-    project.catalog(CATALOG.replace("plans:\n", "plans:\n" + plans, 1))
+    project.catalog(OVERFLOWS_A_PIPE)  # more than the pipe holds: the plan is still writing when it closes
     process = subprocess.Popen([sys.executable, "-m", "infra", "plan", "--verbose", "--stack", "test", "--project",
                                 str(project.root)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None

@@ -182,6 +182,7 @@ def test_hostile_input(case: Case, results: dict[str, dict[str, Any]]) -> None:
     assert result["seconds"] < SECONDS / 2
 
 
+@pytest.mark.on_the_repository
 def test_the_limits_are_real() -> None:
     """The harness itself: a child that allocates past the budget or sleeps past the alarm fails."""
     probe = ("import json, sys; from tests.support import hostile_runner as h; from infra import cli; "

@@ -120,6 +120,7 @@ def test_a_secret_in_the_base_revision_is_not_echoed_by_diff(repo: Project,
         hidden(out + err, pasted | secrets("test"))
 
 
+@pytest.mark.on_the_repository
 def test_the_committed_stacks_are_swept_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(secrets("live")))
     code, out, err = run_cli("plan", "--stack", "live", "--project", str(REPO), "--format", "json")

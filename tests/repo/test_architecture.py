@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import grimp
+import pytest
 
 from infra.commands import COMMANDS
 from tests.support.repository import REPO
@@ -73,6 +74,7 @@ def loaded_by(code: str) -> list[str]:
     return json.loads(done.stderr.strip().splitlines()[-1])
 
 
+@pytest.mark.on_the_repository
 def test_billing_help_loads_no_command_and_no_third_party_package() -> None:
     loaded = loaded_by("import sys\nfrom infra import cli\ntry:\n    cli.main(['--help'])\n"
                        "except SystemExit:\n    pass")
@@ -86,6 +88,7 @@ def test_billing_help_loads_no_command_and_no_third_party_package() -> None:
 RUN_ONLY = ("infra.catalog", "infra.components", "infra.probes", "infra.program")
 
 
+@pytest.mark.on_the_repository
 def test_each_command_help_loads_its_options_and_nothing_it_runs() -> None:
     """`billing COMMAND --help` imports the command's options (pip's cmdoptions) and none of what the
     command runs, so it answers at once: checked by what is loaded, which load cannot make flaky."""
@@ -105,6 +108,7 @@ def test_each_command_help_loads_its_options_and_nothing_it_runs() -> None:
         assert [m for m in modules if m.startswith(RUN_ONLY)] == [], name
 
 
+@pytest.mark.on_the_repository
 def test_billing_validate_imports_no_pulumi_module() -> None:
     loaded = loaded_by("from infra import cli\ncli.main(['validate', '--stack', 'test'])")
     assert "infra.commands.validate" in loaded and "infra.catalog.loader" in loaded

@@ -10,6 +10,7 @@ import pytest
 from tests.support.repository import REPO
 
 
+@pytest.mark.on_the_repository
 def test_the_benchmark_runs_and_the_bare_program_declares_what_ours_does(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

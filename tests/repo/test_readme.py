@@ -50,6 +50,7 @@ def secret_table(text: str) -> dict[str, str]:
 
 
 # README's table and the full page's: both must say what the code does.
+@pytest.mark.on_the_repository
 @pytest.mark.parametrize("name", ["README.md", "docs/keys-and-guards.md"])
 def test_readme_keys_and_the_code_agree_on_what_is_secret(name: str) -> None:
     kinds = secret_table(doc(name))

@@ -63,6 +63,7 @@ def module(snippet: str) -> str:
                       *(f"  {line}" for line in body), "  return undefined;", "}", ""])
 
 
+@pytest.mark.early
 def test_readme_typescript_compiles_with_tsc_strict(project: Project, tmp_path: Path) -> None:
     assert len(snippets(doc(GATING))) >= 2, "the gating snippets"
     found = [snippet for name in DOCS for snippet in snippets(doc(name))]

@@ -37,6 +37,7 @@ def test_the_scanner_finds_what_it_should() -> None:
         assert not KEY_SHAPES.search(harmless), harmless
 
 
+@pytest.mark.on_the_repository
 def test_no_tracked_file_holds_a_key_shaped_value() -> None:
     files = tracked_files()
     assert any(path.name == "catalog.yaml" for path in files)  # the listing really lists the repo
@@ -56,6 +57,7 @@ def test_no_tracked_file_holds_a_key_shaped_value() -> None:
     assert found == []
 
 
+@pytest.mark.on_the_repository
 def test_stack_files_hold_secrets_only_as_secure_values() -> None:
     stack_files = sorted(REPO.glob("Pulumi.*.yaml"))
     assert {p.name for p in stack_files} >= {"Pulumi.test.yaml", "Pulumi.live.yaml"}

@@ -24,6 +24,7 @@ from infra.commands import diff
 from infra.commands.plan import offline
 from infra.stripe import provider_model, provider_table
 from infra.stripe.provider_model import FieldChange
+from tests.support.mock_program import shallow
 from tests.support.project import Project, credentials
 
 Key = tuple[str, str]
@@ -90,8 +91,8 @@ class Account:
 
         secrets = credentials(self.stack) | self.config
         engine = from_stack(self.project, self.stack, env={}, overrides=secrets)
-        plan = offline.run_program(self.project / "__main__.py", self.stack, engine.values,
-                                   engine.secret_keys, answer=answer)
+        plan = shallow(lambda: offline.run_program(self.project / "__main__.py", self.stack, engine.values,
+                                                   engine.secret_keys, answer=answer))
         protected = {(r.type, r.name): r.protect for r in plan.resources}
         outcomes: dict[Key, Outcome] = {}
         for key, inputs in registered.items():

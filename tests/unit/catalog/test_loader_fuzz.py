@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -115,6 +116,7 @@ def test_stack_file_text(tmp_path: Path, text: str) -> None:
     check_stack(tmp_path, text, {})
 
 
+@pytest.mark.on_the_repository
 @stack_fuzz
 @given(config=st.one_of(json_values, st.dictionaries(st.sampled_from(SETTINGS), json_values, max_size=8)),
        secret_keys=st.one_of(json_values, st.lists(st.sampled_from(SETTINGS), max_size=4)),
@@ -126,6 +128,7 @@ def test_pulumi_config(tmp_path: Path, config: object, secret_keys: object, raw:
     check_stack(tmp_path, stack, {"PULUMI_CONFIG": raw})
 
 
+@pytest.mark.on_the_repository
 @stack_fuzz
 @given(adopt=st.one_of(json_values, st.text(max_size=60).map(json.dumps),
                        st.fixed_dictionaries({"resources": st.lists(json_values, max_size=4)})))

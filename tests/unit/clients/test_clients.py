@@ -81,26 +81,34 @@ def test_a_body_over_the_cap_is_refused_announced_or_not() -> None:
     assert raised.value.kind == "too large"
 
 
-def test_no_answer_is_named_for_what_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A name that does not resolve: answered at once, as a resolver that is reachable answers. (Where
-    # the resolver itself stalls, as this sandbox's does under load, the total deadline ends the
-    # request as a timeout, which is the truth there; the naming is what this test is about.)
+def unresolvable(monkeypatch: pytest.MonkeyPatch, *hosts: str) -> None:
+    """These names do not resolve, answered at once as a reachable resolver answers: no real DNS lookup,
+    which this sandbox's resolver can stall past any deadline under load (a timeout, true but not the case)."""
     real = socket.getaddrinfo
 
     def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host == "api.billing-verify.invalid":
+        if host in hosts:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+# Where nothing waits (a refusal, a name that does not resolve) the naming is the point, not the deadline:
+# time enough for a thread start and a TLS context on a loaded machine.
+PROMPT = http.Limits(10)
+
+
+def test_no_answer_is_named_for_what_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    unresolvable(monkeypatch, "api.billing-verify.invalid")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]  # bound, not listening: connection refused
         with pytest.raises(http.NetworkError) as refused:
-            fetch(f"http://127.0.0.1:{port}/")
+            fetch(f"http://127.0.0.1:{port}/", PROMPT)
     assert refused.value.kind == "refused" and f"connection refused by 127.0.0.1:{port}" in str(refused.value)
     with pytest.raises(http.NetworkError) as unknown:
-        fetch("https://api.billing-verify.invalid/v1/products")
+        fetch("https://api.billing-verify.invalid/v1/products", PROMPT)
     assert unknown.value.kind == "dns"
     assert str(unknown.value) == "could not resolve host api.billing-verify.invalid"
     assert "refused" not in str(unknown.value)
@@ -109,6 +117,7 @@ def test_no_answer_is_named_for_what_it_is(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_the_environments_proxy_is_used_as_urllib_and_requests_use_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    unresolvable(monkeypatch, "api.billing.test")
     with HostileServer(answer(200, {"via": "proxy"})) as proxy:
         monkeypatch.setenv("http_proxy", f"http://user:p%40ss@127.0.0.1:{proxy.httpd.server_address[1]}")
         got = fetch("http://api.billing.test:8080/v1/products?limit=1")
@@ -117,8 +126,8 @@ def test_the_environments_proxy_is_used_as_urllib_and_requests_use_it(monkeypatc
         assert seen.path == "http://api.billing.test:8080/v1/products?limit=1"
         assert seen.headers["Proxy-Authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
         monkeypatch.setenv("no_proxy", "api.billing.test")
-        with pytest.raises(http.NetworkError) as direct:
-            fetch("http://api.billing.test:8080/")
+        with pytest.raises(http.NetworkError) as direct:  # straight to the host, whose name does not resolve
+            fetch("http://api.billing.test:8080/", PROMPT)
         assert direct.value.kind == "dns" and len(proxy.requests) == 1
 
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.pure
 _LINK = re.compile(r"Prefilled form \((\d+) of (\d+) permissions set[^)]*\): (\S+)")
 
 
+@pytest.mark.on_the_repository
 @pytest.mark.parametrize("mode", ["test", "live"])
 def test_keys_prints_one_link_per_key_that_matches_its_manifest(mode: str) -> None:
     code, out, _ = run_cli("keys", "--stack", mode)
