@@ -288,7 +288,7 @@ def test_on_live_the_app_may_not_have_the_deployer_s_key(project: Project, monke
     stored = stored_keys(monkeypatch, {"stripe:apiKey": deployer})
     term, out, _ = at_terminal(deployer, app)
     setup.keys(context(project, term, "live"))
-    assert "the app would run with the deployer's key" in out.getvalue()
+    assert "the app would run with the deployer's key and its write access" in out.getvalue()
     assert stored == [("billing:appStripeKey", app, True)]
 
 

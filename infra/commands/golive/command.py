@@ -22,6 +22,7 @@ from infra.commands.golive.context import Context
 from infra.commands.golive.terminal import Stop, on_terminal
 from infra.core import exits
 from infra.core.problems import ConfigError, plural
+from infra.core.redact import mask
 
 SUMMARY = COMMANDS["go-live"].summary
 NOT_A_TERMINAL = (
@@ -90,7 +91,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
 
 def _stopped(ctx: Context, number: int, title: str, status: int, why: str) -> int:
     if why:
-        ctx.term.say(why)
+        ctx.term.say(mask(why))  # the last guard: whatever raised it, no secret's shape is shown
     ctx.term.say(f"stopped at step {number} ({title}); run `billing go-live --stack {ctx.stack}` again to "
                  "resume")
     return status

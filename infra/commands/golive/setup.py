@@ -174,9 +174,11 @@ def _checker(deployment: Deployment, config_key: str, kind: str, role: Role | No
             return "it holds spaces or control characters; copy it again"
         if role is not None:
             problem = key_problem(role, mode, value)
-            deployer = known.get(ROLE_KEYS["deployer"])
-            if problem is None and role == "app" and mode == "live" and value == deployer:
-                problem = "the app would run with the deployer's key; give the app its own restricted key"
+            others = {"app": known.get(ROLE_KEYS["deployer"]), "deployer": known.get(ROLE_KEYS["app"])}
+            other = others.get(role)
+            if problem is None and mode == "live" and value == other:
+                problem = ("the app would run with the deployer's key and its write access; the app and "
+                           "the deployer each get their own restricted key")
             return problem
         if kind == "token":
             return (f"this is a Stripe value ({key_prefix(value)}), not a {host.title} token"
