@@ -410,7 +410,7 @@ def test_the_update_is_previewed_and_its_money_shown_and_nothing_applied_without
     with pytest.raises(Stop) as stopped:
         deploy.update(ctx)
     assert stopped.value.status == exits.REFUSED and "nothing was changed" in str(stopped.value)
-    assert calls == ["preview"]
+    assert calls == ["last_update", "preview"]
     text = out.getvalue()
     assert "ok: stack 'test' (test mode)" in text and "keys: checked" in text  # validate --from-pulumi
     assert "  +  stripe:index/price:Price  pro-monthly" in text
@@ -425,7 +425,7 @@ def test_a_yes_applies_and_the_summary_lists_what_was_created(project: Project, 
     up = Run(steps=list(CREATES), outputs={"redeployNeeded": ["preview:STRIPE_SECRET_KEY"]})
     ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES)), up=up))
     deploy.update(ctx)
-    assert calls == ["preview", "up"]
+    assert calls == ["last_update", "preview", "up"]
     assert ctx.created == ["update of stack 'test': 3 created"]
     assert ctx.outputs == {"redeployNeeded": ["preview:STRIPE_SECRET_KEY"]}
 
@@ -440,7 +440,7 @@ def test_a_failed_up_shows_the_engine_s_error_and_what_status_sees(
     with pytest.raises(Stop) as stopped:
         deploy.update(ctx)
     assert stopped.value.status == exits.FINDINGS and "not retried" in str(stopped.value)
-    assert calls == ["preview", "up"]
+    assert calls == ["last_update", "preview", "up"]
     text = out.getvalue()
     assert "The update failed; the engine said:\nerror: 401 Unauthorized from Stripe" in text
     assert "What `billing status` sees now:" in text

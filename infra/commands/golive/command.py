@@ -92,13 +92,15 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
 def _stopped(ctx: Context, number: int, title: str, status: int, why: str) -> int:
     if why:
         ctx.term.say(mask(why))  # the last guard: whatever raised it, no secret's shape is shown
+    acts = ctx.term.acts
+    if acts.visits or acts.typed or acts.confirmations:
+        ctx.term.say(acts_line(ctx, "Your acts so far"))
     ctx.term.say(f"stopped at step {number} ({title}); run `billing go-live --stack {ctx.stack}` again to "
                  "resume")
     return status
 
 
 def _summary(ctx: Context) -> None:
-    acts = ctx.term.acts
     say = ctx.term.say
     say("")
     say(f"go-live of stack {ctx.stack!r} ({ctx.mode} mode): verified, in {ctx.elapsed()}")
@@ -108,8 +110,15 @@ def _summary(ctx: Context) -> None:
     say("Checked:" if ctx.checked else "Checked: nothing new (every step was done before)")
     for line in ctx.checked:
         say(f"  {line}")
+    say(acts_line(ctx, "Your acts"))
+
+
+def acts_line(ctx: Context, label: str) -> str:
+    """The acts the person performed: the command and each form, page or checkout outside the
+    terminal, then what they typed at go-live's prompts."""
+    acts = ctx.term.acts
     outside = 1 + len(acts.visits)
-    say(f"Your acts: {outside} outside go-live's prompts (this command"
-        + "".join(f"; {visit}" for visit in acts.visits) + "), "
-        f"{plural(acts.typed, 'value')} typed at hidden prompts, "
-        f"{plural(acts.confirmations, 'question')} answered")
+    return (f"{label}: {outside} outside go-live's prompts (this command"
+            + "".join(f"; {visit}" for visit in acts.visits) + "), "
+            f"{plural(acts.typed, 'value')} typed at hidden prompts, "
+            f"{plural(acts.confirmations, 'question')} answered")

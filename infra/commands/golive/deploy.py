@@ -51,7 +51,8 @@ def update_done(ctx: Context) -> str | None:
 def update(ctx: Context) -> None:
     facts = ctx.facts or ctx.refresh()
     engine = ctx.engine()
-    last = engine.last_update() if facts.last_update else None
+    # The update history, not the stack's `lastUpdate`: a file backend sets that at `stack init`.
+    last = engine.last_update()
     if last is not None and last[0] != "succeeded":
         ctx.term.say(f"The last update of stack {ctx.stack!r} ({last[1]}) {last[0]}; it is not retried "
                      "blindly. What `billing status` sees now:")
@@ -72,7 +73,7 @@ def update(ctx: Context) -> None:
         raise Stop(exits.REFUSED, "the preview failed; nothing was changed") from None
     for op, kind, name in preview.steps:
         ctx.term.say(f"  {MARKS[op]:<2} {kind}  {name}")
-    if facts.last_update is None:
+    if last is None:
         _money(ctx, ctx.deployment())
     ctx.term.say(f"Preview: {preview.total_line()} (the policy pack ran and passed)")
     ctx.checked.append(f"preview with the policy pack: {preview.total_line()}")
