@@ -17,14 +17,7 @@ skip with tools/engine.py's reason without them.
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import select
-import signal
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,172 +25,20 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.engine.harness import DOMAINS, PASSPHRASES, PROJECT_ID, VERCEL_TOKEN, Project, key
-
-PROMPT_SECONDS = 120  # one step of go-live on 2 busy cores, a preview or an up excepted
-ENGINE_SECONDS = 900  # a preview or an up of the whole catalog
-
-
-class Terminal:
-    """`billing go-live ARGS` on a pseudo-terminal that is its controlling terminal."""
-
-    def __init__(self, project: Project, *args: str, home: Path) -> None:
-        env = {k: v for k, v in project.env(None).items() if k != "PULUMI_CONFIG_PASSPHRASE"}
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "tmp").mkdir(exist_ok=True)
-        env.update({"PYTHONPATH": str(project.root), "HOME": str(home), "TMPDIR": str(home / "tmp"),
-                    "TERM": "dumb", "COLUMNS": "200"})
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: go-live, as a person would start it
-            try:
-                os.chdir(project.root)
-                os.execve(sys.executable, [sys.executable, "-m", "infra", "go-live", *args], env)  # noqa: S606
-            finally:
-                os._exit(127)
-        self.transcript = ""
-        self._read_to = 0
-        self.status: int | None = None
-
-    def _pump(self, seconds: float) -> bool:
-        """Read what is there within `seconds`; False at the end of the output."""
-        ready, _, _ = select.select([self.fd], [], [], seconds)
-        if not ready:
-            return True
-        try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            return False
-        if not chunk:
-            return False
-        self.transcript += chunk.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        return True
-
-    def expect(self, pattern: str, seconds: float = PROMPT_SECONDS) -> re.Match[str]:
-        """Wait for `pattern` in what was printed since the last match."""
-        deadline = time.monotonic() + seconds
-        while True:
-            found = re.compile(pattern).search(self.transcript, self._read_to)
-            if found:
-                self._read_to = found.end()
-                return found
-            if time.monotonic() > deadline or not self._pump(min(0.2, max(0.0, deadline - time.monotonic()))):
-                if not (found := re.compile(pattern).search(self.transcript, self._read_to)):
-                    pytest.fail(f"go-live never printed {pattern!r}; it printed:\n{self.transcript[-6000:]}")
-                self._read_to = found.end()
-                return found
-
-    def answer(self, pattern: str, text: str, seconds: float = PROMPT_SECONDS) -> None:
-        """When `pattern` shows, type `text` and Enter (a hidden prompt turns echo off first)."""
-        self.expect(pattern, seconds)
-        time.sleep(0.2)  # the prompt is printed before getpass turns echo off: type after that
-        os.write(self.fd, text.encode() + b"\n")
-
-    def interrupt(self) -> None:
-        """Ctrl-C at the terminal: SIGINT to go-live and to the CLI it runs, as a person's would."""
-        os.write(self.fd, b"\x03")
-
-    def finish(self, seconds: float = PROMPT_SECONDS) -> int:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and self._pump(0.2):
-            pass
-        if time.monotonic() >= deadline:
-            os.kill(self.pid, signal.SIGKILL)
-            pytest.fail(f"go-live did not end within {seconds}s; it printed:\n{self.transcript[-6000:]}")
-        _, status = os.waitpid(self.pid, 0)
-        os.close(self.fd)
-        self.status = os.waitstatus_to_exitcode(status)
-        return self.status
-
-
-class ArgvWatch:
-    """Samples every process's command line while go-live runs: a secret there is readable by any
-    local user. Records the pulumi commands it saw, so a run that saw none proves nothing."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self.secrets = [s.encode() for s in secrets]
-        self.leaks: list[str] = []
-        self.pulumi: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            for entry in Path("/proc").iterdir():
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    argv = (entry / "cmdline").read_bytes()
-                except OSError:
-                    continue
-                words = argv.split(b"\0")
-                if words and words[0].endswith(b"pulumi"):
-                    self.pulumi.add(b" ".join(words[1:4]).decode(errors="replace"))
-                if any(secret in argv for secret in self.secrets):
-                    self.leaks.append(argv.replace(b"\0", b" ").decode(errors="replace")[:80] + "...")
-            time.sleep(0.003)
-
-    def __enter__(self) -> ArgvWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def files_holding(roots: list[Path], secrets: list[str]) -> list[str]:
-    """Every file under `roots` (symlinks not followed) whose bytes hold one of `secrets`."""
-    found = []
-    for root in roots:
-        for directory, _, names in os.walk(root):
-            for name in names:
-                path = Path(directory) / name
-                try:
-                    data = path.read_bytes()
-                except OSError:
-                    continue
-                found += [f"{path}: {secret[:8]}..." for secret in secrets if secret.encode() in data]
-    return found
-
-
-def stack_file(project: Project, stack: str, coupons: str = "") -> None:
-    """README step 4: the stack's own settings, written by the person before go-live."""
-    mode = "live" if stack == "live" else "test"
-    (project.root / f"Pulumi.{stack}.yaml").write_text(
-        f"config:\n  billing:mode: {mode}\n  billing:domain: {DOMAINS[stack]}\n"
-        f"  billing:vercelProject: {PROJECT_ID}\n{coupons}", encoding="utf-8")
-
-
-LIVE_SMOKE_TEST = """\
-  billing:coupons:
-    smoke_test:
-      name: Live smoke test
-      percent_off: 100
-      duration: once
-      max_redemptions: 1
-      promotion_codes:
-        SMOKETEST: {max_redemptions: 1}
-"""
-
-
-def keys_for(mode: str) -> dict[str, str]:
-    return {"billing:appStripeKey": key("rk", mode, "GoApp1"), "stripe:apiKey": key("rk", mode, "GoDep1"),
-            "billing:publishableKey": key("pk", mode, "GoPub1"), "vercel:apiToken": VERCEL_TOKEN}
-
-
-def type_the_keys(term: Terminal, keys: dict[str, str]) -> None:
-    for name in ("billing:appStripeKey", "stripe:apiKey", "billing:publishableKey", "vercel:apiToken"):
-        term.answer(rf"{re.escape(name)} \([^)]*hidden\): ", keys[name])
-        term.expect(rf"Stored {re.escape(name)}")
-
-
-def stacks(project: Project) -> list[str]:
-    done = project.pulumi("stack", "ls", "--json", stack="test", name_stack=False)
-    return [str(s["name"]).rsplit("/", 1)[-1] for s in json.loads(done.stdout)]
-
-
-def stored(project: Project, stack: str, name: str) -> str:
-    return project.pulumi("config", "get", name, stack=stack).stdout.strip()
+from tests.engine.go_live_session import (
+    ENGINE_SECONDS,
+    LIVE_SMOKE_TEST,
+    ArgvWatch,
+    Session,
+    files_holding,
+    keys_for,
+    stack_file,
+    stacks,
+    stored,
+    the_app,
+    type_the_keys,
+)
+from tests.engine.harness import DOMAINS, PASSPHRASES, Project, key
 
 
 @pytest.fixture
@@ -219,7 +60,7 @@ def test_a_fresh_test_stack_gets_its_passphrase_and_keys_at_hidden_prompts_and_r
     secret = [passphrase, wrong, *(v for k, v in keys.items() if k != "billing:publishableKey")]
     home = tmp_path / "home"
     with ArgvWatch([*secret, keys["billing:publishableKey"]]) as watch:
-        term = Terminal(project, "--stack", "test", home=home)
+        term = watch.watch(Session(project, "--stack", "test", home=home))
         term.expect(r"1\. the Pulumi CLI and a state backend: done")
         term.answer(r"Create stack 'test' \(`pulumi stack init test --secrets-provider passphrase`\)\? \[y/N\] ", "y")
         term.answer(r"New passphrase for stack 'test' \(hidden\): ", passphrase)
@@ -244,7 +85,7 @@ def test_a_fresh_test_stack_gets_its_passphrase_and_keys_at_hidden_prompts_and_r
         first = term.transcript
 
         # The second run asks for the passphrase (never kept), then starts at step 5.
-        again = Terminal(project, "--stack", "test", home=home)
+        again = watch.watch(Session(project, "--stack", "test", home=home))
         again.answer(r"Passphrase for stack 'test' \(hidden\): ", passphrase)
         again.expect(r"4\. the keys: done")
         again.expect(r"5\. preview and update")
@@ -267,7 +108,7 @@ def test_a_fresh_test_stack_gets_its_passphrase_and_keys_at_hidden_prompts_and_r
     assert files_holding(roots, secret) == []
 
 
-def _after_the_keys(project: Project, term: Terminal) -> None:
+def _after_the_keys(project: Project, term: Session) -> None:
     """Step 5 with the CLI alone stops at the preview (no language host); with the whole engine it
     previews and asks, and a no changes nothing. Either way nothing is applied."""
     if project.engine.status.get("language-python", {}).get("state") == "built":
@@ -282,14 +123,14 @@ def _after_the_keys(project: Project, term: Terminal) -> None:
 def test_live_asks_before_each_change_and_a_no_changes_nothing(project: Project, tmp_path: Path) -> None:
     stack_file(project, "live", LIVE_SMOKE_TEST)
     home = tmp_path / "home"
-    term = Terminal(project, "--stack", "live", home=home)
+    term = Session(project, "--stack", "live", home=home)
     term.answer(r"Create stack 'live' .*\? \[y/N\] ", "n")
     term.expect(r"declined: no stack was created")
     assert term.finish() == 2
     assert "live" not in stacks(project)
 
     keys = keys_for("live")
-    term = Terminal(project, "--stack", "live", home=home)
+    term = Session(project, "--stack", "live", home=home)
     term.answer(r"Create stack 'live' .*\? \[y/N\] ", "y")
     term.answer(r"New passphrase for stack 'live' \(hidden\): ", PASSPHRASES["live"])
     term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["live"])
@@ -319,3 +160,143 @@ def test_without_a_terminal_it_refuses_and_changes_nothing(project: Project) -> 
     done = project.billing("go-live", "--stack", "live", "--yes")
     assert done.returncode == 2 and "--yes is refused on a live stack" in done.stderr
     assert stacks(project) == []
+
+
+# ------------------------------------------------- the whole run: the language host and providers
+
+
+# The local Stripe models every object the stack makes, but not restricted keys (any key may do
+# anything) nor customers, sessions or subscriptions (tests/test_verify_stripe.py and
+# tests/test_verify_payment.py run those against servers that do). So `verify stripe`'s probes of
+# what the app key may do cannot pass here, and go-live stops there, after every check of what
+# the stack deployed has passed.
+KEY_PROBES = ("app key ",)
+
+
+def verify_reached(term: Session, stack: str) -> None:
+    """go-live verified the webhook (the app at the stack's domain), then stopped at `verify stripe`
+    on the local Stripe's limits only: each failing check is a probe of the app key."""
+    term.expect(r"7\. verify the deployment")
+    term.expect(r"verify webhook https://\S+\n(?:.*\n)*?\d+ passed, \d+ warnings?, 0 failed")
+    found = term.expect(r"verify stripe \(\w+ mode, stack \w+\)\n((?:.*\n)*?)\d+ passed, \d+ warnings?, "
+                        r"(\d+) failed")
+    failing = [line.split()[1:4] for line in found.group(1).splitlines() if line.startswith("  FAIL ")]
+    assert failing and all(" ".join(words).startswith(KEY_PROBES) for words in failing), found.group(0)
+    term.expect(rf"stopped at step 7 \(verify the deployment\); run `billing go-live --stack {stack}`")
+    assert term.finish() == 1
+
+
+def planned_steps(project: Project, stack: str) -> set[tuple[str, str]]:
+    done = project.billing("plan", "--stack", stack, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return {(r["type"], r["name"]) for r in json.loads(done.stdout)["resources"]}
+
+
+def previewed(transcript: str) -> set[tuple[str, str]]:
+    """The steps go-live listed from the engine's events, the default providers left out (the
+    engine's own, not the program's)."""
+    steps = set(re.findall(r"^  \+  (\S+)  (\S+)$", transcript, re.MULTILINE))
+    return {(kind, name) for kind, name in steps
+            if not (kind.startswith("pulumi:providers:") and name.startswith("default"))}
+
+
+@pytest.mark.usefixtures("providers")
+def test_a_fresh_test_stack_from_nothing_to_verified_in_one_run(project: Project, tmp_path: Path) -> None:
+    stack_file(project, "test")
+    project.world.sites[DOMAINS["test"]] = the_app(project, "test")
+    keys = keys_for("test")
+    term = Session(project, "--stack", "test", home=tmp_path / "home")
+    term.answer(r"Create stack 'test' .*\? \[y/N\] ", "y")
+    term.answer(r"New passphrase for stack 'test' \(hidden\): ", PASSPHRASES["test"])
+    term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["test"])
+    type_the_keys(term, keys)
+    term.expect(r"keys: checked, decrypted by the pulumi CLI in memory only")
+    term.expect(r"billing diff: stack 'test' \(test mode\) against nothing deployed yet", ENGINE_SECONDS)
+    term.expect(r"INFO  pro_monthly: added: ")
+    total = term.expect(r"Preview: (\d+) to create, 0 to update, 0 to replace, 0 to delete \(the policy pack "
+                        r"ran and passed\)")
+    # The real preview, counted from the engine's events, plans what `billing plan` lists.
+    assert previewed(term.transcript) == planned_steps(project, "test")
+    term.answer(rf"Apply these {total.group(1)} changes to stack 'test' \(test mode\)\? \[y/N\] ", "y")
+    term.expect(rf"Updated: {total.group(1)} created\.", ENGINE_SECONDS)
+    # The local Vercel has no preview deployment: nothing runs with old values, so nothing to rebuild.
+    term.expect(r"6\. the host: done \(no preview deployment yet: its first build reads the values\)")
+    verify_reached(term, "test")
+    stripe_made = sum(len(objects) for objects in project.world.stripe.objects.values())
+    assert stripe_made == sum(kind.startswith("stripe:") for kind, _ in planned_steps(project, "test"))
+    assert len(project.world.vercel.envs) == sum(kind.startswith("vercel:") for kind, _ in
+                                                 planned_steps(project, "test"))
+    for value in [*keys.values(), PASSPHRASES["test"]]:
+        assert value not in term.transcript
+    # What go-live did not reach on the local servers, `verify hosting` shows passes.
+    hosting = project.billing("verify", "hosting", "--stack", "test")
+    assert hosting.returncode == 0, hosting.stdout + hosting.stderr
+
+
+@pytest.mark.usefixtures("providers")
+def test_stopped_after_up_a_second_run_resumes_without_a_second_update(project: Project, tmp_path: Path) -> None:
+    stack_file(project, "test")
+    project.world.sites[DOMAINS["test"]] = the_app(project, "test")
+    home = tmp_path / "home"
+    term = Session(project, "--stack", "test", home=home)
+    term.answer(r"Create stack 'test' .*\? \[y/N\] ", "y")
+    term.answer(r"New passphrase for stack 'test' \(hidden\): ", PASSPHRASES["test"])
+    term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["test"])
+    type_the_keys(term, keys_for("test"))
+    term.answer(r"Apply these \d+ changes to stack 'test' \(test mode\)\? \[y/N\] ", "y", ENGINE_SECONDS)
+    term.expect(r"Updated: \d+ created\.", ENGINE_SECONDS)
+    term.interrupt()
+    # Stopped in the update step's last read of the facts, or in the host step after it.
+    term.expect(r"stopped at step [567] \([^)]*\); run `billing go-live --stack test` again to resume")
+    assert term.finish() == 2
+    made = {kind: set(objects) for kind, objects in project.world.stripe.objects.items()}
+    history = json.loads(project.pulumi("stack", "history", "--json", stack="test").stdout)
+    assert [entry["result"] for entry in history] == ["succeeded"]
+
+    again = Session(project, "--stack", "test", home=home)
+    again.answer(r"Passphrase for stack 'test' \(hidden\): ", PASSPHRASES["test"])
+    again.expect(r"4\. the keys: done")
+    again.expect(r"5\. preview and update: done \(the last update \([^)]+\) succeeded\)")
+    verify_reached(again, "test")
+    assert "Previewing" not in again.transcript and "Apply these" not in again.transcript
+    assert {kind: set(objects) for kind, objects in project.world.stripe.objects.items()} == made
+    history = json.loads(project.pulumi("stack", "history", "--json", stack="test").stdout)
+    assert len(history) == 1
+
+
+@pytest.mark.usefixtures("providers")
+def test_a_fresh_live_stack_asks_before_each_change_and_redeploys_production(
+    project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    stack_file(project, "live", LIVE_SMOKE_TEST)
+    project.world.stripe.livemode = True
+    project.world.sites[DOMAINS["live"]] = the_app(project, "live")
+    running = project.world.vercel.deploy("production")  # the app already serves production
+    keys = keys_for("live")
+    term = Session(project, "--stack", "live", home=tmp_path / "home")
+    term.answer(r"Create stack 'live' .*\? \[y/N\] ", "y")
+    term.answer(r"New passphrase for stack 'live' \(hidden\): ", PASSPHRASES["live"])
+    term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["live"])
+    type_the_keys(term, keys)
+    term.expect(r"INFO  coupon smoke_test: added", ENGINE_SECONDS)
+    assert project.world.stripe.objects == {}  # nothing made before the yes
+    term.answer(r"Apply these \d+ changes to stack 'live' \(live mode\)\? \[y/N\] ", "y")
+    term.expect(r"Updated: \d+ created\.", ENGINE_SECONDS)
+    term.expect(r"Production keeps the old values until it is built again \(changed: [A-Z_, ]+\)")
+    posted = [r for r in project.world.vercel.requests if r == ("POST", "/v13/deployments")]
+    assert posted == []  # nothing redeployed before the yes
+    term.answer(r"Redeploy production now .*\? \[y/N\] ", "y")
+    term.expect(r"dpl_\w+ is READY: production reads the new values\.")
+    verify_reached(term, "live")
+    assert [r for r in project.world.vercel.requests if r == ("POST", "/v13/deployments")] == [
+        ("POST", "/v13/deployments")]
+    assert project.world.vercel.deployments[0]["uid"] != running["uid"]
+    questions = re.findall(r"^(.*\? \[y/N\] )", term.transcript, re.MULTILINE)
+    assert len(questions) == 3 and all(question.startswith(asked) for question, asked in zip(
+        questions, ("Create stack 'live'", "Apply these", "Redeploy production now"), strict=True)), questions
+    acts = re.search(r"Your acts so far: (\d+) outside go-live's prompts \((.*)\), (\d+) values typed at "
+                     r"hidden prompts, (\d+) questions answered", term.transcript)
+    assert acts, term.transcript[-3000:]
+    with capsys.disabled():
+        print(f"\ngo-live, a fresh live stack to verify (local servers): {acts.group(0)}")
+    assert (int(acts.group(1)), int(acts.group(3)), int(acts.group(4))) == (5, 6, 3)
