@@ -13,7 +13,7 @@ NEW_ENOUGH := -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$(
 # What the user asked for, named in the advice when the Python is too old.
 GOALS ?= $(or $(MAKECMDGOALS),venv)
 
-.PHONY: venv fresh-venv python-check policy-venv plan test lint typecheck pytest bench clean engine engine-test
+.PHONY: venv fresh-venv python-check policy-venv plan test lint typecheck pytest pytest-pure bench clean engine engine-test
 
 # A virtualenv whose interpreter is gone, too old or without pip (a `python -m venv`
 # that failed half-way) is rebuilt, never reused. The stamp is written only after
@@ -67,9 +67,13 @@ typecheck: venv
 	$(PY) -m mypy --strict infra
 
 # Two processes (pytest-xdist, requirements-dev.txt): the server-backed tests mostly wait.
-# tests/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
+# tests/repo/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
 pytest: venv
 	$(PY) -m pytest -n 2 --ignore=tests/engine
+
+# The tests marked `pure` (no subprocess, server or Pulumi mock runtime), alone: a loop of seconds.
+pytest-pure: venv
+	$(PY) -m pytest -m pure --ignore=tests/engine
 
 # The real engine (tools/engine.py): the Pulumi CLI, its Python language host and both
 # providers, built from Go modules at pinned versions into ~/.cache/billing-engine/<key>,

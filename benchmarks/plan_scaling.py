@@ -4,7 +4,7 @@ Generates catalogs of N plans with 3 prices each (default N = 10, 100, 500), run
 the real program under the mock runtime, and a bare program that declares the
 same Stripe and Vercel resources directly with the SDK (no catalog, no
 validation, no component), in this one run. Prints wall time, peak Python memory
-(tracemalloc) and the ratios. Not a test; tests/test_benchmark.py runs it at a
+(tracemalloc) and the ratios. Not a test; tests/repo/test_benchmark.py runs it at a
 small size so that it keeps working.
 
     python benchmarks/plan_scaling.py [--sizes 10,100,500]

@@ -1,111 +1,29 @@
-"""Shared fixtures: a throwaway project (catalog + stack files + the real entry point)."""
+"""Fixtures for every test: a throwaway project, no stack leaking in, and the servers tests ask for by name.
+
+Helpers live in tests/support/ and the local servers in tests/servers/; no test module imports another.
+"""
 
 from __future__ import annotations
 
-import io
-import shutil
-import sys
-import textwrap
-from collections.abc import Iterator
+import socket
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from infra.cli import main
-from tests.cloudflare_api import cloudflare  # noqa: F401 (the Cloudflare tests' server fixture)
-
-REPO = Path(__file__).resolve().parent.parent
-CATALOG = (REPO / "stacks" / "catalog.yaml").read_text()
-# README is the front door; the rest of the documentation is in docs/, one page per reader.
-DOCS = ["README.md", *sorted(f"docs/{page.name}" for page in (REPO / "docs").glob("*.md"))]
+from tests.servers.cloudflare_api_server import cloudflare  # noqa: F401 (the Cloudflare tests' server fixture)
+from tests.servers.webhook_receiver import secret, serve  # noqa: F401 (a webhook receiver on 127.0.0.1)
+from tests.support.project import Project
 
 
-def doc(name: str) -> str:
-    """The text of README.md or of a page under docs/."""
-    return (REPO / name).read_text()
-
-
-# A stack's own host names and Vercel project in the tests: not the repository's examples
-# (which a live stack refuses), and not whatever a user's own stack files hold.
-DOMAINS = {"test": "staging.shop.test", "live": "shop.test"}
-VERCEL_PROJECT = "prj_Test123"
-# The stack files every test project starts from, as the committed ones are laid out. They are
-# written here rather than copied, so the suite runs the same on a repository whose stack files
-# hold a team's real settings (README's steps write them there).
-STACK_FILES = {
-    "test": f"""\
-config:
-  billing:mode: test
-  billing:vercelProject: {VERCEL_PROJECT}
-  billing:domain: {DOMAINS["test"]}
-  billing:coupons:
-    launch:
-      name: Launch week
-      percent_off: 20
-      duration: repeating
-      duration_in_months: 3
-      applies_to: [pro]
-      promotion_codes:
-        WELCOME20: {{max_redemptions: 100}}
-""",
-    "live": f"""\
-config:
-  billing:mode: live
-  billing:vercelProject: {VERCEL_PROJECT}
-  billing:domain: {DOMAINS["live"]}
-  billing:coupons:
-    smoke_test:
-      name: Live smoke test
-      percent_off: 100
-      duration: once
-      max_redemptions: 1
-      promotion_codes:
-        SMOKETEST: {{max_redemptions: 1}}
-""",
-}
-
-
-def key(kind: str, mode: str, tag: str = "T3st") -> str:
-    """A key-shaped value built at run time; nothing key-shaped is committed."""
-    return f"{kind}_{mode}_" + tag * 6
-
-
-def credentials(mode: str) -> dict[str, str]:
-    """Every credential a stack needs, each of the right kind for `mode` and distinct."""
-    return {
-        "stripe:apiKey": key("rk", mode, "Dep1"),
-        "billing:appStripeKey": key("rk", mode, "App1"),
-        "billing:publishableKey": key("pk", mode, "Pub1"),
-        "vercel:apiToken": "vercel" + "T0ken" * 5,
-    }
-
-
-def stack_config(mode: str, **overrides: str) -> dict[str, str]:
-    """Engine-style config of a valid stack in `mode`; keys as `billing:domain`, passed via **{}."""
-    return {"billing:mode": mode, "billing:domain": DOMAINS.get(mode, DOMAINS["test"]),
-            "billing:vercelProject": VERCEL_PROJECT, **credentials(mode), **overrides}
-
-
-class Project:
-    """A copy of the project layout in a temp dir, with files the test chooses."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        shutil.copy(REPO / "__main__.py", root / "__main__.py")
-        (root / "stacks").mkdir()
-        self.catalog(CATALOG)
-        for stack, text in STACK_FILES.items():
-            self.stack(stack, text)
-
-    def catalog(self, text: str) -> Path:
-        path = self.root / "stacks" / "catalog.yaml"
-        path.write_text(textwrap.dedent(text))
-        return path
-
-    def stack(self, name: str, text: str) -> Path:
-        path = self.root / f"Pulumi.{name}.yaml"
-        path.write_text(textwrap.dedent(text))
-        return path
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`-m pure` skips importing the modules that never use the marker: the run stays seconds long."""
+    if config.getoption("markexpr") == "pure" and collection_path.name.startswith("test_") \
+            and collection_path.suffix == ".py":
+        return "pytest.mark.pure" not in collection_path.read_text()
+    return None
 
 
 @pytest.fixture(autouse=True)
@@ -120,12 +38,18 @@ def project(tmp_path: Path) -> Iterator[Project]:
     yield Project(tmp_path)
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    """`python -m infra ARGV` in-process: exit status, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    stderr, sys.stderr = sys.stderr, err
-    try:
-        code = main(list(argv), out=out)
-    finally:
-        sys.stderr = stderr
-    return code, out.getvalue(), err.getvalue()
+@pytest.fixture(autouse=True)
+def pure_means_pure(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked `pure` fails the moment it starts a process, opens a socket or runs the mock runtime."""
+    if request.node.get_closest_marker("pure") is None:
+        return
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            pytest.fail(f"a test marked pure {what}: mark it otherwise, or keep it pure")
+        return refused
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("started a process"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("opened a connection"))
+    monkeypatch.setattr(socket.socket, "bind", refuse("opened a server socket"))
+    monkeypatch.setattr("pulumi.runtime.set_mocks", refuse("ran the Pulumi mock runtime"))

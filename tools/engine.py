@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The CLI the engine tests run, the same the workflows pin (tests/test_engine_pins.py
+# The CLI the engine tests run, the same the workflows pin (tests/repo/test_engine_pins.py
 # holds them equal). At least 3.174 (an import whose inputs differ then updates in place)
 # and no older than the Python SDK in requirements.txt.
 CLI_VERSION = "3.274.1"

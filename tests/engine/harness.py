@@ -26,12 +26,12 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.cloudflare_api import WorkerAccount
 from tests.engine.network import App, LocalInternet
 from tests.engine.stripe_server import StripeState
 from tests.engine.stripe_server import app as stripe_app
 from tests.engine.vercel_server import VercelState
 from tests.engine.vercel_server import handle as vercel_handle
+from tests.servers.cloudflare_api_server import WorkerAccount
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASES = {"test": "engine tests passphrase for test", "live": "engine tests passphrase for live"}

@@ -26,7 +26,7 @@ Where the shapes come from, so that they can be checked again:
   changes are versioned), so the server answers those too (`Product.tax_details`, the
   portal's `name`, `PromotionCode.promotion`, ...), and keeps the 2024-04-10 fields that a
   later version removed (`Price.recurring.aggregate_usage`, `PromotionCode.coupon`),
-  because the provider reads them. tests/test_stripe_server_shapes.py holds every answer
+  because the provider reads them. tests/servers/test_stripe_server_shapes.py holds every answer
   against those classes.
 Behaviour no source here confirms is marked "not confirmed" where it is implemented.
 """

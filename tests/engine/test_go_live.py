@@ -166,8 +166,8 @@ def test_without_a_terminal_it_refuses_and_changes_nothing(project: Project) -> 
 
 
 # The local Stripe models every object the stack makes, but not restricted keys (any key may do
-# anything) nor customers, sessions or subscriptions (tests/test_verify_stripe.py and
-# tests/test_verify_payment.py run those against servers that do). So `verify stripe`'s probes of
+# anything) nor customers, sessions or subscriptions (tests/unit/probes/test_verify_stripe.py and
+# tests/unit/probes/test_verify_payment.py run those against servers that do). So `verify stripe`'s probes of
 # what the app key may do cannot pass here, and go-live stops there, after every check of what
 # the stack deployed has passed.
 KEY_PROBES = ("app key ",)

@@ -47,7 +47,7 @@ def set_up(project: Project, stack: str, every_feature: bool) -> None:
 
 # The local Stripe does not model restricted keys (every key may do everything) nor serve
 # customers, sessions or subscriptions, so `verify stripe`'s probes of what the app key may
-# do cannot pass there; tests/test_verify_stripe.py runs them against a server that does.
+# do cannot pass there; tests/unit/probes/test_verify_stripe.py runs them against a server that does.
 KEY_PROBES = ("app key ", "read key ")
 
 
