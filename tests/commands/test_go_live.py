@@ -29,6 +29,8 @@ from infra.probes import readiness
 from infra.probes.readiness import Item, Readiness
 from tests.support.project import Project, credentials, key
 
+pytestmark = pytest.mark.pure  # no process, socket or mock runtime: the CLI and the engine are stand-ins
+
 PASSPHRASE_ITEM = Item("config", False, "the stack's secrets could not be read: incorrect passphrase",
                        "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)")
 

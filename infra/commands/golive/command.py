@@ -61,7 +61,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     from infra.commands.golive.steps import STEPS  # noqa: PLC0415
 
     ctx = Context(stack, project, term, live)
-    number, title = 0, "start"
+    number, title = 0, "reading the stack's facts"
     try:
         ctx.refresh()
         for number, step in enumerate(STEPS, start=1):

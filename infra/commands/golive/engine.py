@@ -114,14 +114,6 @@ class Engine:
         run.outputs = {name: output.value for name, output in result.outputs.items() if not output.secret}
         return run
 
-    def outputs(self) -> dict[str, Any]:
-        """The stack's outputs that are not secret (for the host step after a resumed run)."""
-        try:
-            found = self._stack().outputs()
-        except auto.CommandError as error:
-            raise EngineFailed(_last_lines(str(error))) from None
-        return {name: output.value for name, output in found.items() if not output.secret}
-
 
 def _record(event: auto.EngineEvent, run: Run, progress: Callable[[str], None] | None) -> None:
     if event.resource_pre_event is not None:
