@@ -77,6 +77,10 @@ def _base_env(bin_dir: Path, home: Path) -> dict[str, str]:
         "PULUMI_HOME": str(home), "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_SKIP_CONFIRMATIONS": "true", "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
         "NO_COLOR": "1", "PATH": f"{bin_dir}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+        # bin_dir is on PATH for `pulumi` itself; without this the CLI would take the providers
+        # from there too and never resolve the versions conftest installed. The language host
+        # and pulumi-resource-pulumi-python are still found beside the CLI (bundled plugins).
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
     })
     return env
 
@@ -151,12 +155,12 @@ class Project:
         return env
 
     def pulumi(self, *args: str, stack: str, ok: bool = True, timeout: int = COMMAND_TIMEOUT,
-               name_stack: bool = True) -> subprocess.CompletedProcess[str]:
+               name_stack: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """`pulumi ARGS --stack STACK` with the stack's passphrase; `ok`: fail the test on error."""
         argv = [*args, "--stack", stack] if name_stack else list(args)
         done = subprocess.run([str(self.engine.bin / "pulumi"), *argv, "--non-interactive"],
-                              cwd=self.root, env=self.env(stack), capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              cwd=self.root, env={**self.env(stack), **(env or {})}, capture_output=True,
+                              text=True, timeout=timeout, check=False)
         if ok and done.returncode != 0:
             pytest.fail(f"pulumi {' '.join(args)} --stack {stack}: exit {done.returncode}\n"
                         f"{done.stdout[-6000:]}\n{done.stderr[-4000:]}")
@@ -198,6 +202,15 @@ class Project:
         """Structured config (coupons) that `pulumi config set` cannot express, appended."""
         path = self.root / f"Pulumi.{stack}.yaml"
         path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")  # indented under config:
+
+    def with_events(self, *args: str, stack: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+        """`pulumi ARGS` and the engine's own event stream (`--event-log`, what the Automation API
+        reads; the CLI offers the flag only under PULUMI_DEBUG_COMMANDS). `preview --json` says
+        nothing of a policy pack that passed: these events name each resource a pack judged."""
+        log = self.root.parent / f"{self.root.name}-events.jsonl"
+        log.unlink(missing_ok=True)
+        done = self.pulumi(*args, "--event-log", str(log), stack=stack, env={"PULUMI_DEBUG_COMMANDS": "true"})
+        return done, [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     def preview_steps(self, stack: str, *extra: str) -> list[dict[str, Any]]:
         done = self.pulumi("preview", "--json", *extra, stack=stack)

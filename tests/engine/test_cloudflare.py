@@ -56,7 +56,11 @@ def test_worker_secrets_create_settle_update_delete_and_survive_a_replace(new_pr
 
     # An engine-initiated replace at the same location leaves the secret in place.
     urn = _secret_urns(project, "test")["STRIPE_SECRET_KEY"]
+    before = len(project.world.cloudflare.requests)
     project.pulumi("up", "--yes", "--skip-preview", "--target-replace", urn, stack="test")
     assert script.secrets.get("STRIPE_SECRET_KEY") == new_key
+    # ... and it was replaced: deleted, then written again (delete-before-replace).
+    writes = [method for method, path in project.world.cloudflare.requests[before:] if method in ("PUT", "DELETE")]
+    assert writes == ["DELETE", "PUT"], writes
     project.pulumi("preview", "--expect-no-changes", stack="test")
     project.pulumi("refresh", "--expect-no-changes", "--yes", stack="test")

@@ -39,6 +39,13 @@ def planned(project: Project, stack: str) -> set[tuple[str, str]]:
     return {(r["type"], r["name"]) for r in json.loads(done.stdout)["resources"]}
 
 
+def policy_verdicts(events: list[dict[str, Any]], pack: str) -> dict[str, list[str]]:
+    """URN -> the policies of `pack` that failed on it, for each resource the pack judged."""
+    return {e["resourceUrn"]: list(e.get("failed") or []) for e in
+            (event["policyAnalyzeSummaryEvent"] for event in events if "policyAnalyzeSummaryEvent" in event)
+            if e.get("policyPackName") == pack}
+
+
 def set_up(project: Project, stack: str, every_feature: bool) -> None:
     project.init_stack(stack, secrets={"app:clerkSecretKey": "clerk" + "S3cr" * 6} if every_feature else None)
     if every_feature:
@@ -73,15 +80,22 @@ def test_preview_up_then_nothing_changes(new_project: Any, stack: str, every_fea
     set_up(project, stack, every_feature)
 
     # 1. The real preview, with the real policy pack, plans what the offline plan lists.
-    preview = project.pulumi("preview", "--json", "--policy-pack", "policies", stack=stack)
+    preview, events = project.with_events("preview", "--json", "--policy-pack", "policies", stack=stack)
     report = json.loads(preview.stdout)
     steps = program_steps(report.get("steps", []))
     assert {s["op"] for s in steps} == {"create"}, Counter(s["op"] for s in steps)
     assert {urn_key(s["urn"]) for s in steps} == planned(project, stack)
     assert len(steps) == len({s["urn"] for s in steps})
-    packs = {p.get("name") for p in report.get("policyPacks", [])} | {
-        d.get("policyPack", {}).get("name") for d in report.get("diagnostics", []) if d.get("policyPack")}
-    assert "billing" in {p for p in packs if p} or "billing" in preview.stdout, "the policy pack did not run"
+    # The pack judged every planned resource, and every policy passed (a mandatory failure
+    # would fail the preview; an advisory one would not).
+    judged = policy_verdicts(events, "billing")
+    assert {s["urn"] for s in steps} <= set(judged), "the policy pack did not judge every planned resource"
+    assert not {urn: failed for urn, failed in judged.items() if failed}, judged
+    # The providers that ran are the ones conftest installed at the SDKs' versions, not
+    # whatever `pulumi-resource-*` is on PATH (the CLI says so when it takes one from there).
+    ambient = {e["diagnosticEvent"]["message"].strip() for e in events
+               if "from $PATH" in e.get("diagnosticEvent", {}).get("message", "")}
+    assert not ambient, ambient
 
     # 2. `up` creates every object on the local servers; `verify` against them passes.
     project.pulumi("up", "--yes", "--skip-preview", "--policy-pack", "policies", stack=stack)
