@@ -217,6 +217,10 @@ def test_steps_are_counted_from_the_engine_s_events_and_its_errors_masked() -> N
         _record(event(resource_pre_event=auto.events.ResourcePreEvent(step(op, kind, name))), run, None)
         _record(event(res_outputs_event=auto.events.ResOutputsEvent(step(op, kind, name))), run, said.append)
     _record(event(diagnostic_event=auto.events.DiagnosticEvent(
+        message="ModuleNotFoundError: No module named 'pulumi'\n", color="never", severity="info#err")), run, None)
+    _record(event(diagnostic_event=auto.events.DiagnosticEvent(
+        message="a warning go-live does not repeat\n", color="never", severity="warning")), run, None)
+    _record(event(diagnostic_event=auto.events.DiagnosticEvent(
         message=f"error: Stripe refused the key {leaked}\n", color="never", severity="error")), run, None)
     _record(event(policy_event=auto.events.PolicyEvent(
         message="a live key reaches development", color="never", policy_name="hosting-secrets-scoped",
@@ -228,4 +232,5 @@ def test_steps_are_counted_from_the_engine_s_events_and_its_errors_masked() -> N
     assert said == ["  create   stripe:index/product:Product  pro", "  replace  stripe:index/price:Price  pro-yearly"]
     why = _why(run, auto.CommandError(auto._cmd.CommandResult("", "", 1)))  # type: ignore[attr-defined]
     assert leaked not in why and "rk_test_... (32 characters)" in why
+    assert "No module named 'pulumi'" in why and "warning" not in why
     assert "policy hosting-secrets-scoped: a live key reaches development" in why

@@ -32,6 +32,9 @@ _ENGINE_OWN = ("pulumi:pulumi:Stack",)
 COUNTED = {"create": "create", "update": "update", "replace": "replace", "create-replacement": "replace",
            "delete": "delete", "import": "import"}
 _MAX_SHOWN = 40  # lines of an engine error shown; the rest is in `pulumi stack history`
+# The engine's errors, and what the program wrote to stderr (a Python traceback: why the program
+# exited), which the engine passes on as `info#err` diagnostics.
+_FAILURE_SAID = ("error", "info#err")
 
 
 class EngineFailed(Exception):
@@ -126,7 +129,7 @@ def _record(event: auto.EngineEvent, run: Run, progress: Callable[[str], None] |
         op = str(getattr(meta.op, "value", meta.op))
         if op in COUNTED and meta.type not in _ENGINE_OWN:
             progress(f"  {op:<8} {meta.type}  {meta.urn.rsplit('::', 1)[-1]}")
-    elif event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
+    elif event.diagnostic_event is not None and event.diagnostic_event.severity in _FAILURE_SAID:
         run.errors.append(_shown(event.diagnostic_event.message))
     elif event.policy_event is not None and event.policy_event.enforcement_level == "mandatory":
         policy = event.policy_event
