@@ -300,3 +300,17 @@ def test_a_fresh_live_stack_asks_before_each_change_and_redeploys_production(
     with capsys.disabled():
         print(f"\ngo-live, a fresh live stack to verify (local servers): {acts.group(0)}")
     assert (int(acts.group(1)), int(acts.group(3)), int(acts.group(4))) == (5, 6, 3)
+
+
+@pytest.mark.usefixtures("providers")
+def test_yes_runs_a_test_stack_in_ci_without_a_terminal(project: Project) -> None:
+    """CI: the stack made and its keys stored beforehand (README steps 6 and 7), the passphrase
+    exported, no terminal: --yes answers each question and says so, and nothing is typed."""
+    project.init_stack("test")
+    project.world.sites[DOMAINS["test"]] = the_app(project, "test")
+    done = project.billing("go-live", "--stack", "test", "--yes")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(r"Apply these \d+ changes to stack 'test' \(test mode\)\? \[y/N\] yes \(--yes\)", done.stdout)
+    assert re.search(r"Updated: \d+ created\.", done.stdout)
+    assert "stopped at step 7 (verify the deployment)" in done.stdout
+    assert "Your acts" not in done.stdout  # nothing was asked of a person
