@@ -10,6 +10,7 @@ not be built skips the tests that need it, with the reason tools/engine.py recor
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -25,7 +26,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.engine.network import LocalInternet
+from tests.engine.network import App, LocalInternet
 from tests.engine.stripe_server import StripeState
 from tests.engine.stripe_server import app as stripe_app
 from tests.engine.vercel_server import VercelState
@@ -94,12 +95,19 @@ class World:
         self.stripe = StripeState()
         self.vercel = VercelState(project_id=PROJECT_ID, token=VERCEL_TOKEN)
         self.cloudflare = WorkerAccount(account_id=CLOUDFLARE_ACCOUNT, token=CLOUDFLARE_TOKEN)
+        self.sites: dict[str, App] = {}
+        """The app's own hosts (DOMAINS): a test puts the app it plays there (404 until it does)."""
         self.internet = LocalInternet(directory, {
             "api.stripe.com": stripe_app(self.stripe),
             "api.vercel.com": lambda m, p, q, h, b: vercel_handle(self.vercel, m, p, q, h, b),
             "api.cloudflare.com": lambda m, p, q, h, b: self.cloudflare.answer(
                 m, p, parse_qs(q), h.get("Authorization"), b),
+            **{domain: functools.partial(self._site, domain) for domain in DOMAINS.values()},
         })
+
+    def _site(self, domain: str, *request: Any) -> tuple[int, Any]:
+        app = self.sites.get(domain)
+        return app(*request) if app else (404, {"error": "no app is deployed here"})
 
     def env(self) -> dict[str, str]:
         return self.internet.env()
