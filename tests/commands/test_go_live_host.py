@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from infra.catalog.loader import load_deployment
+from infra.catalog import load_deployment
 from infra.clients import pulumi_cli
 from infra.clients.vercel_api import Vercel
 from infra.commands.golive import deploy

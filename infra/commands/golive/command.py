@@ -13,39 +13,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
-from infra.commands import COMMANDS, options
 from infra.commands.golive.context import Context
 from infra.commands.golive.terminal import Stop, on_terminal
 from infra.core import exits
 from infra.core.problems import ConfigError, plural
 from infra.core.redact import mask
+from infra.core.snapshot import Snapshot
 
-SUMMARY = COMMANDS["go-live"].summary
 NOT_A_TERMINAL = (
     "go-live: stdin is not a terminal. It asks before every change and reads the passphrase and keys at "
     "hidden prompts, so run it in a terminal: `billing go-live --stack {stack}`. In CI, on a test stack "
     "only: export PULUMI_CONFIG_PASSPHRASE, store the keys first, and pass --yes.")
 
 
-def add_parser(sub: Any, project_dir: Path) -> None:
-    parser = sub.add_parser("go-live", help=SUMMARY, description=SUMMARY + ". It asks before every change; "
-                            "run it again to resume where it stopped. Exit 0 verified, 1 a check failed, 2 "
-                            "refused or declined, 3 internal error.")
-    options.stack(parser)
-    options.project(parser, project_dir)
-    parser.add_argument("--yes", action="store_true",
-                        help="answer yes to every question, for CI on a test stack (refused on live); "
-                             "the passphrase comes from PULUMI_CONFIG_PASSPHRASE and the keys must be stored")
-
-
 def main(args: argparse.Namespace, out: TextIO) -> int:
     stack: str = args.stack
     project: Path = args.project
-    plain = plain_config(open_stack(stack, project, None))
+    plain = plain_config(open_stack(stack, Snapshot(project), None))
     live = plain.get("billing:mode") == "live" or stack == "live"
     if args.yes and live:
         print(f"go-live: --yes is refused on a live stack ({stack!r}): every change to live is asked for "
@@ -55,8 +43,8 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     if not term.interactive and not args.yes:
         print(NOT_A_TERMINAL.format(stack=stack), file=sys.stderr)
         return exits.REFUSED
-    # Loaded here, not at the top: the steps bring the Automation API, and `billing --help` lists
-    # every command's options without running any.
+    # Loaded here, not at the top: the steps bring the Automation API (and gRPC), which a refusal
+    # above never needs.
     from infra.commands.golive.engine import EngineFailed  # noqa: PLC0415
     from infra.commands.golive.steps import STEPS  # noqa: PLC0415
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra import hosts
-from infra.catalog import stack_config
+from infra.catalog import Deployment, stack_config
 from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET
-from infra.catalog.loader import Deployment, load_deployment
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.commands.golive.terminal import Terminal
+from infra.core.snapshot import Snapshot
 from infra.probes import readiness
 from infra.probes.readiness import Item
 
@@ -71,8 +71,7 @@ class Context:
 
     def deployment(self) -> Deployment:
         """The stack as `billing keys` loads it: sealed and unset keys stand in as placeholders."""
-        config = stack_config.from_stack(self.project, self.stack)
-        return load_deployment(self.stack, self.project, config.get, config.origin, examples_refused=False)
+        return stack_config.from_stack(self.project, self.stack).load(examples_refused=False)
 
     def passphrase_given(self) -> bool:
         """The CLI has the stack's passphrase: from the environment, or typed in this run."""
@@ -86,7 +85,7 @@ class Context:
 def askable(project: Path, stack: str) -> dict[str, str]:
     """The config keys go-live asks for at a hidden prompt, each with its kind: the Stripe keys, the
     host's token, each `hosting.extra` secret and an adopted endpoint's signing secret."""
-    plain = plain_config(open_stack(stack, project, None))
+    plain = plain_config(open_stack(stack, Snapshot(project), None))
     host = hosts.named(str(plain.get(hosts.HOST_SETTING) or "") or None)
     values = stack_config.from_stack(project, stack).values
     # In the order they are asked for: the two restricted keys as `billing keys` numbers them.

@@ -12,8 +12,7 @@ import dataclasses
 import time
 
 from infra import hosts
-from infra.catalog import stack_config
-from infra.catalog.loader import Deployment
+from infra.catalog import Deployment, stack_config
 from infra.clients import credentials
 from infra.clients.errors import ApiError
 from infra.clients.vercel_api import Vercel

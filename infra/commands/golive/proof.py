@@ -14,10 +14,11 @@ from decimal import Decimal
 from infra.clients import http
 from infra.commands.golive.context import Context
 from infra.commands.golive.terminal import Stop
+from infra.commands.options.verify import DEFAULT_PAY_WAIT, DEFAULT_WAIT
 from infra.commands.verify import command as verify_command
 from infra.commands.verify import payment as payment_command
 from infra.core import exits
-from infra.probes import webhook as webhook_probe
+from infra.stripe.events import PROBE_EVENT
 
 PARTS = ("webhook", "stripe", "hosting")
 
@@ -42,7 +43,7 @@ def verify(ctx: Context) -> None:
             continue
         args = argparse.Namespace(part=part, stack=ctx.stack, project=ctx.project, json=False,
                                   timeout=http.DEFAULT_SECONDS, url=None, secret_env=None, allow_http=False,
-                                  event_type=webhook_probe.DEFAULT_EVENT_TYPE)
+                                  event_type=PROBE_EVENT)
         status = verify_command.main(args, ctx.term.out)
         ctx.checked.append(f"verify {part}: {'passed' if status == exits.OK else 'did not pass'}")
         if status != exits.OK:
@@ -77,7 +78,7 @@ def payment(ctx: Context) -> None:
     if not ctx.term.confirm(question):
         raise Stop(exits.REFUSED, "declined: the payment proof did not run")
     args = argparse.Namespace(stack=ctx.stack, project=ctx.project, price=None, check_url=None,
-                              wait=payment_command.DEFAULT_WAIT, pay_wait=payment_command.DEFAULT_PAY_WAIT,
+                              wait=DEFAULT_WAIT, pay_wait=DEFAULT_PAY_WAIT,
                               refund=False, timeout=http.DEFAULT_SECONDS, json=False)
     if ctx.live:
         ctx.term.acts.visited("the live checkout, paid in a browser")

@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable
 
 from infra import hosts
+from infra.catalog import Deployment
 from infra.catalog.guards import ROLE_KEYS, WEBHOOK_SECRET, Hosted, Role, hosted_problem, key_problem
 from infra.catalog.hosting import hosted_config
-from infra.catalog.loader import Deployment
 from infra.clients import pulumi_cli
 from infra.commands import keys as key_forms
 from infra.commands.golive.context import PASSPHRASE, Context, askable
