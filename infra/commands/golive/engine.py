@@ -23,11 +23,12 @@ from typing import Any
 from pulumi import automation as auto
 
 from infra.core.escape import terminal
+from infra.core.layout import STACK_TYPE
 from infra.core.redact import mask
 
 POLICY_PACKS = ["policies"]
 # What the engine registers for itself, not the program's resources.
-_ENGINE_OWN = ("pulumi:pulumi:Stack",)
+_ENGINE_OWN = (STACK_TYPE,)
 # A step as `pulumi preview` counts it; the others (same, read, refresh...) change nothing.
 COUNTED = {"create": "create", "update": "update", "replace": "replace", "create-replacement": "replace",
            "delete": "delete", "import": "import"}
