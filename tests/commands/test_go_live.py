@@ -357,16 +357,11 @@ def test_a_new_stack_is_created_only_after_a_yes(project: Project, monkeypatch: 
 class StandIn:
     """The engine's interface, recording each call; `up` and `preview` answer what the test says."""
 
-    def __init__(self, calls: list[str], preview: Run | None = None, up: Run | Exception | None = None,
-                 last: tuple[str, str] | None = None) -> None:
-        self.calls, self._preview, self._up, self._last = calls, preview or Run(), up or Run(), last
+    def __init__(self, calls: list[str], preview: Run | None = None, up: Run | Exception | None = None) -> None:
+        self.calls, self._preview, self._up = calls, preview or Run(), up or Run()
 
     def create(self) -> None:
         self.calls.append("create")
-
-    def last_update(self) -> tuple[str, str] | None:
-        self.calls.append("last_update")
-        return self._last
 
     def preview(self) -> Run:
         self.calls.append("preview")
@@ -390,14 +385,17 @@ SEALED = "\n    secure: v1:ZXhhbXBsZQ==:v1:ExampleCiphertextOnly"
 
 
 def update_context(project: Project, monkeypatch: pytest.MonkeyPatch, term: Terminal, engine: StandIn,
-                   last_update: str | None = None, stack: str = "test") -> Context:
-    """A stack whose keys are stored (sealed in its file); the CLI decrypts them to `credentials`."""
+                   last_update: str | None = None, stack: str = "test", *update: Item) -> Context:
+    """A stack whose keys are stored (sealed in its file); the CLI decrypts them to `credentials`.
+    `update`: readiness's update items (by default the one a stack with `last_update` has)."""
     good = credentials(stack)
     path = project.root / f"Pulumi.{stack}.yaml"
     path.write_text(path.read_text() + "".join(f"  {name}:{SEALED}\n" for name in good))
     monkeypatch.setattr(pulumi_cli, "decrypted_config", lambda s, p, deadline=60.0: pulumi_cli.DecryptedConfig(
         good, frozenset(good)))
-    with_facts(monkeypatch, facts(stack, last_update=last_update))
+    said = (f"last update {last_update} succeeded" if last_update else
+            "nothing deployed yet: going live is `pulumi up --stack test --policy-pack policies`")
+    with_facts(monkeypatch, facts(stack, *(update or [Item("update", True, said)]), last_update=last_update))
     ctx = context(project, term, stack)
     ctx._engine = engine  # type: ignore[assignment]
     return ctx
@@ -412,7 +410,7 @@ def test_the_update_is_previewed_and_its_money_shown_and_nothing_applied_without
     with pytest.raises(Stop) as stopped:
         deploy.update(ctx)
     assert stopped.value.status == exits.REFUSED and "nothing was changed" in str(stopped.value)
-    assert calls == ["last_update", "preview"]
+    assert calls == ["preview"]
     text = out.getvalue()
     assert "ok: stack 'test' (test mode)" in text and "keys: checked" in text  # validate --from-pulumi
     assert "  +  stripe:index/price:Price  pro-monthly" in text
@@ -424,12 +422,11 @@ def test_the_update_is_previewed_and_its_money_shown_and_nothing_applied_without
 def test_a_yes_applies_and_the_summary_lists_what_was_created(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     term, _, _ = at_terminal("y")
-    up = Run(steps=list(CREATES), outputs={"redeployNeeded": ["preview:STRIPE_SECRET_KEY"]})
+    up = Run(steps=list(CREATES))
     ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES)), up=up))
     deploy.update(ctx)
-    assert calls == ["last_update", "preview", "up"]
+    assert calls == ["preview", "up"]
     assert ctx.created == ["update of stack 'test': 3 created"]
-    assert ctx.outputs == {"redeployNeeded": ["preview:STRIPE_SECRET_KEY"]}
 
 
 def test_a_failed_up_shows_the_engine_s_error_and_what_status_sees(
@@ -442,30 +439,62 @@ def test_a_failed_up_shows_the_engine_s_error_and_what_status_sees(
     with pytest.raises(Stop) as stopped:
         deploy.update(ctx)
     assert stopped.value.status == exits.FINDINGS and "not retried" in str(stopped.value)
-    assert calls == ["last_update", "preview", "up"]
+    assert calls == ["preview", "up"]
     text = out.getvalue()
     assert "The update failed; the engine said:\nerror: 401 Unauthorized from Stripe" in text
     assert "What `billing status` sees now:" in text
 
 
+FAILED = Item("update", False, "the last update of the stack (ended 2026-12-06T08:00:00.000Z) failed: the stack "  # type: ignore[arg-type]
+              "may be part-way through it", "`pulumi preview --stack test --policy-pack policies` shows what is "
+              "left, then `pulumi up --stack test --policy-pack policies`", field="failed")
+
+
 def test_after_a_failed_update_yes_does_not_retry(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     term, out, _ = at_terminal(yes=True)
-    ctx = update_context(project, monkeypatch, term, StandIn(calls, last=("failed", "2026-12-06 08:00:00")),
-                         last_update="2026-12-06T08:00:00.000Z")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls), "2026-12-06T08:00:00.000Z", "test", FAILED)
     with pytest.raises(Stop) as stopped:
         deploy.update(ctx)
-    assert stopped.value.status == exits.FINDINGS
-    assert calls == ["last_update"]  # neither a preview nor an up
-    assert "(2026-12-06 08:00:00) failed; it is not retried blindly" in out.getvalue()
+    assert stopped.value.status == exits.FINDINGS and "not retried blindly" in str(stopped.value)
+    assert calls == []  # neither a preview nor an up
+    assert "TODO  the last update of the stack (ended 2026-12-06T08:00:00.000Z) failed" in out.getvalue()
 
 
-def test_the_update_is_done_only_when_the_last_one_succeeded(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_after_a_failed_update_a_person_sees_the_preview_again_and_decides(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    term, out, _ = at_terminal("n")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES[1:]))),
+                         "2026-12-06T08:00:00.000Z", "test", FAILED)
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.REFUSED and calls == ["preview"]
+    text = out.getvalue()
+    assert "It is not retried blindly: the preview below shows what is left" in text
+    assert "billing diff" not in text  # the money of a first update is not shown again
+
+
+def test_an_update_still_running_is_waited_for(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    term, _, _ = at_terminal("y")
+    running = Item("update", False, "an update of the stack is running now", "wait for it to end")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls), None, "test", running)
+    assert deploy.update_done(ctx) is None
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and "has not ended" in str(stopped.value) and calls == []
+
+
+def test_the_update_is_done_only_when_readiness_says_the_last_one_succeeded(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     term, _, _ = at_terminal()
-    for last, expected in ((("succeeded", "2026-12-06 08:00:00"), "the last update (2026-12-06 08:00:00) succeeded"),
-                           (("failed", "2026-12-06 08:00:00"), None)):
-        ctx = update_context(project, monkeypatch, term, StandIn([], last=last), last_update="2026-12-06")
-        assert deploy.update_done(ctx) == expected
+    ctx = update_context(project, monkeypatch, term, StandIn([]), last_update="2026-12-06T08:00:00.000Z")
+    assert deploy.update_done(ctx) == "last update 2026-12-06T08:00:00.000Z succeeded"
+    ctx = update_context(project, monkeypatch, term, StandIn([]), "2026-12-06T08:00:00.000Z", "test", FAILED)
+    assert deploy.update_done(ctx) is None
     ctx = update_context(project, monkeypatch, term, StandIn([]), last_update=None)
     assert deploy.update_done(ctx) is None
 

@@ -26,10 +26,9 @@ from infra.commands.golive.engine import Run, _record, _why
 from infra.commands.golive.terminal import Stop, Terminal
 from infra.core import exits
 from infra.hosts.vercel import TARGETS
-from infra.probes import readiness
-from infra.probes.readiness import Item, Readiness
 from tests.servers.vercel_api_server import VercelProject, VercelServer, now_ms
-from tests.support.project import Project, key, stack_config
+from tests.support.project import Project, credentials, key, stack_config
+from tests.support.pulumi_stand_in import Pulumi
 
 TOKEN = "vercel" + "T0ken" * 5
 
@@ -47,20 +46,44 @@ def server(vercel: VercelProject, monkeypatch: pytest.MonkeyPatch) -> Iterator[V
         yield running
 
 
-def deployed(project: Project, vercel: VercelProject, mode: str, variables_at: int, built_at: int) -> None:
-    """Every variable of the stack written at `variables_at`; the target's latest build at `built_at`."""
+def deployed(project: Project, vercel: VercelProject, mode: str, variables_at: int, built_at: int | None) -> None:
+    """Every variable of the stack written at `variables_at`; the target's latest build at `built_at`
+    (None: the target has never been deployed)."""
     from infra.catalog import hosting
 
     deployment = load_deployment(mode, project.root, stack_config(mode).get)
     for target in TARGETS[mode]:
         for variable in hosting.variables(deployment.catalog):
             vercel.env(variable.name, [target.name], target.sensitive, variables_at)
-    vercel.deployment("production" if mode == "live" else "preview", built_at)
+    if built_at is not None:
+        vercel.deployment("production" if mode == "live" else "preview", built_at)
+
+
+SEALED = "\n    secure: v1:ZXhhbXBsZQ==:v1:ExampleCiphertextOnly"
+
+
+def updated(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stack: str) -> Pulumi:
+    """A `stack` whose update has run: readiness reads it through the stand-in `pulumi` (its last
+    update, its keys, the hostingVariables output naming every variable it wrote), and the host's
+    deployments from the Vercel-shaped server."""
+    from infra.catalog import hosting
+
+    keys = credentials(stack)
+    path = project.root / f"Pulumi.{stack}.yaml"
+    path.write_text(path.read_text() + "".join(f"  {name}:{SEALED}\n" for name in keys))
+    deployment = load_deployment(stack, project.root, stack_config(stack).get)
+    names = [variable.name for variable in hosting.variables(deployment.catalog)]
+    pulumi = Pulumi(tmp_path / "bin", stacks={stack: {"lastUpdate": "2026-12-06T08:00:00.000Z", "resourceCount": 27}},
+                    config={name: (value, True) for name, value in keys.items()},
+                    outputs={"hostingVariables": {target.name: names for target in TARGETS[stack]},
+                             "redeployNeeded": []})
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    return pulumi
 
 
 def host_context(project: Project, monkeypatch: pytest.MonkeyPatch, stack: str,
                  *answers: str | Callable[[], str]) -> tuple[Context, io.StringIO, list[str]]:
-    monkeypatch.setattr(readiness, "read", lambda s, p: Readiness(s, (Item("cli", True, "v3.274.1"),), "x"))
     out, asked = io.StringIO(), []
     queue = list(answers)
 
@@ -73,8 +96,13 @@ def host_context(project: Project, monkeypatch: pytest.MonkeyPatch, stack: str,
     return Context(stack, project.root, term, live=stack == "live"), out, asked
 
 
+@pytest.fixture
+def live(project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pulumi:
+    return updated(project, tmp_path, monkeypatch, "live")
+
+
 def test_production_with_old_values_is_redeployed_after_a_yes(
-    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch,
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
 ) -> None:
     deployed(project, vercel, "live", variables_at=now_ms(), built_at=now_ms() - 60_000)
     latest = vercel.deployments[0]
@@ -88,12 +116,14 @@ def test_production_with_old_values_is_redeployed_after_a_yes(
                                "target": "production"}]
     assert "is READY: production reads the new values." in out.getvalue()
     assert ctx.created == [f"production redeployed from {latest['uid']}: {vercel.deployments[0]['uid']}"]
-    # The new build is newer than every variable: the step is done, and a second run skips it.
-    assert deploy.host_done(ctx) == "no variable changed since the latest production deployment"
+    # The new build is newer than every variable: readiness closes the step, and a second run skips it.
+    done = deploy.host_done(ctx)
+    assert done is not None and done.startswith("the latest production deployment (") and \
+        done.endswith(") has every variable the stack wrote")
 
 
 def test_no_redeploy_without_a_yes(
-    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch,
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
 ) -> None:
     deployed(project, vercel, "live", variables_at=now_ms(), built_at=now_ms() - 60_000)
     ctx, _, _ = host_context(project, monkeypatch, "live", "n")
@@ -103,7 +133,7 @@ def test_no_redeploy_without_a_yes(
 
 
 def test_a_token_that_may_not_deploy_gets_the_exact_command_and_go_live_checks_after(
-    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch,
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
 ) -> None:
     deployed(project, vercel, "live", variables_at=now_ms() - 1000, built_at=now_ms() - 60_000)
     vercel.failures["/v13/deployments"] = 403
@@ -116,29 +146,69 @@ def test_a_token_that_may_not_deploy_gets_the_exact_command_and_go_live_checks_a
     deploy.host(ctx)
     text = out.getvalue()
     assert "Vercel refused the redeploy (permission denied (403)" in text
-    assert "`vercel deploy --prod` in the app's directory" in text
+    assert "`vercel deploy --prod`" in text
     assert asked[1].startswith("Redeploy production; press Enter when it is done")
     assert ctx.created == ["production redeployed by hand"]
     assert ctx.term.acts.visits == ["a production redeploy by hand"]
+    assert deploy.host_done(ctx) is not None
 
 
-def test_a_test_stack_is_told_about_its_previews_and_nothing_is_sent(
-    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch,
+def test_a_redeploy_by_hand_that_did_not_happen_stops(
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
 ) -> None:
-    deployed(project, vercel, "test", variables_at=now_ms(), built_at=now_ms() - 60_000)
-    ctx, out, asked = host_context(project, monkeypatch, "test")
+    deployed(project, vercel, "live", variables_at=now_ms() - 1000, built_at=now_ms() - 60_000)
+    vercel.failures["/v13/deployments"] = 403
+    ctx, out, _ = host_context(project, monkeypatch, "live", "y", "")  # Enter, and nothing was deployed
+    with pytest.raises(Stop) as stopped:
+        deploy.host(ctx)
+    assert stopped.value.status == exits.FINDINGS and "still lacks values the update wrote" in str(stopped.value)
+    assert "TODO  host: production deployment is older than the variables written at" in out.getvalue()
+
+
+def test_production_never_deployed_is_the_person_s_first_deploy(
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
+) -> None:
+    deployed(project, vercel, "live", variables_at=now_ms() - 1000, built_at=None)
+
+    def person_deploys() -> str:
+        vercel.deployment("production", now_ms())
+        return ""
+
+    ctx, out, asked = host_context(project, monkeypatch, "live", person_deploys)
     assert deploy.host_done(ctx) is None
     deploy.host(ctx)
-    assert asked == [] and vercel.created == []
-    assert "The previews in use keep the old values until they are built again" in out.getvalue()
+    assert "there is no production deployment to build again: deploy the app to production" in out.getvalue()
+    assert asked == ["Deploy production; press Enter when it is done (Ctrl-C stops) "]  # no redeploy asked
+    assert vercel.created == [] and ctx.term.acts.visits == ["a production deployment by hand"]
 
 
-def test_a_cloudflare_worker_needs_no_redeploy(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_test_stack_s_latest_preview_is_redeployed_after_a_yes(
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "test")
+    deployed(project, vercel, "test", variables_at=now_ms(), built_at=now_ms() - 60_000)
+    latest = vercel.deployments[0]
+    ctx, out, asked = host_context(project, monkeypatch, "test", "y")
+    assert deploy.host_done(ctx) is None
+    monkeypatch.setattr(deploy, "REDEPLOY_POLL", 0.01)
+    deploy.host(ctx)
+    assert asked == ["Redeploy preview now (a new build of the latest preview deployment, through Vercel's "
+                     "API)? [y/N] "]
+    assert "previews of other branches get them when they are built again" in out.getvalue()
+    assert vercel.created == [{"name": "app", "deploymentId": latest["uid"], "project": "prj_Test123"}]
+    assert deploy.host_done(ctx) is not None
+
+
+def test_a_cloudflare_worker_needs_no_redeploy(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
     project.stack("test", "config:\n  billing:mode: test\n  billing:domain: staging.shop.test\n"
                           "  billing:host: cloudflare\n  billing:cloudflareAccountId: " + "5e0c" * 8 + "\n"
                           "  billing:workerScript: api-staging\n")
+    Pulumi(tmp_path / "bin", stacks={"test": {"lastUpdate": "2026-12-06T08:00:00.000Z", "resourceCount": 9}})
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     ctx, _, _ = host_context(project, monkeypatch, "test")
-    assert deploy.host_done(ctx) == "Cloudflare Workers applies each value at once; nothing to redeploy"
+    assert deploy.host_done(ctx) == "Cloudflare Workers applies each value as `up` writes it: no redeploy"
 
 
 def test_the_redeploy_call_is_vercel_s_create_deployment_with_the_team(

@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from infra import hosts
 from infra.catalog import Deployment, stack_config
@@ -42,8 +42,6 @@ class Context:
     """What this run created or changed, as the summary lists it."""
     checked: list[str] = field(default_factory=list)
     """What this run checked and how it came out."""
-    outputs: dict[str, Any] | None = None
-    """The stack's outputs after this run's `up` (not the secret ones)."""
     passphrase_asked: bool = False
     _engine: Engine | None = None
 
@@ -99,8 +97,8 @@ def stage(item: Item, keys: dict[str, str]) -> str:
     """The go-live step an open item belongs to.
 
     cli and backend: the engine; examples and settings: settings; the stack, and an item about
-    reading its secrets (the passphrase): stack; a key go-live can ask for: keys. Steps readiness
-    learns later (update, redeploy, verify) are their own.
+    reading its secrets (the passphrase): stack; a key go-live can ask for: keys. The others
+    (policy, update, redeploy, verify) are their own.
     """
     step = str(item.step)
     if step in ("cli", "backend"):

@@ -1,4 +1,4 @@
-"""Steps 5 and 6 of go-live: the checked keys, a real preview, the money diff, `up` when the person
+"""Steps 6 and 7 of go-live: the checked keys, a real preview, the money diff, `up` when the person
 says yes; then the host, redeployed when the app would otherwise keep the old values.
 
 A failed `up` is never retried blindly: the engine's error is shown (masked),
@@ -26,9 +26,7 @@ from infra.commands.golive.engine import EngineFailed, Run
 from infra.commands.golive.setup import say_items
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
-from infra.core.checks import Check
-from infra.hosts.vercel import TEAM
-from infra.probes import vercel as vercel_probe
+from infra.hosts.vercel import DEPLOYED_TARGETS, FIRST_DEPLOY, REDEPLOY, TEAM
 
 MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
 REDEPLOY_WAIT = 20 * 60.0  # seconds a production build may take before go-live stops waiting
@@ -37,28 +35,29 @@ _SETTLED = ("READY", "ERROR", "CANCELED")
 
 
 def update_done(ctx: Context) -> str | None:
-    """Done when the stack's last update succeeded and readiness asks for no other."""
+    """Done when the stack has had an update and readiness has no open `update` item (one that
+    failed, or one still running): its item then says when it ended."""
     facts = ctx.facts or ctx.refresh()
-    if ctx.open("update") or facts.last_update is None:
+    if facts.last_update is None or ctx.open("update"):
         return None
-    last = ctx.engine().last_update()
-    if last is None or last[0] != "succeeded":
-        return None
-    return f"the last update ({last[1]}) succeeded"
+    return next(item.what for item in facts.items if item.step == "update")
 
 
 def update(ctx: Context) -> None:
     facts = ctx.facts or ctx.refresh()
     engine = ctx.engine()
-    # The update history, not the stack's `lastUpdate`: a file backend sets that at `stack init`.
-    last = engine.last_update()
-    if last is not None and last[0] != "succeeded":
-        ctx.term.say(f"The last update of stack {ctx.stack!r} ({last[1]}) {last[0]}; it is not retried "
-                     "blindly. What `billing status` sees now:")
+    pending = ctx.open("update")
+    if pending:
+        ctx.term.say(f"Stack {ctx.stack!r} is not where its last update should have left it. What "
+                     "`billing status` sees now:")
         say_items(ctx, facts.missing)
+        if any(item.field != "failed" for item in pending):
+            raise Stop(exits.FINDINGS, "the last update has not ended: wait for it, then run go-live again")
         if ctx.term.yes:
-            raise Stop(exits.FINDINGS, "the last update did not succeed: run go-live in a terminal to "
-                                       "preview again and decide")
+            raise Stop(exits.FINDINGS, "the last update did not succeed and is not retried blindly: run "
+                                       "go-live in a terminal to preview again and decide")
+        ctx.term.say("It is not retried blindly: the preview below shows what is left, and nothing is "
+                     "applied without a yes.")
     ctx.term.say("Checking the catalog, the settings and the stored keys (decrypted in memory only), as "
                  f"`billing validate --stack {ctx.stack} --from-pulumi` does:")
     validate.main(argparse.Namespace(stack=ctx.stack, project=ctx.project, catalog=None, from_pulumi=True),
@@ -72,7 +71,7 @@ def update(ctx: Context) -> None:
         raise Stop(exits.REFUSED, "the preview failed; nothing was changed") from None
     for op, kind, name in preview.steps:
         ctx.term.say(f"  {MARKS[op]:<2} {kind}  {name}")
-    if last is None:
+    if facts.last_update is None:
         _money(ctx, ctx.deployment())
     ctx.term.say(f"Preview: {preview.total_line()} (the policy pack ran and passed)")
     ctx.checked.append(f"preview with the policy pack: {preview.total_line()}")
@@ -92,7 +91,6 @@ def update(ctx: Context) -> None:
         say_items(ctx, ctx.refresh().missing)
         raise Stop(exits.FINDINGS, "the update failed and is not retried: fix the cause above, then run "
                                    "go-live again (it previews again and asks first)") from None
-    ctx.outputs = done.outputs
     ctx.created.append(f"update of stack {ctx.stack!r}: {_done_line(done)}")
     ctx.term.say(f"Updated: {_done_line(done)}.")
 
@@ -119,21 +117,64 @@ def _money(ctx: Context, head: Deployment) -> None:
 # ---------------------------------------------------------------------------------------- the host
 
 
-def _target(ctx: Context) -> str:
-    return "production" if ctx.live else "preview"
-
-
 def host_done(ctx: Context) -> str | None:
-    if ctx.open("redeploy"):
+    """Done when readiness has no open `redeploy` item: each deployed target's running app has every
+    value the update wrote (Vercel), or the host applies each value at once (a Worker)."""
+    facts = ctx.facts or ctx.refresh()
+    if facts.last_update is None or ctx.open("redeploy"):
         return None
+    said = [item.what.removeprefix("host: ") for item in facts.items if item.step == "redeploy"]
+    return "; ".join(said) or "nothing to redeploy"
+
+
+def host(ctx: Context) -> None:
+    """Each deployed target whose running app lacks a value the update wrote: a new build of its
+    latest deployment through Vercel's API after a yes, followed until READY; by hand when the
+    token may not deploy, or when the target has no deployment to build again."""
+    pending = ctx.open("redeploy")
+    unknown = [item for item in pending if item.field not in DEPLOYED_TARGETS]
+    if unknown:
+        say_items(ctx, unknown)
+        raise Stop(exits.FINDINGS, "go-live cannot tell what the host's app runs with: fix the above, then "
+                                   "run go-live again")
     deployment = ctx.deployment()
-    host = hosts.of(deployment.settings)
-    if host.applies_at_once:
-        return f"{host.title} applies each value at once; nothing to redeploy"
-    check = _stale(ctx, deployment)
-    if check is None:
-        return f"no {_target(ctx)} deployment yet: its first build reads the values"
-    return check.meaning if check.status == "pass" else None
+    vercel = _vercel(ctx, deployment)
+    project = str(deployment.settings.vercel_project)
+    for item in pending:
+        target = str(item.field)
+        said = item.what.removeprefix("host: ")
+        ctx.term.say(f"The app's {target} runs without what the update wrote: {said}.")
+        try:
+            latest = vercel.latest_deployment(project, target)
+        except ApiError as error:
+            raise Stop(exits.FINDINGS, f"could not read the latest {target} deployment: {error}") from None
+        if latest is None:
+            _by_hand(ctx, f"there is no {target} deployment to build again: {FIRST_DEPLOY[target]}",
+                     f"Deploy {target}", f"a {target} deployment by hand", f"{target} deployed by hand")
+            continue
+        if target == "preview":
+            ctx.term.say("A new build of the latest preview gives it the test values; previews of other "
+                         "branches get them when they are built again (a push).")
+        if not ctx.term.confirm(f"Redeploy {target} now (a new build of the latest {target} deployment, "
+                                "through Vercel's API)?"):
+            raise Stop(exits.REFUSED, f"declined: {target} keeps the old values until it is redeployed")
+        try:
+            made = vercel.redeploy(project, target)
+        except ApiError as error:
+            if error.kind not in ("auth", "permission"):
+                raise Stop(exits.FINDINGS, f"the redeploy failed: {error}") from None
+            _by_hand(ctx, f"Vercel refused the redeploy ({error}): the stack's token may not deploy. "
+                          f"{REDEPLOY[target][0].upper()}{REDEPLOY[target][1:]}.",
+                     f"Redeploy {target}", f"a {target} redeploy by hand", f"{target} redeployed by hand")
+            continue
+        if made is None:  # gone between the two reads
+            raise Stop(exits.FINDINGS, f"the latest {target} deployment is gone; run go-live again")
+        _wait(ctx, vercel, target, str(made[1]["id"]))
+        ctx.created.append(f"{target} redeployed from {made[0].get('uid')}: {made[1]['id']}")
+    still = [item for item in ctx.refresh().missing if item.step == "redeploy"]
+    if still:
+        say_items(ctx, still)
+        raise Stop(exits.FINDINGS, "the host's app still lacks values the update wrote")
 
 
 def _vercel(ctx: Context, deployment: Deployment) -> Vercel:
@@ -142,60 +183,16 @@ def _vercel(ctx: Context, deployment: Deployment) -> Vercel:
     return Vercel(token, stack_config.from_stack(ctx.project, ctx.stack).get(TEAM))
 
 
-def _stale(ctx: Context, deployment: Deployment) -> Check | None:
-    """`verify hosting`'s own check of the target: pass when no value changed after its latest
-    deployment; None when the target has no deployment."""
-    found = vercel_probe.run(deployment, _vercel(ctx, deployment))
-    return next((c for c in found if c.name == f"redeploy {_target(ctx)}"), None)
+def _by_hand(ctx: Context, what: str, act: str, visit: str, done: str) -> None:
+    """What go-live cannot do through the API: the person does it, then readiness says whether it
+    took (the step's end reads the facts again)."""
+    ctx.term.say(what)
+    ctx.term.pause(act)
+    ctx.term.acts.visited(visit)
+    ctx.created.append(done)
 
 
-def host(ctx: Context) -> None:
-    deployment = ctx.deployment()
-    check = _stale(ctx, deployment)
-    changed = [slot.split(":", 1)[1] for slot in (ctx.outputs or {}).get("redeployNeeded") or []
-               if isinstance(slot, str) and slot.startswith(f"{_target(ctx)}:")]
-    why = f"changed: {', '.join(changed)}" if changed else (check.meaning if check else "")
-    if check is not None and check.status == "fail":
-        raise Stop(exits.FINDINGS, f"{check.meaning}; {check.fix}")
-    if not ctx.live:
-        ctx.term.say(f"The previews in use keep the old values until they are built again ({why}): push to "
-                     "their branches, or Redeploy them in the Vercel dashboard. go-live redeploys production "
-                     "only.")
-        ctx.checked.append("previews: not redeployed by go-live (push to their branches)")
-        return
-    vercel = _vercel(ctx, deployment)
-    ctx.term.say(f"Production keeps the old values until it is built again ({why}).")
-    if not ctx.term.confirm("Redeploy production now (a new build of the latest production deployment, "
-                            "through Vercel's API)?"):
-        raise Stop(exits.REFUSED, "declined: production keeps the old values until it is redeployed")
-    project = str(deployment.settings.vercel_project)
-    try:
-        made = vercel.redeploy(project, "production")
-    except ApiError as error:
-        if error.kind not in ("auth", "permission"):
-            raise Stop(exits.FINDINGS, f"the redeploy failed: {error}") from None
-        _by_hand(ctx, deployment, str(error))
-        return
-    if made is None:
-        return
-    _wait(ctx, vercel, str(made[1]["id"]))
-    ctx.created.append(f"production redeployed from {made[0].get('uid')}: {made[1]['id']}")
-
-
-def _by_hand(ctx: Context, deployment: Deployment, error: str) -> None:
-    """The token may not deploy: the exact command, then the person does it and go-live checks."""
-    ctx.term.say(f"Vercel refused the redeploy ({error}): the stack's token may not deploy. Redeploy "
-                 "production yourself: `vercel deploy --prod` in the app's directory, or Redeploy on the "
-                 "latest production deployment in the Vercel dashboard.")
-    ctx.term.pause("Redeploy production")
-    ctx.term.acts.visited("a production redeploy by hand")
-    check = _stale(ctx, deployment)
-    if check is not None and check.status != "pass":
-        raise Stop(exits.FINDINGS, f"production still has the old values: {check.meaning}")
-    ctx.created.append("production redeployed by hand")
-
-
-def _wait(ctx: Context, vercel: Vercel, deployment_id: str) -> None:
+def _wait(ctx: Context, vercel: Vercel, target: str, deployment_id: str) -> None:
     ctx.term.say(f"Building {deployment_id}...")
     deadline = time.monotonic() + REDEPLOY_WAIT
     state = ""
@@ -208,6 +205,6 @@ def _wait(ctx: Context, vercel: Vercel, deployment_id: str) -> None:
             break
         time.sleep(REDEPLOY_POLL)
     if state != "READY":
-        raise Stop(exits.FINDINGS, f"the new production deployment {deployment_id} is {state or 'unknown'}: "
-                                   "see its build log in the Vercel dashboard, then run go-live again")
-    ctx.term.say(f"{deployment_id} is READY: production reads the new values.")
+        raise Stop(exits.FINDINGS, f"the new deployment {deployment_id} is {state or 'unknown'}: see its "
+                                   "build log in the Vercel dashboard, then run go-live again")
+    ctx.term.say(f"{deployment_id} is READY: {target} reads the new values.")

@@ -1,15 +1,15 @@
 """The Pulumi engine as go-live drives it: the Automation API over the CLI on PATH.
 
 `pulumi.automation` (a LocalWorkspace on the project directory, `PulumiCommand`
-for the CLI on PATH) creates the stack, runs the preview with the policy pack,
-runs `up` and reads the last update's result. Its one exception is storing a
-secret, done by `infra.clients.pulumi_cli.set_config` with the value on the
-CLI's stdin: the SDK's `set_config` puts the value on the CLI's command line.
-The passphrase reaches every CLI process through its environment
-(PULUMI_CONFIG_PASSPHRASE in this process's environment, which the SDK passes
-on), never its arguments. Secrets are never shown: no command runs with
-`--show-secrets` but the outputs read into memory, and what the engine says is
-masked before it is printed.
+for the CLI on PATH) creates the stack, runs the preview with the policy pack
+and runs `up`; how the last update ended is readiness's to say (what `billing
+status` prints), not the engine's. Its one exception is storing a secret, done
+by `infra.clients.pulumi_cli.set_config` with the value on the CLI's stdin: the
+SDK's `set_config` puts the value on the CLI's command line. The passphrase
+reaches every CLI process through its environment (PULUMI_CONFIG_PASSPHRASE in
+this process's environment, which the SDK passes on), never its arguments.
+Secrets are never shown: no command runs with `--show-secrets`, and what the
+engine says is masked before it is printed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pulumi import automation as auto
 
@@ -50,7 +49,6 @@ class Run:
     """(op, type, name) of every resource step that changes something, in the engine's order."""
     errors: list[str] = field(default_factory=list)
     """The engine's error diagnostics and mandatory policy violations, masked."""
-    outputs: dict[str, Any] = field(default_factory=dict)
 
     def totals(self) -> Counter[str]:
         return Counter(COUNTED[op] for op, _, _ in self.steps)
@@ -85,16 +83,6 @@ class Engine:
     def _stack(self) -> auto.Stack:
         return auto.Stack.select(self.stack_name, self.workspace)
 
-    def last_update(self) -> tuple[str, str] | None:
-        """(result, when) of the stack's last update (`succeeded`, `failed`, `in-progress`), or None."""
-        try:
-            summary = self._stack().info(show_secrets=False)
-        except auto.CommandError as error:
-            raise EngineFailed(_last_lines(str(error))) from None
-        if summary is None or summary.kind != "update":
-            return None
-        return str(summary.result), f"{summary.start_time:%Y-%m-%d %H:%M:%S}"
-
     def preview(self) -> Run:
         """`pulumi preview --policy-pack policies`, its steps counted from the engine's events."""
         run = Run()
@@ -109,13 +97,11 @@ class Engine:
         """`pulumi up --policy-pack policies`, each finished step said as it finishes."""
         run = Run()
         try:
-            result = self._stack().up(policy_packs=POLICY_PACKS, color="never", suppress_progress=True,
+            self._stack().up(policy_packs=POLICY_PACKS, color="never", suppress_progress=True,
                                       suppress_outputs=True, show_secrets=False,
                                       on_event=lambda event: _record(event, run, progress))
         except auto.CommandError as error:
             raise EngineFailed(_why(run, error)) from None
-        # Read into memory only; a secret output is kept as the engine gives it and never printed.
-        run.outputs = {name: output.value for name, output in result.outputs.items() if not output.secret}
         return run
 
 

@@ -1,4 +1,4 @@
-"""Steps 7 and 8 of go-live: `billing verify` (webhook, Stripe, host) stopping at the first part that
+"""Steps 8 and 9 of go-live: `billing verify` (webhook, Stripe, host) stopping at the first part that
 fails, with its fix; then the payment proof, as `billing verify payment` runs it.
 
 Both run the `verify` command's own code, so what go-live checks, prints and
@@ -18,28 +18,28 @@ from infra.commands.options.verify import DEFAULT_PAY_WAIT, DEFAULT_WAIT
 from infra.commands.verify import command as verify_command
 from infra.commands.verify import payment as payment_command
 from infra.core import exits
+from infra.probes import verify_record
 from infra.stripe.events import PROBE_EVENT
 
-PARTS = ("webhook", "stripe", "hosting")
 
-
-def recorded(ctx: Context, part: str) -> str | None:
-    """What `verify` recorded for `part` when it passed (readiness's verify facts), else None."""
+def recorded(ctx: Context, check: str) -> str | None:
+    """What readiness says of `check` when `verify` recorded it as passed since the last update (its
+    `verify` item, by the stack tag it names), else None."""
     facts = ctx.facts or ctx.refresh()
-    found = [item for item in facts.items
-             if str(item.step) == "verify" and part in f"{item.field or ''} {item.what}"]
-    return found[0].what if found and all(item.ok for item in found) else None
+    found = next((item for item in facts.items
+                  if item.step == "verify" and item.field == verify_record.tag(check)), None)
+    return found.what if found is not None and found.ok else None
 
 
 def verify_done(ctx: Context) -> str | None:
-    passed = [recorded(ctx, part) for part in PARTS]
+    passed = [recorded(ctx, part) for part in verify_command.PARTS]
     return "; ".join(p for p in passed if p) if all(passed) else None
 
 
 def verify(ctx: Context) -> None:
-    for part in PARTS:
+    for part in verify_command.PARTS:
         if recorded(ctx, part):
-            ctx.term.say(f"verify {part}: passed before; not run again")
+            ctx.term.say(f"verify {part}: passed since the last update; not run again")
             continue
         args = argparse.Namespace(part=part, stack=ctx.stack, project=ctx.project, json=False,
                                   timeout=http.DEFAULT_SECONDS, url=None, secret_env=None, allow_http=False,

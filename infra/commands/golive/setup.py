@@ -1,5 +1,5 @@
-"""Steps 1 to 4 of go-live: the CLI and backend, the stack's settings, the stack with its own
-passphrase, and the keys typed at hidden prompts.
+"""Steps 1 to 5 of go-live: the CLI and backend, the stack's settings, the stack with its own
+passphrase, the keys typed at hidden prompts, and the policy pack's virtualenv.
 
 Nothing here prints a secret: the passphrase and every key are read with echo
 off, checked in memory with the guards the program uses (`key_problem`,
@@ -10,6 +10,8 @@ nothing is stored), and stored through the CLI with the value on its stdin.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 
 from infra import hosts
@@ -21,11 +23,12 @@ from infra.commands import keys as key_forms
 from infra.commands.golive.context import PASSPHRASE, Context, askable
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
-from infra.core.redact import key_kind, key_prefix
+from infra.core.redact import key_kind, key_prefix, mask
 from infra.probes.readiness import Item
 from infra.stripe.reference import api_keys_page
 
 PASSPHRASE_TRIES = 3
+_SHOWN = 20  # lines of a failed build shown
 
 
 def say_items(ctx: Context, items: list[Item]) -> None:
@@ -209,3 +212,40 @@ def _where(deployment: Deployment, config_key: str, kind: str) -> str:
     whose = f"{hosted.kind}'s" if hosted is not None and hosted.kind else "its service's"
     name = f" (written to the app as {hosted.name})" if hosted is not None else ""
     return f"{whose} dashboard: the value of {config_key}{name}."
+
+
+# -------------------------------------------------------------------------------- the policy pack
+
+POLICY_BUILD = ["make", "policy-venv"]
+POLICY_SECONDS = 15 * 60.0  # a virtualenv and the pack's requirements from PyPI, on a slow line
+
+
+def policy(ctx: Context) -> None:
+    """Step 5: `--policy-pack policies` needs `policies/venv`, which the CLI does not build for a local
+    pack; without it the preview fails with a refused connection or waits at "Loading policy packs".
+    So before the preview: `make policy-venv` after a yes, where this checkout's Makefile is."""
+    say_items(ctx, ctx.open("policy"))
+    command = " ".join(POLICY_BUILD)
+    make = shutil.which(POLICY_BUILD[0])
+    if make is None or not (ctx.project / "Makefile").is_file():
+        raise Stop(exits.REFUSED, f"build it with `{command}` in this repository's checkout, then run "
+                                  "go-live again")
+    if not ctx.term.confirm(f"Build it now (`{command}`: a virtualenv under policies/ with the pack's "
+                            "requirements)?"):
+        raise Stop(exits.REFUSED, f"declined: run `{command}`, then go-live again")
+    ctx.term.say(f"Building the policy pack's virtualenv (`{command}`)...")
+    try:
+        done = subprocess.run([make, *POLICY_BUILD[1:]], cwd=ctx.project, stdin=subprocess.DEVNULL,  # noqa: S603
+                              capture_output=True, text=True, errors="replace", timeout=POLICY_SECONDS,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise Stop(exits.FINDINGS, f"`{command}` did not end within {POLICY_SECONDS / 60:g} minutes") \
+            from None
+    if done.returncode != 0:
+        said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()][-_SHOWN:]
+        ctx.term.say(mask("\n".join(said)))
+        raise Stop(exits.FINDINGS, f"`{command}` failed (exit {done.returncode}); its last lines are above")
+    ctx.refresh()
+    if ctx.open("policy"):
+        raise Stop(exits.FINDINGS, f"`{command}` ended but the virtualenv is still not built")
+    ctx.created.append(f"the policy pack's virtualenv ({command})")

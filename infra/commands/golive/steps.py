@@ -1,11 +1,13 @@
 """The go-live runbook as ordered steps: how each knows it is done, and what it does when it is not.
 
-Each step's `done` reads the stack's facts (`Context.open`: the open items of
-`infra.probes.readiness` that belong to it, plus what the engine and the host
-say for the later steps) and returns why it is done, or None. `run` does the
-step, asking before every change, or raises `Stop` with an exit status. The
-command runs the first step that is not done, reads the facts again, and goes
-on; so a second run starts where the first one stopped.
+Each step's `done` reads the stack's facts, and nothing else: `Context.open`,
+the open items of `infra.probes.readiness` (what `billing status` prints) that
+belong to it, and for the update whether the stack has had one. It returns why
+the step is done, or None. `run` does the step, asking before every change, or
+raises `Stop` with an exit status. The command runs the first step that is not
+done, reads the facts again, and goes on; so a second run starts at the first
+open item and repeats no step those facts call finished (a verify check
+recorded as passed since the last update is not run again).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ STEPS: tuple[Step, ...] = (
          setup.stack),
     Step("keys", "the keys", _closed("keys", "every key is stored and of the stack's mode and kind"),
          setup.keys),
+    Step("policy", "the policy pack's virtualenv", _closed("policy", "built"), setup.policy),
     Step("update", "preview and update", deploy.update_done, deploy.update),
     Step("host", "the host", deploy.host_done, deploy.host),
     Step("verify", "verify the deployment", proof.verify_done, proof.verify),
