@@ -264,6 +264,8 @@ def test_each_key_is_checked_at_its_prompt_and_a_wrong_mode_one_is_refused_unsto
     assert term.acts.typed == 5
     assert term.acts.visits[:2] == ["Stripe Dashboard form: Create restricted key (app)",
                                     "Stripe Dashboard form: Create restricted key (deployer)"]
+    assert term.acts.visits[2:] == ["Stripe Dashboard page: the publishable key", "Vercel token form"]
+    assert "Stripe Dashboard page: the publishable key: https://dashboard.stripe.com/test/apikeys" in text
 
 
 @pytest.mark.parametrize(("field", "typed", "refusal"), [

@@ -204,6 +204,14 @@ def stored(project: Project, stack: str, name: str) -> str:
 
 
 
+def the_person_pays(term: Session, project: Project) -> str:
+    """The live payment proof prints a Checkout Session's URL: the person opens it and pays (here:
+    the local Stripe completes that session, as Stripe does when a card is accepted on its page)."""
+    found = term.expect(r"https://checkout\.stripe\.com/c/pay/(cs_live_\w+)")
+    project.world.stripe.complete_checkout(found.group(1))
+    return found.group(1)
+
+
 def the_app(project: Project, stack: str) -> Any:
     """The app's webhook handler at the stack's domain, as README tells users to write it: Stripe's
     signature checked with the endpoint's secret (the stack's output, read on the first event)."""

@@ -98,7 +98,8 @@ def _summary(ctx: Context) -> None:
     say("Checked:" if ctx.checked else "Checked: nothing new (every step was done before)")
     for line in ctx.checked:
         say(f"  {line}")
-    say(acts_line(ctx, "Your acts"))
+    if not ctx.term.yes:  # with --yes nobody was asked anything
+        say(acts_line(ctx, "Your acts"))
 
 
 def acts_line(ctx: Context, label: str) -> str:

@@ -140,9 +140,9 @@ def keys(ctx: Context) -> None:
             ctx.term.say("\n".join(key_forms.form(deployment, number, checklist)))
             ctx.term.acts.visited(f"Stripe Dashboard form: Create restricted key ({checklist.role})")
         else:
-            where = _where(deployment, config_key, kind)
-            ctx.term.say(where)
-            ctx.term.acts.visited(where.split(":", 1)[0])
+            act, what = _where(deployment, config_key, kind)
+            ctx.term.say(f"{act}: {what}")
+            ctx.term.acts.visited(act)
         check = _checker(deployment, config_key, kind, checked_roles.get(config_key), known)
         value = _ask_valid(ctx, config_key, kind, check)
         secret = kind != "publishable"
@@ -197,21 +197,23 @@ def _checker(deployment: Deployment, config_key: str, kind: str, role: Role | No
     return check
 
 
-def _where(deployment: Deployment, config_key: str, kind: str) -> str:
+def _where(deployment: Deployment, config_key: str, kind: str) -> tuple[str, str]:
+    """Where the person gets the value: (the page or form, as the acts name it; what to do there)."""
     host = hosts.of(deployment.settings)
     mode = deployment.mode
     if kind == "publishable":
-        return (f"Stripe Dashboard page: the publishable key ({api_keys_page(mode)}, Developers > API keys). "
-                "It is public (it ships to browsers), so it is stored in plain text.")
+        return ("Stripe Dashboard page: the publishable key",
+                f"{api_keys_page(mode)} (Developers > API keys). It is public (it ships to browsers), so it "
+                "is stored in plain text.")
     if kind == "token":
-        return f"{host.title} token form: {host.token_help}."
+        return f"{host.title} token form", f"{host.token_help}."
     if config_key == WEBHOOK_SECRET:
-        return ("Stripe Dashboard page: the adopted endpoint's signing secret (Developers > Webhooks > the "
-                "endpoint > Reveal).")
+        return ("Stripe Dashboard page: the adopted endpoint's signing secret",
+                "Developers > Webhooks > the endpoint > Reveal.")
     hosted = next((h for h in hosted_config(deployment.catalog) if h.config_key == config_key), None)
     whose = f"{hosted.kind}'s" if hosted is not None and hosted.kind else "its service's"
     name = f" (written to the app as {hosted.name})" if hosted is not None else ""
-    return f"{whose} dashboard: the value of {config_key}{name}."
+    return f"{whose} dashboard", f"the value of {config_key}{name}."
 
 
 # -------------------------------------------------------------------------------- the policy pack
