@@ -54,10 +54,12 @@ $(POLICY_VENV)/.installed: policies/requirements.txt | python-check
 	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
 	touch $@
 
-# The plan, then where to go from here: status names each step still to do with its command.
+# The plan, then where to go from here: status names each step still to do with its command. Its
+# advice (and every command's) says `billing ...`, which is on PATH once the virtualenv is active.
 plan: venv
 	$(VENV)/bin/billing plan --stack test
-	@echo "Next: $(VENV)/bin/billing status --stack test says where the stack is in going live, and the command for each step left."
+	@echo "Next: source $(VENV)/bin/activate (then \`billing\` is on PATH, as every command's advice writes it), and"
+	@echo "billing status --stack test says where the stack is in going live, and the command for each step left."
 
 test: lint typecheck pytest
 

@@ -10,14 +10,13 @@ only sources are the environment; the error says which variable to export.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from infra.catalog.guards import ROLE_KEYS, Role, fix, key_problem
+from infra.clients import pulumi_cli
 from infra.core import redact, sources
 from infra.core.problems import ConfigError, Problem
 
@@ -139,13 +138,9 @@ def _pulumi_config(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _cli(args: list[str], project_dir: Path) -> str | None:
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        return None
+    """The CLI's answer, or None: no CLI, a failure, or an answer past pulumi_cli's bounds (its
+    total deadline and size cap). Output is never shown: it may be a secret."""
     try:
-        # Output is captured, never shown: it may be a secret.
-        done = subprocess.run([pulumi, *args], cwd=project_dir, capture_output=True, text=True,  # noqa: S603
-                              timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return pulumi_cli.run(args, project_dir).strip() or None
+    except pulumi_cli.CliError:
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None

@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
@@ -42,6 +42,9 @@ class Limits:
     seconds: float = DEFAULT_SECONDS
     """The whole exchange, from name lookup to the body's last byte."""
     max_bytes: int = MAX_BODY_BYTES
+    until: float | None = None
+    """A deadline for everything the caller asks (time.monotonic()): each exchange gets `seconds` or
+    what is left of it, whichever is less, so many requests (pages) cannot add up past it."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ def request(
     except ValueError:
         raise NetworkError("url", f"the port of {host} is not a number") from None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if limits.until is not None:
+        left = limits.until - time.monotonic()
+        if left <= 0:
+            raise NetworkError("timeout", "not sent: the command's total deadline had passed")
+        limits = replace(limits, seconds=min(limits.seconds, left))
     exchange = _Exchange(parts.scheme, host, port, limits)
     worker = threading.Thread(target=exchange.run, args=(method, target, dict(headers or {}), body),
                               name=f"http {host}", daemon=True)

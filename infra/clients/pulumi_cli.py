@@ -3,7 +3,8 @@
 `pulumi config --json --show-secrets` prints every secret of a stack in the
 clear, so its output is read into memory only: never printed, logged or
 written, and never quoted in an error. The CLI's own error (a wrong
-passphrase, no such stack) is shown as its first line, secret shapes masked.
+passphrase, no such stack) is shown as its first line, escaped for a terminal and
+secret shapes masked.
 Two writes, neither of them state: a stack tag (`set_stack_tag`), the backend's
 metadata beside the stack's state, and `set_config`, a value stored in the stack's
 config, given to the CLI on its stdin, never on its command line.
@@ -12,8 +13,10 @@ config, given to the CLI on its stdin, never on its command line.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra.core import sources
+from infra.core.escape import terminal
 from infra.core.redact import mask
 
 DEADLINE_SECONDS = 60.0
@@ -30,7 +34,8 @@ INSTALL = "https://www.pulumi.com/docs/install/"
 
 
 class CliError(Exception):
-    """Why the CLI gave no usable answer; the message is safe to print."""
+    """Why the CLI gave no usable answer; the message is safe to print (its quote of the CLI's
+    error is escaped for a terminal and masked)."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,14 @@ def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
                        "or run where `pulumi version` works")
     started = time.monotonic()
     try:
+        # Its own process group, so whatever it started (a plugin, a wrapper's child) ends with it.
         process = subprocess.Popen([pulumi, *args], cwd=project_dir,  # noqa: S603
                                    stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as error:
         raise CliError(f"`{command}` could not start ({type(error).__name__}); check the pulumi CLI on "
                        "PATH") from None
-    out, err = _Reader(process.stdout, limit), _Reader(process.stderr, 64 * 1024)
+    out, err = _Reader(process.stdout, limit), _Reader(process.stderr, 64 * 1024, drain=True)
     if stdin is not None and process.stdin is not None:
         # At most MAX_VALUE_BYTES, well under a pipe's buffer: the write cannot block on a CLI that
         # has not started reading yet. A CLI that exited at once is reported by its status below.
@@ -71,6 +77,7 @@ def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
     def left() -> float:
         return max(0.0, deadline - (time.monotonic() - started))
 
+    answered = False
     try:
         out.thread.join(left())
         if out.overflow:
@@ -80,17 +87,21 @@ def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
             raise CliError(f"`{command}` gave no complete answer within {deadline:g}s; run it yourself "
                            "to see what it waits for (a passphrase prompt, a login)")
         status = process.wait(max(0.1, left()))
+        answered = True
     except subprocess.TimeoutExpired:
         raise CliError(f"`{command}` did not exit within {deadline:g}s") from None
     finally:
-        if process.poll() is None:
-            process.kill()
+        if not answered:
+            # Stopped early: the CLI and anything of its group still holding the pipes.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     if status != 0:
         said = next((line.strip() for line in err.text().splitlines() if line.strip()), "")
         if stdin:
             said = said.replace(stdin, "[the value]")
-        reason = f": {mask(said[:200])}" if said else ""
+        # The CLI's words, or a wrapper's: escaped here, so every sink may print the message as it is.
+        reason = f": {mask(terminal(said[:200]))}" if said else ""
         raise CliError(f"`{command}` failed (exit {status}){reason}")
     return out.text()
 
@@ -195,12 +206,14 @@ def _json_object(text: str, where: str) -> dict[str, Any]:
 
 
 class _Reader:
-    """Reads a pipe to its end in a thread, keeping at most `limit` bytes."""
+    """Reads a pipe to its end in a thread, keeping at most `limit` bytes; past them it stops
+    reading (`overflow`), or with `drain` reads on and drops the rest, so the writer never blocks."""
 
-    def __init__(self, pipe: IO[bytes] | None, limit: int) -> None:
+    def __init__(self, pipe: IO[bytes] | None, limit: int, drain: bool = False) -> None:
         self.chunks: list[bytes] = []
         self.size = 0
         self.limit = limit
+        self.drain = drain
         self.overflow = False
         self.thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
         self.thread.start()
@@ -210,8 +223,10 @@ class _Reader:
             chunk = pipe.read(65536)
             if not chunk:
                 return
-            if self.size + len(chunk) > self.limit:
+            if self.overflow or self.size + len(chunk) > self.limit:
                 self.overflow = True
+                if self.drain:
+                    continue
                 return
             self.chunks.append(chunk)
             self.size += len(chunk)

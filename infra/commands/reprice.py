@@ -12,6 +12,7 @@ file, so every other line keeps its bytes, comments, alignment and quoting.
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import re
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -33,8 +34,10 @@ from infra.catalog import (
     to_minor_units,
 )
 from infra.core import exits, sources, writer
+from infra.core.escape import terminal
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import did_you_mean
+from infra.core.redact import mask
 
 
 def main(args: argparse.Namespace, out: TextIO) -> int:
@@ -44,10 +47,11 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         inside = path.parent if args.catalog else args.project
         message = reprice(path, args.price, args.amount, args.key, inside)
     except RepriceError as error:
-        print(f"{path}: {error}; the catalog was not changed", file=sys.stderr)
+        # It quotes PLAN.PRICE as typed and the catalog's keys (a did-you-mean), both someone else's text.
+        print(mask(terminal(f"{path}: {error}; the catalog was not changed")), file=sys.stderr)
         return exits.REFUSED
     except writer.WriteRefused as error:
-        print(error, file=sys.stderr)
+        print(mask(terminal(str(error))), file=sys.stderr)
         return exits.REFUSED
     print(message, file=out)
     return exits.OK
@@ -93,7 +97,10 @@ def reprice(path: Path, target: str, given: str, new_key: str | None, inside: Pa
     key = new_key or next(f"{stem}_v{n}" for n in range(2, 1000) if f"{stem}_v{n}" not in prices)
     if key in prices:
         raise RepriceError(f"{plan_key}.{key} exists already; pass another --key")
-    new = CommentedMap((name, value) for name, value in old.items() if name not in ("lookup_key", "archived"))
+    # Copies: a nested mapping (metadata) shared by both prices would be dumped as an anchor on the old
+    # price and an alias on the new, and only the new price's lines are spliced into the file.
+    new = CommentedMap((name, _bare(value)) for name, value in old.items()
+                       if name not in ("lookup_key", "archived"))
     new["amount"] = DoubleQuotedScalarString(amount_text(amount))
     new["lookup_key"] = lookup
     if old.fa.flow_style():
@@ -102,15 +109,30 @@ def reprice(path: Path, target: str, given: str, new_key: str | None, inside: Pa
     prices.insert(list(prices).index(price_key) + 1, key, new)
     buffer = io.StringIO()
     yaml.dump(document, buffer)
-    problems = _validate(buffer.getvalue(), str(path))
+    body = _splice(yaml, text.replace("\r\n", "\n"), buffer.getvalue(), (plan_key, price_key, key))
+    # What is validated is what is written: the spliced text, not the dump it took lines from.
+    problems = _validate(body, str(path))
     if problems:
         raise RepriceError("the edit would not validate: " + "; ".join(str(p) for p in problems))
-    body = _splice(yaml, text.replace("\r\n", "\n"), buffer.getvalue(), (plan_key, price_key, key))
     edited = bom + (body.replace("\n", "\r\n") if crlf else body)
     writer.write(writer.Target(path, edited.encode("utf-8"), replaceable=lambda _: True), inside)
     return (f"{plan_key}.{price_key} is archived (existing subscribers keep it); {plan_key}.{key} sells at "
             f"{amount} {currency.upper()} and takes lookup key {lookup!r} over. Review with `git diff` and "
             "`billing diff --base HEAD`, then deploy test before live.")
+
+
+def _bare(value: Any) -> Any:
+    """A copy of a nested value with its flow style and without its comments: ruamel keeps a comment
+    that follows a mapping's last line on that mapping, and a copy would carry it into the new price."""
+    if isinstance(value, CommentedMap):
+        copied: Any = CommentedMap((key, _bare(item)) for key, item in value.items())
+    elif isinstance(value, CommentedSeq):
+        copied = CommentedSeq(_bare(item) for item in value)
+    else:
+        return copy.copy(value)
+    if value.fa.flow_style():
+        copied.fa.set_flow_style()
+    return copied
 
 
 def _active(document: Any) -> list[str]:

@@ -38,10 +38,9 @@ def selected_stack(project_dir: Path, env: Mapping[str, str]) -> str | None:
     home = Path(env["PULUMI_HOME"]) if env.get("PULUMI_HOME") else Path.home() / ".pulumi"
     digest = hashlib.sha1(str(project_file).encode(), usedforsecurity=False).hexdigest()
     settings = home / "workspaces" / f"{name}-{digest}-workspace.json"
-    try:
-        data, error = sources.parse_json(settings.read_text())
-    except (OSError, UnicodeDecodeError):
-        return None
+    # Through the bounded reader: a pipe, a device or a huge file there is no choice, never a hang.
+    text, _ = sources.read_text(settings)
+    data, error = sources.parse_json(text) if text is not None else (None, "unreadable")
     stack = data.get("stack") if error is None and isinstance(data, dict) else None
     # Pulumi Cloud records `org/project/stack`; the stack file is named by the last part.
     return stack.rsplit("/", 1)[-1] or None if isinstance(stack, str) else None

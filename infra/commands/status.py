@@ -7,7 +7,7 @@ no example value of this repository left, the policy pack's virtualenv built;
 and, once the stack has had an update, the host's running app has every value it wrote and every `verify`
 check passed since. Before the first update nothing after the settings is a
 gap: going live is that first `up`. Otherwise FINDINGS, each gap with its fix;
-REFUSED for bad input (no such stack).
+REFUSED for bad input (no such stack, or a stack file that is not a readable file).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TextIO
 from infra.core import exits
 from infra.core.escape import terminal
 from infra.core.problems import plural
+from infra.core.redact import mask
 from infra.probes import readiness
 
 
@@ -26,8 +27,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     found = readiness.read(stack, args.project)
 
     def say(line: str) -> None:
-        # Items quote the CLI's errors, the backend's URL and the host's answers: escaped.
-        print(terminal(line), file=out)
+        # Items quote the CLI's errors and answers, the backend's URL and the host's answers: escaped,
+        # and anything shaped like a secret masked.
+        print(mask(terminal(line)), file=out)
 
     say(f"status of stack {stack!r}")
     for item in found.items:

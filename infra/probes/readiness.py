@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,12 +35,19 @@ from infra.clients import pulumi_cli
 from infra.clients.http import Limits
 from infra.core import sources
 from infra.core.problems import ConfigError
+from infra.core.redact import mask, url_shown
 from infra.core.snapshot import Snapshot
 from infra.probes import hosting, verify_record
 
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
 DEADLINE = 30.0
+"""One question to the pulumi CLI, at most."""
+TOTAL_SECONDS = 120.0
+"""All of status: every question to the CLI and every request to the host (each CLI question still
+gets a second when the rest is spent, so at most a few seconds more)."""
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of this machine's clock a verify record may be dated (another machine's clock)."""
 
 Step = Literal["cli", "backend", "stack", "config", "examples", "policy", "update", "redeploy", "verify"]
 """What closes an open item, in going-live order: install the CLI, log in, create the stack, set a
@@ -77,22 +86,43 @@ class Readiness:
         return not self.missing
 
 
+class _Clock:
+    """The one deadline of a status run, shared out to each CLI question and host request."""
+
+    def __init__(self) -> None:
+        self.ends = time.monotonic() + TOTAL_SECONDS
+
+    def cli(self) -> float:
+        return max(1.0, min(DEADLINE, self.ends - time.monotonic()))
+
+    def limits(self) -> Limits:
+        return Limits(until=self.ends)
+
+
 def read(stack: str, project: Path) -> Readiness:
-    """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here."""
+    """Every fact about `stack`: ConfigError (REFUSED) only for a stack with no file here, or one
+    that is not a file that can be read."""
     files = Snapshot(project)  # the stack's files, read once for every item below
-    plain = plain_config(open_stack(stack, files, None))
-    items, summary = _cli_items(stack, project)
+    document = open_stack(stack, files, None)
+    unreadable = [problem for problem in document.problems if problem.field == "(file)"]
+    if unreadable:
+        # Not a file to read (a pipe, a device, too large, not UTF-8): bad input, refused as validate
+        # refuses it, before the CLI is asked (it would open the same file, and a pipe never answers).
+        raise ConfigError(unreadable)
+    plain = plain_config(document)
+    clock = _Clock()
+    items, summary = _cli_items(stack, project, clock)
     cli_ready = all(item.ok for item in items)
-    config_items, config = _config_items(stack, files, plain, cli_ready)
+    config_items, config = _config_items(stack, files, plain, cli_ready, clock)
     items += config_items
     items.append(_policy_item(project))
     last_update = None
     if summary is not None:
-        update, last_update = _update_item(stack, project, summary)
+        update, last_update = _update_item(stack, project, summary, clock)
         items.append(update)
         if last_update is not None:
-            items += _redeploy_items(stack, files, plain, config, last_update)
-            items += _verify_items(stack, project, last_update)
+            items += _redeploy_items(stack, files, plain, config, last_update, clock)
+            items += _verify_items(stack, project, last_update, clock)
     return Readiness(stack, tuple(items), last_update)
 
 
@@ -100,11 +130,11 @@ def min_version() -> str:
     return ".".join(map(str, MIN_PULUMI))
 
 
-def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | None]:
+def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], dict[str, Any] | None]:
     """The CLI, the backend and the stack; with the stack's `stack ls` summary when it exists."""
     install = f"install the Pulumi CLI {min_version()} or newer: {pulumi_cli.INSTALL}"
     try:
-        said = pulumi_cli.run(["version"], project, DEADLINE).strip()
+        said = pulumi_cli.run(["version"], project, clock.cli()).strip()
     except pulumi_cli.CliError as error:
         return [Item("cli", False, f"pulumi CLI: {error}", install)], None
     found = re.match(r"v?(\d+)\.(\d+)", said)
@@ -112,67 +142,101 @@ def _cli_items(stack: str, project: Path) -> tuple[list[Item], dict[str, Any] | 
     if version < MIN_PULUMI:
         return [Item("cli", False, f"pulumi CLI {said[:40]!r} is older than {min_version()}", install)], None
     items = [Item("cli", True, f"pulumi CLI {said[:40]}")]
+    login = "`pulumi login --local` (no account), or your team's backend (README step 5)"
     try:
-        whoami, _ = sources.parse_json(pulumi_cli.run(["whoami", "--json"], project, DEADLINE))
-    except pulumi_cli.CliError:
-        whoami = None
+        whoami, wrong = sources.parse_json(pulumi_cli.run(["whoami", "--json"], project, clock.cli()))
+    except pulumi_cli.CliError as error:
+        # Not logged in, or a backend it cannot open: the CLI's own words tell which.
+        items.append(Item("backend", False, f"not logged in to a state backend: {error}", login))
+        return items, None
     backend = whoami.get("url") if isinstance(whoami, dict) else None
     if not isinstance(backend, str):
-        items.append(Item("backend", False, "not logged in to a state backend",
-                          "`pulumi login --local` (no account), or your team's backend (README step 5)"))
+        said = f"did not answer JSON ({wrong})" if wrong else "named no backend URL"
+        items.append(Item("backend", False, f"not logged in to a state backend: `pulumi whoami --json` "
+                          f"{said}", login))
         return items, None
-    items.append(Item("backend", True, f"logged in to {backend[:100]}"))
+    # A backend URL can carry its credentials (`postgres://user:password@host`, `s3://b?token=`):
+    # shown as scheme, host, port and path only.
+    where = mask(url_shown(backend))[:100]
+    items.append(Item("backend", True, f"logged in to {where}"))
+    again = f"then `billing status --stack {stack}` again"
     try:
-        listed, _ = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, DEADLINE))
-    except pulumi_cli.CliError:
-        listed = None
+        listed, wrong = sources.parse_json(pulumi_cli.run(["stack", "ls", "--json"], project, clock.cli()))
+    except pulumi_cli.CliError as error:
+        wrong = str(error)
+    else:
+        wrong = f"`pulumi stack ls --json` did not answer a JSON list ({wrong or 'another JSON value'})" \
+            if wrong or not isinstance(listed, list) else None
+    if wrong is not None:
+        # The stack may well exist: never advise making it again.
+        items.append(Item("stack", False, f"the stacks in {where} could not be listed: {wrong}",
+                          f"`pulumi stack ls` shows why; {again}"))
+        return items, None
     # `stack ls --json` (stackSummaryJSON): name (org/project/stack on Pulumi Cloud), lastUpdate.
-    summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)} \
-        if isinstance(listed, list) else {}
+    summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)}
     if stack not in summaries:
-        items.append(Item("stack", False, f"stack {stack!r} does not exist in {backend[:100]}",
+        items.append(Item("stack", False, f"stack {stack!r} does not exist in {where}",
+                          f"export PULUMI_CONFIG_PASSPHRASE (the {stack} stack's own passphrase), then "
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
         return items, None
     items.append(Item("stack", True, f"stack {stack!r} exists"))
     return items, summaries[stack]
 
 
-def _update_item(stack: str, project: Path, summary: dict[str, Any]) -> tuple[Item, str | None]:
+def _update_item(stack: str, project: Path, summary: dict[str, Any], clock: _Clock
+                 ) -> tuple[Item, str | None]:
     """From `stack ls --json` (stackSummaryJSON: `lastUpdate` in RFC 3339 with milliseconds, UTC;
     `resourceCount`; `updateInProgress` on backends that report progress, with no `lastUpdate`
     while it runs), and, once something is deployed, how the last update ended (`_last_result`).
 
     A `lastUpdate` alone does not mean an update ran: the file backend's `stack init` writes a
     checkpoint, so a new stack has one, with `resourceCount` 0 (seen with CLI 3.274.1). Every
-    `up` registers at least the stack's own resource, so resources mean something was deployed;
-    a failed `up` leaves the resources it made, so they do not mean the update succeeded."""
+    `up` registers at least the stack's own resource, so resources mean something was deployed. A
+    stack with resources, or with a `lastUpdate` that is not a time, has no readable update time:
+    an open item, since the host and the verify record are judged against that time. A failed `up`
+    leaves the resources it made, so they do not mean the update succeeded either."""
     last = summary.get("lastUpdate")
     count = summary.get("resourceCount")
-    deployed = isinstance(last, str) and verify_record.parse_time(last) is not None and count != 0
     if summary.get("updateInProgress") is True:
         return Item("update", False, "an update of the stack is running now",
-                    f"wait for it to end (`pulumi stack --stack {stack}` shows it), then `billing status` "
-                    "again"), None
-    if not deployed:
+                    f"wait for it to end (`pulumi stack --stack {stack}` shows it), then `billing status "
+                    f"--stack {stack}` again"), None
+    if count == 0 or (last is None and count is None):
         # Not a gap: going live is the first `up`, and this stack is ready for it when nothing else is open.
         return Item("update", True, f"nothing deployed yet: going live is `pulumi up --stack {stack} "
                     "--policy-pack policies`; then redeploy the app and run `billing verify`"), None
-    return _last_result(stack, project, str(last)), str(last)
+    if not isinstance(last, str) or verify_record.parse_time(last) is None:
+        # Resources, or a time that is not one: something was deployed, and when is what the host and
+        # the verify record are judged against. Never "nothing deployed yet".
+        return Item("update", False, "the backend gave no readable time for the stack's last update, so "
+                    "the host and the verify record cannot be judged against it",
+                    f"`pulumi stack --stack {stack}` shows the last update; then `billing status --stack "
+                    f"{stack}` again"), None
+    return _last_result(stack, project, last, clock), last
 
 
-def _last_result(stack: str, project: Path, last: str) -> Item:
+def _last_result(stack: str, project: Path, last: str, clock: _Clock) -> Item:
     """The update item of a deployed stack: how its last update (or refresh, destroy, import)
     ended, from `pulumi stack history --json --page-size 1` (pkg/v3 cmd/pulumi/stack/
     stack_history.go, updateInfoJSON: `kind`, `result` of `succeeded`, `failed` or
     `in-progress`, `endTime`). Needs no passphrase: without --show-secrets the CLI shows
     secret config as `[secret]` (seen with CLI 3.274.1)."""
     try:
-        listed, _ = sources.parse_json(pulumi_cli.run(
-            ["stack", "history", "--json", "--page-size", "1", "--stack", stack], project, DEADLINE))
+        listed, wrong = sources.parse_json(pulumi_cli.run(
+            ["stack", "history", "--json", "--page-size", "1", "--stack", stack], project, clock.cli()))
     except pulumi_cli.CliError as error:
-        return Item("update", False, f"the last update's result could not be read: {error}",
-                    f"`pulumi stack history --stack {stack}` shows why")
-    entry = listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
+        wrong = str(error)
+    else:
+        entry = listed[0] if isinstance(listed, list) and listed else {}
+        if wrong or not isinstance(listed, list) or not isinstance(entry, dict) \
+                or not isinstance(entry.get("result", ""), str):
+            wrong = (f"`pulumi stack history --json` did not answer a list of updates "
+                     f"({wrong or 'another value'})")
+    if wrong is not None:
+        # Unknown is not "succeeded": a forged or garbled answer is a gap, as every other fact here.
+        return Item("update", False, f"the last update's result could not be read: {wrong}",
+                    f"`pulumi stack history --stack {stack}` shows why; then `billing status --stack "
+                    f"{stack}` again")
     kind, result = str(entry.get("kind") or "update")[:20], entry.get("result")
     if result == "failed":
         return Item("update", False, f"the last {kind} of the stack (ended {str(entry.get('endTime'))[:40]}) "
@@ -187,7 +251,7 @@ def _last_result(stack: str, project: Path, last: str) -> Item:
     return Item("update", True, f"last update {last}" + (" succeeded" if result == "succeeded" else ""))
 
 
-def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
+def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool, clock: _Clock
                   ) -> tuple[list[Item], stack_config.EngineConfig | None]:
     """The settings and keys; with the config holding the real secrets when the CLI could read them."""
     sealed = sorted(k for k, v in plain.items() if isinstance(v, dict) and set(v) == {"secure"})
@@ -201,7 +265,7 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
     read = False
     if cli_ready:
         try:
-            decrypted, read = pulumi_cli.decrypted_config(stack, files.root).values, True
+            decrypted, read = pulumi_cli.decrypted_config(stack, files.root, clock.cli()).values, True
         except pulumi_cli.CliError as error:
             items.append(Item("config", False, f"the stack's secrets could not be read: {error}",
                               "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)"))
@@ -209,9 +273,8 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
             items.append(Item("config", True,
                               "keys checked with their real values (decrypted in memory only)"))
     else:
-        items.append(Item("config", False,
-                          "the keys are not checked without a working pulumi CLI and backend",
-                          "the items above, then `billing status` again"))
+        items.append(Item("config", False, "the keys are not checked until the pulumi CLI can read the stack",
+                          f"the items above, then `billing status --stack {stack}` again"))
     config = stack_config.from_stack(files.root, stack, decrypted=decrypted, files=files)
     try:
         deployment = config.load()
@@ -223,7 +286,10 @@ def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool
                   for problem in error.problems]
         notices = _examples(stack, files)
     else:
-        items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode"))
+        # Placeholders stood in for keys that could not be read: then only the settings were checked.
+        items.append(Item("config", True, f"every setting and key is valid for {deployment.mode} mode" if read
+                          else f"every setting is valid for {deployment.mode} mode; the keys are not checked "
+                          "until they can be read"))
         notices = list(deployment.notices)
     # A test stack may run on the repository's examples (warnings there); going live needs them replaced.
     items += [Item("examples", False, f"still the repository's example: {notice}", field=notice.field)
@@ -245,7 +311,7 @@ def _policy_item(project: Path) -> Item:
 
 
 def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_config.EngineConfig | None,
-                    last_update: str) -> list[Item]:
+                    last_update: str, clock: _Clock) -> list[Item]:
     """Whether the running app has every value the host holds for it. A host that applies each write
     at once (a Worker) never has a gap; Vercel's app has a variable once a deployment made after
     the variable was written is running (`infra.probes.vercel.redeploy`)."""
@@ -254,16 +320,18 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
         return [Item("redeploy", True, f"host: {host.title} applies each value as `up` writes it: "
                                        "no redeploy")]
     try:
-        outputs = pulumi_cli.stack_outputs(stack, files.root, DEADLINE)
+        outputs = pulumi_cli.stack_outputs(stack, files.root, clock.cli())
     except pulumi_cli.CliError as error:
         return [Item("redeploy", False, f"host: the stack's outputs could not be read: {error}",
                      f"`pulumi stack output --stack {stack}` shows why")]
-    names = outputs.get("hostingVariables")
-    if not isinstance(names, dict) or not all(isinstance(v, list) for v in names.values()):
+    # What the program writes: target -> the names written there, and the `target:NAME` slots the
+    # update changed (absent before the program wrote it). Anything else is not read on a guess.
+    names, changed = outputs.get("hostingVariables"), outputs.get("redeployNeeded", [])
+    if not isinstance(names, dict) or not all(_names(v) for v in names.values()) or not _names(changed):
         return [Item("redeploy", False, f"host: the last update ({last_update}) left no list of the "
-                                        "host's values (the hostingVariables output)",
-                     f"`pulumi up --stack {stack} --policy-pack policies` writes it")]
-    changed = [slot for slot in outputs.get("redeployNeeded") or () if isinstance(slot, str)]
+                                        "host's values (the hostingVariables and redeployNeeded outputs "
+                                        "are not lists of names)",
+                     f"`pulumi up --stack {stack} --policy-pack policies` writes them")]
     token = os.environ.get(host.token_env) or (config.get(host.token) if config else None)
     if not token:
         return [Item("redeploy", False, f"host: no {host.title} token to read the deployments with",
@@ -271,7 +339,7 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
                      f"--secret {host.token} ... --stack {stack}`)", field=host.token)]
     settings = config or stack_config.from_stack(files.root, stack, files=files)  # project, team: plain
     try:
-        found = hosting.redeploy(host.key, settings.get, token, names, changed, Limits())
+        found = hosting.redeploy(host.key, settings.get, token, names, changed, clock.limits())
     except ConfigError as error:  # an API root the token may not travel to
         return [Item("redeploy", False, f"host: {problem}") for problem in error.problems]
     return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix,
@@ -279,14 +347,19 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
             for check in found]
 
 
-def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
+
+
+def _verify_items(stack: str, project: Path, last_update: str, clock: _Clock) -> list[Item]:
     """Each check `billing verify` records: passed since the last update, or what to run."""
     try:
-        records = verify_record.read(stack, project)
+        records = verify_record.read(stack, project, clock.cli())
     except pulumi_cli.CliError as error:
         return [Item("verify", False, f"verify: the stack's verify record could not be read: {error}",
                      f"`pulumi stack tag ls --stack {stack}` shows why")]
     updated = verify_record.parse_time(last_update)
+    now = datetime.now(UTC)
     items = []
     for check in verify_record.CHECKS:
         run = (f"`billing verify payment --stack {stack}` (test mode: a subscription made and removed; "
@@ -300,6 +373,11 @@ def _verify_items(stack: str, project: Path, last_update: str) -> list[Item]:
         elif record is None:
             items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is not "
                                                "`pass|fail <time>` as verify writes it", run, about))
+        elif record.at > now + CLOCK_SKEW:
+            # A tag anyone with the backend can set: a pass dated ahead would outlive every later update.
+            items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is dated "
+                                               f"{verify_record.rfc3339(record.at)}, later than now: not a "
+                                               "record `billing verify` made", run, about))
         elif updated is not None and record.at < updated:
             said = "passed" if record.outcome == "pass" else "failed"
             items.append(Item("verify", False, f"verify {check}: {said} {when}, before the last update", run,

@@ -91,11 +91,10 @@ def _latest_deployments(
         say(f"latest {target} deployment")
         try:
             found = vercel.latest_deployment(project, target)
+            if found is not None:
+                latest[target] = _created(found)
         except ApiError as error:
             unread[target] = error
-            continue
-        if found is not None:
-            latest[target] = _created(found)
     return latest, unread
 
 
@@ -113,15 +112,19 @@ class Unapplied:
 def unapplied(vercel: Vercel, project: str, names: Mapping[str, Sequence[str]]) -> list[Unapplied]:
     """For each deployed target the stack writes (`names`: target -> variable names, as the stack's
     `hostingVariables` output lists them), the variables its running app does not have yet: the
-    ones updated after the target's latest READY deployment was created. ApiError if unreadable."""
+    ones updated after the target's latest READY deployment was created. ApiError if unreadable,
+    or when a time it needs is missing or not one (nothing is judged on a guess)."""
     entries = vercel.env(project)
     found = []
     for target in (t for t in DEPLOYED_TARGETS if t in names):
         latest = vercel.latest_deployment(project, target)
         deployed = _created(latest) if latest is not None else None
-        written = {str(e["key"]): _ms(e.get("updatedAt")) for e in entries
-                   if e["key"] in names[target] and target in e["target"]
-                   and (deployed is None or _ms(e.get("updatedAt")) > deployed)}
+        written = {}
+        for entry in entries:
+            if entry["key"] in names[target] and target in entry["target"]:
+                at = _time(entry.get("updatedAt"), f"GET env: a variable's updatedAt on {target}")
+                if deployed is None or at > deployed:
+                    written[str(entry["key"])] = at
         found.append(Unapplied(target, deployed, written))
     return found
 
@@ -154,7 +157,19 @@ def redeploy(vercel: Vercel, project: str, names: Mapping[str, Sequence[str]],
 
 
 def _created(deployment: dict[str, Any]) -> int:
-    return _ms(deployment.get("createdAt", deployment.get("created")))
+    """When a deployment was made; ApiError when the answer gives no time."""
+    return _time(deployment.get("createdAt", deployment.get("created")), "GET deployments: createdAt")
+
+
+# Vercel counts milliseconds since the epoch; a number outside 2000-2200 is no time it wrote, and
+# one far enough out is no time Python can print (an OverflowError, not an answer).
+_EARLIEST_MS, _LATEST_MS = 946_684_800_000, 7_258_118_400_000
+
+
+def _time(value: Any, what: str) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool) and _EARLIEST_MS <= value <= _LATEST_MS:
+        return int(value)
+    raise ApiError("malformed", f"{what} is not a time in milliseconds")
 
 
 def _ms(value: Any) -> int:

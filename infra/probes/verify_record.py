@@ -80,8 +80,9 @@ def write(stack: str, project: Path, outcomes: Mapping[str, Record]) -> str:
     return f"recorded on stack {stack!r} for `billing status`: {', '.join(written)}"
 
 
-def read(stack: str, project: Path) -> dict[str, Record | None]:
+def read(stack: str, project: Path,
+         deadline: float = pulumi_cli.DEADLINE_SECONDS) -> dict[str, Record | None]:
     """Each check's last record, None where its tag is not a record; a check never run is absent.
     CliError when the tags cannot be read."""
-    tags = pulumi_cli.stack_tags(stack, project)
+    tags = pulumi_cli.stack_tags(stack, project, deadline)
     return {check: parse(tags[tag(check)]) for check in CHECKS if tag(check) in tags}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -86,3 +87,20 @@ def test_counts_have_their_plurals(project: Project) -> None:
 def test_pytest_says_why_a_test_was_skipped() -> None:
     addopts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
     assert "-rs" in addopts.split()
+
+
+def test_a_selected_stack_record_that_is_a_pipe_is_no_choice_not_a_hang(
+    project: Project, tmp_path: Path,
+) -> None:
+    # Read offline from $PULUMI_HOME: a named pipe there (or a device) must not hold every command.
+    (project.root / "Pulumi.yaml").write_text((REPO / "Pulumi.yaml").read_text())
+    home = tmp_path / "pulumi-home-with-a-pipe"
+    select(home, project, "test")
+    (record,) = (home / "workspaces").iterdir()
+    record.unlink()
+    os.mkfifo(record)
+    env = {**os.environ, "PULUMI_HOME": str(home), "PATH": "/nonexistent"}
+    env.pop("BILLING_STACK", None)
+    done = subprocess.run([sys.executable, "-m", "infra", "validate", "--project", str(project.root)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == exits.REFUSED and "no stack given" in done.stderr

@@ -57,3 +57,31 @@ def test_a_stack_named_that_the_head_deleted_is_reported_not_refused_as_unknown(
     code, out, err = diff(repo, "--stack", "live")
     assert code == exits.REFUSED and "no stack 'live' here" not in err
     assert "ERROR Pulumi.live.yaml: removed" in out
+
+
+def test_a_resource_each_stack_changes_its_own_way_says_which_stack_gets_what(project: Project) -> None:
+    # Both stacks declare a coupon `launch` (one name, two Stripe objects): test renames it one way,
+    # live another. One row for both, with both moves listed, reads as if each stack got both.
+    coupon = ("  billing:coupons:\n    launch:\n      name: Launch week\n      percent_off: 20\n"
+              "      duration: once\n")
+    for stack in ("test", "live"):
+        path = project.root / f"Pulumi.{stack}.yaml"
+        path.write_text(path.read_text().split("  billing:coupons:\n")[0] + coupon)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "both stacks with a coupon launch")
+    for stack, name in (("test", "Launch A"), ("live", "Launch B")):
+        path = project.root / f"Pulumi.{stack}.yaml"
+        path.write_text(path.read_text().replace("Launch week", name))
+    _, out, _ = diff(project)
+    lines = out.splitlines()
+    assert "~ stripe:index/coupon:Coupon  launch  [test]" in lines
+    assert "~ stripe:index/coupon:Coupon  launch  [live]" in lines
+    test_row, live_row = (lines.index(f"~ stripe:index/coupon:Coupon  launch  [{s}]") for s in ("test", "live"))
+    assert lines[test_row + 1] == '    name: "Launch week" → "Launch A"'
+    assert lines[live_row + 1] == '    name: "Launch week" → "Launch B"'
+    _, markdown, _ = diff(project, "--format", "markdown")
+    rows = [line for line in markdown.splitlines() if "`launch`" in line and line.startswith("| in place")]
+    assert len(rows) == 2
+    assert any("| `test` |" in row and "Launch A" in row and "Launch B" not in row for row in rows)
+    assert any("| `live` |" in row and "Launch B" in row and "Launch A" not in row for row in rows)

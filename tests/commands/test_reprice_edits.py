@@ -186,3 +186,54 @@ def test_repricing_an_archived_price_names_the_price_that_took_its_lookup_key(pr
     assert code == exits.REFUSED
     assert ("pro.monthly is already archived; pro.monthly_v2 holds its lookup key 'pro_monthly' now: reprice "
             "that one (`billing reprice pro.monthly_v2 AMOUNT`)") in err
+
+
+def test_a_refusal_is_escaped_for_the_terminal_and_offers_no_secret(project: Project) -> None:
+    # A catalog from a pull request: a plan key with a terminal's escape sequences, a price key shaped
+    # like a live secret key (pasted by mistake); and a PLAN.PRICE argument with control characters.
+    secret = "sk_" + "live_" + "Q" * 30
+    path = project.catalog(SIMPLE.replace("  pro:\n", f'  "pro\\e]0;owned\\a\\u202e":\n    name: X\n    prices:\n'
+                                                     f'      {secret}: {{amount: "1.00", currency: usd, '
+                                                     'interval: month}\n  pro:\n', 1))
+    before = path.read_bytes()
+    code, _, err = reprice(project, "pro\x1b]0;owned\x07.sk_live_" + "Q" * 29, "3")
+    assert code == exits.REFUSED and "the catalog was not changed" in err
+    assert "has no price pro\\x1b]0;owned\\x07.sk_live_" in err and "did you mean" in err
+    assert not any(c in err for c in "\x1b\x07\u202e") and secret not in err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_a_price_with_nested_terms_is_written_whole_not_as_an_alias_to_a_line_left_behind(
+    project: Project, style: str,
+) -> None:
+    # The new price copied the old one's metadata mapping by reference; ruamel dumped it as `&id001`
+    # on the old price and `*id001` on the new, and only the new price's lines were spliced in.
+    terms = ('\n        amount: "29.00"\n        currency: usd\n        interval: month\n'
+             '        metadata:\n          tier: gold\n' if style == "block" else
+             ' {amount: "29.00", currency: usd, interval: month, metadata: {tier: gold}}\n')
+    path = project.catalog(f"plans:\n  pro:\n    name: Pro\n    prices:\n      monthly:{terms}" + WEBHOOK)
+    code, _, err = reprice(project, "pro.monthly", "39.00")
+    assert code == exits.OK, err
+    text = path.read_text()
+    assert "*id" not in text and "&id" not in text
+    prices = yaml.safe_load(text)["plans"]["pro"]["prices"]
+    assert prices["monthly_v2"]["metadata"] == {"tier": "gold"} == prices["monthly"]["metadata"]
+    assert run_cli("validate", "--stack", "test", "--project", str(project.root))[0] == exits.OK
+
+
+def test_a_comment_after_a_nested_mapping_stays_where_it_was_and_is_not_copied(project: Project) -> None:
+    # ruamel keeps the comment that follows `metadata:`'s last line on that mapping: a copy carried it
+    # into the middle of the new price.
+    before = ("plans:\n  pro:\n    name: Pro\n    prices:\n      monthly:\n        amount: \"29.00\"\n"
+              "        currency: usd\n        interval: month\n        metadata:\n          tier: gold\n\n"
+              "      # yearly is cheaper\n      yearly: {amount: \"290.00\", currency: usd, interval: year}\n"
+              + WEBHOOK)
+    path = project.catalog(before)
+    assert reprice(project, "pro.monthly", "39.00")[0] == exits.OK
+    removed, added = changed_lines(before, path.read_text())
+    assert removed == []
+    assert added == ["        archived: true", "      monthly_v2:", '        amount: "39.00"', "        currency: usd",
+                     "        interval: month", "        metadata:", "          tier: gold",
+                     "        lookup_key: pro_monthly"]
+    assert path.read_text().count("# yearly is cheaper") == 1

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from infra.core import exits
+from infra.probes import readiness
+from tests.servers.hostile_server import Handler, HostileServer, elapsed
 from tests.servers.vercel_api_server import VercelProject, VercelServer
 from tests.support.project import DOMAINS, VERCEL_PROJECT, Project, key, run_cli
 from tests.support.pulumi_stand_in import Pulumi
@@ -88,7 +92,7 @@ def test_a_half_configured_stack_says_what_is_left(
     assert code == exits.FINDINGS
     assert "ok    pulumi CLI v3.274.1" in out and "ok    logged in to file:///home/me" in out
     assert "TODO  stack 'test' does not exist" in out
-    assert "fix: `pulumi stack init test --secrets-provider passphrase`" in out
+    assert "`pulumi stack init test --secrets-provider passphrase`" in out
     assert "secrets set: stripe:apiKey (names only)" in out
     assert "billing:appStripeKey: is not set: run `pulumi config set --secret billing:appStripeKey" in out
     # Where a key comes from: `billing keys` prints a prefilled Dashboard link for each.
@@ -308,4 +312,211 @@ def test_worker_secrets_apply_at_once_so_a_cloudflare_stack_never_needs_a_redepl
     (project.root / "Pulumi.test.yaml").write_text(text)
     _, out = status(project)
     assert "ok    host: Cloudflare Workers applies each value as `up` writes it: no redeploy" in out
+    assert vercel.requests == []
+
+
+# ---------------------------------------------------------------- a broken or hostile pulumi CLI
+
+
+@pytest.mark.parametrize("backend, shown", [
+    ("postgres://admin:{secret}@db.internal:5432/pulumi", "postgres://db.internal:5432/pulumi"),
+    ("https://user:{secret}@state.example.com/api", "https://state.example.com/api"),
+    ("s3://state-bucket?region=eu-west-1&token={secret}", "s3://state-bucket"),
+])
+def test_a_backend_url_is_shown_without_its_credentials(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str, shown: str,
+) -> None:
+    secret = "S3cret" + "Passw0rd" * 3
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", backend=backend.format(secret=secret), stacks={"live": {}})
+    on_path(monkeypatch, tmp_path / "bin")
+    _, out = status(project)
+    assert f"ok    logged in to {shown}\n" in out
+    assert f"TODO  stack 'test' does not exist in {shown}\n" in out
+    assert secret not in out
+
+
+def test_a_failing_whoami_shows_the_clis_reason(project: Project, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": {}}, failures={
+        "whoami": (1, 'error: unable to open state directory "file:///mnt/state": permission denied\n')})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert ("TODO  not logged in to a state backend: `pulumi whoami --json` failed (exit 1): error: unable to "
+            'open state directory "file:///mnt/state": permission denied') in out
+
+
+@pytest.mark.parametrize("broken", [{"failures": {"stack ls": (255, "error: could not reach the backend\n")}},
+                                    {"answers": {"stack ls": "[{\"name\": \"test\""}}])
+def test_stacks_that_cannot_be_listed_are_not_said_to_be_missing(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: dict[str, Any],
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": {}}, **broken)
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "does not exist" not in out and "stack init" not in out  # it may well exist: never make it again
+    assert "TODO  the stacks in file:///home/me could not be listed: `pulumi stack ls --json` " in out
+    assert "fix: `pulumi stack ls` shows why; then `billing status --stack test` again" in out
+
+
+def test_a_verify_record_dated_in_the_future_is_not_a_pass(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    # A tag anyone with the backend can set: a pass dated next year would otherwise outlive every update.
+    forged = datetime.now(UTC) + timedelta(days=365)
+    tags = {**passed(UPDATED + timedelta(minutes=5)), "billing:verify:stripe": f"pass {stamp(forged)}"}
+    updated(project, tmp_path, monkeypatch, "test", tags)
+    for name in NAMES:
+        vercel.env(name, ["preview"], sensitive=True, updated=ms(UPDATED - timedelta(minutes=1)))
+    vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert (f"TODO  verify stripe: the tag billing:verify:stripe is dated {stamp(forged)}, later than now: "
+            "not a record `billing verify` made") in out
+    assert "fix: `billing verify --stack test`" in out
+    assert "ok    verify webhook: passed at 2026-11-30T10:05:00.000Z, after the last update" in out
+
+
+@pytest.mark.parametrize("summary", [{"resourceCount": 27}, {"lastUpdate": "yesterday", "resourceCount": 27},
+                                     {"lastUpdate": "2026-11-30T10:00:00"}])
+def test_a_deployed_stack_without_a_readable_update_time_is_not_ready(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summary: dict[str, object],
+) -> None:
+    keys = ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": summary}, config={name: (value, True) for name, value in keys.items()},
+           tags=passed(UPDATED))
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert "nothing deployed yet" not in out
+    assert out.rstrip().splitlines()[-1].startswith("not ready to go live:")
+    assert "TODO  the backend gave no readable time for the stack's last update" in out
+    assert "fix: `pulumi stack --stack test` shows the last update; then `billing status --stack test` again" in out
+
+
+@pytest.mark.parametrize("broken", ["deployment far ahead", "deployment undated", "variable far ahead",
+                                    "variable undated"])
+def test_a_host_answer_with_no_usable_time_is_a_gap_not_a_crash_or_a_pass(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject, broken: str,
+) -> None:
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    for name in NAMES:
+        vercel.env(name, ["preview"], sensitive=True, updated=ms(UPDATED - timedelta(minutes=1)))
+    deployment = vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    what, how = broken.split(" ", 1)
+    entry = deployment if what == "deployment" else vercel.envs[0]
+    for field in ("created", "createdAt") if what == "deployment" else ("updatedAt",):
+        if how == "undated":
+            del entry[field]
+        else:
+            entry[field] = 1e300  # a finite JSON number: no time Python (or Vercel) can hold
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert "TODO  host: could not tell whether the running app has the stack's variables (GET " in out
+    assert "is not a time in milliseconds" in out
+
+
+def test_keys_that_could_not_be_read_are_never_called_valid(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"test": {}},
+           failures={"config": (255, "error: failed to decrypt: incorrect passphrase\n")})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "TODO  the stack's secrets could not be read: `pulumi config --json --show-secrets --stack test` " \
+           "failed (exit 255): error: failed to decrypt: incorrect passphrase" in out
+    assert "every setting and key is valid" not in out
+    assert "ok    every setting is valid for test mode; the keys are not checked until they can be read" in out
+
+
+def test_each_fix_on_the_way_to_a_stack_can_be_run_as_printed(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks={"live": {}})
+    on_path(monkeypatch, tmp_path / "bin")
+    _, out = status(project)
+    # Without PULUMI_CONFIG_PASSPHRASE a non-interactive `stack init` fails; without --stack, status
+    # refuses until a stack is selected, which is what these fixes lead to.
+    assert ("fix: export PULUMI_CONFIG_PASSPHRASE (the test stack's own passphrase), then `pulumi stack init "
+            "test --secrets-provider passphrase` (README step 6)") in out
+    assert "TODO  the keys are not checked until the pulumi CLI can read the stack" in out
+    assert "fix: the items above, then `billing status --stack test` again" in out
+
+
+def test_status_as_a_whole_keeps_its_total_deadline_against_a_host_that_pages_slowly(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each page just inside the per-request deadline, each with a new cursor: without a deadline for
+    # the whole command, the page cap (100) times the request deadline bounds nothing a user waits for.
+    serial = count(1_700_000_000_000, -1)
+
+    def slow_pages(h: Handler) -> None:
+        if not h.stopping.wait(0.3):
+            h.send_json(200, {"envs": [], "pagination": {"count": 0, "next": next(serial), "prev": None}})
+
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    monkeypatch.setattr(readiness, "TOTAL_SECONDS", 2.0, raising=False)
+    with HostileServer(slow_pages) as server:
+        monkeypatch.setenv("VERCEL_API_BASE", server.base)
+        (code, out), seconds = elapsed(lambda: status(project))
+    assert code == exits.FINDINGS, out
+    assert seconds < 15, seconds  # the pages alone would take 30 s
+    assert "TODO  host: could not tell whether the running app has the stack's variables (" in out
+
+
+def test_nothing_secret_shaped_from_the_cli_reaches_the_output(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    # The stack's outputs come from the CLI; a broken program or a hostile CLI can put anything there.
+    leaked = key("sk", "live", "Leak")
+    updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)), [f"preview:{leaked}"])
+    vercel.failures["/v6/deployments"] = 500
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "the last update wrote preview:sk_live_... (" in out and leaked not in out
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_a_stack_file_that_is_not_a_file_is_refused_before_the_cli_is_asked(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str,
+) -> None:
+    # The CLI would open it too: a named pipe with no writer holds every question to its deadline.
+    stack_file = project.root / "Pulumi.test.yaml"
+    stack_file.unlink(missing_ok=True)
+    if kind == "pipe":
+        os.mkfifo(stack_file)
+    else:
+        stack_file.symlink_to("/dev/zero")
+    pulumi = Pulumi(tmp_path / "bin", stacks={"test": {}})
+    on_path(monkeypatch, tmp_path / "bin")
+    code, _, err = run_cli("status", "--stack", "test", "--project", str(project.root))
+    assert code == exits.REFUSED, err
+    assert "Pulumi.test.yaml: (file): not a regular file (a device, pipe or directory)" in err
+    assert pulumi.argv() == []
+
+
+@pytest.mark.parametrize("outputs", [
+    {"hostingVariables": {"preview": NAMES}, "redeployNeeded": 5},
+    {"hostingVariables": {"preview": NAMES}, "redeployNeeded": "preview:STRIPE_SECRET_KEY"},
+    {"hostingVariables": {"preview": [5, {"a": 1}]}, "redeployNeeded": []},
+    {"hostingVariables": {"preview": "STRIPE_SECRET_KEY"}},
+])
+def test_outputs_of_another_shape_are_a_gap_not_a_crash(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+    outputs: dict[str, Any],
+) -> None:
+    pulumi = updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    pulumi.outputs = outputs
+    pulumi.save()
+    code, out = status(project)
+    assert code == exits.FINDINGS, out
+    assert ("TODO  host: the last update (2026-11-30T10:00:00.000Z) left no list of the host's values (the "
+            "hostingVariables and redeployNeeded outputs are not lists of names)") in out
     assert vercel.requests == []

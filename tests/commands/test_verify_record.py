@@ -152,3 +152,15 @@ def test_a_tag_the_cli_would_refuse_is_never_sent(project: Project, pulumi: Pulu
     with pytest.raises(ValueError, match="not a stack tag the CLI accepts"):
         pulumi_cli.set_stack_tag("test", project.root, name, value)
     assert pulumi.argv() == []
+
+
+def test_the_clis_error_is_escaped_before_it_reaches_the_terminal(
+    project: Project, vercel: VercelProject, pulumi: Pulumi,
+) -> None:
+    # A backend plugin, a wrapper script or a hostile `pulumi` on PATH writes its error line.
+    pulumi.failures = {"stack tag set": (1, "error: \x1b]0;owned\x07\x1b[2J\u202e denied\n")}
+    pulumi.save()
+    code, _, err = verify(project, "hosting", "--stack", "test")
+    assert code == exits.OK
+    assert "failed (exit 1): error: \\x1b]0;owned\\x07\\x1b[2J\\u202e denied; the checks above stand" in err
+    assert not any(c in err for c in "\x1b\x07\u202e")

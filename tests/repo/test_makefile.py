@@ -97,3 +97,5 @@ def test_make_plan_ends_by_naming_the_next_command() -> None:
     done = make("-n", "plan", "VENV=.venv-never-built")
     assert "billing plan --stack test" in done.stdout
     assert "billing status --stack test says where the stack is in going live" in done.stdout
+    # Every command status and the other commands print is `billing ...`: the step that makes it one.
+    assert "source .venv-never-built/bin/activate" in done.stdout

@@ -74,7 +74,7 @@ class VercelProject:
                             if query.get("projectId") == [self.project_id]
                             and d["target"] == query.get("target", [d["target"]])[0]
                             and d["state"] == query.get("state", [d["state"]])[0]),
-                           key=lambda d: -int(d["createdAt"]))
+                           key=lambda d: -int(d.get("createdAt") or 0))
             limit = int(query.get("limit", ["20"])[0])
             return 200, {"deployments": found[:limit],
                          "pagination": {"count": min(limit, len(found)), "next": None, "prev": None}}

@@ -19,6 +19,9 @@ Every JSON answer is indented by two spaces, as ui.FprintJSON writes it. A stack
 on a stack that does not exist fails as the CLI does (backenderr.StackNotFoundError, exit 6:
 cmd/pulumi/cmd/exit_codes.go, ExitStackNotFound).
 Nothing that would change a stack's resources is answered (`up`, `preview`, `destroy`: exit 99).
+`answers` replaces what a command prints (a broken or hostile CLI), `failures` makes it fail with
+an exit status and a stderr text; both are keyed by the command's leading words (`whoami`,
+`stack ls`, `stack tag set`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,15 @@ def flag(name):
     return args[args.index(name) + 1] if name in args else None
 
 stack = flag("--stack")
+words = " ".join(args[:next((i for i, a in enumerate(args) if a.startswith("-")), len(args))])
+for said, (status, text) in state["failures"].items():
+    if words.startswith(said):
+        sys.stderr.write(text)
+        sys.exit(status)
+for said, text in state["answers"].items():
+    if words.startswith(said):
+        sys.stdout.write(text)
+        sys.exit(0)
 if stack is not None and stack not in {name.rsplit("/", 1)[-1] for name in state["stacks"]}:
     print(f"error: no stack named '{stack}' found", file=sys.stderr)
     sys.exit(6)
@@ -96,6 +108,10 @@ class Pulumi:
     history: dict[str, list[dict[str, Any]]] | None = None
     """Stack name -> its update history, newest first (default: one update that succeeded, for a
     stack with resources)."""
+    answers: dict[str, str] | None = None
+    """Command's leading words -> exactly what it prints instead of its answer."""
+    failures: dict[str, tuple[int, str]] | None = None
+    """Command's leading words -> (exit status, stderr) it fails with."""
 
     def __post_init__(self) -> None:
         self.bin_dir.mkdir(parents=True, exist_ok=True)
@@ -115,6 +131,7 @@ class Pulumi:
             "config": self.config or {}, "outputs": self.outputs or {},
             "secret_outputs": list(self.secret_outputs), "tags": self.tags or {},
             "history": self.history if self.history is not None else self._succeeded(),
+            "answers": self.answers or {}, "failures": self.failures or {},
         }))
 
     def _succeeded(self) -> dict[str, list[dict[str, Any]]]:

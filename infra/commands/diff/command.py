@@ -243,12 +243,23 @@ class _Entry:
 
 
 def _entries(results: Sequence[StackDiff], group: str, explain: bool) -> list[_Entry]:
-    """The group's changes, each catalog change once with the stacks it affects."""
+    """The group's changes, each catalog change once with the stacks it affects. A resource is one
+    entry for the stacks whose moves of its fields are the same, and one per stack where they differ
+    (a coupon of one name in each stack, changed each its own way): a move is never shown as every
+    listed stack's when it is one stack's."""
+    moves: dict[tuple[str, tuple[str, str]], tuple[FieldChange, ...]] = {}
+    for result in results:
+        for change in result.changes:
+            if change.group == group and change.resource is not None:
+                found = moves.get((result.stack, change.resource), ())
+                moves[(result.stack, change.resource)] = found + tuple(f for f in change.fields
+                                                                       if f not in found)
     entries: dict[Any, _Entry] = {}
     for result in results:
         for change in (c for c in result.changes if c.group == group):
             message = change.explained() if explain else change.message
-            key = change.resource or (change.severity, change.subject, message)
+            key = (change.resource, moves[(result.stack, change.resource)]) if change.resource \
+                else (change.severity, change.subject, message)
             entry = entries.setdefault(key, _Entry(change.resource))
             if result.stack not in entry.stacks:
                 entry.stacks.append(result.stack)
