@@ -99,15 +99,16 @@ class Session:
 
 class ArgvWatch:
     """Samples the command line of every process go-live starts while it runs: a secret there is
-    readable by any local user. Only go-live's own processes are judged (its terminal's session:
-    `pty.fork` made go-live a session leader, and the CLI and its plugins stay in that session),
-    since others on the machine run their own tests. Records the pulumi commands it saw, so a
-    run that saw none proves nothing."""
+    readable by any local user. Only go-live's own processes are judged, since others on the
+    machine run their own tests: go-live itself (each Session's pid) and every process descended
+    from it, found through each process's parent (the CLI runs in a session of its own, so the
+    terminal's session alone would miss it). Records the pulumi commands it saw, so a run that saw
+    none proves nothing."""
 
     def __init__(self, secrets: list[str]) -> None:
         self.secrets = [s.encode() for s in secrets]
         self.sessions: set[int] = set()
-        """The sessions of the go-live runs watched (each Session's pid)."""
+        """The go-live runs watched (each Session's pid)."""
         self.leaks: list[str] = []
         self.pulumi: set[str] = set()
         self._stop = threading.Event()
@@ -117,8 +118,19 @@ class ArgvWatch:
         self.sessions.add(session.pid)
         return session
 
+    def _ours(self, pid: int, parents: dict[int, int]) -> bool:
+        for _ in range(64):  # a process's ancestry, up to go-live (or init)
+            if pid in self.sessions:
+                return True
+            pid = parents.get(pid, 0)
+            if pid <= 1:
+                return False
+        return False
+
     def _sample(self) -> None:
         while not self._stop.is_set():
+            parents: dict[int, int] = {}
+            argvs: dict[int, bytes] = {}
             for entry in Path("/proc").iterdir():
                 if not entry.name.isdigit():
                     continue
@@ -127,9 +139,12 @@ class ArgvWatch:
                     argv = (entry / "cmdline").read_bytes()
                 except OSError:
                     continue
-                # stat: pid (comm) state ppid pgrp session ...; comm may hold spaces and parentheses.
+                # stat: pid (comm) state ppid ...; comm may hold spaces and parentheses.
                 fields = stat[stat.rfind(b")") + 2:].split()
-                if len(fields) < 4 or int(fields[3]) not in self.sessions:
+                if len(fields) >= 2:
+                    parents[int(entry.name)], argvs[int(entry.name)] = int(fields[1]), argv
+            for pid, argv in argvs.items():
+                if not self._ours(pid, parents):
                     continue
                 words = argv.split(b"\0")
                 if words and words[0].endswith(b"pulumi"):
