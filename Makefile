@@ -102,11 +102,13 @@ engine: python-check
 engine-test: venv policy-venv engine
 	$(PY) -m pytest tests/engine -rs
 
-# Then a real `pulumi preview` of 300 plans against the local servers, when `make engine`
-# has built everything it needs (it says what is missing otherwise).
+# Then a real `pulumi preview` of 300 plans against the local servers, and the acts a person
+# performs with `billing go-live` for a fresh live stack, when `make engine` has built
+# everything they need (each says what is missing otherwise).
 bench: venv
 	$(PY) benchmarks/plan_scaling.py
 	$(PY) benchmarks/real_preview.py
+	$(PY) benchmarks/go_live_acts.py
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis *.egg-info build

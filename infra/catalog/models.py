@@ -275,12 +275,15 @@ APP_KEY = KeyManifest(
     permissions={"Checkout Sessions": "write", "Customers": "write", "Subscriptions": "write",
                  "Customer portal": "write", "Products": "read", "Prices": "read"},
 )
-# What this program manages, and nothing more.
+# What this program manages, and what `verify` reads to prove it: nothing more. It is also
+# verify's read key, and the payment proof sees each event delivered to the stack's endpoint
+# through the events API (`pending_webhooks`), which the app's key has no reason to read.
 DEPLOYER_KEY = KeyManifest(
     purpose="Pulumi's key (stripe:apiKey): manages products, prices, coupons, promotion codes, "
-            "the webhook endpoint and the customer portal configuration.",
+            "the webhook endpoint and the customer portal configuration; reads events, for "
+            "`verify payment`'s proof that each one reached the endpoint.",
     permissions={"Products": "write", "Prices": "write", "Coupons": "write", "Promotion codes": "write",
-                 "Webhook endpoints": "write", "Customer portal": "write"},
+                 "Webhook endpoints": "write", "Customer portal": "write", "Events": "read"},
 )
 
 

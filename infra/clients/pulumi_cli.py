@@ -1,12 +1,13 @@
-"""The Pulumi CLI asked one question at a time: a total deadline, bounded output, nothing shown.
+"""The Pulumi CLI run for one answer at a time: a total deadline, bounded output, nothing shown.
 
 `pulumi config --json --show-secrets` prints every secret of a stack in the
 clear, so its output is read into memory only: never printed, logged or
 written, and never quoted in an error. The CLI's own error (a wrong
 passphrase, no such stack) is shown as its first line, escaped for a terminal and
 secret shapes masked.
-The one write is a stack tag (`set_stack_tag`), the backend's metadata beside
-the stack's state, never the state itself.
+Two writes, neither of them state: a stack tag (`set_stack_tag`), the backend's
+metadata beside the stack's state, and `set_config`, a value stored in the stack's
+config, given to the CLI on its stdin, never on its command line.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ class DecryptedConfig:
 
 
 def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
-        limit: int = MAX_OUTPUT_BYTES) -> str:
+        limit: int = MAX_OUTPUT_BYTES, stdin: str | None = None) -> str:
     """`pulumi ARGS` in `project_dir`: its stdout, or CliError. The whole run, its answer read to
-    the end, has `deadline` seconds; more than `limit` bytes of output ends it."""
+    the end, has `deadline` seconds; more than `limit` bytes of output ends it. `stdin`, when
+    given, is the CLI's whole input (a pipe, closed after it); it never appears in an error."""
     pulumi = shutil.which("pulumi")
     command = f"pulumi {' '.join(args)}"
     if pulumi is None:
@@ -57,12 +59,20 @@ def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
     started = time.monotonic()
     try:
         # Its own process group, so whatever it started (a plugin, a wrapper's child) ends with it.
-        process = subprocess.Popen([pulumi, *args], cwd=project_dir, stdin=subprocess.DEVNULL,  # noqa: S603
+        process = subprocess.Popen([pulumi, *args], cwd=project_dir,  # noqa: S603
+                                   stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as error:
         raise CliError(f"`{command}` could not start ({type(error).__name__}); check the pulumi CLI on "
                        "PATH") from None
     out, err = _Reader(process.stdout, limit), _Reader(process.stderr, 64 * 1024, drain=True)
+    if stdin is not None and process.stdin is not None:
+        # At most MAX_VALUE_BYTES, well under a pipe's buffer: the write cannot block on a CLI that
+        # has not started reading yet. A CLI that exited at once is reported by its status below.
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.write(stdin.encode())
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
 
     def left() -> float:
         return max(0.0, deadline - (time.monotonic() - started))
@@ -88,10 +98,39 @@ def run(args: list[str], project_dir: Path, deadline: float = DEADLINE_SECONDS,
         process.wait()
     if status != 0:
         said = next((line.strip() for line in err.text().splitlines() if line.strip()), "")
+        if stdin:
+            said = said.replace(stdin, "[the value]")
         # The CLI's words, or a wrapper's: escaped here, so every sink may print the message as it is.
         reason = f": {mask(terminal(said[:200]))}" if said else ""
         raise CliError(f"`{command}` failed (exit {status}){reason}")
     return out.text()
+
+
+MAX_VALUE_BYTES = 8 * 1024
+"""The longest config value `set_config` stores: keys and tokens are a few hundred bytes."""
+
+
+def set_config(stack: str, key: str, value: str, project_dir: Path, secret: bool,
+               deadline: float = DEADLINE_SECONDS) -> None:
+    """Store `value` as `key` in the stack's config: `pulumi config set --secret KEY --stack S`
+    (`--plaintext` for a public value), the value written to the CLI's stdin.
+
+    Not the Automation API's `LocalWorkspace.set_config`: it passes the value as the last
+    argument (`config set KEY --secret --stack S --non-interactive -- VALUE`, pulumi
+    3.272.0 automation/_local_workspace.py:332-350), and a process's arguments are readable by
+    every local user in /proc/<pid>/cmdline while it runs. Given no value and a stdin that is
+    not a terminal, the CLI reads the value from stdin to its end and removes one trailing
+    newline (pulumi/pkg/v3 v3.274.1 cmd/pulumi/config/config.go:874-881, `configSetCmd.Run`:
+    `case !term.IsTerminal(int(stdin.Fd())): b, readerr := io.ReadAll(stdin)` then
+    `cmdutil.RemoveTrailingNewline`). The CLI encrypts a secret before it writes the stack file;
+    the passphrase reaches it through PULUMI_CONFIG_PASSPHRASE in its environment.
+    """
+    if len(value.encode()) > MAX_VALUE_BYTES or not value or "\0" in value:
+        raise CliError(f"{key}: the value is empty, holds a NUL, or is longer than "
+                       f"{MAX_VALUE_BYTES // 1024} KiB; nothing was stored")
+    kind = "--secret" if secret else "--plaintext"
+    run(["config", "set", kind, key, "--stack", stack, "--non-interactive"], project_dir, deadline,
+        stdin=value)
 
 
 def decrypted_config(stack: str, project_dir: Path, deadline: float = DEADLINE_SECONDS) -> DecryptedConfig:

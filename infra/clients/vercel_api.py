@@ -1,6 +1,7 @@
-"""Read-only calls to Vercel's REST API: a project's env variables and latest deployments.
+"""Calls to Vercel's REST API: a project's env variables and latest deployments, and one write,
+the redeploy of a target's latest deployment (`billing go-live`, after `up` changed variables).
 
-There is no maintained Python SDK for Vercel's API, and two GETs do not
+There is no maintained Python SDK for Vercel's API, and three calls do not
 need one: `infra.clients.http` with a Bearer token (a total deadline, a body
 cap, and no redirect, so the token never reaches another origin). The env
 list follows Vercel's pagination (`pagination.next`, sent back as `until`)
@@ -25,7 +26,9 @@ DEFAULT_API_BASE = VercelHost.api_default
 _ENV: shapes.Spec = {"key": str, "type": Opt(str), "target": [str], "updatedAt": Opt(NUMBER), "id": Opt(str),
                      "gitBranch": Opt(str)}
 _PAGINATION: dict[str, shapes.Spec] = {"pagination": Opt({"next": Opt(NUMBER)})}
-_DEPLOYMENTS: shapes.Spec = {"deployments": [{"createdAt": Opt(NUMBER), "created": Opt(NUMBER)}]}
+_DEPLOYMENTS: shapes.Spec = {"deployments": [{"createdAt": Opt(NUMBER), "created": Opt(NUMBER),
+                                              "uid": Opt(str), "name": Opt(str)}]}
+_CREATED: shapes.Spec = {"id": str, "readyState": Opt(str)}
 
 
 class Vercel:
@@ -62,13 +65,51 @@ class Vercel:
         deployments: list[dict[str, Any]] = answer["deployments"]
         return deployments[0] if deployments else None
 
+    def redeploy(self, project: str, target: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """A new build of `target`'s latest READY deployment, which reads the variables as they are
+        now: (the deployment redeployed, the new one), or None when the target has none yet.
+
+        Vercel's "Create a new deployment" (POST /v13/deployments, docs/rest-api/deployments/
+        create-a-new-deployment): `deploymentId` names "an existing deployment to redeploy",
+        `target: production` assigns the production aliases (omitted, the target is preview), and
+        `name`, the only required field, is the project name the deployment already carries.
+        """
+        latest = self.latest_deployment(project, target)
+        if latest is None:
+            return None
+        uid, name = latest.get("uid"), latest.get("name")
+        if not isinstance(uid, str) or not isinstance(name, str):
+            raise ApiError("malformed", "GET /v6/deployments: the latest deployment has no uid or name")
+        body = {"name": name, "deploymentId": uid, "project": project,
+                **({"target": target} if target == "production" else {})}
+        path = "/v13/deployments"
+        answer = self._send("POST", path, {}, json.dumps(body).encode())
+        wrong = shapes.problem(answer, _CREATED)
+        if wrong:
+            raise ApiError("malformed", f"POST {path}: {errors.redact(wrong, [self._token])}")
+        created: dict[str, Any] = answer
+        return latest, created
+
+    def deployment_state(self, deployment: str) -> str:
+        """A deployment's `readyState` (QUEUED, BUILDING, READY, ERROR, CANCELED...)."""
+        path = f"/v13/deployments/{urllib.parse.quote(deployment, safe='')}"
+        answer = self._get(path, {})
+        wrong = shapes.problem(answer, {"readyState": str})
+        if wrong:
+            raise ApiError("malformed", f"GET {path}: {errors.redact(wrong, [self._token])}")
+        return str(answer["readyState"])
+
     def _get(self, path: str, query: dict[str, str]) -> Any:
+        return self._send("GET", path, query)
+
+    def _send(self, method: str, path: str, query: dict[str, str], body: bytes | None = None) -> Any:
         if self.team:
             query = {**query, "teamId": self.team}
         url = f"{self.base}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json",
+                   **({"Content-Type": "application/json"} if body is not None else {})}
         try:
-            answer = http.request("GET", url, {"Authorization": f"Bearer {self._token}",
-                                               "Accept": "application/json"}, limits=self.limits)
+            answer = http.request(method, url, headers, body, limits=self.limits)
         except http.NetworkError as error:
             raise errors.from_network(error) from None
         if not 200 <= answer.status < 300:
@@ -76,8 +117,8 @@ class Vercel:
         try:
             return json.loads(answer.body, parse_constant=_not_json)
         except (ValueError, RecursionError):
-            raise ApiError("malformed", f"GET {path}: answered {answer.status} with a body that is not "
-                           "JSON") from None
+            raise ApiError("malformed", f"{method} {path}: answered {answer.status} with a body that is "
+                           "not JSON") from None
 
 
 def _message(body: bytes) -> str | None:

@@ -54,4 +54,6 @@ COMMANDS: dict[str, Command] = {command.name: command for command in (
             "print the app's tier contract (plans, limits, entitlements, prices) as JSON or TypeScript"),
     Command("status", "infra.commands.status",
             "where a stack is in going live: what is set, what is missing, and the command that fixes each"),
+    Command("go-live", "infra.commands.golive.command",
+            "take a stack from nothing to verified: the go-live runbook as one guided command that resumes"),
 )}

@@ -63,34 +63,7 @@ def render(deployment: Deployment) -> str:
         "Stripe has no API to create restricted keys: create each one by hand, exactly as listed.",
     ]
     for number, item in enumerate(checklists(deployment), start=1):
-        granted = item.manifest.granted()
-        link = create_link(mode, item.key_name, granted)
-        lines += [
-            "",
-            f"{number}. The {item.role} key, used by {item.used_by}",
-            f"   Purpose: {item.manifest.purpose}",
-            f"   Prefilled form ({len(link.named)} of {len(granted)} permissions set; check them against "
-            f"the list below): {link.url}",
-        ]
-        if link.by_hand:
-            lines.append("   Not in the link (Stripe's name for it is not confirmed), set by hand: "
-                         + ", ".join(f"{resource} {level.title()}" for resource, level in link.by_hand))
-        if mode == "test":
-            lines.append(f"   ({TEST_MODE_LINK})")
-        lines += [
-            f"   [ ] Open {api_keys_page(mode)} and click \"Create restricted key\""
-            + (" (live mode: check the Dashboard is NOT in test mode)" if mode == "live" else ""),
-            f"   [ ] Key name: {item.key_name}",
-            "   [ ] Set these permissions:",
-        ]
-        for group, names in DASHBOARD_RESOURCES.items():
-            for name in names:
-                if name in granted:
-                    lines.append(f"         [ ] {name:<20} {granted[name].capitalize():<6} ({group})")
-        untouched = [name for names in DASHBOARD_RESOURCES.values() for name in names if name not in granted]
-        lines.append(f"   [ ] Leave every other resource at None, including: {', '.join(untouched)}")
-        lines.append("   [ ] Click \"Create key\" and reveal it" + (
-            " (a live key is shown once: store it before closing the dialog)" if mode == "live" else ""))
+        lines += ["", *form(deployment, number, item)]
         lines.append(f"   [ ] Store it: {fix(item.role, mode, stack).removeprefix('run ')}")
     lines += [
         "",
@@ -106,3 +79,37 @@ def render(deployment: Deployment) -> str:
         "prints one. Without --from-pulumi the keys are sealed and are not checked.",
     ]
     return "\n".join(terminal(line) for line in lines)  # a manifest's purpose is the user's text
+
+
+def form(deployment: Deployment, number: int, item: Checklist) -> list[str]:
+    """One key's prefilled "Create restricted key" link and the form's checklist, up to revealing
+    the key (`billing go-live` then asks for it at a hidden prompt). Not escaped: the caller does."""
+    mode = deployment.mode
+    granted = item.manifest.granted()
+    link = create_link(mode, item.key_name, granted)
+    lines = [
+        f"{number}. The {item.role} key, used by {item.used_by}",
+        f"   Purpose: {item.manifest.purpose}",
+        f"   Prefilled form ({len(link.named)} of {len(granted)} permissions set; check them against "
+        f"the list below): {link.url}",
+    ]
+    if link.by_hand:
+        lines.append("   Not in the link (Stripe's name for it is not confirmed), set by hand: "
+                     + ", ".join(f"{resource} {level.title()}" for resource, level in link.by_hand))
+    if mode == "test":
+        lines.append(f"   ({TEST_MODE_LINK})")
+    lines += [
+        f"   [ ] Open {api_keys_page(mode)} and click \"Create restricted key\""
+        + (" (live mode: check the Dashboard is NOT in test mode)" if mode == "live" else ""),
+        f"   [ ] Key name: {item.key_name}",
+        "   [ ] Set these permissions:",
+    ]
+    for group, names in DASHBOARD_RESOURCES.items():
+        for name in names:
+            if name in granted:
+                lines.append(f"         [ ] {name:<20} {granted[name].capitalize():<6} ({group})")
+    untouched = [name for names in DASHBOARD_RESOURCES.values() for name in names if name not in granted]
+    lines.append(f"   [ ] Leave every other resource at None, including: {', '.join(untouched)}")
+    lines.append("   [ ] Click \"Create key\" and reveal it" + (
+        " (a live key is shown once: store it before closing the dialog)" if mode == "live" else ""))
+    return lines

@@ -2,9 +2,10 @@
 resumes from.
 
 Read-only: it asks the pulumi CLI (its version, `whoami`, `stack ls`, the
-stack's decrypted config into memory only, its outputs with secrets masked,
-its tags) and reads the stack and catalog files; after the first update it
-reads the host's deployments (GET only) and the record `billing verify` left.
+stack's decrypted config into memory only, how its last update ended, its
+outputs with secrets masked, its tags) and reads the stack and catalog files;
+after the first update it reads the host's deployments (GET only) and the
+record `billing verify` left.
 It never sends anything to Stripe and writes nothing. Each item names the
 go-live step that closes it (`Step`), so a resumed go-live starts at the first
 step with an open item and never repeats a finished one.
@@ -62,7 +63,10 @@ class Item:
     what: str
     fix: str = ""
     field: str | None = None
-    """The config key an open `config` item is about (`stripe:apiKey`), when it names one."""
+    """The one thing an item is about, when it names one: a `config` item's config key
+    (`stripe:apiKey`), a `redeploy` item's host target (`production`), a `verify` item's stack tag
+    (`billing:verify:stripe`), and `failed` on the `update` item of a last update that failed. A
+    command that acts on the facts (`billing go-live`) reads this, never the wording."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def read(stack: str, project: Path) -> Readiness:
     items.append(_policy_item(project))
     last_update = None
     if summary is not None:
-        update, last_update = _update_item(stack, summary)
+        update, last_update = _update_item(stack, project, summary, clock)
         items.append(update)
         if last_update is not None:
             items += _redeploy_items(stack, files, plain, config, last_update, clock)
@@ -179,16 +183,18 @@ def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], di
     return items, summaries[stack]
 
 
-def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]:
+def _update_item(stack: str, project: Path, summary: dict[str, Any], clock: _Clock
+                 ) -> tuple[Item, str | None]:
     """From `stack ls --json` (stackSummaryJSON: `lastUpdate` in RFC 3339 with milliseconds, UTC;
     `resourceCount`; `updateInProgress` on backends that report progress, with no `lastUpdate`
-    while it runs).
+    while it runs), and, once something is deployed, how the last update ended (`_last_result`).
 
     A `lastUpdate` alone does not mean an update ran: the file backend's `stack init` writes a
     checkpoint, so a new stack has one, with `resourceCount` 0 (seen with CLI 3.274.1). Every
     `up` registers at least the stack's own resource, so resources mean something was deployed. A
     stack with resources, or with a `lastUpdate` that is not a time, has no readable update time:
-    an open item, since the host and the verify record are judged against that time."""
+    an open item, since the host and the verify record are judged against that time. A failed `up`
+    leaves the resources it made, so they do not mean the update succeeded either."""
     last = summary.get("lastUpdate")
     count = summary.get("resourceCount")
     if summary.get("updateInProgress") is True:
@@ -206,7 +212,43 @@ def _update_item(stack: str, summary: dict[str, Any]) -> tuple[Item, str | None]
                     "the host and the verify record cannot be judged against it",
                     f"`pulumi stack --stack {stack}` shows the last update; then `billing status --stack "
                     f"{stack}` again"), None
-    return Item("update", True, f"last update {last}"), str(last)
+    return _last_result(stack, project, last, clock), last
+
+
+def _last_result(stack: str, project: Path, last: str, clock: _Clock) -> Item:
+    """The update item of a deployed stack: how its last update (or refresh, destroy, import)
+    ended, from `pulumi stack history --json --page-size 1` (pkg/v3 cmd/pulumi/stack/
+    stack_history.go, updateInfoJSON: `kind`, `result` of `succeeded`, `failed` or
+    `in-progress`, `endTime`). Needs no passphrase: without --show-secrets the CLI shows
+    secret config as `[secret]` (seen with CLI 3.274.1)."""
+    try:
+        listed, wrong = sources.parse_json(pulumi_cli.run(
+            ["stack", "history", "--json", "--page-size", "1", "--stack", stack], project, clock.cli()))
+    except pulumi_cli.CliError as error:
+        wrong = str(error)
+    else:
+        entry = listed[0] if isinstance(listed, list) and listed else {}
+        if wrong or not isinstance(listed, list) or not isinstance(entry, dict) \
+                or not isinstance(entry.get("result", ""), str):
+            wrong = (f"`pulumi stack history --json` did not answer a list of updates "
+                     f"({wrong or 'another value'})")
+    if wrong is not None:
+        # Unknown is not "succeeded": a forged or garbled answer is a gap, as every other fact here.
+        return Item("update", False, f"the last update's result could not be read: {wrong}",
+                    f"`pulumi stack history --stack {stack}` shows why; then `billing status --stack "
+                    f"{stack}` again")
+    kind, result = str(entry.get("kind") or "update")[:20], entry.get("result")
+    if result == "failed":
+        return Item("update", False, f"the last {kind} of the stack (ended {str(entry.get('endTime'))[:40]}) "
+                    "failed: the stack may be part-way through it",
+                    f"`pulumi preview --stack {stack} --policy-pack policies` shows what is left, then "
+                    f"`pulumi up --stack {stack} --policy-pack policies`", field="failed")
+    if result is not None and result != "succeeded":
+        return Item("update", False, f"the last {kind} of the stack has not ended ({str(result)[:20]!r})",
+                    f"wait for it to end (`pulumi stack history --stack {stack}` shows it), then `billing "
+                    "status` again")
+    # No entry (a stack brought in by `pulumi stack import` has no history): nothing says it failed.
+    return Item("update", True, f"last update {last}" + (" succeeded" if result == "succeeded" else ""))
 
 
 def _config_items(stack: str, files: Snapshot, plain: Any, cli_ready: bool, clock: _Clock
@@ -300,7 +342,9 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
         found = hosting.redeploy(host.key, settings.get, token, names, changed, clock.limits())
     except ConfigError as error:  # an API root the token may not travel to
         return [Item("redeploy", False, f"host: {problem}") for problem in error.problems]
-    return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix) for check in found]
+    return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix,
+                 field=check.name.removeprefix("redeploy ") if check.name.startswith("redeploy ") else None)
+            for check in found]
 
 
 def _names(value: Any) -> bool:
@@ -322,25 +366,28 @@ def _verify_items(stack: str, project: Path, last_update: str, clock: _Clock) ->
                "live: a Checkout Session a person pays)" if check == "payment"
                else f"`billing verify --stack {stack}`")
         record = records.get(check)
+        about = verify_record.tag(check)
         when = f"at {verify_record.rfc3339(record.at)}" if record else ""
         if check not in records:
-            items.append(Item("verify", False, f"verify {check}: never recorded on this stack", run))
+            items.append(Item("verify", False, f"verify {check}: never recorded on this stack", run, about))
         elif record is None:
             items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is not "
-                                               "`pass|fail <time>` as verify writes it", run))
+                                               "`pass|fail <time>` as verify writes it", run, about))
         elif record.at > now + CLOCK_SKEW:
             # A tag anyone with the backend can set: a pass dated ahead would outlive every later update.
             items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is dated "
                                                f"{verify_record.rfc3339(record.at)}, later than now: not a "
-                                               "record `billing verify` made", run))
+                                               "record `billing verify` made", run, about))
         elif updated is not None and record.at < updated:
             said = "passed" if record.outcome == "pass" else "failed"
-            items.append(Item("verify", False, f"verify {check}: {said} {when}, before the last update", run))
+            items.append(Item("verify", False, f"verify {check}: {said} {when}, before the last update", run,
+                              about))
         elif record.outcome == "fail":
             items.append(Item("verify", False, f"verify {check}: failed {when}",
-                              f"{run} again shows each failed check with its fix"))
+                              f"{run} again shows each failed check with its fix", about))
         else:
-            items.append(Item("verify", True, f"verify {check}: passed {when}, after the last update"))
+            items.append(Item("verify", True, f"verify {check}: passed {when}, after the last update",
+                              field=about))
     return items
 
 

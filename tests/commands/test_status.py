@@ -255,6 +255,30 @@ def test_verify_older_than_the_last_update_or_failed_or_never_run_is_to_do(
     assert "\x1b" not in out
 
 
+def test_a_last_update_that_failed_is_to_do_and_its_result_is_read_without_secrets(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
+) -> None:
+    pulumi = updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
+    vercel.deployment("preview", ms(UPDATED + timedelta(minutes=2)))
+    # The file backend's checkpoint keeps what a failed `up` made: resources, and a lastUpdate.
+    pulumi.history = {"test": [{"version": 2, "kind": "update", "result": "failed", "startTime": stamp(UPDATED),
+                                "endTime": stamp(UPDATED)}]}
+    pulumi.save()
+    code, out = status(project)
+    assert code == exits.FINDINGS
+    assert "TODO  the last update of the stack (ended 2026-11-30T10:00:00.000Z) failed: the stack may be " \
+           "part-way through it" in out
+    assert "fix: `pulumi preview --stack test --policy-pack policies` shows what is left, then `pulumi up " \
+           "--stack test --policy-pack policies`" in out
+    history = [argv for argv in pulumi.argv() if argv[:2] == ["stack", "history"]]
+    assert history == [["stack", "history", "--json", "--page-size", "1", "--stack", "test"]]  # no --show-secrets
+
+    pulumi.history = None  # the default: one update, which succeeded
+    pulumi.save()
+    code, out = status(project)
+    assert "ok    last update 2026-11-30T10:00:00.000Z succeeded" in out
+
+
 def test_a_host_that_cannot_be_read_is_a_gap_and_names_what_the_update_wrote(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vercel: VercelProject,
 ) -> None:

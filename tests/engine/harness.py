@@ -10,13 +10,16 @@ not be built skips the tests that need it, with the reason tools/engine.py recor
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import textwrap
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -25,12 +28,13 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.engine.network import LocalInternet
+from tests.engine.network import App, LocalInternet
 from tests.engine.stripe_server import StripeState
 from tests.engine.stripe_server import app as stripe_app
 from tests.engine.vercel_server import VercelState
 from tests.engine.vercel_server import handle as vercel_handle
 from tests.servers.cloudflare_api_server import WorkerAccount
+from tests.servers.stripe_payments_server import post
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASES = {"test": "engine tests passphrase for test", "live": "engine tests passphrase for live"}
@@ -94,12 +98,30 @@ class World:
         self.stripe = StripeState()
         self.vercel = VercelState(project_id=PROJECT_ID, token=VERCEL_TOKEN)
         self.cloudflare = WorkerAccount(account_id=CLOUDFLARE_ACCOUNT, token=CLOUDFLARE_TOKEN)
+        self.sites: dict[str, App] = {}
+        """The app's own hosts (DOMAINS): a test puts the app it plays there (404 until it does)."""
         self.internet = LocalInternet(directory, {
             "api.stripe.com": stripe_app(self.stripe),
             "api.vercel.com": lambda m, p, q, h, b: vercel_handle(self.vercel, m, p, q, h, b),
             "api.cloudflare.com": lambda m, p, q, h, b: self.cloudflare.answer(
                 m, p, parse_qs(q), h.get("Authorization"), b),
+            **{domain: functools.partial(self._site, domain) for domain in DOMAINS.values()},
         })
+        # Stripe waits seconds for an endpoint (the app here reads its secret through the CLI once).
+        payments = self.stripe.payments
+        payments.deliver, payments.delivery_timeout, payments.retry_seconds = self._deliver, 15.0, 1.0
+
+    def _deliver(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
+        """Stripe's delivery of an event to an endpoint's URL: over TLS through the proxy, so it reaches
+        the app at the stack's domain the way `verify webhook` does (and nothing outside loopback)."""
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({"https": self.internet.proxy_url}),
+            urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(self.internet.ca))))
+        return post(url, body, headers, timeout, opener)
+
+    def _site(self, domain: str, *request: Any) -> tuple[int, Any]:
+        app = self.sites.get(domain)
+        return app(*request) if app else (404, {"error": "no app is deployed here"})
 
     def env(self) -> dict[str, str]:
         return self.internet.env()
@@ -109,12 +131,18 @@ class World:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stripe.payments.stopping.set()
         self.internet.__exit__(*exc)
 
 
 def key(kind: str, mode: str, tag: str) -> str:
     """A key of Stripe's shape, made at run time (never committed key-shaped)."""
     return f"{kind}_{mode}_" + (tag * 30)[:24]
+
+
+def stripe_keys(mode: str) -> dict[str, str]:
+    """The deployer's and the app's keys `init_stack` stores."""
+    return {"stripe:apiKey": key("rk", mode, "Dep1"), "billing:appStripeKey": key("rk", mode, "App1")}
 
 
 class Project:
@@ -174,7 +202,7 @@ class Project:
         self.pulumi("stack", "init", stack, "--secrets-provider", "passphrase", stack=stack, name_stack=False)
         plain = {"billing:mode": mode, "billing:domain": DOMAINS[stack],
                  "billing:publishableKey": key("pk", mode, "Pub1")}
-        hidden = {"stripe:apiKey": key("rk", mode, "Dep1"), "billing:appStripeKey": key("rk", mode, "App1")}
+        hidden = stripe_keys(mode)
         if host == "cloudflare":
             plain.update({"billing:host": "cloudflare", "billing:cloudflareAccountId": CLOUDFLARE_ACCOUNT,
                           "billing:workerScript": WORKER_SCRIPTS[stack]})
@@ -189,6 +217,17 @@ class Project:
             self.pulumi("config", "set", "--secret", name, value, stack=stack)
         if stack == "live":
             self.world.stripe.livemode = True
+
+    def restrict(self, stack: str, keys: dict[str, str]) -> None:
+        """The local Stripe knows the stack's two Stripe keys as the restricted keys `billing keys`
+        has a person create, each with exactly its manifest's permissions (the stack's catalog's),
+        and no other key: a call outside a manifest gets Stripe's 403, as on Stripe."""
+        from infra.catalog import stack_config
+        from tests.servers.stripe_keys import grants
+
+        manifests = stack_config.from_stack(self.root, stack).load(examples_refused=False).catalog.keys
+        self.world.stripe.keys.update({keys["stripe:apiKey"]: grants(manifests.deployer),
+                                       keys["billing:appStripeKey"]: grants(manifests.app)})
 
     def config_yaml(self, stack: str, text: str) -> None:
         """Structured config (coupons) that `pulumi config set` cannot express, appended."""

@@ -26,11 +26,11 @@ HOSTS = ("api.stripe.com", "api.vercel.com", "api.cloudflare.com")
 MAX_BODY = 1 << 20
 
 
-def make_ca(directory: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and one certificate naming both hosts: (ca.pem, cert.pem, key.pem)."""
+def make_ca(directory: Path, hosts: tuple[str, ...] = HOSTS) -> tuple[Path, Path, Path]:
+    """A throwaway CA and one certificate naming every host: (ca.pem, cert.pem, key.pem)."""
     ca_key, ca, key, csr, cert = (directory / n for n in ("ca.key", "ca.pem", "srv.key", "srv.csr", "srv.pem"))
     ext = directory / "san.cnf"
-    ext.write_text("subjectAltName=" + ",".join(f"DNS:{h}" for h in HOSTS) + "\n")
+    ext.write_text("subjectAltName=" + ",".join(f"DNS:{h}" for h in hosts) + "\n")
 
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
@@ -47,7 +47,7 @@ class LocalInternet:
     """The CONNECT proxy and the two APIs behind it; use as a context manager."""
 
     def __init__(self, directory: Path, apps: dict[str, App]) -> None:
-        self.ca, cert, key = make_ca(directory)
+        self.ca, cert, key = make_ca(directory, tuple(apps))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.refused: list[str] = []

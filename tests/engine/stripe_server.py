@@ -7,9 +7,18 @@ nothing, and refuses what Stripe refuses: an unknown parameter (which is also ho
 refuses an immutable one: the update endpoint does not take it), a second active
 promotion code with one code, a second price with one lookup key, a delete of an object
 Stripe cannot delete, a product deleted while it has prices. Requests are form-encoded in
-stripe-go's bracket notation. Standard library only; it opens no socket itself: `handle`
-answers one request, and `app(state)` adapts it to tests/engine/network.py's TLS front
-(the API key when `state.api_key` is set, Idempotency-Key replays, a non-UTF-8 body as 400).
+stripe-go's bracket notation. It opens no socket itself: `handle` answers one request, and
+`app(state)` adapts it to tests/engine/network.py's TLS front (restricted keys and their
+permissions when `state.keys` names them, tests/servers/stripe_keys.py's, as Stripe checks
+them; else the one API key when `state.api_key` is set; Idempotency-Key replays; a non-UTF-8
+body as 400).
+
+What a payment makes (customers, subscriptions, Checkout and portal sessions, events and their
+signed deliveries, invoice payments, refunds) is tests/servers/stripe_payments_server.py's
+`Payments`, the one model the fast suite's Stripe uses too: this account hands it its
+catalog (prices, portal configurations, each webhook endpoint with the signing secret it
+answered at creation) and `deliver`, which the harness points at the app at the endpoint's
+URL through the same TLS front.
 
 Where the shapes come from, so that they can be checked again:
 - the objects stripe-go v78.12.0 decodes (`product.go`, `price.go`, `coupon.go`,
@@ -41,7 +50,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl
+
+from tests.servers import stripe_keys
+from tests.servers.stripe_keys import Keys
+from tests.servers.stripe_payments_server import Payments, form_of
 
 Obj = dict[str, Any]
 ERROR = "invalid_request_error"
@@ -471,11 +484,16 @@ def _deep_copy(value: Any) -> Any:
 
 
 # --- the account -------------------------------------------------------------------------
+def _nowhere(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int | None:
+    return None  # until the harness says how to reach an endpoint, no delivery is answered
+
+
 @dataclass
 class StripeState:
     """The account: objects by ID, in creation order, and every request seen.
 
-    `api_key`, when set, is the only key `app` accepts (Stripe's 401 for any other).
+    `keys`, when it names any, are the only keys `app` accepts, each with its `rak_` permissions
+    (None: a full secret key); else `api_key`, when set, is the only one (Stripe's 401 for any other).
     """
 
     livemode: bool = False
@@ -483,8 +501,31 @@ class StripeState:
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     api_key: str | None = None
+    keys: Keys = field(default_factory=dict)
+    account: str = "acct_1Engine" + "0" * 5
     # Idempotency-Key -> (method, path, body, status, answer): what `app` replays
     idempotent: dict[str, tuple[str, str, str, int, Any]] = field(default_factory=dict)
+    payments: Payments = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.payments = Payments(self, _nowhere)
+
+    # --- the catalog the payments read (called with `lock` held, or from `complete_checkout`) --
+    def find_price(self, price_id: str) -> Obj | None:
+        found = self.objects.get("price", {}).get(price_id)
+        return _answer(self, "price", found, []) if found else None
+
+    def find_portal_configuration(self, configuration_id: str) -> Obj | None:
+        found = self.objects.get("billing_portal.configuration", {}).get(configuration_id)
+        return _answer(self, "billing_portal.configuration", found, []) if found else None
+
+    def signing_endpoints(self) -> list[tuple[Obj, str]]:
+        return [(_public(e), e["_secret"]) for e in self.all("webhook_endpoint")]
+
+    def complete_checkout(self, session_id: str) -> None:
+        """The person pays the Checkout Session (what a browser does on Stripe's page)."""
+        with self.lock:
+            self.payments.complete_checkout(session_id)
 
     def all(self, kind: str) -> list[Obj]:
         return list(self.objects.get(kind, {}).values())
@@ -842,9 +883,10 @@ class StripeState:
             "application": "ca_local" if connect else None,
             "created": _now(), "description": _text(p, "description"), "enabled_events": events,
             "livemode": self.livemode, "metadata": _metadata({}, p.get("metadata")), "status": "enabled",
-            "url": p["url"]})
-        # stripe-go v78 WebhookEndpoint.Secret: "Only returned at creation."
-        return {**obj, "secret": "whsec_" + secrets.token_hex(16)}
+            "url": p["url"], "_secret": "whsec_" + secrets.token_hex(16)})
+        # stripe-go v78 WebhookEndpoint.Secret: "Only returned at creation." Kept (`_secret`, never
+        # answered) to sign what is delivered there.
+        return {**obj, "secret": obj["_secret"]}
 
     def update_webhook_endpoint(self, obj: Obj, p: Obj) -> Obj:
         check_params(p, WEBHOOK_ENDPOINT_UPDATE)  # api_version and connect are fixed: unknown here
@@ -1080,6 +1122,8 @@ def handle(state: StripeState, method: str, path: str, query: str, body: str) ->
     """One request: (status, JSON body), Stripe's error shape on refusal."""
     with state.lock:
         state.requests.append((method, path))
+        if state.payments.handles(path):
+            return state.payments.answer(method, path, parse_qs(query), form_of(body.encode()))
         try:
             return 200, _route(state, method, path, query, body)
         except StripeError as error:
@@ -1226,7 +1270,12 @@ def app(state: StripeState) -> Callable[[str, str, str, Any, bytes], tuple[int, 
     """
 
     def answer(method: str, path: str, query: str, headers: Any, body: bytes) -> tuple[int, Any]:
-        if state.api_key is not None:
+        if state.keys:
+            refused = stripe_keys.check(state.keys, state.account, str(headers.get("Authorization") or "")
+                                        .removeprefix("Bearer "), method, path)
+            if refused:
+                return refused
+        elif state.api_key is not None:
             sent = str(headers.get("Authorization") or "")
             if sent != f"Bearer {state.api_key}":
                 return 401, {"error": {"type": ERROR, "message": "Invalid API Key provided."}}

@@ -53,9 +53,9 @@ def set_up(project: Project, stack: str, every_feature: bool) -> None:
         project.config_yaml(stack, LIVE_COUPONS if stack == "live" else TEST_COUPONS)
 
 
-# The local Stripe does not model restricted keys (every key may do everything) nor serve
-# customers, sessions or subscriptions, so `verify stripe`'s probes of what the app key may
-# do cannot pass there; tests/unit/probes/test_verify_stripe.py runs them against a server that does.
+# These scenarios give the local Stripe no restricted keys (every key may do everything), so
+# `verify stripe`'s probes of what the app key may do cannot pass here; tests/engine/test_go_live.py
+# holds both keys to their manifests (`Project.restrict`), and there they pass.
 KEY_PROBES = ("app key ", "read key ")
 
 

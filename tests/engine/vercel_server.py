@@ -4,8 +4,10 @@ It answers the calls vercel/terraform-provider-vercel's client makes for
 `vercel_project_environment_variable`: create (POST /v10/projects/{id}/env, with
 Vercel's 400 ENV_CONFLICT when the key already exists on one of the targets), read
 (GET /v10/projects/{id}/env/{env}), list (GET /v8 and /v10 .../env), update (PATCH
-/v10/...), delete (DELETE /v8/...); and the latest deployments `billing verify hosting`
-compares with (GET /v6/deployments). A sensitive variable's value is never answered.
+/v10/...), delete (DELETE /v8/...); the latest deployments `billing verify hosting`
+compares with (GET /v6/deployments); and the redeploy `billing go-live` asks for (POST
+/v13/deployments with `deploymentId` and the required `name`, then GET /v13/deployments/{id}:
+built, READY, by the time it is asked for). A sensitive variable's value is never answered.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class VercelState:
 
     def deploy(self, target: str) -> Obj:
         """A READY deployment made now (`vercel deploy`, or a push that builds the preview)."""
-        made = {"uid": "dpl_" + secrets.token_hex(8), "target": target, "state": "READY",
+        made = {"uid": "dpl_" + secrets.token_hex(8), "name": "app", "target": target, "state": "READY",
                 "readyState": "READY", "createdAt": int(time.time() * 1000) + 1}
         self.deployments.insert(0, made)
         return made
@@ -79,6 +81,8 @@ def handle(state: VercelState, method: str, path: str, query: str, headers: Any,
             found_deployments = [d for d in state.deployments if asked.get("target") in (None, d["target"])
                                  and asked.get("projectId") == state.project_id]
             return 200, {"deployments": found_deployments[:int(asked.get("limit", "20"))], "pagination": {}}
+        if path.startswith("/v13/deployments"):
+            return _redeploy(state, method, path, body)
         found = re.fullmatch(r"/v(8|9|10)/projects/([^/]+)/env(?:/([^/]+))?", path)
         if not found or found.group(2) != state.project_id:
             return 404, {"error": {"code": "not_found", "message": "Project not found"}}
@@ -123,3 +127,24 @@ def _create(state: VercelState, sent: Obj) -> tuple[int, Obj]:
     env["comment"] = sent.get("comment", "")
     env["gitBranch"] = sent.get("gitBranch")
     return 201, {"created": _shown(env, decrypt=False), "failed": []}
+
+
+def _redeploy(state: VercelState, method: str, path: str, body: bytes) -> tuple[int, Obj]:
+    one = re.fullmatch(r"/v13/deployments/([^/]+)", path)
+    if method == "GET" and one:
+        made = next((d for d in state.deployments if d["uid"] == one.group(1)), None)
+        if made is None:
+            return 404, {"error": {"code": "not_found", "message": "Deployment not found"}}
+        made["state"] = made["readyState"] = "READY"
+        return 200, {"id": made["uid"], "readyState": "READY", "name": made["name"], "target": made["target"]}
+    if method != "POST" or path != "/v13/deployments":
+        return 404, {"error": {"code": "not_found", "message": "The requested endpoint was not found"}}
+    sent = json.loads(body or b"{}")
+    old = next((d for d in state.deployments if d["uid"] == sent.get("deploymentId")), None)
+    if not isinstance(sent.get("name"), str):
+        return 400, {"error": {"code": "bad_request", "message": "Invalid request: missing required property `name`."}}
+    if old is None:
+        return 404, {"error": {"code": "not_found", "message": "Deployment not found"}}
+    made = state.deploy(sent.get("target") or "preview")
+    made["state"] = made["readyState"] = "QUEUED"
+    return 200, {"id": made["uid"], "readyState": "QUEUED", "name": made["name"]}

@@ -66,7 +66,7 @@ def test_readme_keys_and_the_code_agree_on_what_is_secret(name: str) -> None:
 
 def commands_used(text: str) -> set[str]:
     # As typed: at the start of a line in a code block, or after a backtick.
-    return set(re.findall(r"(?:^|`)billing ([a-z]+)\b", text, re.MULTILINE))
+    return set(re.findall(r"(?:^|`)billing ([a-z][a-z-]*)\b", text, re.MULTILINE))
 
 
 @pytest.mark.parametrize("name", DOCS)

@@ -10,48 +10,15 @@ request is recorded so tests can prove the commands only read.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.catalog import APP_KEY, KeyManifest
-from infra.clients.stripe_api import READ_PROBES
-from infra.stripe.rak_names import Level, rak_name
+from infra.stripe.rak_names import Level
+from tests.servers import stripe_keys
 from tests.servers.json_server import JsonServer
-
-# Stripe's permission name for each Dashboard row and level, from the one table (infra/stripe/rak_names.py).
-# Rows whose name is not confirmed get a stand-in here, in Stripe's pattern; the product never relies on
-# a stand-in (it only ever repeats the names a 403 message gives).
-_STAND_INS = {
-    "SetupIntents": "setup_intent", "Customer portal": "billing_portal_configuration",
-    "Meters": "billing_meter", "Promotion codes": "promotion_code", "Tax rates": "tax_rate",
-    "Webhook endpoints": "webhook", "Files": "file", "Disputes": "dispute", "Payouts": "payout",
-    "Credit notes": "credit_note", "Balance": "balance", "Events": "event",
-}
-RESOURCE_AT = {path: resource for resource, path in READ_PROBES.items()}
-# Entitlements (verify stripe, pull) are read outside the app key's probes. "Entitlements" and its
-# name here are this server's guess, not read from Stripe (not verified); product features are
-# assumed to need Products.
-_STAND_INS["Entitlements"] = "entitlements_feature"
-RESOURCE_AT["/v1/entitlements/features"] = "Entitlements"
-PRODUCT_FEATURES = re.compile(r"^/v1/products/prod_[A-Za-z0-9]+/features$")
-
-
-def permission(resource: str, level: Level) -> str:
-    return rak_name(resource, level) or f"rak_{_STAND_INS[resource]}_{level}"
-
-
-def grants(manifest: KeyManifest) -> frozenset[str]:
-    """The names a key made exactly from `manifest` holds (Write includes Read)."""
-    held = {permission(resource, "read") for resource in manifest.granted()}
-    return frozenset(held | {permission(r, "write") for r, level in manifest.granted().items()
-                             if level == "write"})
-
-
-# The app manifest's default grants, in Stripe's permission names.
-APP_PERMISSIONS = grants(APP_KEY)
+from tests.servers.stripe_keys import PRODUCT_FEATURES, RESOURCE_AT
 
 
 def stripe_id(prefix: str) -> str:
@@ -135,9 +102,7 @@ class StripeAccount:
         self.requests.append((method, path))
         key = (auth or "").removeprefix("Bearer ")
         if key not in self.keys:
-            shown = key[:8] + "*" * 4 + key[-4:] if key else ""
-            return 401, {"error": {"message": f"Invalid API Key provided: {shown}",
-                                   "type": "invalid_request_error"}}
+            return stripe_keys.unknown(key)
         if path in self.failures:
             status = self.failures[path]
             message = (f"Unrecognized request URL ({method}: {path})." if status == 404
@@ -149,7 +114,8 @@ class StripeAccount:
         if method != "GET":
             return 405, {"error": {"message": "this local server does not delete",
                                    "type": "invalid_request_error"}}
-        resource = RESOURCE_AT.get(path) or ("Products" if PRODUCT_FEATURES.match(path) else None)
+        resource = RESOURCE_AT.get(path) or ("Products" if path.endswith("/features")
+                                             and PRODUCT_FEATURES.match(path) else None)
         if resource is None:
             return 404, {"error": {"message": f"Unrecognized request URL (GET: {path}).",
                                    "type": "invalid_request_error"}}
@@ -162,15 +128,7 @@ class StripeAccount:
 
     def _refusal(self, key: str, resource: str, level: Level) -> tuple[int, dict[str, Any]] | None:
         """Stripe's 403 when the key lacks the permission (a Write grant includes Read), else None."""
-        held = self.keys[key]
-        needed = permission(resource, level)
-        if held is None or needed in held or permission(resource, "write") in held:
-            return None
-        return 403, {"error": {
-            "message": f"The provided key '{key[:8]}*********{key[-4:]}' does not have the required "
-                       f"permissions for this endpoint on account '{self.account}'. Having the '{needed}' "
-                       "permission would allow this request to continue.",
-            "type": "invalid_request_error"}}
+        return stripe_keys.refusal(self.keys, self.account, key, resource, level)
 
     def _write(self, key: str, path: str) -> tuple[int, dict[str, Any]]:
         """A write on one object: the permission is checked before the object is looked up, as Stripe does."""

@@ -3,11 +3,16 @@
 Answers GET /v10/projects/{id}/env and GET /v6/deployments as Vercel does
 (values of sensitive variables are never in the list; times in milliseconds;
 deployments newest first, filtered by project, target and state),
-and 403 `forbidden` for a token it does not know. Records every request.
+and 403 `forbidden` for a token it does not know. Records every request. It
+also redeploys (POST /v13/deployments with `deploymentId`, `name` required, as
+Vercel's "Create a new deployment"): the new deployment is QUEUED, then READY
+once it has been asked for (GET /v13/deployments/{id}).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -29,6 +34,8 @@ class VercelProject:
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
     """Path -> the status Vercel answers there instead, with Vercel's error body."""
+    created: list[dict[str, Any]] = field(default_factory=list)
+    """The body of every POST /v13/deployments."""
 
     def env(self, key: str, targets: list[str], sensitive: bool, updated: int | None = None) -> dict[str, Any]:
         stamp = updated or now_ms()
@@ -74,6 +81,33 @@ class VercelProject:
         return 404, {"error": {"code": "not_found", "message": "The requested endpoint was not found"}}
 
 
+    def answer_body(self, method: str, path: str, query: dict[str, list[str]], auth: str | None, body: bytes
+                    ) -> tuple[int, dict[str, Any]]:
+        one = re.fullmatch(r"/v13/deployments/([^/]+)", path)
+        if auth != f"Bearer {self.token}" or path in self.failures or not (
+                (method, path) == ("POST", "/v13/deployments") or (method == "GET" and one)):
+            return self.answer(method, path, query, auth)
+        self.requests.append((method, path, query))
+        if one:
+            found = next((d for d in self.deployments if d["uid"] == one.group(1)), None)
+            if found is None:
+                return 404, {"error": {"code": "not_found", "message": "Deployment not found"}}
+            found["state"] = found["readyState"] = "READY"  # built by the time it is asked for
+            return 200, {"id": found["uid"], "readyState": found["readyState"],
+                         "name": found["name"], "url": found["url"], "target": found["target"]}
+        sent = json.loads(body or b"{}")
+        self.created.append(sent)
+        old = next((d for d in self.deployments if d["uid"] == sent.get("deploymentId")), None)
+        if not isinstance(sent.get("name"), str):
+            return 400, {"error": {"code": "bad_request", "message": "Invalid request: missing required "
+                                                                      "property `name`."}}
+        if old is None:
+            return 404, {"error": {"code": "not_found", "message": "Deployment not found"}}
+        made = self.deployment(sent.get("target") or "preview", now_ms() + 1)
+        made["state"] = made["readyState"] = "QUEUED"
+        return 200, {"id": made["uid"], "readyState": "QUEUED", "name": made["name"], "url": made["url"]}
+
+
 class VercelServer(JsonServer):
     def __init__(self, project: VercelProject) -> None:
-        super().__init__(project.answer)
+        super().__init__(answer_body=project.answer_body)

@@ -8,7 +8,8 @@ from infra.catalog import Deployment, load_deployment
 from infra.clients.stripe_api import Account
 from infra.core.checks import Check
 from infra.probes import stripe as verify_stripe
-from tests.servers.stripe_api_server import APP_PERMISSIONS, StripeAccount, StripeServer
+from tests.servers.stripe_api_server import StripeAccount, StripeServer
+from tests.servers.stripe_keys import APP_PERMISSIONS
 from tests.support.project import Project, key, stack_config
 
 

@@ -12,6 +12,9 @@ Formats, from pulumi/pulumi pkg/v3 v3.274.1 (cmd/pulumi):
   `stack output NAME --show-secrets` prints the one value (`stringifyOutput`).
 - `stack tag ls --json` / `stack tag set NAME VALUE`: stack/stack_tag.go, the tag map as one
   object; `set` replaces the stack's tags with the old ones plus this one and prints nothing.
+- `stack history --json --page-size N`: stack/stack_history.go `updateInfoJSON` list, newest
+  first (`kind`, `result`, `startTime`, `endTime`, ...); by default a stack with resources has
+  one update that succeeded, ending at its `lastUpdate`.
 Every JSON answer is indented by two spaces, as ui.FprintJSON writes it. A stack-scoped command
 on a stack that does not exist fails as the CLI does (backenderr.StackNotFoundError, exit 6:
 cmd/pulumi/cmd/exit_codes.go, ExitStackNotFound).
@@ -75,6 +78,8 @@ elif args[:2] == ["stack", "output"] and "--show-secrets" in args:
         print(f"error: current stack does not have output property '{args[2]}'", file=sys.stderr)
         sys.exit(255)
     print(value if isinstance(value, str) else json.dumps(value))
+elif args[:3] == ["stack", "history", "--json"]:
+    answer(state["history"].get(stack, [])[:int(flag("--page-size") or 10)])
 elif args[:4] == ["stack", "tag", "ls", "--json"]:
     answer(state["tags"])
 elif args[:3] == ["stack", "tag", "set"]:
@@ -100,6 +105,9 @@ class Pulumi:
     outputs: dict[str, Any] | None = None
     secret_outputs: tuple[str, ...] = ("hostingDigests", "webhookSigningSecret")
     tags: dict[str, str] | None = None
+    history: dict[str, list[dict[str, Any]]] | None = None
+    """Stack name -> its update history, newest first (default: one update that succeeded, for a
+    stack with resources)."""
     answers: dict[str, str] | None = None
     """Command's leading words -> exactly what it prints instead of its answer."""
     failures: dict[str, tuple[int, str]] | None = None
@@ -122,8 +130,15 @@ class Pulumi:
             "version": self.version, "backend": self.backend, "stacks": self.stacks or {},
             "config": self.config or {}, "outputs": self.outputs or {},
             "secret_outputs": list(self.secret_outputs), "tags": self.tags or {},
+            "history": self.history if self.history is not None else self._succeeded(),
             "answers": self.answers or {}, "failures": self.failures or {},
         }))
+
+    def _succeeded(self) -> dict[str, list[dict[str, Any]]]:
+        return {name.rsplit("/", 1)[-1]: [{"version": 1, "kind": "update", "result": "succeeded",
+                                           "startTime": summary["lastUpdate"], "endTime": summary["lastUpdate"]}]
+                for name, summary in (self.stacks or {}).items()
+                if summary.get("resourceCount") and summary.get("lastUpdate")}
 
     def stored_tags(self) -> dict[str, str]:
         tags: dict[str, str] = json.loads(self.state_path.read_text())["tags"]

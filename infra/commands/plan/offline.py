@@ -21,6 +21,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 
 from infra.components.environment import READ_STACK_OUTPUTS
+from infra.core.layout import STACK_TYPE
 
 PROJECT = "billing"
 # How the SDK marks a secret value on the wire (pulumi/runtime/rpc.py).
@@ -99,7 +100,7 @@ class _Monitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != STACK_TYPE:
             # The SDK opened an event loop on this worker thread and never closes it; an
             # unclosed loop collected at interpreter exit prints a traceback.
             self.thread_loops.add(asyncio.get_event_loop())

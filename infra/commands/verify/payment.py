@@ -6,6 +6,7 @@ Its flags are defined with the other parts' in `infra/commands/options/verify.py
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,14 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
         problems = []
     except ConfigError as error:  # reported with every other input, nothing sent
         api_key, problems = "", [str(problem) for problem in error.problems]
+    # The events are read with the read key (stripe:apiKey, whose manifest reads them; the app's
+    # does not): with STRIPE_API_KEY given, that one key does both.
+    read_key = api_key
+    if not os.environ.get(credentials.STRIPE_API_KEY):
+        try:
+            read_key = credentials.stripe_key("deployer", deployment.mode, stack, project)
+        except ConfigError as error:
+            problems += [str(problem) for problem in error.problems]
     problems += _problems(args, deployment)
     if problems:
         print(f"verify payment: nothing was sent; {len(problems)} input(s) to fix:",
@@ -50,13 +59,15 @@ def main(args: argparse.Namespace, out: TextIO, project_dir: Path) -> int:
     options = flows.Options(_lookup_key(args, deployment), _plan_of(args, deployment), args.wait,
                             args.pay_wait, args.check_url, args.refund, limits)
     try:
-        account = Account(api_key, transport=BoundedTransport(limits))
+        transport = BoundedTransport(limits)
+        account = Account(api_key, transport=transport)
+        events = account if read_key == api_key else Account(read_key, transport=transport)
     except ConfigError as error:  # an API root the key may not travel to
         print(error.render(), file=sys.stderr)
         return exits.REFUSED
     title = f"payment ({deployment.mode} mode, stack {stack}, price {options.lookup_key})"
     started = datetime.now(UTC)
-    found = flows.run(deployment, account, options, _progress, _show)
+    found = flows.run(deployment, account, options, _progress, _show, events)
     checks.write([(title, found)], out, getattr(args, "json", False))
     if not getattr(args, "no_record", False):  # on stderr, as `verify` says it: --json stays one document
         outcome = verify_record.Record("fail" if checks.failed(found) else "pass", started)

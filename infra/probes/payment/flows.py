@@ -31,6 +31,7 @@ from infra.probes.payment.steps import (
     fix_for,
     one,
     price_id,
+    read_key_fix,
 )
 from infra.stripe.reference import dashboard_base
 
@@ -54,15 +55,18 @@ class Options:
 
 
 def run(deployment: Deployment, account: Account, options: Options, progress: Progress,
-        show: Callable[[str], None]) -> list[Check]:
-    """Every step, then cleanup, whatever happened: a failure, an API error or Ctrl-C."""
+        show: Callable[[str], None], events: Account | None = None) -> list[Check]:
+    """Every step, then cleanup, whatever happened: a failure, an API error or Ctrl-C. `events`
+    reads the events the run caused (the read key), `account` makes and undoes the rest; one key
+    may be both."""
     steps, created = Steps(progress), Created()
     run_id = "run_" + secrets.token_hex(6)
+    accounts = (account, events or account)
     try:
         if deployment.mode == "test":
-            _test_mode(deployment, account, options, steps, created, run_id)
+            _test_mode(deployment, accounts, options, steps, created, run_id)
         else:
-            _live_mode(deployment, account, options, steps, created, run_id, show)
+            _live_mode(deployment, accounts, options, steps, created, run_id, show)
     except KeyboardInterrupt:
         steps.checks.append(Check("interrupted", "fail", "stopped by Ctrl-C; cleaning up what the run made"))
     finally:
@@ -70,8 +74,9 @@ def run(deployment: Deployment, account: Account, options: Options, progress: Pr
     return steps.checks
 
 
-def _test_mode(deployment: Deployment, account: Account, options: Options, steps: Steps, created: Created,
-               run_id: str) -> None:
+def _test_mode(deployment: Deployment, accounts: tuple[Account, Account], options: Options, steps: Steps,
+               created: Created, run_id: str) -> None:
+    account = accounts[0]
     since = int(time.time()) - 5  # Stripe's clock and ours may differ by a little
     price = ""
 
@@ -100,19 +105,29 @@ def _test_mode(deployment: Deployment, account: Account, options: Options, steps
 
     if steps.run("price", find_price) and steps.run("customer", customer) \
             and steps.run("subscription", subscribe):
-        _after_payment(deployment, account, options, steps, created, since, SUBSCRIBED)
+        _after_payment(deployment, accounts, options, steps, created, since, SUBSCRIBED)
 
 
-def _after_payment(deployment: Deployment, account: Account, options: Options, steps: Steps,
+def _after_payment(deployment: Deployment, accounts: tuple[Account, Account], options: Options, steps: Steps,
                    created: Created, since: int, caused: tuple[str, ...]) -> None:
     """Delivery, the app's own report, the portal, the cancellation and its delivery."""
     mode, catalog = deployment.mode, deployment.catalog
     subscribed = set(catalog.webhook.events)
     customer = created.customer or ""
+    account, events = accounts
 
     def wait_for(types: tuple[str, ...]) -> Callable[[], str]:
         expected = [t for t in types if t in subscribed]
-        return lambda: delivered(account, mode, customer, subscribed, expected, since, options.wait)
+
+        def wait() -> str:
+            try:
+                return delivered(events, mode, customer, subscribed, expected, since, options.wait)
+            except ApiError as error:
+                if error.kind != "permission":
+                    raise
+                raise StepFailed(str(error), read_key_fix(error)) from None
+
+        return wait
 
     def check_url() -> str:
         return app_reports(options.check_url or "", customer, options.plan_key, options.wait, options.limits)
@@ -149,8 +164,9 @@ def _after_payment(deployment: Deployment, account: Account, options: Options, s
         steps.run("delivery of the cancellation", wait_for(CANCELED))
 
 
-def _live_mode(deployment: Deployment, account: Account, options: Options, steps: Steps, created: Created,
-               run_id: str, show: Callable[[str], None]) -> None:
+def _live_mode(deployment: Deployment, accounts: tuple[Account, Account], options: Options, steps: Steps,
+               created: Created, run_id: str, show: Callable[[str], None]) -> None:
+    account = accounts[0]
     since = int(time.time()) - 5
     price = ""
     base = site_url(deployment.settings.domain, deployment.catalog.portal.return_path)
@@ -189,7 +205,7 @@ def _live_mode(deployment: Deployment, account: Account, options: Options, steps
 
     if steps.run("price", find_price) and steps.run("checkout session", checkout) \
             and steps.run("payment", paid):
-        _after_payment(deployment, account, options, steps, created, since, PAID_AT_CHECKOUT)
+        _after_payment(deployment, accounts, options, steps, created, since, PAID_AT_CHECKOUT)
         _refund(account, options, steps, created)
 
 

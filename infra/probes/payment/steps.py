@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from infra.clients import errors, http
-from infra.clients.credentials import STRIPE_API_BASE, key_sources
+from infra.clients.credentials import STRIPE_API_BASE, STRIPE_API_KEY, key_sources
 from infra.clients.errors import ApiError
 from infra.clients.stripe_api import Account
 from infra.core.checks import Check, Progress
@@ -78,6 +78,13 @@ def fix_for(error: ApiError) -> str:
         names = describe(error.permissions) if error.permissions else "the permission Stripe names"
         return f"give {key} {names}, or run with a test-mode secret key"
     return error.fix(key, STRIPE_API_BASE)
+
+
+def read_key_fix(error: ApiError) -> str:
+    """The events are read with the read key: a refusal there names it, and Stripe's permission."""
+    names = describe(error.permissions) if error.permissions else "Events: Read"
+    return (f"give the read key, {key_sources('deployer')}, {names} (the deployer's default manifest has "
+            f"it: `billing keys`), or run with a test-mode secret key in {STRIPE_API_KEY}")
 
 
 def price_id(account: Account, lookup_key: str) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from infra.clients.stripe_api import MISSING_ID
-from tests.servers.stripe_api_server import StripeServer, grants, permission
+from tests.servers.stripe_api_server import StripeServer
+from tests.servers.stripe_keys import grants, permission
 from tests.support.catalogs import ENTITLED
 from tests.support.deployed_stripe import World, fails
 from tests.support.project import Project

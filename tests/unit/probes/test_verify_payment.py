@@ -19,7 +19,7 @@ from infra.catalog import load_deployment
 from infra.commands.verify import payment as command
 from infra.probes.payment import flows
 from tests.servers.json_server import POLL_SECONDS, loopback_certificate
-from tests.servers.stripe_api_server import APP_PERMISSIONS
+from tests.servers.stripe_keys import APP_PERMISSIONS, grants
 from tests.servers.stripe_payments_server import BillingAccount, BillingServer
 from tests.servers.webhook_receiver import Receiver, crashes_on_unhandled_type, reference
 from tests.support.deployed_stripe import deployed
@@ -340,3 +340,30 @@ def test_the_outcome_is_recorded_for_status_and_the_key_never_reaches_argv(
     assert stack.key not in " ".join(argv) and stack.secret not in " ".join(argv)
     stack.verify(server, monkeypatch, "--no-record")
     assert len(pulumi.argv()) == 1
+
+
+def test_with_the_stack_s_own_restricted_keys_the_app_s_writes_and_the_read_key_s_events_prove_it(
+    stack: Stack, server: BillingServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No STRIPE_API_KEY: the app's key (its manifest: no Events) makes the subscription, and the read
+    key (stripe:apiKey, the deployer's manifest: Events read) sees each event delivered."""
+    app_key, read_key = key("rk", "test", "App7"), key("rk", "test", "Dep7")
+    stack.account.keys = {app_key: APP_PERMISSIONS, read_key: grants(stack.deployment.catalog.keys.deployer)}
+    stack.app()
+    monkeypatch.setenv("STRIPE_API_BASE", server.base)
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"billing:appStripeKey": app_key, "stripe:apiKey": read_key}))
+    code, out, err = run_cli("verify", "payment", "--stack", "test", "--project", str(stack.project.root),
+                             "--wait", "0.6", "--json", "--no-record")
+    assert code == 0, out + err
+    assert {c["status"] for c in steps_of(out).values()} == {"pass"}
+    assert stack.left_behind() == []
+    assert app_key not in out + err and read_key not in out + err
+    # A read key made before the deployer's manifest read events: the delivery step says which key lacks what.
+    stack.account.keys[read_key] = grants(stack.deployment.catalog.keys.deployer) - {"rak_event_read"}
+    code, out, _ = run_cli("verify", "payment", "--stack", "test", "--project", str(stack.project.root),
+                           "--wait", "0.6", "--json", "--no-record")
+    delivery = steps_of(out)["delivery of the subscription's events"]
+    assert code == 1 and "permission denied (403)" in str(delivery["meaning"])
+    assert "give the read key, STRIPE_API_KEY (or stripe:apiKey), rak_event_read (Events: Read)" in str(delivery["fix"])
+    assert stack.left_behind() == []

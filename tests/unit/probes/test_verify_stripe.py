@@ -9,7 +9,8 @@ import pytest
 
 from infra.clients.stripe_api import MISSING_ID, WRITE_PROBES, Account
 from infra.probes import stripe as verify_stripe
-from tests.servers.stripe_api_server import APP_PERMISSIONS, StripeServer
+from tests.servers.stripe_api_server import StripeServer
+from tests.servers.stripe_keys import APP_PERMISSIONS
 from tests.support.deployed_stripe import World, fails
 from tests.support.project import Project, key, run_cli
 from tests.support.repository import CATALOG

@@ -1,0 +1,184 @@
+"""The acts a person performs to take a fresh live stack live: `billing go-live --stack live`,
+measured in one run, beside the two hand runbooks users follow today, counted act by act.
+
+The run: the real Pulumi CLI, language host and providers (`make engine`) against the local
+Stripe and Vercel (tests/engine/), a copy of this project with its catalog, and a person played
+through a pseudo-terminal who types what each prompt asks (tests/engine/go_live_session.py),
+from nothing to verified: the stack, the keys (restricted keys the local Stripe holds to their
+manifests), the update, the production redeploy, verify, and the payment proof, whose Checkout
+Session the person pays (the local Stripe completes it, as Stripe does when the card is
+accepted). What is counted is what go-live's own summary counts of that person: the command,
+each form or page it sent them to, the checkout; and apart, each value typed at a hidden prompt
+and each question answered. Nothing is added or taken away by hand.
+
+Without the engine's components it says what is missing and exits 0. Not a test.
+
+    python benchmarks/go_live_acts.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.engine.go_live_session import (  # noqa: E402
+    ENGINE_SECONDS,
+    LIVE_SMOKE_TEST,
+    Session,
+    keys_for,
+    stack_file,
+    the_app,
+    the_person_pays,
+    type_the_keys,
+)
+from tests.engine.harness import DOMAINS, PASSPHRASES, Engine, Project, World, _base_env, _tools  # noqa: E402
+
+NEEDED = ("pulumi", "language-python", "python-scripts", "stripe", "vercel")
+
+# The two runbooks users follow today, act by act, for this repository's catalog (two paid
+# plans, three prices). A: a Vercel app with Clerk and Neon ("Payment Security": audit, a
+# restricted live key, go live, verify a real payment). B: a Cloudflare Workers API
+# ("Production Webhooks", its ten steps with Pro and Enterprise tiers; it stores the full
+# sk_live_ key). An act: a form filled, a value copied and pasted, a command typed, a check
+# made by hand.
+RUNBOOK_A = [
+    "ask for the security audit, review and apply its fixes",
+    "switch the Dashboard to live mode",
+    "recreate the Pro product and its monthly price in live mode",
+    "add Pro's yearly price",
+    "recreate the Enterprise product and its price",
+    "create the restricted live key (Dashboard form)",
+    "paste the live key into Vercel, Production only",
+    "paste the live publishable key into Vercel",
+    "paste the Pro monthly price ID into Vercel",
+    "paste the Pro yearly price ID into Vercel",
+    "paste the Enterprise price ID into Vercel",
+    "check no secret is committed and the build is clean",
+    "create the live webhook endpoint at the production domain (Dashboard form)",
+    "reveal its signing secret and paste it into Vercel",
+    "merge the payment branch to main (the production deploy)",
+    "check the production deploy is Ready",
+    "subscribe with a real card at Checkout",
+    "check the live webhook fired",
+    "check Neon recorded the subscription",
+    "check the premium feature unlocked",
+    "check the billing portal works",
+]
+RUNBOOK_B = [
+    "toggle the Dashboard to live mode",
+    "create the Pro product with its price (Dashboard form)",
+    "add its `plan` metadata",
+    "copy the Pro price ID",
+    "create the Enterprise product with its price",
+    "add its `plan` metadata",
+    "copy the Enterprise price ID",
+    "reveal and copy the live secret key",
+    "`wrangler secret put STRIPE_SECRET_KEY`, paste",
+    "`wrangler secret put STRIPE_PRICE_ID_PRO`, paste",
+    "`wrangler secret put STRIPE_PRICE_ID_ENTERPRISE`, paste",
+    "`wrangler secret list` to check",
+    "activate the live customer portal",
+    "check the portal configuration ID (and put it again if it changed)",
+    "create the webhook endpoint with its four events (Dashboard form)",
+    "reveal and copy its signing secret",
+    "`wrangler secret put STRIPE_WEBHOOK_SECRET`, paste",
+    "send a test webhook from the Dashboard",
+    "`wrangler tail`, and send another",
+    "create a 100%-off coupon for the test checkout",
+    "sign up, upgrade and pay at Checkout",
+    "check the tier updated in the app",
+    "check the webhook's logs in the Dashboard",
+    "check the user's plan in Clerk",
+    "check the usage limits",
+    "check the customer portal",
+    "cancel the test subscription",
+]
+# Why each act outside go-live's prompts is there: go-live cannot do it for the person.
+FORM = "Stripe has no API that creates a restricted key"
+WHY = {
+    "this command": "the person starts it",
+    "Stripe Dashboard form: Create restricted key (app)": FORM,
+    "Stripe Dashboard form: Create restricted key (deployer)": FORM,
+    "Stripe Dashboard page: the publishable key": "no API call returns the account's own publishable key "
+                                                  "(stripe-python 16 has none): it is copied from the API "
+                                                  "keys page",
+    "Vercel token form": "the stack writes the app's variables with the person's own Vercel token, which "
+                         "only they can create",
+    "the live checkout, paid in a browser": "the live proof never charges a card by itself: a person pays",
+}
+
+
+def measure(engine: Engine, base: Path) -> dict[str, int | str]:
+    with World(base / "tls") as world:
+        (base / "project").mkdir()
+        project = Project(base / "project", engine, world)
+        stack_file(project, "live", LIVE_SMOKE_TEST)
+        keys = keys_for("live")
+        world.stripe.livemode = True
+        world.sites[DOMAINS["live"]] = the_app(project, "live")
+        world.vercel.deploy("production")  # the app already serves production
+        project.restrict("live", keys)
+        term = Session(project, "--stack", "live", home=base / "home")
+        term.answer(r"Create stack 'live' .*\? \[y/N\] ", "y")
+        term.answer(r"New passphrase for stack 'live' \(hidden\): ", PASSPHRASES["live"])
+        term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["live"])
+        type_the_keys(term, keys)
+        typed, answered = 2 + 4, 1  # the passphrase twice and four keys; the stack's question
+        term.answer(r"Apply these \d+ changes to stack 'live' \(live mode\)\? \[y/N\] ", "y", ENGINE_SECONDS)
+        term.answer(r"Redeploy production now .*\? \[y/N\] ", "y", ENGINE_SECONDS)
+        term.answer(r"Open the live Checkout Session now\? \[y/N\] ", "y", ENGINE_SECONDS)
+        answered += 3
+        the_person_pays(term, project)
+        term.expect(r"go-live of stack 'live' \(live mode\): verified", ENGINE_SECONDS)
+        said = term.expect(r"Your acts: (\d+) outside go-live's prompts \((.*)\), (\d+) values? typed "
+                           r"at hidden prompts, (\d+) questions? answered")
+        status = term.finish()
+    if status != 0 or (int(said.group(3)), int(said.group(4))) != (typed, answered):
+        raise SystemExit(f"go-live ended {status} and counted {said.group(0)!r}; the person typed {typed} "
+                         f"and answered {answered}")
+    return {"outside": int(said.group(1)), "where": said.group(2), "typed": typed, "questions": answered}
+
+
+def main() -> int:
+    tools = _tools()
+    try:
+        root = tools.cache_dir()
+    except tools.EngineError as error:
+        print(f"go-live acts: skipped ({error})")
+        return 0
+    status = tools.read_status(root)
+    missing = [name for name in NEEDED if status.get(name, {}).get("state") != "built"]
+    if missing:
+        print(f"go-live acts: skipped ({', '.join(missing)} not built; see `make engine`)")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="billing-acts-") as tmp:
+        base = Path(tmp)
+        (base / "pulumi-home").mkdir()
+        bin_dir = root / "bin"
+        versions = tools.versions()
+        for name in ("stripe", "vercel"):
+            subprocess.run([str(bin_dir / "pulumi"), "plugin", "install", "resource",  # noqa: S603
+                            name, versions[name], "--file", str(bin_dir / f"pulumi-resource-{name}")],
+                           env=_base_env(bin_dir, base / "pulumi-home"), check=True, capture_output=True,
+                           timeout=120)
+        found = measure(Engine(bin=bin_dir, status=status, home=base / "pulumi-home"), base)
+    print("A fresh live stack, from nothing to verified (the payment proof's checkout paid):")
+    print(f"  billing go-live: {found['outside']} acts outside its prompts, "
+          f"plus {found['typed']} values typed at hidden prompts (the passphrase twice, 4 keys) and "
+          f"{found['questions']} questions answered")
+    for act in str(found["where"]).split("; "):
+        print(f"    - {act}: {WHY.get(act, 'not explained here')}")
+    print("  issue 23's target: 3 acts besides typing secrets (two Dashboard forms and one checkout, the "
+          f"command aside): measured {int(found['outside']) - 1} besides the command")
+    for name, acts in (("A (Vercel, Clerk, Neon)", RUNBOOK_A), ("B (Cloudflare Workers)", RUNBOOK_B)):
+        print(f"  runbook {name}: {len(acts)} acts, {len(acts) / int(found['outside']):.1f} times go-live's")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Steps 1 to 5 of go-live: the CLI and backend, the stack's settings, the stack with its own
+passphrase, the keys typed at hidden prompts, and the policy pack's virtualenv.
+
+Nothing here prints a secret: the passphrase and every key are read with echo
+off, checked in memory with the guards the program uses (`key_problem`,
+`hosted_problem`: a key of the wrong mode or kind is refused at its prompt and
+nothing is stored), and stored through the CLI with the value on its stdin.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+
+from infra import hosts
+from infra.catalog import Deployment
+from infra.catalog.guards import ROLE_KEYS, WEBHOOK_SECRET, Hosted, Role, hosted_problem, key_problem
+from infra.catalog.hosting import hosted_config
+from infra.clients import pulumi_cli
+from infra.commands import keys as key_forms
+from infra.commands.golive.context import PASSPHRASE, Context, askable
+from infra.commands.golive.terminal import Stop
+from infra.core import exits
+from infra.core.redact import key_kind, key_prefix, mask
+from infra.probes.readiness import Item
+from infra.stripe.reference import api_keys_page
+
+PASSPHRASE_TRIES = 3
+_SHOWN = 20  # lines of a failed build shown
+
+
+def say_items(ctx: Context, items: list[Item]) -> None:
+    for item in items:
+        ctx.term.say(f"  TODO  {item.what}")
+        if item.fix:
+            ctx.term.say(f"        fix: {item.fix}")
+
+
+def engine(ctx: Context) -> None:
+    """Step 1 is the person's to do (install the CLI, log in): say how, and stop."""
+    say_items(ctx, ctx.open("engine"))
+    raise Stop(exits.REFUSED, "the Pulumi CLI and a state backend come first")
+
+
+def settings(ctx: Context) -> None:
+    """Step 2: a setting is edited in a file, by the person: list each with its fix, and stop."""
+    say_items(ctx, ctx.open("settings"))
+    raise Stop(exits.REFUSED, f"edit the settings above (Pulumi.{ctx.stack}.yaml, the catalog); nothing "
+                              "was changed")
+
+
+def stack(ctx: Context) -> None:
+    """Step 3: create the stack with its own passphrase, or read the passphrase of the one there."""
+    exists = not any(str(item.step) == "stack" for item in ctx.open("stack"))
+    if not exists:
+        _create(ctx)
+        return
+    unreadable = [item for item in ctx.open("stack") if PASSPHRASE in item.fix]
+    if not unreadable:
+        say_items(ctx, ctx.open("stack"))
+        raise Stop(exits.REFUSED, "the stack's config cannot be read; fix the above")
+    if not ctx.term.interactive or (os.environ.get(PASSPHRASE) and not ctx.passphrase_asked):
+        say_items(ctx, unreadable)
+        raise Stop(exits.REFUSED, f"{PASSPHRASE} does not open stack {ctx.stack!r}'s secrets: export this "
+                                  "stack's own passphrase")
+    for attempt in range(PASSPHRASE_TRIES):
+        if attempt:
+            ctx.term.say("That passphrase does not open the stack's secrets.")
+        _ask_passphrase(ctx, new=False)
+        if not [item for item in ctx.refresh().missing if PASSPHRASE in item.fix]:
+            ctx.term.say("The passphrase opens the stack's secrets.")
+            return
+    raise Stop(exits.REFUSED, f"{PASSPHRASE_TRIES} passphrases did not open stack {ctx.stack!r}'s secrets")
+
+
+def _create(ctx: Context) -> None:
+    facts = ctx.facts or ctx.refresh()
+    backend = next((item.what.removeprefix("logged in to ") for item in facts.items
+                    if str(item.step) == "backend" and item.ok), "the backend")
+    ctx.term.say(f"Stack {ctx.stack!r} does not exist in {backend}. It gets its own passphrase: every "
+                 "secret in its config is encrypted with it, so keep it in a password manager"
+                 + (" (the live one only where live deploys run)." if ctx.live else "."))
+    if not ctx.term.confirm(f"Create stack {ctx.stack!r} (`pulumi stack init {ctx.stack} --secrets-provider "
+                            "passphrase`)?"):
+        raise Stop(exits.REFUSED, "declined: no stack was created")
+    if not ctx.passphrase_given():
+        _ask_passphrase(ctx, new=True)
+    ctx.engine().create()
+    ctx.created.append(f"stack {ctx.stack!r} with its own passphrase (Pulumi.{ctx.stack}.yaml gains its "
+                       "encryptionsalt: commit it)")
+    ctx.term.say(f"Created stack {ctx.stack!r}.")
+
+
+def _ask_passphrase(ctx: Context, new: bool) -> None:
+    """Read the passphrase with echo off and keep it in this process's environment only: every CLI
+    process gets it there, never on its command line, and nothing writes it to a file."""
+    while True:
+        first = ctx.term.secret(f"{'New p' if new else 'P'}assphrase for stack {ctx.stack!r} (hidden): ")
+        if not first:
+            raise Stop(exits.REFUSED, "no passphrase given")
+        if not new:
+            break
+        if ctx.term.secret("The same passphrase again (hidden): ") == first:
+            break
+        ctx.term.say("The two differ; again.")
+    os.environ[PASSPHRASE] = first
+    ctx.passphrase_asked = True
+
+
+# ------------------------------------------------------------------------------------------ keys
+
+
+def keys(ctx: Context) -> None:
+    """Step 4: for each key still unset or refused, where to get it, then a hidden prompt."""
+    deployment = ctx.deployment()
+    kinds = askable(ctx.project, ctx.stack)
+    wanted = list(dict.fromkeys(str(item.field) for item in ctx.open("keys")))
+    order = {key: index for index, key in enumerate(kinds)}
+    wanted.sort(key=lambda key: order.get(key, len(order)))
+    for item in ctx.open("keys"):
+        # The item's own fix is a `pulumi config set` line: here the value is asked for instead.
+        ctx.term.say(f"  TODO  {item.what.split(': run `', 1)[0]}")
+    ctx.term.say(f"Each value is read with echo off, checked at once (mode and kind), and stored in "
+                 f"Pulumi.{ctx.stack}.yaml encrypted with the stack's passphrase; nothing else keeps it. "
+                 "An empty answer stops here.")
+    try:  # what is stored already, in memory only: the app key must not repeat the deployer's
+        known = dict(pulumi_cli.decrypted_config(ctx.stack, ctx.project).values)
+    except pulumi_cli.CliError:
+        known = {}
+    checked_roles = {key: role for role, key in ROLE_KEYS.items()}
+    forms = {item.config_key: (number, item)
+             for number, item in enumerate(key_forms.checklists(deployment), start=1)}
+    for config_key in wanted:
+        kind = kinds.get(config_key, "extra")
+        ctx.term.say("")
+        if config_key in forms:
+            number, checklist = forms[config_key]
+            ctx.term.say("\n".join(key_forms.form(deployment, number, checklist)))
+            ctx.term.acts.visited(f"Stripe Dashboard form: Create restricted key ({checklist.role})")
+        else:
+            act, what = _where(deployment, config_key, kind)
+            ctx.term.say(f"{act}: {what}")
+            ctx.term.acts.visited(act)
+        check = _checker(deployment, config_key, kind, checked_roles.get(config_key), known)
+        value = _ask_valid(ctx, config_key, kind, check)
+        secret = kind != "publishable"
+        pulumi_cli.set_config(ctx.stack, config_key, value, ctx.project, secret=secret)
+        known[config_key] = value
+        ctx.created.append(f"{config_key} stored" + (" (encrypted)" if secret else " (public: plain text)"))
+        ctx.term.say(f"Stored {config_key}" + (" as a secret." if secret else " (public, in plain text)."))
+
+
+def _ask_valid(ctx: Context, config_key: str, kind: str, check: Callable[[str], str | None]) -> str:
+    expected = {"deployer": f"rk_{ctx.mode}_...", "app": f"rk_{ctx.mode}_...",
+                "publishable": f"pk_{ctx.mode}_...", "webhook": "whsec_..."}.get(kind, "the value")
+    while True:
+        value = ctx.term.secret(f"{config_key} ({expected}, hidden): ")
+        if not value:
+            raise Stop(exits.REFUSED, f"no value for {config_key}; the keys stored so far are kept, and the "
+                                      "next run asks only for the rest")
+        problem = check(value)
+        if problem is None:
+            return value
+        ctx.term.say(f"Refused, nothing stored: {config_key}: {problem}. Enter the right one.")
+
+
+def _checker(deployment: Deployment, config_key: str, kind: str, role: Role | None,
+             known: dict[str, str]) -> Callable[[str], str | None]:
+    """The guards' rule for this key, run on the typed value before anything is stored."""
+    mode = deployment.mode
+    host = hosts.of(deployment.settings)
+
+    def check(value: str) -> str | None:
+        if any(c.isspace() for c in value) or not value.isprintable():
+            return "it holds spaces or control characters; copy it again"
+        if role is not None:
+            problem = key_problem(role, mode, value)
+            others = {"app": known.get(ROLE_KEYS["deployer"]), "deployer": known.get(ROLE_KEYS["app"])}
+            other = others.get(role)
+            if problem is None and mode == "live" and value == other:
+                problem = ("the app would run with the deployer's key and its write access; the app and "
+                           "the deployer each get their own restricted key")
+            return problem
+        if kind == "token":
+            return (f"this is a Stripe value ({key_prefix(value)}), not a {host.title} token"
+                    if key_kind(value) else None)
+        if kind == "webhook":
+            return None if value.startswith("whsec_") else f"it has {key_prefix(value)}, not a signing " \
+                "secret (whsec_...)"
+        hosted = next((h for h in hosted_config(deployment.catalog) if h.config_key == config_key),
+                      Hosted(config_key, config_key))
+        values = {**known, config_key: value}
+        return hosted_problem(hosted, mode, values.get, host.token)
+
+    return check
+
+
+def _where(deployment: Deployment, config_key: str, kind: str) -> tuple[str, str]:
+    """Where the person gets the value: (the page or form, as the acts name it; what to do there)."""
+    host = hosts.of(deployment.settings)
+    mode = deployment.mode
+    if kind == "publishable":
+        return ("Stripe Dashboard page: the publishable key",
+                f"{api_keys_page(mode)} (Developers > API keys). It is public (it ships to browsers), so it "
+                "is stored in plain text.")
+    if kind == "token":
+        return f"{host.title} token form", f"{host.token_help}."
+    if config_key == WEBHOOK_SECRET:
+        return ("Stripe Dashboard page: the adopted endpoint's signing secret",
+                "Developers > Webhooks > the endpoint > Reveal.")
+    hosted = next((h for h in hosted_config(deployment.catalog) if h.config_key == config_key), None)
+    whose = f"{hosted.kind}'s" if hosted is not None and hosted.kind else "its service's"
+    name = f" (written to the app as {hosted.name})" if hosted is not None else ""
+    return f"{whose} dashboard", f"the value of {config_key}{name}."
+
+
+# -------------------------------------------------------------------------------- the policy pack
+
+POLICY_BUILD = ["make", "policy-venv"]
+POLICY_SECONDS = 15 * 60.0  # a virtualenv and the pack's requirements from PyPI, on a slow line
+
+
+def policy(ctx: Context) -> None:
+    """Step 5: `--policy-pack policies` needs `policies/venv`, which the CLI does not build for a local
+    pack; without it the preview fails with a refused connection or waits at "Loading policy packs".
+    So before the preview: `make policy-venv` after a yes, where this checkout's Makefile is."""
+    say_items(ctx, ctx.open("policy"))
+    command = " ".join(POLICY_BUILD)
+    make = shutil.which(POLICY_BUILD[0])
+    if make is None or not (ctx.project / "Makefile").is_file():
+        raise Stop(exits.REFUSED, f"build it with `{command}` in this repository's checkout, then run "
+                                  "go-live again")
+    if not ctx.term.confirm(f"Build it now (`{command}`: a virtualenv under policies/ with the pack's "
+                            "requirements)?"):
+        raise Stop(exits.REFUSED, f"declined: run `{command}`, then go-live again")
+    ctx.term.say(f"Building the policy pack's virtualenv (`{command}`)...")
+    try:
+        done = subprocess.run([make, *POLICY_BUILD[1:]], cwd=ctx.project, stdin=subprocess.DEVNULL,  # noqa: S603
+                              capture_output=True, text=True, errors="replace", timeout=POLICY_SECONDS,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise Stop(exits.FINDINGS, f"`{command}` did not end within {POLICY_SECONDS / 60:g} minutes") \
+            from None
+    if done.returncode != 0:
+        said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()][-_SHOWN:]
+        ctx.term.say(mask("\n".join(said)))
+        raise Stop(exits.FINDINGS, f"`{command}` failed (exit {done.returncode}); its last lines are above")
+    ctx.refresh()
+    if ctx.open("policy"):
+        raise Stop(exits.FINDINGS, f"`{command}` ended but the virtualenv is still not built")
+    ctx.created.append(f"the policy pack's virtualenv ({command})")

@@ -1,0 +1,549 @@
+"""`billing go-live`'s steps without the Pulumi CLI: the facts are readiness items made here, the
+person is a script of answers, and the engine a stand-in that records what it was asked to do.
+
+What the real CLI does with the same steps (stack init, keys stored as secrets, resume) is
+tests/engine/test_go_live.py's; this file holds the step logic: where a run starts, what stops
+it and with which status, what is asked before each change, and what is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.clients import pulumi_cli
+from infra.commands.golive import command, deploy, proof, setup
+from infra.commands.golive import steps as steps_module
+from infra.commands.golive.context import Context, askable, stage
+from infra.commands.golive.engine import EngineFailed, Run
+from infra.commands.golive.steps import Step
+from infra.commands.golive.terminal import Stop, Terminal
+from infra.core import exits
+from infra.probes import readiness
+from infra.probes.readiness import Item, Readiness
+from tests.support.project import Project, credentials, key
+
+pytestmark = pytest.mark.pure  # no process, socket or mock runtime: the CLI and the engine are stand-ins
+
+PASSPHRASE_ITEM = Item("config", False, "the stack's secrets could not be read: incorrect passphrase",
+                       "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)")
+
+
+class Person:
+    """Answers each question and hidden prompt in turn; records every prompt it was shown."""
+
+    def __init__(self, *answers: str | Callable[[], str]) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.answers:
+            raise EOFError
+        answer = self.answers.pop(0)
+        return answer() if callable(answer) else answer
+
+
+def at_terminal(*answers: str | Callable[[], str], yes: bool = False) -> tuple[Terminal, io.StringIO, Person]:
+    out, person = io.StringIO(), Person(*answers)
+    return Terminal(out, yes=yes, read_line=person, read_secret=person), out, person
+
+
+def facts(stack: str, *items: Item, last_update: str | None = None) -> Readiness:
+    ready = [Item("cli", True, "pulumi CLI v3.274.1"), Item("backend", True, "logged in to file:///x"),
+             Item("stack", True, f"stack {stack!r} exists")]
+    return Readiness(stack, (*ready, *items), last_update)
+
+
+def with_facts(monkeypatch: pytest.MonkeyPatch, *found: Readiness) -> list[Readiness]:
+    """readiness.read answers each of `found` in turn, then the last one again."""
+    queue = list(found)
+
+    def read(stack: str, project: Path) -> Readiness:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    monkeypatch.setattr(readiness, "read", read)
+    return queue
+
+
+def context(project: Project, term: Terminal, stack: str = "test") -> Context:
+    return Context(stack, project.root, term, live=stack == "live")
+
+
+# ------------------------------------------------------------------------------ the terminal
+
+
+def test_yes_answers_every_question_and_says_so_but_never_a_secret() -> None:
+    term, out, person = at_terminal(yes=True)
+    assert term.confirm("Apply these 3 changes?") is True
+    assert "Apply these 3 changes? [y/N] yes (--yes)" in out.getvalue()
+    assert person.prompts == [] and term.acts.confirmations == 0
+    term.interactive = False
+    with pytest.raises(Stop) as stopped:
+        term.secret("stripe:apiKey (rk_test_..., hidden): ")
+    assert stopped.value.status == exits.REFUSED and "pulumi config set --secret" in str(stopped.value)
+
+
+def test_no_is_the_default_and_a_closed_terminal_stops() -> None:
+    term, _, _ = at_terminal("", "Y")
+    assert term.confirm("Create stack 'test'?") is False
+    assert term.confirm("Create stack 'test'?") is True
+    assert term.acts.confirmations == 2
+    with pytest.raises(Stop) as stopped:  # nothing left to read: the terminal closed
+        term.confirm("Apply?")
+    assert stopped.value.status == exits.REFUSED
+
+
+def test_without_a_terminal_nothing_is_asked() -> None:
+    term, _, person = at_terminal("y")
+    term.interactive = False
+    with pytest.raises(Stop):
+        term.confirm("Apply?")
+    assert person.prompts == []
+
+
+# ------------------------------------------------------------------- which step an item is for
+
+
+def test_each_open_item_belongs_to_the_step_that_closes_it(project: Project) -> None:
+    keys = askable(project.root, "test")
+    assert {"stripe:apiKey", "billing:appStripeKey", "billing:publishableKey", "vercel:apiToken"} <= set(keys)
+    cases = {
+        "engine": [Item("cli", False, "pulumi CLI: not on PATH"), Item("backend", False, "not logged in")],
+        "settings": [Item("config", False, "Pulumi.test.yaml:3: billing:domain: ...", field="billing:domain"),
+                     Item("examples", False, "still the repository's example", field="billing:vercelProject")],
+        "stack": [Item("stack", False, "stack 'test' does not exist"), PASSPHRASE_ITEM],
+        "keys": [Item("config", False, "Pulumi.test.yaml:1: stripe:apiKey: is not set", field="stripe:apiKey")],
+        # Facts readiness learns later belong to the steps of the same name.
+        "update": [Item("update", False, "the catalog changed since the last update")],  # type: ignore[arg-type]
+    }
+    for expected, items in cases.items():
+        assert [stage(item, keys) for item in items] == [expected] * len(items), expected
+
+
+def test_a_hosting_extra_secret_is_asked_for_too(project: Project) -> None:
+    project.catalog(project.root.joinpath("stacks/catalog.yaml").read_text()
+                    + "hosting:\n  extra:\n    DATABASE_URL: app:databaseUrl\n")
+    assert askable(project.root, "test")["app:databaseUrl"] == "extra"
+
+
+# ------------------------------------------------------------------------------ the run itself
+
+
+def run_main(project: Project, term: Terminal, monkeypatch: pytest.MonkeyPatch, stack: str = "test",
+             yes: bool = False) -> int:
+    monkeypatch.setattr(command, "on_terminal", lambda out, yes: term)
+    args = argparse.Namespace(stack=stack, project=project.root, yes=yes)
+    return command.main(args, term.out)
+
+
+def fake_steps(monkeypatch: pytest.MonkeyPatch, *plan: tuple[str, str | None, Callable[[Context], None]]
+               ) -> list[str]:
+    ran: list[str] = []
+
+    def runner(name: str, body: Callable[[Context], None]) -> Callable[[Context], None]:
+        def run(ctx: Context) -> None:
+            ran.append(name)
+            body(ctx)
+        return run
+
+    monkeypatch.setattr(steps_module, "STEPS", tuple(
+        Step(name, f"step {name}", lambda ctx, why=why: why, runner(name, body)) for name, why, body in plan))
+    return ran
+
+
+def nothing(ctx: Context) -> None:
+    pass
+
+
+def test_a_run_starts_at_the_first_step_not_done_and_never_repeats_a_finished_one(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with_facts(monkeypatch, facts("test"))
+    ran = fake_steps(monkeypatch, ("a", "it was done before", nothing), ("b", None, nothing),
+                     ("c", "done too", nothing), ("d", None, nothing))
+    term, out, _ = at_terminal()
+    assert run_main(project, term, monkeypatch) == exits.OK
+    assert ran == ["b", "d"]
+    text = out.getvalue()
+    assert "1. step a: done (it was done before)" in text and "3. step c: done (done too)" in text
+    assert "go-live of stack 'test' (test mode): verified, in " in text
+    assert "Your acts: 1 outside go-live's prompts (this command), 0 values typed at hidden prompts" in text
+
+
+@pytest.mark.parametrize(("raised", "status", "said"), [
+    (Stop(exits.FINDINGS, "verify stripe did not pass"), exits.FINDINGS, "verify stripe did not pass"),
+    (Stop(exits.REFUSED, "declined: nothing was changed"), exits.REFUSED, "declined: nothing was changed"),
+    (KeyboardInterrupt(), exits.REFUSED, "interrupted"),
+    (EngineFailed("error: " + "sk_" + "live_" + "Z" * 24 + " refused"), exits.FINDINGS, "the engine failed"),
+    (pulumi_cli.CliError("`pulumi config set` failed (exit 255): incorrect passphrase"), exits.FINDINGS,
+     "incorrect passphrase"),
+])
+def test_a_stop_anywhere_says_where_and_how_to_resume(
+    project: Project, monkeypatch: pytest.MonkeyPatch, raised: BaseException, status: int, said: str,
+) -> None:
+    with_facts(monkeypatch, facts("test"))
+
+    def fail(ctx: Context) -> None:
+        raise raised
+
+    ran = fake_steps(monkeypatch, ("a", "done", nothing), ("b", None, fail), ("c", None, nothing))
+    term, out, _ = at_terminal()
+    assert run_main(project, term, monkeypatch) == status
+    assert ran == ["b"]
+    text = out.getvalue()
+    assert said in text
+    assert text.rstrip().endswith("stopped at step 2 (step b); run `billing go-live --stack test` again to resume")
+    assert "Z" * 24 not in text  # the engine's words are masked before they are shown
+
+
+def test_live_refuses_yes_and_a_missing_terminal_refuses_without_it(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    ran = fake_steps(monkeypatch, ("a", None, nothing))
+    term, _, _ = at_terminal()
+    assert run_main(project, term, monkeypatch, stack="live", yes=True) == exits.REFUSED
+    assert "--yes is refused on a live stack" in capsys.readouterr().err
+    term.interactive = False
+    assert run_main(project, term, monkeypatch, stack="test") == exits.REFUSED
+    assert "stdin is not a terminal" in capsys.readouterr().err
+    assert ran == []
+
+
+# ------------------------------------------------------------------------------------ the keys
+
+
+def key_items(*fields: str, problem: str = "is not set") -> list[Item]:
+    return [Item("config", False, f"Pulumi.test.yaml:1: {field}: {problem}: run `pulumi config set ...`",
+                 field=field) for field in fields]
+
+
+def stored_keys(monkeypatch: pytest.MonkeyPatch, already: dict[str, str] | None = None
+                ) -> list[tuple[str, str, bool]]:
+    stored: list[tuple[str, str, bool]] = []
+
+    def set_config(stack: str, config_key: str, value: str, project: Path, secret: bool) -> None:
+        stored.append((config_key, value, secret))
+
+    monkeypatch.setattr(pulumi_cli, "set_config", set_config)
+    monkeypatch.setattr(pulumi_cli, "decrypted_config",
+                        lambda stack, project: pulumi_cli.DecryptedConfig(dict(already or {}), frozenset()))
+    return stored
+
+
+def test_each_key_is_checked_at_its_prompt_and_a_wrong_mode_one_is_refused_unstored(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = credentials("test")
+    wrong = key("rk", "live", "Wr0ng")
+    with_facts(monkeypatch, facts("test", *key_items(*good)))
+    stored = stored_keys(monkeypatch)
+    term, out, person = at_terminal(good["billing:appStripeKey"], wrong, good["stripe:apiKey"],
+                                    good["billing:publishableKey"], good["vercel:apiToken"])
+    setup.keys(context(project, term))
+    assert stored == [("billing:appStripeKey", good["billing:appStripeKey"], True),
+                      ("stripe:apiKey", good["stripe:apiKey"], True),
+                      ("billing:publishableKey", good["billing:publishableKey"], False),
+                      ("vercel:apiToken", good["vercel:apiToken"], True)]
+    text = out.getvalue()
+    assert ("Refused, nothing stored: stripe:apiKey: the key is a live-mode key (rk_live_) but the stack is "
+            "in test mode. Enter the right one.") in text
+    assert [p.split(" (")[0] for p in person.prompts] == ["billing:appStripeKey", "stripe:apiKey", "stripe:apiKey",
+                                                          "billing:publishableKey", "vercel:apiToken"]
+    assert "https://dashboard.stripe.com/test/apikeys/create?name=billing-test-app" in text
+    assert "https://dashboard.stripe.com/test/apikeys/create?name=billing-test-deployer" in text
+    assert "pulumi config set" not in text  # the value is asked for here, not pasted into a shell
+    for value in (*good.values(), wrong):
+        assert value not in text and value not in "".join(person.prompts)
+    assert term.acts.typed == 5
+    assert term.acts.visits[:2] == ["Stripe Dashboard form: Create restricted key (app)",
+                                    "Stripe Dashboard form: Create restricted key (deployer)"]
+    assert term.acts.visits[2:] == ["Stripe Dashboard page: the publishable key", "Vercel token form"]
+    assert "Stripe Dashboard page: the publishable key: https://dashboard.stripe.com/test/apikeys" in text
+
+
+@pytest.mark.parametrize(("field", "typed", "refusal"), [
+    ("billing:publishableKey", key("rk", "test", "Sec1"), "this is a secret key (rk_test_)"),
+    ("vercel:apiToken", key("sk", "test", "Tok1"), "this is a Stripe value (sk_test_), not a Vercel token"),
+    ("billing:appStripeKey", "sk_" + "test_" + "with space" + "x" * 20, "spaces or control characters"),
+])
+def test_a_value_of_the_wrong_kind_is_refused_at_its_prompt(
+    project: Project, monkeypatch: pytest.MonkeyPatch, field: str, typed: str, refusal: str,
+) -> None:
+    with_facts(monkeypatch, facts("test", *key_items(field)))
+    stored = stored_keys(monkeypatch)
+    term, out, _ = at_terminal(typed, "")
+    with pytest.raises(Stop) as stopped:
+        setup.keys(context(project, term))
+    assert stopped.value.status == exits.REFUSED
+    assert "the keys stored so far are kept" in str(stopped.value)
+    assert stored == [] and refusal in out.getvalue() and typed not in out.getvalue()
+
+
+def test_on_live_the_app_may_not_have_the_deployer_s_key(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    deployer, app = key("rk", "live", "Dep1"), key("rk", "live", "App1")
+    with_facts(monkeypatch, facts("live", *key_items("billing:appStripeKey")))
+    stored = stored_keys(monkeypatch, {"stripe:apiKey": deployer})
+    term, out, _ = at_terminal(deployer, app)
+    setup.keys(context(project, term, "live"))
+    assert "the app would run with the deployer's key and its write access" in out.getvalue()
+    assert stored == [("billing:appStripeKey", app, True)]
+
+
+def test_a_live_clerk_key_in_hosting_extra_passes_and_a_stripe_live_secret_does_not(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project.catalog(project.root.joinpath("stacks/catalog.yaml").read_text() + "hosting:\n  extra:\n"
+                    "    CLERK_SECRET_KEY: {key: app:clerkSecretKey, kind: clerk}\n"
+                    "    OTHER_KEY: app:other\n")
+    clerk, stripe_live = "sk_" + "live_" + "C" * 24, "sk_" + "live_" + "S" * 24
+    with_facts(monkeypatch, facts("live", *key_items("app:clerkSecretKey", "app:other")))
+    stored = stored_keys(monkeypatch)
+    term, out, _ = at_terminal(clerk, stripe_live, "postgres-" + "x" * 10)
+    setup.keys(context(project, term, "live"))
+    assert "holds a full live secret key (sk_live_)" in out.getvalue()
+    assert stored == [("app:clerkSecretKey", clerk, True), ("app:other", "postgres-" + "x" * 10, True)]
+
+
+# ------------------------------------------------------------------------- the passphrase
+
+
+def test_a_wrong_passphrase_is_asked_again_and_never_shown(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    with_facts(monkeypatch, facts("test", PASSPHRASE_ITEM), facts("test", PASSPHRASE_ITEM), facts("test"))
+    right = "the right one"
+    term, out, _ = at_terminal("not it", right)
+    setup.stack(context(project, term))
+    assert os.environ["PULUMI_CONFIG_PASSPHRASE"] == right  # in this process only, for the CLI
+    assert "That passphrase does not open the stack's secrets." in out.getvalue()
+    assert right not in out.getvalue() and "not it" not in out.getvalue()
+
+
+def test_an_exported_passphrase_that_does_not_open_the_stack_is_refused(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "another stack's")
+    with_facts(monkeypatch, facts("test", PASSPHRASE_ITEM))
+    term, _, person = at_terminal("typed")
+    with pytest.raises(Stop) as stopped:
+        setup.stack(context(project, term))
+    assert stopped.value.status == exits.REFUSED and person.prompts == []
+
+
+def test_a_new_stack_is_created_only_after_a_yes(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    with_facts(monkeypatch, Readiness("live", (Item("backend", True, "logged in to file:///state"),
+                                               Item("stack", False, "stack 'live' does not exist")), None))
+    made: list[str] = []
+    term, _, person = at_terminal("n")
+    ctx = context(project, term, "live")
+    ctx._engine = StandIn(made)  # type: ignore[assignment]
+    with pytest.raises(Stop) as stopped:
+        setup.stack(ctx)
+    assert stopped.value.status == exits.REFUSED and made == []
+    assert person.prompts == ["Create stack 'live' (`pulumi stack init live --secrets-provider passphrase`)? "
+                              "[y/N] "]
+    term, _, person = at_terminal("y", "live passphrase", "live passphrase")
+    ctx = context(project, term, "live")
+    ctx._engine = StandIn(made)  # type: ignore[assignment]
+    setup.stack(ctx)
+    assert made == ["create"] and len(person.prompts) == 3  # the question, then the passphrase twice
+
+
+class StandIn:
+    """The engine's interface, recording each call; `up` and `preview` answer what the test says."""
+
+    def __init__(self, calls: list[str], preview: Run | None = None, up: Run | Exception | None = None) -> None:
+        self.calls, self._preview, self._up = calls, preview or Run(), up or Run()
+
+    def create(self) -> None:
+        self.calls.append("create")
+
+    def preview(self) -> Run:
+        self.calls.append("preview")
+        return self._preview
+
+    def up(self, progress: Callable[[str], None]) -> Run:
+        self.calls.append("up")
+        if isinstance(self._up, Exception):
+            raise self._up
+        return self._up
+
+
+# ---------------------------------------------------------------------- preview and update
+
+
+CREATES = [("create", "stripe:index/product:Product", "pro"), ("create", "stripe:index/price:Price", "pro-monthly"),
+           ("create", "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable", "preview-X")]
+
+
+SEALED = "\n    secure: v1:ZXhhbXBsZQ==:v1:ExampleCiphertextOnly"
+
+
+def update_context(project: Project, monkeypatch: pytest.MonkeyPatch, term: Terminal, engine: StandIn,
+                   last_update: str | None = None, stack: str = "test", *update: Item) -> Context:
+    """A stack whose keys are stored (sealed in its file); the CLI decrypts them to `credentials`.
+    `update`: readiness's update items (by default the one a stack with `last_update` has)."""
+    good = credentials(stack)
+    path = project.root / f"Pulumi.{stack}.yaml"
+    path.write_text(path.read_text() + "".join(f"  {name}:{SEALED}\n" for name in good))
+    monkeypatch.setattr(pulumi_cli, "decrypted_config", lambda s, p, deadline=60.0: pulumi_cli.DecryptedConfig(
+        good, frozenset(good)))
+    said = (f"last update {last_update} succeeded" if last_update else
+            "nothing deployed yet: going live is `pulumi up --stack test --policy-pack policies`")
+    with_facts(monkeypatch, facts(stack, *(update or [Item("update", True, said)]), last_update=last_update))
+    ctx = context(project, term, stack)
+    ctx._engine = engine  # type: ignore[assignment]
+    return ctx
+
+
+def test_the_update_is_previewed_and_its_money_shown_and_nothing_applied_without_a_yes(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    term, out, _ = at_terminal("n")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES))))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.REFUSED and "nothing was changed" in str(stopped.value)
+    assert calls == ["preview"]
+    text = out.getvalue()
+    assert "ok: stack 'test' (test mode)" in text and "keys: checked" in text  # validate --from-pulumi
+    assert "  +  stripe:index/price:Price  pro-monthly" in text
+    assert "added: 29.00 USD every month" in text  # the money diff of a first update
+    assert "Preview: 3 to create, 0 to update, 0 to replace, 0 to delete" in text
+    assert "Apply these 3 changes to stack 'test' (test mode)?" in "".join(term.read_line.prompts)  # type: ignore[attr-defined]
+
+
+def test_a_yes_applies_and_the_summary_lists_what_was_created(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    term, _, _ = at_terminal("y")
+    up = Run(steps=list(CREATES))
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES)), up=up))
+    deploy.update(ctx)
+    assert calls == ["preview", "up"]
+    assert ctx.created == ["update of stack 'test': 3 created"]
+
+
+def test_a_failed_up_shows_the_engine_s_error_and_what_status_sees(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    term, out, _ = at_terminal("y")
+    ctx = update_context(project, monkeypatch, term, StandIn(
+        calls, preview=Run(steps=list(CREATES)), up=EngineFailed("error: 401 Unauthorized from Stripe")))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and "not retried" in str(stopped.value)
+    assert calls == ["preview", "up"]
+    text = out.getvalue()
+    assert "The update failed; the engine said:\nerror: 401 Unauthorized from Stripe" in text
+    assert "What `billing status` sees now:" in text
+
+
+FAILED = Item("update", False, "the last update of the stack (ended 2026-12-06T08:00:00.000Z) failed: the stack "  # type: ignore[arg-type]
+              "may be part-way through it", "`pulumi preview --stack test --policy-pack policies` shows what is "
+              "left, then `pulumi up --stack test --policy-pack policies`", field="failed")
+
+
+def test_after_a_failed_update_yes_does_not_retry(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    term, out, _ = at_terminal(yes=True)
+    ctx = update_context(project, monkeypatch, term, StandIn(calls), "2026-12-06T08:00:00.000Z", "test", FAILED)
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and "not retried blindly" in str(stopped.value)
+    assert calls == []  # neither a preview nor an up
+    assert "TODO  the last update of the stack (ended 2026-12-06T08:00:00.000Z) failed" in out.getvalue()
+
+
+def test_after_a_failed_update_a_person_sees_the_preview_again_and_decides(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    term, out, _ = at_terminal("n")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES[1:]))),
+                         "2026-12-06T08:00:00.000Z", "test", FAILED)
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.REFUSED and calls == ["preview"]
+    text = out.getvalue()
+    assert "It is not retried blindly: the preview below shows what is left" in text
+    assert "billing diff" not in text  # the money of a first update is not shown again
+
+
+def test_an_update_still_running_is_waited_for(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    term, _, _ = at_terminal("y")
+    running = Item("update", False, "an update of the stack is running now", "wait for it to end")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls), None, "test", running)
+    assert deploy.update_done(ctx) is None
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and "has not ended" in str(stopped.value) and calls == []
+
+
+def test_the_update_is_done_only_when_readiness_says_the_last_one_succeeded(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    term, _, _ = at_terminal()
+    ctx = update_context(project, monkeypatch, term, StandIn([]), last_update="2026-12-06T08:00:00.000Z")
+    assert deploy.update_done(ctx) == "last update 2026-12-06T08:00:00.000Z succeeded"
+    ctx = update_context(project, monkeypatch, term, StandIn([]), "2026-12-06T08:00:00.000Z", "test", FAILED)
+    assert deploy.update_done(ctx) is None
+    ctx = update_context(project, monkeypatch, term, StandIn([]), last_update=None)
+    assert deploy.update_done(ctx) is None
+
+
+# ------------------------------------------------------------------------ verify and payment
+
+
+def test_verify_stops_at_the_first_part_that_fails(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def verify_main(args: argparse.Namespace, out: Any) -> int:
+        asked.append(args.part)
+        return exits.FINDINGS if args.part == "stripe" else exits.OK
+
+    monkeypatch.setattr(proof.verify_command, "main", verify_main)
+    with_facts(monkeypatch, facts("test"))
+    term, _, _ = at_terminal()
+    ctx = context(project, term)
+    with pytest.raises(Stop) as stopped:
+        proof.verify(ctx)
+    assert stopped.value.status == exits.FINDINGS and asked == ["webhook", "stripe"]
+    assert ctx.checked == ["verify webhook: passed", "verify stripe: did not pass"]
+
+
+def test_a_part_verify_recorded_as_passed_is_not_run_again(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(proof.verify_command, "main", lambda args, out: asked.append(args.part) or exits.OK)
+    recorded = [Item("verify", True, f"verify {part}: pass 2026-12-06T08:00:00Z",  # type: ignore[arg-type]
+                     field=f"billing:verify:{part}") for part in ("webhook", "stripe")]
+    with_facts(monkeypatch, facts("test", *recorded))
+    term, _, _ = at_terminal()
+    ctx = context(project, term)
+    assert proof.verify_done(ctx) is None
+    proof.verify(ctx)
+    assert asked == ["hosting"]
+
+
+def test_the_live_payment_proof_names_the_smoke_test_code_and_asks_first(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[str] = []
+    monkeypatch.setattr(proof.payment_command, "main", lambda args, out, project: ran.append(args.stack) or 0)
+    with_facts(monkeypatch, facts("live"))
+    term, out, _ = at_terminal("n", "y")
+    ctx = context(project, term, "live")
+    with pytest.raises(Stop):
+        proof.payment(ctx)
+    assert ran == [] and "Use the promotion code SMOKETEST (100% off) at the checkout." in out.getvalue()
+    proof.payment(ctx)
+    assert ran == ["live"] and term.acts.visits == ["the live checkout, paid in a browser"]
