@@ -13,16 +13,14 @@ from __future__ import annotations
 # Loading: a stack's deployment, or the catalog alone.
 from infra.catalog.catalog_checks import check_catalog
 from infra.catalog.deployment import Deployment
-from infra.catalog.loader import load_deployment
 
 # The catalog's models and the rules they carry.
+from infra.catalog.keys import APP_MANIFEST, DEPLOYER_MANIFEST, KeyManifest
+from infra.catalog.loader import load_deployment
 from infra.catalog.models import (
-    APP_KEY,
-    DEPLOYER_KEY,
     SUMMARY_EVENT,
     Catalog,
     Entitlement,
-    KeyManifest,
     Plan,
     Portal,
     Price,
@@ -38,8 +36,8 @@ from infra.catalog.money import amount_text, from_minor_units, parse_amount, to_
 from infra.catalog.settings import Coupon, StackSettings, coupon_amount_off
 
 __all__ = [
-    "APP_KEY",
-    "DEPLOYER_KEY",
+    "APP_MANIFEST",
+    "DEPLOYER_MANIFEST",
     "SUMMARY_EVENT",
     "Catalog",
     "Coupon",

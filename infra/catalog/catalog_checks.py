@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from infra.catalog import entitlements, hosting, tier_contract
+from infra.catalog.keys import ENTITLEMENTS, Keys
 from infra.catalog.models import (
-    ENTITLEMENTS,
     Catalog,
     Entitlement,
     Hosting,
-    Keys,
     Plan,
     Portal,
     Webhook,

@@ -13,9 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -24,13 +22,14 @@ from pydantic import (
     model_validator,
 )
 
+from infra.catalog.base import Model
+from infra.catalog.keys import Keys
 from infra.catalog.money import to_minor_units
 from infra.catalog.values import (
     Amount,
     ApiVersion,
     ConfigKey,
     Currency,
-    DashboardResource,
     EnvName,
     EventType,
     FeatureKey,
@@ -47,11 +46,6 @@ from infra.catalog.values import (
 from infra.core.redact import shown
 from infra.stripe import reference as ref
 from infra.stripe.provider_table import CancellationReason
-
-
-class Model(BaseModel):
-    # strict: YAML's `yes` is not a bool here and "5" is not a number.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _no_reserved_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -252,61 +246,6 @@ class Portal(Model):
     )
     cancellation: Cancellation = Field(default_factory=Cancellation)
     plan_switching: PlanSwitching | None = None
-
-
-Level = Literal["none", "read", "write"]
-
-
-class KeyManifest(Model):
-    """A restricted key as the Dashboard form asks for it: a purpose and a level per resource."""
-
-    purpose: Text
-    permissions: dict[DashboardResource, Level]
-
-    def granted(self) -> dict[str, str]:
-        return {name: level for name, level in self.permissions.items() if level != "none"}
-
-
-# What a subscription app does with its key: start Checkout, keep customers and
-# subscriptions in step, open the portal, and look prices up. Nothing else.
-APP_KEY = KeyManifest(
-    purpose="The app's server-side key: creates Checkout Sessions and portal sessions, "
-            "reads and updates customers and subscriptions, looks up prices.",
-    permissions={"Checkout Sessions": "write", "Customers": "write", "Subscriptions": "write",
-                 "Customer portal": "write", "Products": "read", "Prices": "read"},
-)
-# What this program manages, and what `verify` reads to prove it: nothing more. It is also
-# verify's read key, and the payment proof sees each event delivered to the stack's endpoint
-# through the events API (`pending_webhooks`), which the app's key has no reason to read.
-DEPLOYER_KEY = KeyManifest(
-    purpose="Pulumi's key (stripe:apiKey): manages products, prices, coupons, promotion codes, "
-            "the webhook endpoint and the customer portal configuration; reads events, for "
-            "`verify payment`'s proof that each one reached the endpoint.",
-    permissions={"Products": "write", "Prices": "write", "Coupons": "write", "Promotion codes": "write",
-                 "Webhook endpoints": "write", "Customer portal": "write", "Events": "read"},
-)
-
-
-# With `entitlements:` declared, what each default key needs on top: the program creates and
-# updates Features, and the app lists a customer's active entitlements to gate on them.
-ENTITLEMENTS_NEED: dict[str, Level] = {"deployer": "write", "app": "read"}
-ENTITLEMENTS = "Entitlements"
-"""The restricted-key form's row for Features and active entitlements (rak_names.py)."""
-
-
-class Keys(Model):
-    # A declared manifest replaces its default whole: what is written is what the key gets.
-    app: KeyManifest = APP_KEY
-    deployer: KeyManifest = DEPLOYER_KEY
-
-    def following(self, entitlements: bool) -> Keys:
-        """The keys with each default manifest given what the catalog's entitlements need."""
-        if not entitlements:
-            return self
-        update = {role: KeyManifest(purpose=getattr(self, role).purpose, permissions={
-                      **getattr(self, role).permissions, ENTITLEMENTS: level})
-                  for role, level in ENTITLEMENTS_NEED.items() if role not in self.model_fields_set}
-        return self.model_copy(update=update)
 
 
 class HostingNames(Model):

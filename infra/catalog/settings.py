@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from infra import hosts
-from infra.catalog.models import Model
+from infra.catalog.base import Model
 from infra.catalog.money import to_minor_units
 from infra.catalog.values import (
     Amount,

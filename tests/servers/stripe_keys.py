@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infra.catalog import APP_KEY, KeyManifest
+from infra.catalog import APP_MANIFEST, KeyManifest
 from infra.clients.stripe_api import READ_PROBES
 from infra.stripe.rak_names import Level, rak_name
 
@@ -54,7 +54,7 @@ def grants(manifest: KeyManifest) -> frozenset[str]:
                              if level == "write"})
 
 
-APP_PERMISSIONS = grants(APP_KEY)
+APP_PERMISSIONS = grants(APP_MANIFEST)
 """The app manifest's default grants, in Stripe's permission names."""
 
 

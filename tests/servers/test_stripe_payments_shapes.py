@@ -20,7 +20,7 @@ import stripe
 import stripe.billing_portal
 import stripe.checkout
 
-from infra.catalog import APP_KEY, DEPLOYER_KEY
+from infra.catalog import APP_MANIFEST, DEPLOYER_MANIFEST
 from infra.clients.stripe_api import READ_PROBES, WRITE_PROBES
 from tests.engine.stripe_server import StripeState, app
 from tests.servers.stripe_keys import grants, permission
@@ -54,7 +54,7 @@ class Deliveries:
 
 @pytest.fixture
 def state() -> StripeState:
-    return StripeState(keys={API_KEY: None, APP: grants(APP_KEY), DEPLOYER: grants(DEPLOYER_KEY)})
+    return StripeState(keys={API_KEY: None, APP: grants(APP_MANIFEST), DEPLOYER: grants(DEPLOYER_MANIFEST)})
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_a_restricted_key_may_do_what_its_manifest_grants_and_nothing_else(api: 
     # Inside the app's manifest, reads answer; outside, Stripe's 403 names the permission.
     for resource, path in READ_PROBES.items():
         status, body = api.call("GET", path, {"limit": 1}, key=APP)
-        if resource in APP_KEY.granted():
+        if resource in APP_MANIFEST.granted():
             assert status == 200 and body["object"] == "list", (resource, body)
         else:
             assert status == 403, (resource, body)
@@ -187,7 +187,7 @@ def test_a_restricted_key_may_do_what_its_manifest_grants_and_nothing_else(api: 
     # A write to an object that does not exist: 404 resource_missing where the key may write, 403 where not.
     for resource, path in WRITE_PROBES.items():
         status, body = api.call("POST", path, key=APP)
-        may = APP_KEY.granted().get(resource) == "write"
+        may = APP_MANIFEST.granted().get(resource) == "write"
         assert status == (404 if may else 403), (resource, body)
         if may:
             assert body["error"]["code"] == "resource_missing"

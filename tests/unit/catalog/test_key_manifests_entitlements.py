@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.catalog import APP_KEY, DEPLOYER_KEY
+from infra.catalog import APP_MANIFEST, DEPLOYER_MANIFEST
 from infra.stripe.rak_names import RAK_NAMES
 from tests.support.project import Project, run_cli
 
@@ -56,7 +56,7 @@ def test_with_entitlements_the_deployer_writes_features_and_the_app_reads_them(p
 def test_without_entitlements_the_keys_get_nothing_on_them(project: Project) -> None:
     out = keys_output(project, catalog(PLAIN))
     assert "Entitlements         Read" not in out and "Entitlements         Write" not in out
-    assert "Entitlements" not in APP_KEY.permissions and "Entitlements" not in DEPLOYER_KEY.permissions
+    assert "Entitlements" not in APP_MANIFEST.permissions and "Entitlements" not in DEPLOYER_MANIFEST.permissions
 
 
 def test_a_declared_manifest_without_what_the_features_need_is_refused(project: Project) -> None:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from infra.catalog import APP_KEY, DEPLOYER_KEY
+from infra.catalog import APP_MANIFEST, DEPLOYER_MANIFEST
 from infra.stripe.rak_names import RAK_NAMES, create_link, describe, rak_name, resource_of
 from infra.stripe.reference import DASHBOARD_RESOURCE_NAMES
 from tests.support.project import run_cli
@@ -24,7 +24,7 @@ def test_keys_prints_one_link_per_key_that_matches_its_manifest(mode: str) -> No
     assert code == 0
     sections = out.split("2. The deployer key")
     assert len(sections) == 2
-    for section, role, manifest in ((sections[0], "app", APP_KEY), (sections[1], "deployer", DEPLOYER_KEY)):
+    for section, role, manifest in ((sections[0], "app", APP_MANIFEST), (sections[1], "deployer", DEPLOYER_MANIFEST)):
         found = _LINK.findall(section)
         assert len(found) == 1, section
         named, total, url = found[0]
@@ -51,7 +51,7 @@ def test_keys_prints_one_link_per_key_that_matches_its_manifest(mode: str) -> No
 
 
 def test_the_app_link_leaves_the_customer_portal_to_the_checklist() -> None:
-    link = create_link("live", "billing-live-app", APP_KEY.granted())
+    link = create_link("live", "billing-live-app", APP_MANIFEST.granted())
     assert ("Customer portal", "write") in link.by_hand
     assert "rak_plan_read" in link.url and "rak_price" not in link.url  # the Prices row is rak_plan_*
     assert "rak_checkout_session_write" in link.url and "rak_checkout_session_read" not in link.url
