@@ -105,7 +105,7 @@ engine-test: venv policy-venv engine
 # Then a real `pulumi preview` of 300 plans against the local servers, and the acts a person
 # performs with `billing go-live` for a fresh live stack, when `make engine` has built
 # everything they need (each says what is missing otherwise).
-bench: venv
+bench: venv policy-venv
 	$(PY) benchmarks/plan_scaling.py
 	$(PY) benchmarks/real_preview.py
 	$(PY) benchmarks/go_live_acts.py
