@@ -20,6 +20,7 @@ from infra.catalog.guards import ROLE_KEYS, WEBHOOK_SECRET, Hosted, Role, hosted
 from infra.catalog.hosting import hosted_config
 from infra.clients import pulumi_cli
 from infra.commands import keys as key_forms
+from infra.commands.golive import reuse
 from infra.commands.golive.context import PASSPHRASE, Context, askable
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
@@ -136,6 +137,11 @@ def keys(ctx: Context) -> None:
         kind = kinds.get(config_key, "extra")
         check = _checker(deployment, config_key, kind, checked_roles.get(config_key), known)
         ctx.term.say("")
+        found = reuse.host_token(ctx, hosts.of(deployment.settings), check) if kind == "token" else None
+        if found is not None:
+            _store(ctx, config_key, found.value, secret=True, source=found.source)
+            known[config_key] = found.value
+            continue
         if config_key in forms:
             number, checklist = forms[config_key]
             ctx.term.say("\n".join(key_forms.form(deployment, number, checklist)))
@@ -171,10 +177,13 @@ def _in_order(wanted: list[str], kinds: dict[str, str], form_keys: list[str]) ->
     return wanted
 
 
-def _store(ctx: Context, config_key: str, value: str, secret: bool) -> None:
+def _store(ctx: Context, config_key: str, value: str, secret: bool, source: str | None = None) -> None:
     pulumi_cli.set_config(ctx.stack, config_key, value, ctx.project, secret=secret)
-    ctx.created.append(f"{config_key} stored" + (" (encrypted)" if secret else " (public: plain text)"))
-    ctx.term.say(f"Stored {config_key}" + (" as a secret." if secret else " (public, in plain text)."))
+    came = f", from {source}" if source else ""
+    how = "encrypted" if secret else "public: plain text"
+    ctx.created.append(f"{config_key} stored ({how}{came})")
+    said = "as a secret" if secret else "(public, in plain text)"
+    ctx.term.say(f"Stored {config_key} {said}{came}.")
 
 
 def _ask_valid(ctx: Context, config_key: str, kind: str, check: Callable[[str], str | None]) -> str:
