@@ -56,8 +56,8 @@ def host_token(ctx: Context, host: Host, check: Callable[[str], str | None]) -> 
         try:
             value = pulumi_cli.decrypted_config(other, ctx.project).values.get(host.token, "")
         except pulumi_cli.CliError as error:
-            ctx.term.say(f"Stack {other!r} holds a {host.title} token, but it was not read with this "
-                         f"run's passphrase ({error}); a stack with its own passphrase is not opened here.")
+            ctx.term.say(f"Stack {other!r} holds a {host.title} token, but it could not be read ({error}); "
+                         "a stack with a passphrase of its own is not opened here.")
             continue
         problem = check(value) if value else "it is empty"
         if problem is not None:

@@ -1,6 +1,10 @@
 """Steps 1 to 5 of go-live: the CLI and backend, the stack's settings, the stack with its own
 passphrase, the keys typed at hidden prompts, and the policy pack's virtualenv.
 
+The host's token the person already has (exported, or on the test stack) is
+offered before its form (`reuse`); the publishable key is asked on the API keys
+page the first restricted key's form is opened from.
+
 Nothing here prints a secret: the passphrase and every key are read with echo
 off, checked in memory with the guards the program uses (`key_problem`,
 `hosted_problem`: a key of the wrong mode or kind is refused at its prompt and
