@@ -178,7 +178,7 @@ def main() -> int:
                            timeout=120)
         found = measure(Engine(bin=bin_dir, status=status, home=base / "pulumi-home"), base)
     print("A fresh live stack, from nothing to verified (the payment proof's checkout paid), by a person "
-          f"whose shell exports {TOKEN_VARIABLE} (the token their test stack uses):")
+          f"whose shell exports {TOKEN_VARIABLE}, the Vercel provider's token variable:")
     print(f"  billing go-live: {found['outside']} acts outside its prompts, "
           f"plus {found['typed']} values typed at hidden prompts (the passphrase twice, 3 Stripe keys) and "
           f"{found['questions']} questions answered (one of them: store the exported Vercel token)")
