@@ -21,7 +21,7 @@ from infra import hosts
 from infra.commands.golive import reuse, setup
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
-from tests.commands.test_go_live import (
+from tests.support.go_live import (
     at_terminal,
     context,
     facts,
