@@ -29,6 +29,8 @@ class CloudflareHost(Host):
     title = "Cloudflare Workers"
     token = "cloudflare:apiToken"  # noqa: S105 (a config key name)
     token_env = "CLOUDFLARE_API_TOKEN"  # noqa: S105 (a variable name): wrangler's and the SDK's
+    # No provider_token_env: the WorkerSecret provider reads `cloudflare:apiToken` from the stack's
+    # config only (infra.components.cloudflare, `configure`); go-live offers token_env's token.
     token_help = ("A Cloudflare API token with Account > Workers Scripts > Edit "  # noqa: S105 (instructions)
                   "(dash.cloudflare.com/profile/api-tokens)")
     api_base_env = "CLOUDFLARE_BASE_URL"

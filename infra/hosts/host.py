@@ -67,6 +67,10 @@ class Host(ABC):
     """Config key of the host's API token (a secret)."""
     token_env: str
     """Environment variable `verify` reads the token from first."""
+    provider_token_env: str | None = None
+    """Environment variable the host's Pulumi provider reads its token from when the stack's config
+    has none; None when the provider reads the config only. go-live offers either variable's token
+    to a person who has one exported, instead of sending them to the token form."""
     token_help: str
     api_base_env: str
     """Environment variable that points the host's API client elsewhere (tests, gateways)."""

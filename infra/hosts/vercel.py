@@ -49,6 +49,10 @@ class VercelHost(Host):
     title = "Vercel"
     token = "vercel:apiToken"  # noqa: S105 (a config key name)
     token_env = "VERCEL_TOKEN"  # noqa: S105 (a variable name)
+    # terraform-provider-vercel, vercel/provider.go, `Configure`: with no `api_token` in the
+    # provider's config, `apiToken = os.Getenv("VERCEL_API_TOKEN")`; pulumiverse/pulumi-vercel's
+    # provider/resources.go maps no other variable onto it.
+    provider_token_env = "VERCEL_API_TOKEN"  # noqa: S105 (a variable name)
     token_help = "A Vercel token (vercel.com/account/tokens)"  # noqa: S105 (instructions)
     api_base_env = "VERCEL_API_BASE"
     api_default = "https://api.vercel.com"

@@ -9,10 +9,8 @@ it and with which status, what is asked before each change, and what is never pr
 from __future__ import annotations
 
 import argparse
-import io
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,55 +23,22 @@ from infra.commands.golive.engine import EngineFailed, Run
 from infra.commands.golive.steps import Step
 from infra.commands.golive.terminal import Stop, Terminal
 from infra.core import exits
-from infra.probes import readiness
 from infra.probes.readiness import Item, Readiness
+from tests.support.go_live import (
+    at_terminal,
+    context,
+    facts,
+    key_items,
+    no_token_exported,
+    stored_keys,
+    with_facts,
+)
 from tests.support.project import Project, credentials, key
 
 pytestmark = pytest.mark.pure  # no process, socket or mock runtime: the CLI and the engine are stand-ins
 
 PASSPHRASE_ITEM = Item("config", False, "the stack's secrets could not be read: incorrect passphrase",
                        "export PULUMI_CONFIG_PASSPHRASE with this stack's passphrase (README step 6)")
-
-
-class Person:
-    """Answers each question and hidden prompt in turn; records every prompt it was shown."""
-
-    def __init__(self, *answers: str | Callable[[], str]) -> None:
-        self.answers = list(answers)
-        self.prompts: list[str] = []
-
-    def __call__(self, prompt: str) -> str:
-        self.prompts.append(prompt)
-        if not self.answers:
-            raise EOFError
-        answer = self.answers.pop(0)
-        return answer() if callable(answer) else answer
-
-
-def at_terminal(*answers: str | Callable[[], str], yes: bool = False) -> tuple[Terminal, io.StringIO, Person]:
-    out, person = io.StringIO(), Person(*answers)
-    return Terminal(out, yes=yes, read_line=person, read_secret=person), out, person
-
-
-def facts(stack: str, *items: Item, last_update: str | None = None) -> Readiness:
-    ready = [Item("cli", True, "pulumi CLI v3.274.1"), Item("backend", True, "logged in to file:///x"),
-             Item("stack", True, f"stack {stack!r} exists")]
-    return Readiness(stack, (*ready, *items), last_update)
-
-
-def with_facts(monkeypatch: pytest.MonkeyPatch, *found: Readiness) -> list[Readiness]:
-    """readiness.read answers each of `found` in turn, then the last one again."""
-    queue = list(found)
-
-    def read(stack: str, project: Path) -> Readiness:
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    monkeypatch.setattr(readiness, "read", read)
-    return queue
-
-
-def context(project: Project, term: Terminal, stack: str = "test") -> Context:
-    return Context(stack, project.root, term, live=stack == "live")
 
 
 # ------------------------------------------------------------------------------ the terminal
@@ -219,53 +184,39 @@ def test_live_refuses_yes_and_a_missing_terminal_refuses_without_it(
 # ------------------------------------------------------------------------------------ the keys
 
 
-def key_items(*fields: str, problem: str = "is not set") -> list[Item]:
-    return [Item("config", False, f"Pulumi.test.yaml:1: {field}: {problem}: run `pulumi config set ...`",
-                 field=field) for field in fields]
-
-
-def stored_keys(monkeypatch: pytest.MonkeyPatch, already: dict[str, str] | None = None
-                ) -> list[tuple[str, str, bool]]:
-    stored: list[tuple[str, str, bool]] = []
-
-    def set_config(stack: str, config_key: str, value: str, project: Path, secret: bool) -> None:
-        stored.append((config_key, value, secret))
-
-    monkeypatch.setattr(pulumi_cli, "set_config", set_config)
-    monkeypatch.setattr(pulumi_cli, "decrypted_config",
-                        lambda stack, project: pulumi_cli.DecryptedConfig(dict(already or {}), frozenset()))
-    return stored
-
-
 def test_each_key_is_checked_at_its_prompt_and_a_wrong_mode_one_is_refused_unstored(
     project: Project, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     good = credentials("test")
     wrong = key("rk", "live", "Wr0ng")
     with_facts(monkeypatch, facts("test", *key_items(*good)))
+    no_token_exported(monkeypatch)
     stored = stored_keys(monkeypatch)
-    term, out, person = at_terminal(good["billing:appStripeKey"], wrong, good["stripe:apiKey"],
-                                    good["billing:publishableKey"], good["vercel:apiToken"])
+    term, out, person = at_terminal(good["billing:appStripeKey"], good["billing:publishableKey"], wrong,
+                                    good["stripe:apiKey"], good["vercel:apiToken"])
     setup.keys(context(project, term))
     assert stored == [("billing:appStripeKey", good["billing:appStripeKey"], True),
-                      ("stripe:apiKey", good["stripe:apiKey"], True),
                       ("billing:publishableKey", good["billing:publishableKey"], False),
+                      ("stripe:apiKey", good["stripe:apiKey"], True),
                       ("vercel:apiToken", good["vercel:apiToken"], True)]
     text = out.getvalue()
     assert ("Refused, nothing stored: stripe:apiKey: the key is a live-mode key (rk_live_) but the stack is "
             "in test mode. Enter the right one.") in text
-    assert [p.split(" (")[0] for p in person.prompts] == ["billing:appStripeKey", "stripe:apiKey", "stripe:apiKey",
-                                                          "billing:publishableKey", "vercel:apiToken"]
+    # The publishable key right after the first form, on the API keys page that form was opened from.
+    assert [p.split(" (")[0] for p in person.prompts] == ["billing:appStripeKey", "billing:publishableKey",
+                                                          "stripe:apiKey", "stripe:apiKey", "vercel:apiToken"]
     assert "https://dashboard.stripe.com/test/apikeys/create?name=billing-test-app" in text
     assert "https://dashboard.stripe.com/test/apikeys/create?name=billing-test-deployer" in text
     assert "pulumi config set" not in text  # the value is asked for here, not pasted into a shell
     for value in (*good.values(), wrong):
         assert value not in text and value not in "".join(person.prompts)
     assert term.acts.typed == 5
-    assert term.acts.visits[:2] == ["Stripe Dashboard form: Create restricted key (app)",
-                                    "Stripe Dashboard form: Create restricted key (deployer)"]
-    assert term.acts.visits[2:] == ["Stripe Dashboard page: the publishable key", "Vercel token form"]
-    assert "Stripe Dashboard page: the publishable key: https://dashboard.stripe.com/test/apikeys" in text
+    assert term.acts.visits == ["Stripe Dashboard form: Create restricted key (app)",
+                                "Stripe Dashboard form: Create restricted key (deployer)", "Vercel token form"]
+    same_page = ("The publishable key, on the same page (https://dashboard.stripe.com/test/apikeys): close the new "
+                 "key's dialog, and under Standard keys copy the Publishable key (pk_test_...).")
+    assert text.index("billing-test-app") < text.index(same_page) < text.index("billing-test-deployer")
+    assert "Stripe Dashboard page: the publishable key" not in text
 
 
 @pytest.mark.parametrize(("field", "typed", "refusal"), [
@@ -277,6 +228,7 @@ def test_a_value_of_the_wrong_kind_is_refused_at_its_prompt(
     project: Project, monkeypatch: pytest.MonkeyPatch, field: str, typed: str, refusal: str,
 ) -> None:
     with_facts(monkeypatch, facts("test", *key_items(field)))
+    no_token_exported(monkeypatch)
     stored = stored_keys(monkeypatch)
     term, out, _ = at_terminal(typed, "")
     with pytest.raises(Stop) as stopped:
@@ -284,6 +236,23 @@ def test_a_value_of_the_wrong_kind_is_refused_at_its_prompt(
     assert stopped.value.status == exits.REFUSED
     assert "the keys stored so far are kept" in str(stopped.value)
     assert stored == [] and refusal in out.getvalue() and typed not in out.getvalue()
+
+
+def test_the_publishable_key_alone_is_a_trip_to_the_api_keys_page(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With both restricted keys stored already, no form has the person on the API keys page: going
+    there for the publishable key is an act of its own, and counted as one."""
+    with_facts(monkeypatch, facts("live", *key_items("billing:publishableKey")))
+    stored = stored_keys(monkeypatch)
+    publishable = key("pk", "live", "Pub2")
+    term, out, _ = at_terminal(publishable)
+    setup.keys(context(project, term, "live"))
+    assert stored == [("billing:publishableKey", publishable, False)]
+    assert term.acts.visits == ["Stripe Dashboard page: the publishable key"]
+    assert ("Stripe Dashboard page: the publishable key: https://dashboard.stripe.com/apikeys (Developers > API "
+            "keys), under Standard keys, the Publishable key.") in out.getvalue()
+    assert "on the same page" not in out.getvalue()
 
 
 def test_on_live_the_app_may_not_have_the_deployer_s_key(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:

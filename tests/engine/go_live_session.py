@@ -29,8 +29,10 @@ ENGINE_SECONDS = 900  # a preview or an up of the whole catalog
 class Session:
     """`billing go-live ARGS` on a pseudo-terminal that is its controlling terminal."""
 
-    def __init__(self, project: Project, *args: str, home: Path) -> None:
+    def __init__(self, project: Project, *args: str, home: Path, exported: dict[str, str] | None = None) -> None:
+        """`exported`: what the person's shell exports besides the project's environment."""
         env = {k: v for k, v in project.env(None).items() if k != "PULUMI_CONFIG_PASSPHRASE"}
+        env.update(exported or {})
         home.mkdir(parents=True, exist_ok=True)
         (home / "tmp").mkdir(exist_ok=True)
         env.update({"PYTHONPATH": str(project.root), "HOME": str(home), "TMPDIR": str(home / "tmp"),
@@ -202,9 +204,15 @@ def keys_for(mode: str) -> dict[str, str]:
             "billing:publishableKey": key("pk", mode, "GoPub1"), "vercel:apiToken": VERCEL_TOKEN}
 
 
-def type_the_keys(term: Session, keys: dict[str, str]) -> None:
-    for name in ("billing:appStripeKey", "stripe:apiKey", "billing:publishableKey", "vercel:apiToken"):
-        term.answer(rf"{re.escape(name)} \([^)]*hidden\): ", keys[name])
+def type_the_keys(term: Session, keys: dict[str, str], token_from: str | None = None) -> None:
+    """The keys in the order go-live asks for them: the app key's form, the publishable key on the
+    page that form is opened from, the deployer key's form, then the host token: typed at its
+    prompt, or, with `token_from` (VERCEL_API_TOKEN exported), the offer to store it answered yes."""
+    for name in ("billing:appStripeKey", "billing:publishableKey", "stripe:apiKey", "vercel:apiToken"):
+        if name == "vercel:apiToken" and token_from is not None:
+            term.answer(rf"Use the Vercel token in {token_from} .*\? \[y/N\] ", "y")
+        else:
+            term.answer(rf"{re.escape(name)} \([^)]*hidden\): ", keys[name])
         term.expect(rf"Stored {re.escape(name)}")
 
 

@@ -73,11 +73,13 @@ def test_a_fresh_test_stack_gets_its_passphrase_and_keys_at_hidden_prompts_and_r
         # The app key first (as `billing keys` numbers them), then the deployer's: a live one, refused.
         term.expect(r"https://dashboard\.stripe\.com/test/apikeys/create\?name=billing-test-app")
         term.answer(r"billing:appStripeKey \(rk_test_\.\.\., hidden\): ", keys["billing:appStripeKey"])
+        # The publishable key next, from the API keys page the app key's form was opened from.
+        term.expect(r"The publishable key, on the same page \(https://dashboard\.stripe\.com/test/apikeys\)")
+        term.answer(r"billing:publishableKey \(pk_test_\.\.\., hidden\): ", keys["billing:publishableKey"])
         term.answer(r"stripe:apiKey \(rk_test_\.\.\., hidden\): ", wrong)
         term.expect(r"Refused, nothing stored: stripe:apiKey: the key is a live-mode key \(rk_live_\) but the "
                     r"stack is in test mode\. Enter the right one\.")
         term.answer(r"stripe:apiKey \(rk_test_\.\.\., hidden\): ", keys["stripe:apiKey"])
-        term.answer(r"billing:publishableKey \(pk_test_\.\.\., hidden\): ", keys["billing:publishableKey"])
         term.answer(r"vercel:apiToken \(the value, hidden\): ", keys["vercel:apiToken"])
         term.expect(r"Stored vercel:apiToken as a secret\.")
         # Stopped by Ctrl-C once the keys are in: it says where, and how to go on.
@@ -136,26 +138,37 @@ def test_live_asks_before_each_change_and_a_no_changes_nothing(project: Project,
     assert "live" not in stacks(project)
 
     keys = keys_for("live")
-    term = Session(project, "--stack", "live", home=home)
-    term.answer(r"Create stack 'live' .*\? \[y/N\] ", "y")
-    term.answer(r"New passphrase for stack 'live' \(hidden\): ", PASSPHRASES["live"])
-    term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["live"])
-    term.expect(r"https://dashboard\.stripe\.com/apikeys/create\?name=billing-live-app")
-    term.answer(r"billing:appStripeKey \(rk_live_\.\.\., hidden\): ", key("rk", "test", "GoTest1"))
-    term.expect(r"Refused, nothing stored: billing:appStripeKey: the key is a test-mode key \(rk_test_\)")
-    term.answer(r"billing:appStripeKey \(rk_live_\.\.\., hidden\): ", keys["billing:appStripeKey"])
-    # The deployer's key again for the app: refused on live, where the app gets its own.
-    term.answer(r"stripe:apiKey \(rk_live_\.\.\., hidden\): ", keys["billing:appStripeKey"])
-    term.expect(r"(?s)Refused, nothing stored: stripe:apiKey")
-    term.answer(r"stripe:apiKey \(rk_live_\.\.\., hidden\): ", keys["stripe:apiKey"])
-    term.answer(r"billing:publishableKey \(pk_live_\.\.\., hidden\): ", keys["billing:publishableKey"])
-    term.answer(r"vercel:apiToken \(the value, hidden\): ", keys["vercel:apiToken"])
-    term.expect(r"6\. preview and update")
-    _after_the_keys(project, term)
+    # The person's shell exports the Vercel provider's token variable: go-live offers it, no form.
+    with ArgvWatch([keys["vercel:apiToken"]]) as watch:
+        term = watch.watch(Session(project, "--stack", "live", home=home,
+                                   exported={"VERCEL_API_TOKEN": keys["vercel:apiToken"]}))
+        term.answer(r"Create stack 'live' .*\? \[y/N\] ", "y")
+        term.answer(r"New passphrase for stack 'live' \(hidden\): ", PASSPHRASES["live"])
+        term.answer(r"The same passphrase again \(hidden\): ", PASSPHRASES["live"])
+        term.expect(r"https://dashboard\.stripe\.com/apikeys/create\?name=billing-live-app")
+        term.answer(r"billing:appStripeKey \(rk_live_\.\.\., hidden\): ", key("rk", "test", "GoTest1"))
+        term.expect(r"Refused, nothing stored: billing:appStripeKey: the key is a test-mode key \(rk_test_\)")
+        term.answer(r"billing:appStripeKey \(rk_live_\.\.\., hidden\): ", keys["billing:appStripeKey"])
+        term.answer(r"billing:publishableKey \(pk_live_\.\.\., hidden\): ", keys["billing:publishableKey"])
+        # The deployer's key again for the app: refused on live, where the app gets its own.
+        term.answer(r"stripe:apiKey \(rk_live_\.\.\., hidden\): ", keys["billing:appStripeKey"])
+        term.expect(r"(?s)Refused, nothing stored: stripe:apiKey")
+        term.answer(r"stripe:apiKey \(rk_live_\.\.\., hidden\): ", keys["stripe:apiKey"])
+        term.answer(r"Use the Vercel token in VERCEL_API_TOKEN \(this shell's environment; it is not shown\)\? "
+                    r"\[y/N\] ", "y")
+        term.expect(r"Stored vercel:apiToken as a secret, from VERCEL_API_TOKEN\.")
+        term.expect(r"6\. preview and update")
+        _after_the_keys(project, term)
     assert "live" in stacks(project)
     history = project.pulumi("stack", "history", "--json", stack="live")
     assert json.loads(history.stdout or "[]") == []  # no update ran
     assert stored(project, "live", "stripe:apiKey") == keys["stripe:apiKey"]
+    # The exported token, stored by the real CLI from its stdin: sealed, never in a command line or shown.
+    assert stored(project, "live", "vercel:apiToken") == keys["vercel:apiToken"]
+    assert set(yaml.safe_load((project.root / "Pulumi.live.yaml").read_text())["config"]["vercel:apiToken"]) == {
+        "secure"}
+    assert watch.leaks == [] and any(seen.startswith("config set --secret") for seen in watch.pulumi), watch.pulumi
+    assert keys["vercel:apiToken"] not in term.transcript and "vercel.com/account/tokens" not in term.transcript
 
 
 def test_without_a_terminal_it_refuses_and_changes_nothing(project: Project) -> None:
@@ -358,10 +371,12 @@ def test_a_fresh_live_stack_asks_before_each_change_and_ends_verified_with_the_c
     assert re.search(r"  payment proof: passed", after)
     with capsys.disabled():
         print(f"\ngo-live, a fresh live stack to verified (local servers): {acts.group(0)}")
-    assert (int(acts.group(1)), int(acts.group(3)), int(acts.group(4))) == (6, 6, 4)
+    # No token exported and no other stack here: the Vercel token form is still an act. The
+    # publishable key is typed on the API keys page the first form was opened from: not one.
+    assert (int(acts.group(1)), int(acts.group(3)), int(acts.group(4))) == (5, 6, 4)
     assert acts.group(2) == ("this command; Stripe Dashboard form: Create restricted key (app); Stripe Dashboard "
-                             "form: Create restricted key (deployer); Stripe Dashboard page: the publishable key; "
-                             "Vercel token form; the live checkout, paid in a browser")
+                             "form: Create restricted key (deployer); Vercel token form; the live checkout, paid "
+                             "in a browser")
     assert recorded(project, "live") == dict.fromkeys(("webhook", "stripe", "hosting", "payment"), "pass")
 
 

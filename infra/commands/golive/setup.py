@@ -1,6 +1,10 @@
 """Steps 1 to 5 of go-live: the CLI and backend, the stack's settings, the stack with its own
 passphrase, the keys typed at hidden prompts, and the policy pack's virtualenv.
 
+The host's token the person already has (exported, or on the test stack) is
+offered before its form (`reuse`); the publishable key is asked on the API keys
+page the first restricted key's form is opened from.
+
 Nothing here prints a secret: the passphrase and every key are read with echo
 off, checked in memory with the guards the program uses (`key_problem`,
 `hosted_problem`: a key of the wrong mode or kind is refused at its prompt and
@@ -20,6 +24,7 @@ from infra.catalog.guards import ROLE_KEYS, WEBHOOK_SECRET, Hosted, Role, hosted
 from infra.catalog.hosting import hosted_config
 from infra.clients import pulumi_cli
 from infra.commands import keys as key_forms
+from infra.commands.golive import reuse
 from infra.commands.golive.context import PASSPHRASE, Context, askable
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
@@ -116,9 +121,8 @@ def keys(ctx: Context) -> None:
     """Step 4: for each key still unset or refused, where to get it, then a hidden prompt."""
     deployment = ctx.deployment()
     kinds = askable(ctx.project, ctx.stack)
-    wanted = list(dict.fromkeys(str(item.field) for item in ctx.open("keys")))
-    order = {key: index for index, key in enumerate(kinds)}
-    wanted.sort(key=lambda key: order.get(key, len(order)))
+    wanted = _in_order(list(dict.fromkeys(str(item.field) for item in ctx.open("keys"))), kinds,
+                       [item.config_key for item in key_forms.checklists(deployment)])
     for item in ctx.open("keys"):
         # The item's own fix is a `pulumi config set` line: here the value is asked for instead.
         ctx.term.say(f"  TODO  {item.what.split(': run `', 1)[0]}")
@@ -132,24 +136,58 @@ def keys(ctx: Context) -> None:
     checked_roles = {key: role for role, key in ROLE_KEYS.items()}
     forms = {item.config_key: (number, item)
              for number, item in enumerate(key_forms.checklists(deployment), start=1)}
+    on_keys_page = False  # a restricted key's form, shown in this run, left the person on the API keys page
     for config_key in wanted:
         kind = kinds.get(config_key, "extra")
+        check = _checker(deployment, config_key, kind, checked_roles.get(config_key), known)
         ctx.term.say("")
+        found = reuse.host_token(ctx, hosts.of(deployment.settings), check) if kind == "token" else None
+        if found is not None:
+            _store(ctx, config_key, found.value, secret=True, source=found.source)
+            known[config_key] = found.value
+            continue
         if config_key in forms:
             number, checklist = forms[config_key]
             ctx.term.say("\n".join(key_forms.form(deployment, number, checklist)))
             ctx.term.acts.visited(f"Stripe Dashboard form: Create restricted key ({checklist.role})")
+            on_keys_page = True
+        elif kind == "publishable" and on_keys_page:
+            # The same page the form was opened from: a value copied there, not another trip.
+            page = api_keys_page(deployment.mode)
+            ctx.term.say(f"The publishable key, on the same page ({page}): close the new key's dialog, and "
+                         f"under Standard keys copy the Publishable key (pk_{deployment.mode}_...). {PUBLIC}")
         else:
             act, what = _where(deployment, config_key, kind)
             ctx.term.say(f"{act}: {what}")
             ctx.term.acts.visited(act)
-        check = _checker(deployment, config_key, kind, checked_roles.get(config_key), known)
         value = _ask_valid(ctx, config_key, kind, check)
-        secret = kind != "publishable"
-        pulumi_cli.set_config(ctx.stack, config_key, value, ctx.project, secret=secret)
+        _store(ctx, config_key, value, secret=kind != "publishable")
         known[config_key] = value
-        ctx.created.append(f"{config_key} stored" + (" (encrypted)" if secret else " (public: plain text)"))
-        ctx.term.say(f"Stored {config_key}" + (" as a secret." if secret else " (public, in plain text)."))
+
+
+PUBLIC = "It is public (it ships to browsers), so it is stored in plain text."
+
+
+def _in_order(wanted: list[str], kinds: dict[str, str], form_keys: list[str]) -> list[str]:
+    """The keys to ask for, as `askable` orders them, except the publishable key: right after the
+    first restricted key's form, while the person is on the API keys page that shows it too."""
+    order = {key: index for index, key in enumerate(kinds)}
+    wanted = sorted(wanted, key=lambda key: order.get(key, len(order)))
+    publishable = next((key for key in wanted if kinds.get(key) == "publishable"), None)
+    first_form = next((key for key in wanted if key in form_keys), None)
+    if publishable is not None and first_form is not None:
+        wanted.remove(publishable)
+        wanted.insert(wanted.index(first_form) + 1, publishable)
+    return wanted
+
+
+def _store(ctx: Context, config_key: str, value: str, secret: bool, source: str | None = None) -> None:
+    pulumi_cli.set_config(ctx.stack, config_key, value, ctx.project, secret=secret)
+    came = f", from {source}" if source else ""
+    how = "encrypted" if secret else "public: plain text"
+    ctx.created.append(f"{config_key} stored ({how}{came})")
+    said = "as a secret" if secret else "(public, in plain text)"
+    ctx.term.say(f"Stored {config_key} {said}{came}.")
 
 
 def _ask_valid(ctx: Context, config_key: str, kind: str, check: Callable[[str], str | None]) -> str:
@@ -203,8 +241,8 @@ def _where(deployment: Deployment, config_key: str, kind: str) -> tuple[str, str
     mode = deployment.mode
     if kind == "publishable":
         return ("Stripe Dashboard page: the publishable key",
-                f"{api_keys_page(mode)} (Developers > API keys). It is public (it ships to browsers), so it "
-                "is stored in plain text.")
+                f"{api_keys_page(mode)} (Developers > API keys), under Standard keys, the Publishable key. "
+                f"{PUBLIC}")
     if kind == "token":
         return f"{host.title} token form", f"{host.token_help}."
     if config_key == WEBHOOK_SECRET:
