@@ -33,9 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.engine.catalogs import LIVE_COUPONS  # noqa: E402
 from tests.engine.go_live_session import (  # noqa: E402
     ENGINE_SECONDS,
-    LIVE_SMOKE_TEST,
     Session,
     keys_for,
     stack_file,
@@ -125,7 +125,7 @@ def measure(engine: Engine, base: Path) -> dict[str, int | str]:
     with World(base / "tls") as world:
         (base / "project").mkdir()
         project = Project(base / "project", engine, world)
-        stack_file(project, "live", LIVE_SMOKE_TEST)
+        stack_file(project, "live", LIVE_COUPONS)
         keys = keys_for("live")
         world.stripe.livemode = True
         world.sites[DOMAINS["live"]] = the_app(project, "live")

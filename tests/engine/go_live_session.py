@@ -187,18 +187,6 @@ def stack_file(project: Project, stack: str, coupons: str = "") -> None:
         f"  billing:vercelProject: {PROJECT_ID}\n{coupons}", encoding="utf-8")
 
 
-LIVE_SMOKE_TEST = """\
-  billing:coupons:
-    smoke_test:
-      name: Live smoke test
-      percent_off: 100
-      duration: once
-      max_redemptions: 1
-      promotion_codes:
-        SMOKETEST: {max_redemptions: 1}
-"""
-
-
 def keys_for(mode: str) -> dict[str, str]:
     return {"billing:appStripeKey": key("rk", mode, "GoApp1"), "stripe:apiKey": key("rk", mode, "GoDep1"),
             "billing:publishableKey": key("pk", mode, "GoPub1"), "vercel:apiToken": VERCEL_TOKEN}

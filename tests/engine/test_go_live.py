@@ -28,9 +28,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.engine.catalogs import LIVE_COUPONS
 from tests.engine.go_live_session import (
     ENGINE_SECONDS,
-    LIVE_SMOKE_TEST,
     ArgvWatch,
     Session,
     files_holding,
@@ -129,7 +129,7 @@ def _after_the_keys(project: Project, term: Session) -> None:
 
 
 def test_live_asks_before_each_change_and_a_no_changes_nothing(project: Project, tmp_path: Path) -> None:
-    stack_file(project, "live", LIVE_SMOKE_TEST)
+    stack_file(project, "live", LIVE_COUPONS)
     home = tmp_path / "home"
     term = Session(project, "--stack", "live", home=home)
     term.answer(r"Create stack 'live' .*\? \[y/N\] ", "n")
@@ -173,7 +173,7 @@ def test_live_asks_before_each_change_and_a_no_changes_nothing(project: Project,
 
 def test_without_a_terminal_it_refuses_and_changes_nothing(project: Project) -> None:
     stack_file(project, "test")
-    stack_file(project, "live", LIVE_SMOKE_TEST)
+    stack_file(project, "live", LIVE_COUPONS)
     done = project.billing("go-live", "--stack", "test")  # stdin is not a terminal here
     assert done.returncode == 2 and "stdin is not a terminal" in done.stderr
     done = project.billing("go-live", "--stack", "live", "--yes")
@@ -328,7 +328,7 @@ def test_stopped_after_up_a_second_run_resumes_without_a_second_update(project: 
 def test_a_fresh_live_stack_asks_before_each_change_and_ends_verified_with_the_checkout_paid(
     project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    stack_file(project, "live", LIVE_SMOKE_TEST)
+    stack_file(project, "live", LIVE_COUPONS)
     project.world.stripe.livemode = True
     keys = keys_for("live")
     the_world(project, "live", keys)
