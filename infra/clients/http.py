@@ -86,18 +86,21 @@ def request(
     except ValueError:
         raise NetworkError("url", f"the port of {host} is not a number") from None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    cut = ""
     if limits.until is not None:
         left = limits.until - time.monotonic()
         if left <= 0:
             raise NetworkError("timeout", "not sent: the command's total deadline had passed")
-        limits = replace(limits, seconds=min(limits.seconds, left))
+        if left < limits.seconds:
+            cut = ", what was left of the command's total deadline"
+            limits = replace(limits, seconds=left)
     exchange = _Exchange(parts.scheme, host, port, limits)
     worker = threading.Thread(target=exchange.run, args=(method, target, dict(headers or {}), body),
                               name=f"http {host}", daemon=True)
     worker.start()
     if not exchange.done.wait(limits.seconds):
         exchange.abort()
-        raise NetworkError("timeout", f"no complete answer within {limits.seconds:g}s "
+        raise NetworkError("timeout", f"no complete answer within {round(limits.seconds, 2):g}s{cut} "
                            f"(stalled {exchange.stage})", limits.seconds)
     if exchange.answer is None:
         raise exchange.error or RuntimeError("the HTTP worker ended without an answer")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import count
 
 import pytest
 
 from infra.catalog import hosting
+from infra.commands.verify import command as verify_command
+from infra.core import exits
 from infra.hosts.vercel import TARGETS
+from tests.servers.hostile_server import Handler, HostileServer, elapsed
 from tests.servers.stripe_api_server import StripeServer
 from tests.servers.vercel_api_server import VercelProject, VercelServer, now_ms
 from tests.servers.webhook_receiver import Receiver, reference
@@ -82,3 +86,28 @@ def test_a_webhook_url_stripe_cannot_deliver_to_is_refused_and_not_echoed(
     code, out, err = run_cli("verify", "webhook", "--url", url, "--secret-env", "WH")
     assert code == 2 and out == "" and words in err
     assert "pw" * 4 not in err and "nothing was sent" in err
+
+
+def test_a_host_that_pages_slowly_cannot_hold_verify_past_its_total_deadline(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each page just inside the request deadline, each with a new cursor: the page cap times the
+    # request deadline bounds nothing a person waits for; the run's own deadline does.
+    serial = count(1_700_000_000_000, -1)
+
+    def slow_pages(h: Handler) -> None:
+        if not h.stopping.wait(0.3):
+            h.send_json(200, {"envs": [], "pagination": {"count": 0, "next": next(serial), "prev": None}})
+
+    project.stack("test", "config:\n  billing:mode: test\n  billing:domain: staging.shop.test\n"
+                          "  billing:vercelProject: prj_Test123\n")
+    monkeypatch.setattr(verify_command, "TOTAL_SECONDS", 2.0)
+    with HostileServer(slow_pages) as server:
+        monkeypatch.setenv("VERCEL_API_BASE", server.base)
+        monkeypatch.setenv("VERCEL_TOKEN", TOKEN)
+        (code, out, err), seconds = elapsed(lambda: run_cli(
+            "verify", "hosting", "--stack", "test", "--project", str(project.root), "--no-record"))
+    assert code == exits.FINDINGS, out + err
+    assert seconds < 15, seconds  # the pages alone would take 30 s
+    assert "FAIL" in out and "what was left of the command's total deadline" in out, out
+    assert TOKEN not in out + err

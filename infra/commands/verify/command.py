@@ -7,7 +7,9 @@ before anything is sent, so every missing key is reported at once (exit
 REFUSED) with its fix, not a half-run table. A server that fails, stalls or
 answers nonsense fails the affected check and the run goes on; exit FINDINGS
 when any check failed, OK otherwise. Every request has `--timeout` as its
-total deadline.
+total deadline, and the run as a whole `TOTAL_SECONDS`: a server that answers
+each page just inside the request deadline, with a new cursor each time,
+cannot hold it longer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +45,9 @@ from infra.stripe.events import PROBE_EVENT
 from infra.stripe.reference import webhook_event_types
 
 PARTS = ("webhook", "stripe", "hosting")
+TOTAL_SECONDS = 300.0
+"""Every Stripe and host request of one run ends by then (the webhook probe's fixed few each keep
+`--timeout`): many pages cannot add up past it."""
 
 
 @dataclass
@@ -64,7 +70,8 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         print("verify: give --stack S to run every check, or name one: webhook, stripe, hosting",
               file=sys.stderr)
         return exits.REFUSED
-    limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS))
+    limits = http.Limits(getattr(args, "timeout", http.DEFAULT_SECONDS),
+                         until=time.monotonic() + TOTAL_SECONDS)
     config = stack_config.from_stack(project, stack) if stack else None
     deployment = config.load() if config else None
     get: ConfigGetter = config.get if config else (lambda _: None)
