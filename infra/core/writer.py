@@ -10,11 +10,12 @@ result refused after staging (validation) leaves nothing behind.
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,19 +69,62 @@ def check(target: Target, inside: Path, force: bool = False, forbidden: tuple[Pa
                                    "--force to replace it")
 
 
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
 @dataclass
 class Staged:
-    """Files written beside their targets under temporary names, not yet in place."""
+    """Files written beside their targets under temporary names, not yet in place.
 
-    moves: list[tuple[Path, Path]] = field(default_factory=list)
+    Each is held by its directory's descriptor, opened one step at a time from `inside` without
+    following a symlink: what `check` saw is where the file lands, even if a directory on the way
+    is swapped for a symlink after the check (the rename happens in the directory that was opened)."""
 
-    def temporary(self, target: Path) -> Path:
-        return next(temp for temp, final in self.moves if final == Path(os.path.abspath(target)))
+    moves: list[tuple[int, str, str, Path]] = field(default_factory=list)
+    """(directory descriptor, temporary name, final name, the target as the user named it)."""
 
     def commit(self) -> None:
-        for temp, final in self.moves:
-            os.replace(temp, final)
+        for directory, temporary, final, shown in self.moves:
+            try:
+                os.replace(temporary, final, src_dir_fd=directory, dst_dir_fd=directory)
+            except OSError as error:  # e.g. a directory put at the target after the check
+                why = error.strerror or error.__class__.__name__
+                raise _refuse(shown, f"could not be put in place ({why}); check what is there now and run "
+                                     "again") from None
+        self.close(remove=False)
+
+    def close(self, remove: bool = True) -> None:
+        for directory, temporary, _, _ in self.moves:
+            if remove:
+                with suppress(FileNotFoundError):
+                    os.unlink(temporary, dir_fd=directory)
+            os.close(directory)
         self.moves.clear()
+
+
+def _directory(root: Path, parts: tuple[str, ...], shown: Path) -> int:
+    """The directory `root/parts...`, each step opened without following a symlink and created
+    (a plain directory) where missing."""
+    try:  # `inside` is the user's own choice (the project, or where --out asked): made if missing
+        os.makedirs(root, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise _refuse(shown, f"cannot be created ({error.strerror or error.__class__.__name__}); check "
+                             "the directory and its permissions") from None
+    try:
+        for part in parts:
+            with suppress(FileExistsError):
+                os.mkdir(part, 0o777, dir_fd=fd)
+            step = os.open(part, _DIR, dir_fd=fd)
+            os.close(fd)
+            fd = step
+    except OSError as error:
+        os.close(fd)
+        swapped = error.errno in (errno.ELOOP, errno.ENOTDIR)
+        why = ("a directory on the way is now a symlink or a file" if swapped
+               else error.strerror or error.__class__.__name__)
+        raise _refuse(shown, f"cannot be created ({why}); check the directory and its permissions") from None
+    return fd
 
 
 @contextmanager
@@ -89,27 +133,34 @@ def stage(targets: list[Target], inside: Path, force: bool = False,
     """Check every target, then write each beside it; what is not committed is removed on exit."""
     for target in targets:
         check(target, inside, force, forbidden)
+    root = Path(os.path.abspath(inside))
     staged = Staged()
     try:
         for target in targets:
             final = Path(os.path.abspath(target.path))
+            directory = _directory(root, final.parent.relative_to(root).parts, target.path)
+            temporary = f".{final.name}.{secrets.token_hex(8)}.tmp"
             try:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600,
+                             dir_fd=directory)
             except OSError as error:
+                os.close(directory)
                 raise _refuse(target.path, f"cannot be created ({error.strerror or error.__class__.__name__})"
                                            "; check the directory and its permissions") from None
-            staged.moves.append((Path(name), final))
+            staged.moves.append((directory, temporary, final.name, target.path))
             with os.fdopen(fd, "wb") as file:
                 file.write(target.data)
                 file.flush()
                 os.fsync(file.fileno())
-            # mkstemp makes 0600; an edited file keeps its mode, a new one gets the umask's.
-            os.chmod(name, stat.S_IMODE(os.stat(final).st_mode) if final.exists() else 0o666 & ~_umask())
+                # An edited file keeps its mode, a new one gets the umask's (not the 0600 it was made with).
+                try:
+                    mode = stat.S_IMODE(os.stat(final.name, dir_fd=directory, follow_symlinks=False).st_mode)
+                except FileNotFoundError:
+                    mode = 0o666 & ~_umask()
+                os.fchmod(file.fileno(), mode)
         yield staged
     finally:
-        for temp, _ in staged.moves:
-            temp.unlink(missing_ok=True)
+        staged.close()
 
 
 def write(target: Target, inside: Path, force: bool = False, forbidden: tuple[Path, ...] = ()) -> None:
