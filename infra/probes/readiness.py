@@ -172,15 +172,41 @@ def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], di
         items.append(Item("stack", False, f"the stacks in {where} could not be listed: {wrong}",
                           f"`pulumi stack ls` shows why; {again}"))
         return items, None
-    # `stack ls --json` (stackSummaryJSON): name (org/project/stack on Pulumi Cloud), lastUpdate.
-    summaries = {str(s.get("name", "")).rsplit("/", 1)[-1]: s for s in listed if isinstance(s, dict)}
-    if stack not in summaries:
-        items.append(Item("stack", False, f"stack {stack!r} does not exist in {where}",
+    summary, other = _summary_of(stack, listed)
+    if isinstance(other, str):
+        items.append(Item("stack", False, f"stack {stack!r} {other} in {where}",
                           f"export PULUMI_CONFIG_PASSPHRASE (the {stack} stack's own passphrase), then "
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
         return items, None
+    if summary is None:
+        names = ", ".join(name[:80] for name in other)
+        items.append(Item("stack", False, f"{len(other)} stacks are named {stack!r} in {where} ({names}), "
+                          f"and `--stack {stack}` means the one in your default organization",
+                          f"`pulumi org set-default ORG` to the organization that holds it, {again}"))
+        return items, None
     items.append(Item("stack", True, f"stack {stack!r} exists"))
-    return items, summaries[stack]
+    return items, summary
+
+
+def _summary_of(stack: str, listed: list[Any]) -> tuple[dict[str, Any] | None, str | list[str]]:
+    """The `stack ls --json` entry that `--stack <stack>` names, as the CLI resolves it (stackSummaryJSON
+    `name`, the reference's String(): the bare name for this project in the default organization,
+    `org/name` in another one, `org/project/name` everywhere when PULUMI_FULLY_QUALIFY_STACK_NAMES
+    is set; `stack ls` lists this project's stacks only). Else None with why: a sentence, or the
+    fully qualified names that leave it ambiguous."""
+    summaries = {str(s.get("name", "")): s for s in listed if isinstance(s, dict)}
+    if stack in summaries:
+        return summaries[stack], []
+    qualified = [name for name in summaries if name.count("/") == 2 and name.rsplit("/", 1)[-1] == stack]
+    if len(qualified) == 1:
+        return summaries[qualified[0]], []
+    if qualified:
+        return None, qualified
+    elsewhere = [name for name in summaries if name.count("/") == 1 and name.rsplit("/", 1)[-1] == stack]
+    if elsewhere:  # `org/test`: another organization's stack, which `--stack test` does not name
+        return None, (f"does not exist in your default organization (only as {elsewhere[0][:80]}: "
+                      "`--stack` with the bare name never reaches it)")
+    return None, "does not exist"
 
 
 def _update_item(stack: str, project: Path, summary: dict[str, Any], clock: _Clock

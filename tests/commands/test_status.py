@@ -520,3 +520,24 @@ def test_outputs_of_another_shape_are_a_gap_not_a_crash(
     assert ("TODO  host: the last update (2026-11-30T10:00:00.000Z) left no list of the host's values (the "
             "hostingVariables and redeployNeeded outputs are not lists of names)") in out
     assert vercel.requests == []
+
+
+@pytest.mark.parametrize(("listed", "said"), [
+    # `stack ls` names a stack as `--stack` resolves it (the reference's String()): bare in the default
+    # organization, `org/name` in another, `org/project/name` everywhere when fully qualified.
+    ({"test": {}, "otherorg/test": {}}, "ok    stack 'test' exists"),
+    ({"acme/billing/test": {}}, "ok    stack 'test' exists"),
+    ({"otherorg/test": {}}, "TODO  stack 'test' does not exist in your default organization (only as "
+                            "otherorg/test: `--stack` with the bare name never reaches it)"),
+    ({"a/billing/test": {}, "b/billing/test": {}}, "TODO  2 stacks are named 'test' in "),
+], ids=["bare-wins", "fully-qualified", "another-org-only", "two-orgs-qualified"])
+def test_the_stack_is_the_one_the_cli_s_stack_flag_names(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: dict[str, Any], said: str,
+) -> None:
+    ready_files(project, "test")
+    Pulumi(tmp_path / "bin", stacks=listed)
+    on_path(monkeypatch, tmp_path / "bin")
+    _, out = status(project)
+    assert said in out, out
+    if said.startswith("TODO  2 stacks"):
+        assert "(a/billing/test, b/billing/test)" in out and "`pulumi org set-default ORG`" in out
