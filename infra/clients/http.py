@@ -94,14 +94,13 @@ def request(
         if left < limits.seconds:
             cut = ", what was left of the command's total deadline"
             limits = replace(limits, seconds=left)
-    exchange = _Exchange(parts.scheme, host, port, limits)
+    exchange = _Exchange(parts.scheme, host, port, limits, cut)
     worker = threading.Thread(target=exchange.run, args=(method, target, dict(headers or {}), body),
                               name=f"http {host}", daemon=True)
     worker.start()
     if not exchange.done.wait(limits.seconds):
         exchange.abort()
-        raise NetworkError("timeout", f"no complete answer within {round(limits.seconds, 2):g}s{cut} "
-                           f"(stalled {exchange.stage})", limits.seconds)
+        raise exchange.late()
     if exchange.answer is None:
         raise exchange.error or RuntimeError("the HTTP worker ended without an answer")
     return exchange.answer
@@ -113,6 +112,8 @@ class _Exchange:
     host: str
     port: int
     limits: Limits
+    cut: str = ""
+    """Said after the seconds when the command's total deadline, not the request's, set them."""
     stage: str = "resolving and connecting"
     done: threading.Event = field(default_factory=threading.Event)
     answer: Answer | None = None
@@ -120,6 +121,12 @@ class _Exchange:
     """A NetworkError, or anything unforeseen, raised again in the caller's thread."""
     _aborted: bool = False
     _connection: http.client.HTTPConnection | None = None
+
+    def late(self, seconds: float | None = None) -> NetworkError:
+        """The answer did not come in time, whichever clock (the caller's wait, the socket's) saw it."""
+        allowed = round(self.limits.seconds, 2)
+        said = f"no complete answer within {allowed:g}s{self.cut} (stalled {self.stage})"
+        return NetworkError("timeout", said, self.limits.seconds if seconds is None else seconds)
 
     def run(self, method: str, target: str, headers: dict[str, str], body: bytes | None) -> None:
         started = time.monotonic()
@@ -198,8 +205,7 @@ class _Exchange:
             reason = getattr(error, "reason", None) or type(error).__name__
             return NetworkError("tls", f"TLS with {where} failed: {reason}", seconds)
         if isinstance(error, TimeoutError):
-            return NetworkError("timeout", f"no complete answer within {self.limits.seconds:g}s "
-                                f"(stalled {self.stage})", seconds)
+            return self.late(seconds)
         if isinstance(error, http.client.HTTPException):
             return NetworkError("protocol", f"{where} broke off the HTTP exchange while {self.stage} "
                                 f"({type(error).__name__})", seconds)
