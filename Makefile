@@ -75,7 +75,9 @@ lint: venv
 typecheck: venv
 	$(PY) -m mypy --strict infra
 
-# Two processes (pytest-xdist, requirements-dev.txt): the server-backed tests mostly wait.
+# Three processes on two cores (pytest-xdist, requirements-dev.txt): ~50 s of the tests is waiting (deadlines,
+# slow servers, children), which a third worker fills; measured on 2 idle cores, 66 s -> 50 s wall at
+# the same CPU; -n 4 gained nothing more. The timing tests passed with -n 3 beside a busy loop on one core.
 # tests/repo/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
 # Bytecode is cached as Python does by default, even where PYTHONDONTWRITEBYTECODE is set (some
 # sandboxes set it): otherwise each worker rewrites and compiles ~180 test modules on every run
@@ -84,7 +86,7 @@ typecheck: venv
 # run leaves ~10,000 small files that the end of a later run deletes, ~10 s of rm on a disk mounted
 # with `discard` under load, against a tenth of a second there.
 pytest: venv
-	PYTHONDONTWRITEBYTECODE= $(if $(TEST_TMP),PYTEST_DEBUG_TEMPROOT=$(TEST_TMP)) $(PY) -m pytest -n 2 --ignore=tests/engine
+	PYTHONDONTWRITEBYTECODE= $(if $(TEST_TMP),PYTEST_DEBUG_TEMPROOT=$(TEST_TMP)) $(PY) -m pytest -n 3 --ignore=tests/engine
 
 # The tests marked `pure` (no subprocess, server or Pulumi mock runtime), alone: a loop of seconds.
 pytest-pure: venv

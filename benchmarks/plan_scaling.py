@@ -18,7 +18,7 @@ How it measures, and why:
   process's threads) is not slowed by waiting for a core at all.
 - Garbage is collected before each run, so neither program pays for the other's.
 
-    python benchmarks/plan_scaling.py [--sizes 10,100,500] [--repeat 3] [--min-seconds 3]
+    python benchmarks/plan_scaling.py [--sizes 10,100,500] [--repeat 3] [--min-seconds 3] [--no-warm-up]
 """
 
 from __future__ import annotations
@@ -160,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> list[tuple[int, Run, Run]]:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each program, at least")
     parser.add_argument("--min-seconds", type=float, default=3.0,
                         help="a small size runs again until each program has run this long")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="skip the untimed first run (for a check that it works, not for ratios)")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     print(f"{'plans':>6} {'resources':>9} {'ours s':>8} {'bare s':>8} {'time x':>7} "
@@ -171,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> list[tuple[int, Run, Run]]:
         project(root)
         # Warm-up: module imports (pulumi_stripe, stripe-python's params) are paid once per
         # process, not per plan; without this the first row measures imports.
-        compare(root, 1)
+        if args.warm_up:
+            compare(root, 1)
         for n in sizes:
             ours, bare = compare(root, n, args.repeat, args.min_seconds)
             rows.append((n, ours, bare))

@@ -6,6 +6,7 @@ Helpers live in tests/support/ and the local servers in tests/servers/; no test 
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
@@ -22,6 +23,25 @@ from tests.support.repository_use import MARK, Watch
 
 # Installed once per process (each xdist worker): sees what every test does with the repository.
 WATCH = Watch(REPO).install()
+
+
+def _git_without_housekeeping() -> None:
+    """Every git the tests start (theirs, the product's, a nested run's) skips automatic housekeeping.
+
+    After each commit git starts `git maintenance run --auto` (~100 extra processes in a run of
+    throwaway repositories of a few commits, that never need packing). Given as GIT_CONFIG_* in the
+    environment, which every child inherits, after any the user already set.
+    """
+    count = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
+    if "maintenance.auto" in {os.environ.get(f"GIT_CONFIG_KEY_{index}") for index in range(count)}:
+        return  # a nested run (tests/repo/test_filled_in_repository.py) inherits it
+    for key, value in (("maintenance.auto", "false"), ("gc.auto", "0")):
+        os.environ[f"GIT_CONFIG_KEY_{count}"], os.environ[f"GIT_CONFIG_VALUE_{count}"] = key, value
+        count += 1
+    os.environ["GIT_CONFIG_COUNT"] = str(count)
+
+
+_git_without_housekeeping()
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import storage_directory
 
 from tests.support.repository import REPO, stack_file_snippet
 from tests.support.repository_use import MARK, stack_files, use
@@ -64,7 +65,10 @@ def test_the_suite_passes_with_stack_files_filled_in_as_readme_says(tmp_path: Pa
     for argv in (["init", "-q"], ["add", "-A"], ["-c", "user.email=ci@example.com", "-c", "user.name=CI",
                                                  "commit", "-qm", "filled in"]):
         subprocess.run(["git", "-C", str(copy), *argv], check=True, capture_output=True)
-    env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, NESTED: "1", "PYTHONDONTWRITEBYTECODE": "1",
+           # Hypothesis keeps its Unicode tables there (st.text() draws from UTF-8's): in the fresh copy's
+           # own .hypothesis each run rebuilt them, a loop over every code point (~2.5 s of CPU).
+           "HYPOTHESIS_STORAGE_DIRECTORY": str(storage_directory(intent_to_write=False).path)}
     env.pop("PULUMI_CONFIG", None)
     modules = marked_modules(copy / "tests")
     assert "tests/commands/test_cli.py" in modules  # `validate` of the committed stacks, at least
