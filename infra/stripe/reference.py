@@ -3,23 +3,49 @@
 Event names and API versions come from the typed params of the pinned
 stripe-python release, so a typo like `customer.subscription.update` is
 caught before Stripe rejects it (or, worse, before nothing ever arrives).
+They are read from that module's source, not imported: importing it imports the
+whole stripe package and its HTTP stack (~0.17 s), which `billing validate` has
+no other use for. tests/unit/stripe/test_reference.py holds the two readings equal.
 """
 
 from __future__ import annotations
 
-import typing
+import ast
+import importlib.util
 from functools import cache
-from typing import Any
+from pathlib import Path
 
-from stripe.params import WebhookEndpointCreateParams
+PARAMS = ("params", "_webhook_endpoint_create_params.py")
+"""Where stripe-python declares WebhookEndpointCreateParams, below its package."""
+
+
+@cache
+def _params_class() -> ast.ClassDef:
+    spec = importlib.util.find_spec("stripe")  # a top-level package: found, not imported
+    if spec is None or spec.origin is None:
+        raise RuntimeError("stripe-python is not installed: `make venv` installs it")
+    source = Path(spec.origin).parent.joinpath(*PARAMS)
+    tree = ast.parse(source.read_text(encoding="utf-8"), str(source))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "WebhookEndpointCreateParams":
+            return node
+    raise RuntimeError(f"{source} no longer declares WebhookEndpointCreateParams: this stripe-python "
+                       "release lays its params out differently; update infra/stripe/reference.py")
 
 
 def _literal_values(field: str) -> frozenset[str]:
-    annotation: Any = WebhookEndpointCreateParams.__annotations__[field]
     # List[Literal[...]] for events, NotRequired[Literal[...]] for the API version.
-    while typing.get_origin(annotation) is not typing.Literal:
-        annotation = typing.get_args(annotation)[0]
-    return frozenset(typing.get_args(annotation))
+    for statement in _params_class().body:
+        if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                and statement.target.id == field):
+            for node in ast.walk(statement.annotation):
+                if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                        and node.value.id == "Literal"):
+                    values = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                    return frozenset(value.value for value in values
+                                     if isinstance(value, ast.Constant) and isinstance(value.value, str))
+    raise RuntimeError(f"stripe-python's WebhookEndpointCreateParams has no Literal {field}; update "
+                       "infra/stripe/reference.py for this release")
 
 
 @cache
