@@ -36,10 +36,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     """The process entry (`python -m infra`, the `billing` command): argv in, exit status out.
 
     A reader that goes away (`plan | head`) ends the process quietly, the way
-    it ends any Unix tool: by SIGPIPE. Anything unexpected is one line naming
-    the exception's type and where it was raised, never its message (it may
-    quote a secret), and exit INTERNAL, so no gate mistakes a crash for
-    success or for warnings. Usage errors and --help exit through argparse
+    it ends any Unix tool: by SIGPIPE; a Ctrl-C no command handled, by SIGINT.
+    Anything unexpected is one line naming the exception's type and where it
+    was raised, never its message (it may quote a secret), and exit INTERNAL,
+    so no gate mistakes a crash for success or for warnings. Usage errors and --help exit through argparse
     (2, REFUSED, and 0).
     """
     try:
@@ -47,6 +47,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         _die_of_broken_pipe()
+    except KeyboardInterrupt:  # Ctrl-C where no command caught it (an import, a read): no trace
+        _die_of_interrupt()
     except Exception as error:  # the one place every failure ends
         print(internal_error(error), file=sys.stderr)
         if os.environ.get(TRACE) == "1":
@@ -70,6 +72,15 @@ def _die_of_broken_pipe() -> None:
     sys.stderr.flush()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGPIPE)
+
+
+def _die_of_interrupt() -> None:
+    # One line, then end as a process killed by SIGINT (status 130 in a shell), as a Unix tool
+    # does: a script's loop stops too, and no gate reads it as 0, 1 or 2.
+    print("interrupted", file=sys.stderr)
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

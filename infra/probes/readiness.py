@@ -65,7 +65,9 @@ class Item:
     field: str | None = None
     """The one thing an item is about, when it names one: a `config` item's config key
     (`stripe:apiKey`), a `redeploy` item's host target (`production`), a `verify` item's stack tag
-    (`billing:verify:stripe`), and `failed` on the `update` item of a last update that failed. A
+    (`billing:verify:stripe`), `failed` on the `update` item of a last update that failed, and
+    `absent` on the `stack` item of a stack the backend does not hold (never on one it could not
+    list, or one another organization holds, which must not be made again). A
     command that acts on the facts (`billing go-live`) reads this, never the wording."""
 
 
@@ -176,7 +178,8 @@ def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], di
     if isinstance(other, str):
         items.append(Item("stack", False, f"stack {stack!r} {other} in {where}",
                           f"export PULUMI_CONFIG_PASSPHRASE (the {stack} stack's own passphrase), then "
-                          f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)"))
+                          f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)",
+                          field="absent" if other == ABSENT else None))
         return items, None
     if summary is None:
         names = ", ".join(name[:80] for name in other)
@@ -186,6 +189,9 @@ def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], di
         return items, None
     items.append(Item("stack", True, f"stack {stack!r} exists"))
     return items, summary
+
+
+ABSENT = "does not exist"
 
 
 def _summary_of(stack: str, listed: list[Any]) -> tuple[dict[str, Any] | None, str | list[str]]:
@@ -206,7 +212,7 @@ def _summary_of(stack: str, listed: list[Any]) -> tuple[dict[str, Any] | None, s
     if elsewhere:  # `org/test`: another organization's stack, which `--stack test` does not name
         return None, (f"does not exist in your default organization (only as {elsewhere[0][:80]}: "
                       "`--stack` with the bare name never reaches it)")
-    return None, "does not exist"
+    return None, ABSENT
 
 
 def _update_item(stack: str, project: Path, summary: dict[str, Any], clock: _Clock

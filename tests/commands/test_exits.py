@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -94,3 +95,17 @@ def test_a_reader_that_goes_away_ends_the_process_like_any_unix_tool(project: Pr
     # Killed by SIGPIPE (141 in a shell): never 0, never 1 ("findings", which gates accept).
     assert process.returncode == -signal.SIGPIPE
     assert process.stderr.read() == b""
+
+
+def test_a_ctrl_c_no_command_handles_ends_the_process_by_sigint_without_a_trace(project: Project) -> None:
+    # Before go-live's own handler is reached (its imports, opening the stack): the interrupt
+    # reaches the entry point, which ends as Ctrl-C ends a Unix tool, never as a traceback or 0-2.
+    script = ("import sys\nfrom infra import cli\nfrom infra.commands.golive import command\n"
+              "def interrupted(out, yes):\n    raise KeyboardInterrupt\n"
+              "command.on_terminal = interrupted\n"
+              f"sys.exit(cli.run(['go-live', '--stack', 'test', '--project', {str(project.root)!r}]))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=project.root, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == -signal.SIGINT, done.stderr
+    assert done.stderr == "interrupted\n"

@@ -83,7 +83,7 @@ def test_each_open_item_belongs_to_the_step_that_closes_it(project: Project) -> 
         "engine": [Item("cli", False, "pulumi CLI: not on PATH"), Item("backend", False, "not logged in")],
         "settings": [Item("config", False, "Pulumi.test.yaml:3: billing:domain: ...", field="billing:domain"),
                      Item("examples", False, "still the repository's example", field="billing:vercelProject")],
-        "stack": [Item("stack", False, "stack 'test' does not exist"), PASSPHRASE_ITEM],
+        "stack": [Item("stack", False, "stack 'test' does not exist", field="absent"), PASSPHRASE_ITEM],
         "keys": [Item("config", False, "Pulumi.test.yaml:1: stripe:apiKey: is not set", field="stripe:apiKey")],
         # Facts readiness learns later belong to the steps of the same name.
         "update": [Item("update", False, "the catalog changed since the last update")],  # type: ignore[arg-type]
@@ -308,7 +308,7 @@ def test_an_exported_passphrase_that_does_not_open_the_stack_is_refused(
 def test_a_new_stack_is_created_only_after_a_yes(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
     with_facts(monkeypatch, Readiness("live", (Item("backend", True, "logged in to file:///state"),
-                                               Item("stack", False, "stack 'live' does not exist")), None))
+                                               Item("stack", False, "stack 'live' does not exist", field="absent")), None))
     made: list[str] = []
     term, _, person = at_terminal("n")
     ctx = context(project, term, "live")

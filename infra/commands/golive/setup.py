@@ -13,9 +13,12 @@ nothing is stored), and stored through the CLI with the value on its stdin.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import tempfile
 from collections.abc import Callable
 
 from infra import hosts
@@ -23,9 +26,10 @@ from infra.catalog import Deployment
 from infra.catalog.guards import ROLE_KEYS, WEBHOOK_SECRET, Hosted, Role, hosted_problem, key_problem
 from infra.catalog.hosting import hosted_config
 from infra.clients import pulumi_cli
+from infra.clients.credentials import STRIPE_API_KEY, STRIPE_APP_KEY
 from infra.commands import keys as key_forms
 from infra.commands.golive import reuse
-from infra.commands.golive.context import PASSPHRASE, Context, askable
+from infra.commands.golive.context import PASSPHRASE, PASSPHRASE_FILE, Context, askable
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
 from infra.core.redact import key_kind, key_prefix, mask
@@ -58,10 +62,14 @@ def settings(ctx: Context) -> None:
 
 def stack(ctx: Context) -> None:
     """Step 3: create the stack with its own passphrase, or read the passphrase of the one there."""
-    exists = not any(str(item.step) == "stack" for item in ctx.open("stack"))
-    if not exists:
+    found = [item for item in ctx.open("stack") if str(item.step) == "stack"]
+    if any(item.field == "absent" for item in found):
         _create(ctx)
         return
+    if found:  # not listed, or another organization's: making it again would duplicate it
+        say_items(ctx, found)
+        raise Stop(exits.REFUSED, f"stack {ctx.stack!r} could not be found as `--stack {ctx.stack}` names "
+                                  "it; fix the above, nothing was created")
     unreadable = [item for item in ctx.open("stack") if PASSPHRASE in item.fix]
     if not unreadable:
         say_items(ctx, ctx.open("stack"))
@@ -90,8 +98,16 @@ def _create(ctx: Context) -> None:
     if not ctx.term.confirm(f"Create stack {ctx.stack!r} (`pulumi stack init {ctx.stack} --secrets-provider "
                             "passphrase`)?"):
         raise Stop(exits.REFUSED, "declined: no stack was created")
-    if not ctx.passphrase_given():
+    if ctx.term.interactive:
+        # Never the one exported: that is most often the other stack's (README step 6 exports it),
+        # and a live stack sealed with the test passphrase opens for whoever holds that one.
+        if ctx.passphrase_given():
+            ctx.term.say(f"The {PASSPHRASE} this shell exports is not used for a new stack: it is "
+                         "probably another stack's. Type this stack's own.")
         _ask_passphrase(ctx, new=True)
+    elif not ctx.passphrase_given():
+        raise Stop(exits.REFUSED, f"export {PASSPHRASE} (stack {ctx.stack!r}'s own passphrase, from your "
+                                  "CI's secrets) and run go-live again")
     ctx.engine().create()
     ctx.created.append(f"stack {ctx.stack!r} with its own passphrase (Pulumi.{ctx.stack}.yaml gains its "
                        "encryptionsalt: commit it)")
@@ -111,6 +127,7 @@ def _ask_passphrase(ctx: Context, new: bool) -> None:
             break
         ctx.term.say("The two differ; again.")
     os.environ[PASSPHRASE] = first
+    os.environ.pop(PASSPHRASE_FILE, None)  # the typed one, not a file's, opens the stack from now on
     ctx.passphrase_asked = True
 
 
@@ -131,7 +148,10 @@ def keys(ctx: Context) -> None:
                  "An empty answer stops here.")
     try:  # what is stored already, in memory only: the app key must not repeat the deployer's
         known = dict(pulumi_cli.decrypted_config(ctx.stack, ctx.project).values)
-    except pulumi_cli.CliError:
+    except pulumi_cli.CliError as error:
+        if ctx.live:  # without them, a live app key equal to the deployer's would pass unseen
+            raise Stop(exits.FINDINGS, f"the keys stored on stack {ctx.stack!r} could not be read, to check "
+                                       f"the app key is not the deployer's: {error}") from None
         known = {}
     checked_roles = {key: role for role, key in ROLE_KEYS.items()}
     forms = {item.config_key: (number, item)
@@ -274,18 +294,43 @@ def policy(ctx: Context) -> None:
                             "requirements)?"):
         raise Stop(exits.REFUSED, f"declined: run `{command}`, then go-live again")
     ctx.term.say(f"Building the policy pack's virtualenv (`{command}`)...")
-    try:
-        done = subprocess.run([make, *POLICY_BUILD[1:]], cwd=ctx.project, stdin=subprocess.DEVNULL,  # noqa: S603
-                              capture_output=True, text=True, errors="replace", timeout=POLICY_SECONDS,
-                              check=False)
-    except subprocess.TimeoutExpired:
-        raise Stop(exits.FINDINGS, f"`{command}` did not end within {POLICY_SECONDS / 60:g} minutes") \
-            from None
-    if done.returncode != 0:
-        said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()][-_SHOWN:]
-        ctx.term.say(mask("\n".join(said)))
-        raise Stop(exits.FINDINGS, f"`{command}` failed (exit {done.returncode}); its last lines are above")
+    status, said = _build(make, ctx)
+    if status is None:
+        raise Stop(exits.FINDINGS, f"`{command}` did not end within {POLICY_SECONDS / 60:g} minutes; it and "
+                                   "what it started were stopped")
+    if status != 0:
+        lines = [line for line in said.splitlines() if line.strip()][-_SHOWN:]
+        ctx.term.say(mask("\n".join(lines)))
+        raise Stop(exits.FINDINGS, f"`{command}` failed (exit {status}); its last lines are above")
     ctx.refresh()
     if ctx.open("policy"):
         raise Stop(exits.FINDINGS, f"`{command}` ended but the virtualenv is still not built")
     ctx.created.append(f"the policy pack's virtualenv ({command})")
+
+
+# What the build never gets: it runs make, pip and whatever a package's build backend runs, none
+# of which needs a passphrase, a key or a token.
+_WITHHELD = frozenset({PASSPHRASE, PASSPHRASE_FILE, STRIPE_API_KEY, STRIPE_APP_KEY}) | {
+    name for host in hosts.HOSTS.values() for name in (host.token_env, host.provider_token_env) if name}
+
+
+def _build(make: str, ctx: Context) -> tuple[int | None, str]:
+    """`make policy-venv` in its own process group, without this run's secrets in its environment:
+    (its exit status, or None when it ran past POLICY_SECONDS and the whole group was stopped; its
+    output, the last 64 KiB)."""
+    env = {name: value for name, value in os.environ.items() if name not in _WITHHELD}
+    with tempfile.TemporaryFile() as said:
+        process = subprocess.Popen([make, *POLICY_BUILD[1:]], cwd=ctx.project, stdin=subprocess.DEVNULL,  # noqa: S603
+                                   stdout=said, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        status: int | None = None
+        try:
+            status = process.wait(POLICY_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            if status is None:  # ran too long, or Ctrl-C: pip and anything else it started end too
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        said.seek(max(0, said.seek(0, os.SEEK_END) - 64 * 1024))
+        return status, said.read().decode("utf-8", "replace")

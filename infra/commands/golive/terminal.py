@@ -54,8 +54,10 @@ class Terminal:
     acts: Acts = field(default_factory=Acts)
 
     def say(self, text: str = "") -> None:
-        """Print lines the program wrote, which may quote outside text: escaped line by line."""
-        for line in text.splitlines() or [""]:
+        """Print lines the program wrote, which may quote outside text: escaped line by line. Only
+        the program's own "\n" ends a line: a CR, form feed, NEL or line separator inside a quoted
+        value is escaped with the rest, so it cannot start a line of its own."""
+        for line in text.split("\n"):
             print(terminal(line), file=self.out, flush=True)
 
     def confirm(self, question: str) -> bool:
