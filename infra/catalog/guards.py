@@ -84,7 +84,7 @@ def check_stack(
         if not get(config_key):
             problems.append(doc.problem(
                 ("config", config_key),
-                f"is not set: run `pulumi config set --secret {config_key} <value> --stack {stack}`",
+                f"is not set: run {store_secret(config_key, stack)}",
                 config_key,
             ))
     for value in hosted:
@@ -144,11 +144,20 @@ def _service_problem(hosted: Hosted, value: str, mode: str) -> str | None:
     return None
 
 
+def store_secret(config_key: str, stack: str | None, what: str = "the value") -> str:
+    """The command that stores a secret, the value left off: the CLI then asks for it with echo
+    off (pkg/v3 cmd/pulumi/config/config.go, ReadConsoleNoEcho when --secret), so it is never in
+    argv or shell history, as a value typed on the line would be."""
+    on = f" --stack {stack}" if stack else ""
+    return f"`pulumi config set --secret {config_key}{on}` (it asks for {what} with echo off)"
+
+
 def fix(role: Role, mode: str, stack: str) -> str:
     """The command that stores a key of the right kind for `role`."""
     expected = stripe_prefix("pk" if role == "publishable" else "rk", mode) + "..."
-    secret = "" if role == "publishable" else " --secret"
-    return f"run `pulumi config set{secret} {ROLE_KEYS[role]} {expected} --stack {stack}`"
+    if role == "publishable":  # public: shown and stored in plain text
+        return f"run `pulumi config set {ROLE_KEYS[role]} {expected} --stack {stack}`"
+    return f"run {store_secret(ROLE_KEYS[role], stack, f'the {expected} key')}"
 
 
 def key_problem(role: Role, mode: str, key: str | None) -> str | None:

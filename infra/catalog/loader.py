@@ -153,8 +153,9 @@ def _adoption(
         problems.append(stack_doc.problem(
             ("config", guards.WEBHOOK_SECRET),
             f"{state}, and {path} adopts the existing webhook endpoint, whose signing secret Stripe "
-            "never returns. Either give it once: `pulumi config set --secret billing:webhookSecret "
-            f"whsec_... --stack {stack}` (Dashboard > Webhooks > the endpoint > Reveal), or remove the "
+            "never returns. Either give it once: "
+            f"{guards.store_secret(guards.WEBHOOK_SECRET, stack, 'the whsec_... secret')} "
+            "(Dashboard > Webhooks > the endpoint > Reveal), or remove the "
             f"webhook entry from {path}: the first up then creates a new endpoint with a new secret, "
             "the app is redeployed with it, and you delete the old endpoint", guards.WEBHOOK_SECRET))
     return adopted, problems

@@ -20,6 +20,7 @@ from typing import Any
 import cloudflare
 import httpx
 
+from infra.catalog.guards import store_secret
 from infra.clients import http
 from infra.clients.credentials import api_base
 from infra.clients.errors import redact
@@ -141,8 +142,8 @@ def _failure(error: cloudflare.APIStatusError, script: str, account: str,
                                f"billing:cloudflareAccountId ({said})", status, code)
     if status in (401, 403):
         return CloudflareError(f"Cloudflare refused the token ({status}: {said}): it needs Workers Scripts: "
-                               f"Edit on account {account}; set it with `pulumi config set --secret "
-                               "cloudflare:apiToken <token>`", status, code)
+                               f"Edit on account {account}; set it with "
+                               f"{store_secret(CloudflareHost.token, None, 'the token')}", status, code)
     return CloudflareError(f"Cloudflare answered {status}: {said}", status, code)
 
 

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from infra import hosts
 from infra.catalog import Deployment, KeyManifest
-from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, Role, fix
+from infra.catalog.guards import APP_KEY, DEPLOYER_KEY, Role, fix, store_secret
 from infra.commands.config import engine_config
 from infra.commands.validate import warn
 from infra.core import exits
@@ -72,7 +72,7 @@ def render(deployment: Deployment) -> str:
         f"{fix('publishable', mode, stack).removeprefix('run ')}",
         "       It is public (it ships to browsers), so the stack file holds it in plain text; "
         "every other key and token is stored with --secret.",
-        f"   [ ] {host.token_help}: `pulumi config set --secret {host.token} <token> --stack {stack}`",
+        f"   [ ] {host.token_help}: {store_secret(host.token, stack, 'the token')}",
         "",
         f"Then run `billing validate --stack {stack} --from-pulumi`: it reads the stored keys through "
         "the pulumi CLI (decrypted in memory only), refuses a key of the wrong mode or kind, and never "

@@ -29,6 +29,7 @@ import pulumi
 from pulumi import dynamic
 
 from infra.catalog import Deployment
+from infra.catalog.guards import store_secret
 from infra.clients.cloudflare_api import SECRET_TEXT, CloudflareError, WorkerSecrets
 from infra.components.environment import Environment, HostedValue
 from infra.hosts.cloudflare import CloudflareHost
@@ -49,8 +50,8 @@ class WorkerSecretProvider(dynamic.ResourceProvider):
 
     def _api(self) -> WorkerSecrets:
         if not self._token:
-            raise CloudflareError(f"{CloudflareHost.token} is not set: run `pulumi config set --secret "
-                                  f"{CloudflareHost.token} <token>`")
+            raise CloudflareError(f"{CloudflareHost.token} is not set: run "
+                                  f"{store_secret(CloudflareHost.token, None, 'the token')}")
         return WorkerSecrets(self._token)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:

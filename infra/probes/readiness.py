@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from infra import hosts
 from infra.catalog import stack_config
-from infra.catalog.guards import ROLE_KEYS
+from infra.catalog.guards import ROLE_KEYS, store_secret
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.clients.http import Limits
@@ -367,8 +367,8 @@ def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_confi
     token = os.environ.get(host.token_env) or (config.get(host.token) if config else None)
     if not token:
         return [Item("redeploy", False, f"host: no {host.title} token to read the deployments with",
-                     f"export {host.token_env}, or store {host.token} in the stack (`pulumi config set "
-                     f"--secret {host.token} ... --stack {stack}`)", field=host.token)]
+                     f"export {host.token_env}, or store {host.token} in the stack: "
+                     f"{store_secret(host.token, stack, 'the token')}", field=host.token)]
     settings = config or stack_config.from_stack(files.root, stack, files=files)  # project, team: plain
     try:
         found = hosting.redeploy(host.key, settings.get, token, names, changed, clock.limits())

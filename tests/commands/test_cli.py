@@ -112,8 +112,11 @@ def test_keys_prints_both_checklists_for_the_stack_mode() -> None:
     assert "Webhook endpoints" in app.split("Leave every other resource at None")[1]
     assert "[ ] Webhook endpoints    Write" in deployer
     assert "Customers" in deployer.split("Leave every other resource at None")[1]
-    assert "pulumi config set --secret billing:appStripeKey rk_live_... --stack live" in app
-    assert "pulumi config set --secret stripe:apiKey rk_live_... --stack live" in deployer
+    assert "`pulumi config set --secret billing:appStripeKey --stack live` (it asks for the rk_live_... key " \
+        "with echo off)" in app
+    assert "`pulumi config set --secret stripe:apiKey --stack live` (it asks for the rk_live_... key with echo " \
+        "off)" in deployer
+    assert "rk_live_... --stack" not in app + deployer  # no secret ever typed on a command line
     # What is secret, as README says: every key but the publishable one, which is public.
     assert "`pulumi config set billing:publishableKey pk_live_... --stack live`" in deployer
     assert "It is public (it ships to browsers), so the stack file holds it in plain text" in deployer

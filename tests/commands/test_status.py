@@ -72,7 +72,8 @@ def test_a_fresh_copy_names_each_step_with_its_command(project: Project, monkeyp
     assert code == exits.FINDINGS
     assert "TODO  pulumi CLI: the pulumi CLI is not on PATH" in out
     assert "fix: install the Pulumi CLI 3.174 or newer: https://www.pulumi.com/docs/install/" in out
-    assert "stripe:apiKey: is not set: run `pulumi config set --secret stripe:apiKey rk_test_... --stack test`" in out
+    assert "stripe:apiKey: is not set: run `pulumi config set --secret stripe:apiKey --stack test` (it asks for " \
+        "the rk_test_... key with echo off)" in out
     assert "still the repository's example: Pulumi.test.yaml:3: billing:vercelProject" in out
     assert "still the repository's example: Pulumi.test.yaml:4: billing:domain" in out
     assert "update" not in out and "verify" not in out  # nothing about a stack that cannot be reached

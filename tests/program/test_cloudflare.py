@@ -111,8 +111,8 @@ def test_validate_names_each_cloudflare_setting_and_the_token(workers: Project) 
     message = refusal(workers, "test", **{"cloudflare:apiToken": ""})
     assert "billing:workerScript: required field is missing (the stack's host is cloudflare); add " in message
     assert "billing:vercelProject: is a Vercel setting, but this stack's host is cloudflare" in message
-    assert "cloudflare:apiToken: is not set: run `pulumi config set --secret cloudflare:apiToken <value> " \
-           "--stack test`" in message
+    assert "cloudflare:apiToken: is not set: run `pulumi config set --secret cloudflare:apiToken " \
+           "--stack test` (it asks for the value with echo off)" in message
     workers.stack("test", stack_file("test", script="API_Staging")
                   .replace(ACCOUNT, "acct-1"))
     message = refusal(workers, "test")
@@ -130,7 +130,8 @@ def test_keys_checklist_names_the_worker_and_the_cloudflare_token(workers: Proje
     assert code == 0
     assert "the app, as STRIPE_SECRET_KEY on Cloudflare Workers (api)" in out
     assert "A Cloudflare API token with Account > Workers Scripts > Edit" in out
-    assert "pulumi config set --secret cloudflare:apiToken <token> --stack live" in out
+    assert "`pulumi config set --secret cloudflare:apiToken --stack live` (it asks for the token with echo off)" \
+        in out
     assert "Vercel" not in out
 
 

@@ -153,8 +153,8 @@ def test_a_missing_extra_secret_stops_the_program(project: Project) -> None:
         from infra.catalog import load_deployment
         from tests.support.project import stack_config
         load_deployment("live", project.root, stack_config("live").get)
-    assert "app:clerkSecretKey: is not set: run `pulumi config set --secret app:clerkSecretKey <value> " \
-           "--stack live`" in caught.value.render()
+    assert "app:clerkSecretKey: is not set: run `pulumi config set --secret app:clerkSecretKey " \
+           "--stack live` (it asks for the value with echo off)" in caught.value.render()
 
 
 def test_bound_values_keep_secrets_secret(tmp_path: Path, project: Project) -> None:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import urlparse
 
-from infra.catalog import adoption
+from infra.catalog import adoption, guards
 from infra.commands.pull.findings import Finding
 from infra.core.redact import url_shown
 from infra.stripe.reference import api_versions, webhook_event_types
@@ -82,7 +82,7 @@ def read(
                             f"stack={stack}"))
     findings.append(Finding(
         "note", endpoint["id"], "Stripe never returns an existing endpoint's signing secret. Give it once: "
-        f"`pulumi config set --secret billing:webhookSecret whsec_... --stack {stack}` (Dashboard > "
+        f"{guards.store_secret(guards.WEBHOOK_SECRET, stack, 'the whsec_... secret')} (Dashboard > "
         "Webhooks > Reveal). Or remove the webhook entry from the import file: the first up then creates "
         "a new endpoint with a new secret, the app is redeployed with it, and you delete this one"))
     adopted[(adoption.WEBHOOK, adoption.webhook_name(version))] = endpoint["id"]

@@ -76,8 +76,11 @@ def test_every_mode_role_and_prefix(project: Project, mode: str, role: Role, pre
     message = refusal(project, mode, config)
     assert f"{config_key}: {expected_reason(mode, role, prefix)}" in message
     wanted = {"publishable": f"pk_{mode}_...", "app": f"rk_{mode}_...", "deployer": f"rk_{mode}_..."}[role]
-    secret = "" if role == "publishable" else " --secret"
-    assert f"run `pulumi config set{secret} {config_key} {wanted} --stack {mode}`" in message
+    if role == "publishable":  # public: the value on the line is fine
+        assert f"run `pulumi config set {config_key} {wanted} --stack {mode}`" in message
+    else:  # a secret is left off the line, so the CLI asks for it with echo off
+        assert f"run `pulumi config set --secret {config_key} --stack {mode}` (it asks for the {wanted} key " \
+               "with echo off)" in message
     assert "1 problem found" in message  # only the key in question is refused
     if value is not None:
         assert value not in message and value[8:] not in message
@@ -99,8 +102,8 @@ def test_vercel_token_is_required(project: Project) -> None:
     config = stack_config("test")
     del config["vercel:apiToken"]
     message = refusal(project, "test", config)
-    assert "vercel:apiToken: is not set: run `pulumi config set --secret vercel:apiToken <value> --stack test`" \
-        in message
+    assert "vercel:apiToken: is not set: run `pulumi config set --secret vercel:apiToken --stack test` (it asks " \
+        "for the value with echo off)" in message
 
 
 def test_vercel_project_is_required_and_checked(project: Project) -> None:
