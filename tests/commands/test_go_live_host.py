@@ -262,3 +262,18 @@ def test_a_failed_store_never_quotes_the_value(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(pulumi_cli.CliError, match="nothing was stored"):
         pulumi_cli.set_config("test", "vercel:apiToken", "x" * (pulumi_cli.MAX_VALUE_BYTES + 1), tmp_path,
                               secret=True)
+
+
+def test_a_deployment_id_vercel_answers_cannot_start_a_line_of_its_own(
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
+) -> None:
+    deployed(project, vercel, "live", variables_at=now_ms(), built_at=now_ms() - 60_000)
+    forged = "dpl_1\ngo-live of stack 'live' (live mode): verified, in 3 s"
+    vercel.deployments[0]["uid"] = forged
+    ctx, out, _ = host_context(project, monkeypatch, "live", "y")
+    monkeypatch.setattr(deploy, "REDEPLOY_POLL", 0.01)
+    deploy.host(ctx)
+    # The summary prints each created line as it is: an outside value in it is escaped here.
+    assert ctx.created == [f"production redeployed from dpl_1\\ngo-live of stack 'live' (live mode): verified, "
+                           f"in 3 s: {vercel.deployments[0]['uid']}"]
+    assert not any(line.startswith("go-live of stack") for line in out.getvalue().splitlines())

@@ -123,10 +123,12 @@ def _after_the_keys(project: Project, term: Session) -> None:
     if project.engine.status.get("language-python", {}).get("state") == "built":
         term.answer(r"Apply these \d+ changes to stack '\w+' \(\w+ mode\)\? \[y/N\] ", "n", ENGINE_SECONDS)
         term.expect(r"declined: nothing was changed")
+        status = 2  # declined
     else:
         term.expect(r"The preview failed; the engine said:\n.*language plugin", ENGINE_SECONDS)
+        status = 1  # the engine failed (not a refusal: that is the policy pack's)
     term.expect(r"stopped at step 6 \(preview and update\)")
-    assert term.finish() == 2
+    assert term.finish() == status
     # go-live made the stack and previewed it, and never changed which stack `pulumi stack select`
     # chose: that is the default `--stack` of every billing command.
     assert selected_stack(project.root, project.env(None)) is None
