@@ -19,7 +19,7 @@ from infra.clients import pulumi_cli
 from infra.commands.golive import command, deploy, proof, setup
 from infra.commands.golive import steps as steps_module
 from infra.commands.golive.context import Context, askable, stage
-from infra.commands.golive.engine import EngineFailed, Run
+from infra.commands.golive.engine import EngineFailed, EngineStopped, Run
 from infra.commands.golive.steps import Step
 from infra.commands.golive.terminal import Stop, Terminal
 from infra.core import exits
@@ -412,8 +412,135 @@ def test_a_failed_up_shows_the_engine_s_error_and_what_status_sees(
     assert stopped.value.status == exits.FINDINGS and "not retried" in str(stopped.value)
     assert calls == ["preview", "up"]
     text = out.getvalue()
-    assert "The update failed; the engine said:\nerror: 401 Unauthorized from Stripe" in text
+    assert "The update failed; the engine said:\n  error: 401 Unauthorized from Stripe" in text
     assert "What `billing status` sees now:" in text
+
+
+@pytest.mark.parametrize(("refused", "status", "said"), [
+    (False, exits.FINDINGS, "The preview failed; the engine said:\n  error: no language plugin"),
+    (True, exits.REFUSED, "The policy pack refused the change; it said:\n  error: no language plugin"),
+])
+def test_a_failed_preview_is_the_engine_s_failure_and_a_policy_violation_a_refusal(
+    project: Project, monkeypatch: pytest.MonkeyPatch, refused: bool, status: int, said: str,
+) -> None:
+    """docs/commands.md: exit 1 when the engine failed, 2 when refused. Either way nothing ran after."""
+    calls: list[str] = []
+    term, out, _ = at_terminal("y")
+
+    class Failing(StandIn):
+        def preview(self) -> Run:
+            self.calls.append("preview")
+            raise EngineFailed("error: no language plugin\ngo-live of stack 'test': verified", refused=refused)
+
+    ctx = update_context(project, monkeypatch, term, Failing(calls))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == status and calls == ["preview"]
+    assert said in out.getvalue() and "nothing was changed" in str(stopped.value)
+    assert not any(line.startswith("go-live of stack") for line in out.getvalue().splitlines())
+
+
+def test_a_catalog_edited_between_the_preview_and_the_yes_is_not_applied(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The yes is for the plan that was shown: a file the program reads that changed since is
+    refused before `up`, with what changed."""
+    calls: list[str] = []
+    catalog = project.root / "stacks/catalog.yaml"
+
+    def edit_then_yes() -> str:
+        catalog.write_text(catalog.read_text() + "# edited while the question was open\n")
+        return "y"
+
+    term, _, _ = at_terminal(edit_then_yes)
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES))))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.REFUSED and calls == ["preview"]
+    assert "stacks/catalog.yaml changed since the preview" in str(stopped.value)
+    assert "nothing was applied" in str(stopped.value)
+
+
+def test_the_stack_file_edited_between_the_preview_and_the_yes_is_not_applied(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    other = project.root / "Pulumi.live.yaml"
+
+    def edit_then_yes() -> str:
+        other.write_text(other.read_text() + "\n")
+        return "y"
+
+    term, _, _ = at_terminal(edit_then_yes)
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES))))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.REFUSED and calls == ["preview"]
+    assert "Pulumi.live.yaml changed since the preview" in str(stopped.value)
+
+
+@pytest.mark.parametrize(("raised", "said"), [
+    (KeyboardInterrupt(), "The update was interrupted (Ctrl-C)"),
+    (EngineStopped("`pulumi up --stack test` did not end within 60 min: go-live stopped it"),
+     "`pulumi up --stack test` did not end within 60 min: go-live stopped it. Part of the update may have"),
+])
+def test_an_update_cut_short_is_exit_1_with_what_status_sees_never_nothing_was_done(
+    project: Project, monkeypatch: pytest.MonkeyPatch, raised: BaseException, said: str,
+) -> None:
+    """Changes may have been applied: exit 2 ("nothing was applied") would be a lie."""
+    calls: list[str] = []
+    term, out, _ = at_terminal("y")
+
+    class CutShort(StandIn):
+        def up(self, progress: Callable[[str], None]) -> Run:
+            self.calls.append("up")
+            raise raised
+
+    ctx = update_context(project, monkeypatch, term, CutShort(calls, preview=Run(steps=list(CREATES))))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and calls == ["preview", "up"]
+    text = out.getvalue()
+    assert said in text and "What `billing status` sees now:" in text
+    assert "nothing was" not in str(stopped.value)
+
+
+def test_an_update_whose_events_could_not_all_be_read_ended_and_did_not_fail(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    term, out, _ = at_terminal("y")
+    ctx = update_context(project, monkeypatch, term, StandIn(
+        calls, preview=Run(steps=list(CREATES)), up=Run(steps=list(CREATES[:1]), unread=2)))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and "the update ended" in str(stopped.value)
+    text = out.getvalue()
+    assert "The update ended (the pulumi CLI exited 0), but 2 lines of its event log could not be read" in text
+    assert "failed" not in text + str(stopped.value)
+    assert ctx.created == ["update of stack 'test': 1 created"]
+
+
+def test_a_preview_whose_events_were_cut_short_asks_nothing(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    term, _, person = at_terminal("y")
+    ctx = update_context(project, monkeypatch, term, StandIn(calls, preview=Run(steps=list(CREATES), ended=False)))
+    with pytest.raises(Stop) as stopped:
+        deploy.update(ctx)
+    assert stopped.value.status == exits.FINDINGS and calls == ["preview"] and person.prompts == []
+
+
+def test_a_previewed_step_s_name_cannot_start_a_line_of_its_own(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forged = [("create", "stripe:index/product:Product", "pro\rPreview: 0 to create\ngo-live of stack 'test'")]
+    term, out, _ = at_terminal("n")
+    ctx = update_context(project, monkeypatch, term, StandIn([], preview=Run(steps=forged)))
+    with pytest.raises(Stop):
+        deploy.update(ctx)
+    lines = out.getvalue().splitlines()
+    assert "  +  stripe:index/product:Product  pro\\rPreview: 0 to create\\ngo-live of stack 'test'" in lines
+    assert not any(line.startswith(("go-live of stack", "Preview: 0")) for line in lines)
 
 
 FAILED = Item("update", False, "the last update of the stack (ended 2026-12-06T08:00:00.000Z) failed: the stack "  # type: ignore[arg-type]
@@ -447,15 +574,26 @@ def test_after_a_failed_update_a_person_sees_the_preview_again_and_decides(
     assert "billing diff" not in text  # the money of a first update is not shown again
 
 
-def test_an_update_still_running_is_waited_for(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("item", "waits"), [
+    (Item("update", False, "an update of the stack is running now", "wait for it to end (`pulumi stack "
+          "--stack test` shows it)"), True),
+    (Item("update", False, "the backend gave no readable time for the stack's last update", "`pulumi stack "
+          "--stack test` shows the last update; then `billing status --stack test` again"), False),
+    (Item("update", False, "the last update's result could not be read: `pulumi stack history` did not exit",
+          "`pulumi stack history --stack test` shows why"), False),
+])
+def test_an_open_update_item_stops_with_its_own_fix_and_only_a_running_one_is_waited_for(
+    project: Project, monkeypatch: pytest.MonkeyPatch, item: Item, waits: bool,
+) -> None:
     calls: list[str] = []
     term, _, _ = at_terminal("y")
-    running = Item("update", False, "an update of the stack is running now", "wait for it to end")
-    ctx = update_context(project, monkeypatch, term, StandIn(calls), None, "test", running)
+    ctx = update_context(project, monkeypatch, term, StandIn(calls), None, "test", item)
     assert deploy.update_done(ctx) is None
     with pytest.raises(Stop) as stopped:
         deploy.update(ctx)
-    assert stopped.value.status == exits.FINDINGS and "has not ended" in str(stopped.value) and calls == []
+    assert stopped.value.status == exits.FINDINGS and calls == []
+    assert item.fix in str(stopped.value)
+    assert ("wait for" in str(stopped.value)) is waits
 
 
 def test_the_update_is_done_only_when_readiness_says_the_last_one_succeeded(

@@ -1,5 +1,6 @@
 """go-live's host step against a Vercel-shaped API on 127.0.0.1, its secret store through a stand-in
-`pulumi` that records its arguments and its stdin, and the engine's events as go-live counts them.
+`pulumi` that records its arguments and its stdin (the engine's events as go-live counts them are
+tests/commands/test_go_live_engine.py's).
 
 The real CLI storing a secret from stdin is tests/engine/test_go_live.py's.
 """
@@ -15,14 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pulumi import automation as auto
 
 from infra.catalog import load_deployment
 from infra.clients import pulumi_cli
 from infra.clients.vercel_api import Vercel
 from infra.commands.golive import deploy
 from infra.commands.golive.context import Context
-from infra.commands.golive.engine import Run, _record, _why
 from infra.commands.golive.terminal import Stop, Terminal
 from infra.core import exits
 from infra.hosts.vercel import TARGETS
@@ -265,42 +264,16 @@ def test_a_failed_store_never_quotes_the_value(tmp_path: Path, monkeypatch: pyte
                               secret=True)
 
 
-# ------------------------------------------------------------------- the engine's events, counted
-
-
-def event(**kinds: object) -> auto.EngineEvent:
-    return auto.EngineEvent(sequence=1, timestamp=0, **kinds)  # type: ignore[arg-type]
-
-
-def step(op: auto.OpType, kind: str, name: str) -> auto.events.StepEventMetadata:
-    return auto.events.StepEventMetadata(op=op, urn=f"urn:pulumi:test::billing::{kind}::{name}", type=kind,
-                                         provider="")
-
-
-def test_steps_are_counted_from_the_engine_s_events_and_its_errors_masked() -> None:
-    run, said = Run(), []
-    leaked = "rk_" + "test_" + "Q" * 24
-    for op, kind, name in ((auto.OpType.CREATE, "stripe:index/product:Product", "pro"),
-                           (auto.OpType.SAME, "stripe:index/price:Price", "pro-monthly"),
-                           (auto.OpType.CREATE, "pulumi:pulumi:Stack", "billing-test"),
-                           (auto.OpType.REPLACE, "stripe:index/price:Price", "pro-yearly")):
-        _record(event(resource_pre_event=auto.events.ResourcePreEvent(step(op, kind, name))), run, None)
-        _record(event(res_outputs_event=auto.events.ResOutputsEvent(step(op, kind, name))), run, said.append)
-    _record(event(diagnostic_event=auto.events.DiagnosticEvent(
-        message="ModuleNotFoundError: No module named 'pulumi'\n", color="never", severity="info#err")), run, None)
-    _record(event(diagnostic_event=auto.events.DiagnosticEvent(
-        message="a warning go-live does not repeat\n", color="never", severity="warning")), run, None)
-    _record(event(diagnostic_event=auto.events.DiagnosticEvent(
-        message=f"error: Stripe refused the key {leaked}\n", color="never", severity="error")), run, None)
-    _record(event(policy_event=auto.events.PolicyEvent(
-        message="a live key reaches development", color="never", policy_name="hosting-secrets-scoped",
-        policy_pack_name="billing", policy_pack_version="1", policy_pack_version_tag="1",
-        enforcement_level="mandatory")), run, None)
-    assert run.steps == [("create", "stripe:index/product:Product", "pro"),
-                         ("replace", "stripe:index/price:Price", "pro-yearly")]
-    assert run.total_line() == "1 to create, 0 to update, 1 to replace, 0 to delete"
-    assert said == ["  create   stripe:index/product:Product  pro", "  replace  stripe:index/price:Price  pro-yearly"]
-    why = _why(run, auto.CommandError(auto._cmd.CommandResult("", "", 1)))  # type: ignore[attr-defined]
-    assert leaked not in why and "rk_test_... (32 characters)" in why
-    assert "No module named 'pulumi'" in why and "warning" not in why
-    assert "policy hosting-secrets-scoped: a live key reaches development" in why
+def test_a_deployment_id_vercel_answers_cannot_start_a_line_of_its_own(
+    project: Project, vercel: VercelProject, server: VercelServer, monkeypatch: pytest.MonkeyPatch, live: Pulumi,
+) -> None:
+    deployed(project, vercel, "live", variables_at=now_ms(), built_at=now_ms() - 60_000)
+    forged = "dpl_1\ngo-live of stack 'live' (live mode): verified, in 3 s"
+    vercel.deployments[0]["uid"] = forged
+    ctx, out, _ = host_context(project, monkeypatch, "live", "y")
+    monkeypatch.setattr(deploy, "REDEPLOY_POLL", 0.01)
+    deploy.host(ctx)
+    # The summary prints each created line as it is: an outside value in it is escaped here.
+    assert ctx.created == [f"production redeployed from dpl_1\\ngo-live of stack 'live' (live mode): verified, "
+                           f"in 3 s: {vercel.deployments[0]['uid']}"]
+    assert not any(line.startswith("go-live of stack") for line in out.getvalue().splitlines())

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.commands.stack_default import selected_stack
 from tests.engine.catalogs import LIVE_COUPONS
 from tests.engine.go_live_session import (
     ENGINE_SECONDS,
@@ -122,10 +123,15 @@ def _after_the_keys(project: Project, term: Session) -> None:
     if project.engine.status.get("language-python", {}).get("state") == "built":
         term.answer(r"Apply these \d+ changes to stack '\w+' \(\w+ mode\)\? \[y/N\] ", "n", ENGINE_SECONDS)
         term.expect(r"declined: nothing was changed")
+        status = 2  # declined
     else:
         term.expect(r"The preview failed; the engine said:\n.*language plugin", ENGINE_SECONDS)
+        status = 1  # the engine failed (not a refusal: that is the policy pack's)
     term.expect(r"stopped at step 6 \(preview and update\)")
-    assert term.finish() == 2
+    assert term.finish() == status
+    # go-live made the stack and previewed it, and never changed which stack `pulumi stack select`
+    # chose: that is the default `--stack` of every billing command.
+    assert selected_stack(project.root, project.env(None)) is None
 
 
 def test_live_asks_before_each_change_and_a_no_changes_nothing(project: Project, tmp_path: Path) -> None:
@@ -279,6 +285,7 @@ def test_a_fresh_test_stack_from_nothing_to_verified_in_one_run(project: Project
     # And `billing status` agrees: nothing left to do.
     status = project.billing("status", "--stack", "test")
     assert status.returncode == 0, status.stdout + status.stderr
+    assert selected_stack(project.root, project.env(None)) is None  # `up` selected no stack either
 
 
 @pytest.mark.usefixtures("providers")

@@ -13,7 +13,7 @@ import time
 
 from infra import hosts
 from infra.catalog import Deployment, stack_config
-from infra.clients import credentials
+from infra.clients import credentials, pulumi_cli
 from infra.clients.errors import ApiError
 from infra.clients.vercel_api import Vercel
 from infra.commands import validate
@@ -21,12 +21,16 @@ from infra.commands.diff import stripe as diff_stripe
 from infra.commands.diff.command import StackDiff
 from infra.commands.diff.command import text as diff_text
 from infra.commands.diff.coupons import coupons
+from infra.commands.golive import inputs
 from infra.commands.golive.context import Context
-from infra.commands.golive.engine import EngineFailed, Run
+from infra.commands.golive.engine import Engine, EngineFailed, EngineStopped, Run
 from infra.commands.golive.setup import say_items
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
+from infra.core.escape import terminal
+from infra.core.problems import ConfigError
 from infra.hosts.vercel import DEPLOYED_TARGETS, FIRST_DEPLOY, REDEPLOY, TEAM
+from infra.probes.readiness import Item
 
 MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
 REDEPLOY_WAIT = 20 * 60.0  # seconds a production build may take before go-live stops waiting
@@ -51,8 +55,9 @@ def update(ctx: Context) -> None:
         ctx.term.say(f"Stack {ctx.stack!r} is not where its last update should have left it. What "
                      "`billing status` sees now:")
         say_items(ctx, facts.missing)
-        if any(item.field != "failed" for item in pending):
-            raise Stop(exits.FINDINGS, "the last update has not ended: wait for it, then run go-live again")
+        unsettled = [item for item in pending if item.field != "failed"]
+        if unsettled:
+            raise Stop(exits.FINDINGS, _unsettled(unsettled))
         if ctx.term.yes:
             raise Stop(exits.FINDINGS, "the last update did not succeed and is not retried blindly: run "
                                        "go-live in a terminal to preview again and decide")
@@ -62,15 +67,8 @@ def update(ctx: Context) -> None:
                  f"`billing validate --stack {ctx.stack} --from-pulumi` does:")
     validate.main(argparse.Namespace(stack=ctx.stack, project=ctx.project, catalog=None, from_pulumi=True),
                   ctx.term.out)
-    ctx.term.say(f"Previewing stack {ctx.stack!r} with the policy pack (`pulumi preview --policy-pack "
-                 "policies`)...")
-    try:
-        preview = engine.preview()
-    except EngineFailed as error:
-        ctx.term.say(f"The preview failed; the engine said:\n{error}")
-        raise Stop(exits.REFUSED, "the preview failed; nothing was changed") from None
-    for op, kind, name in preview.steps:
-        ctx.term.say(f"  {MARKS[op]:<2} {kind}  {name}")
+    previewed = inputs.digests(ctx.project)
+    preview = _preview(ctx, engine)
     if facts.last_update is None:
         _money(ctx, ctx.deployment())
     ctx.term.say(f"Preview: {preview.total_line()} (the policy pack ran and passed)")
@@ -82,17 +80,104 @@ def update(ctx: Context) -> None:
     if not ctx.term.confirm(f"Apply these {count} change{'s' if count != 1 else ''} to stack {ctx.stack!r} "
                             f"({ctx.mode} mode)?"):
         raise Stop(exits.REFUSED, "declined: nothing was changed")
+    edited = inputs.changed(previewed, inputs.digests(ctx.project))
+    if edited:
+        raise Stop(exits.REFUSED, f"{', '.join(edited)} changed since the preview, so the yes was for "
+                                  "another plan: nothing was applied. Run go-live again: it previews what "
+                                  "is there now and asks again")
+    _up(ctx, engine)
+
+
+def _preview(ctx: Context, engine: Engine) -> Run:
+    """The preview, each step it plans said; a policy violation is a refusal (exit 2), any other
+    failure the engine's (exit 1). Either way nothing was changed."""
+    ctx.term.say(f"Previewing stack {ctx.stack!r} with the policy pack (`pulumi preview --policy-pack "
+                 "policies`)...")
+    try:
+        preview = engine.preview()
+    except EngineFailed as error:
+        if error.refused:
+            ctx.term.say(f"The policy pack refused the change; it said:\n{_quoted(error)}")
+            raise Stop(exits.REFUSED, "refused by the policy pack: nothing was changed; fix what it names, "
+                                      "then run go-live again") from None
+        ctx.term.say(f"The preview failed; the engine said:\n{_quoted(error)}")
+        raise Stop(exits.FINDINGS, "the preview failed; nothing was changed") from None
+    except EngineStopped as error:
+        raise Stop(exits.FINDINGS, f"{error}; a preview changes nothing") from None
+    if preview.unread or not preview.ended:
+        raise Stop(exits.FINDINGS, f"the preview ended, but {_unread(preview)}: go-live cannot show all it "
+                                   "plans, so nothing was asked and nothing was changed")
+    for op, kind, name in preview.steps:
+        ctx.term.say(f"  {MARKS[op]:<2} {terminal(kind)}  {terminal(name)}")
+    return preview
+
+
+def _up(ctx: Context, engine: Engine) -> None:
+    """`up`, after the yes. However it ends, once it started the exit is 0 or 1, never 2 (which says
+    nothing was applied), and what `billing status` sees is shown when it did not end as planned."""
     ctx.term.say(f"Updating stack {ctx.stack!r} (`pulumi up --policy-pack policies`)...")
     try:
         done = engine.up(ctx.term.say)
     except EngineFailed as error:
-        ctx.term.say(f"The update failed; the engine said:\n{error}")
-        ctx.term.say("What `billing status` sees now:")
-        say_items(ctx, ctx.refresh().missing)
+        ctx.term.say(f"The update failed; the engine said:\n{_quoted(error)}")
+        _say_status(ctx)
         raise Stop(exits.FINDINGS, "the update failed and is not retried: fix the cause above, then run "
                                    "go-live again (it previews again and asks first)") from None
+    except EngineStopped as error:
+        ctx.term.say(f"{error}. Part of the update may have been applied.")
+        _say_status(ctx)
+        raise Stop(exits.FINDINGS, "the update was stopped at its deadline: run go-live again (it previews "
+                                   "what is left and asks first)") from None
+    except KeyboardInterrupt:
+        ctx.term.say("")
+        ctx.term.say("The update was interrupted (Ctrl-C): go-live stopped the pulumi CLI as Ctrl-C does. "
+                     "Part of it may have been applied.")
+        _say_status(ctx)
+        raise Stop(exits.FINDINGS, "the update was interrupted: run go-live again (it previews what is left "
+                                   "and asks first)") from None
     ctx.created.append(f"update of stack {ctx.stack!r}: {_done_line(done)}")
+    if done.unread or not done.ended:
+        # The CLI says the update succeeded; what go-live counted of it is incomplete.
+        ctx.term.say(f"The update ended (the pulumi CLI exited 0), but {_unread(done)}: what it changed is "
+                     f"not all counted here ({_done_line(done)} seen).")
+        _say_status(ctx)
+        raise Stop(exits.FINDINGS, "the update ended, but go-live could not read all it did: `pulumi stack "
+                                   f"history --stack {ctx.stack}` shows it; run go-live again to go on")
     ctx.term.say(f"Updated: {_done_line(done)}.")
+
+
+def _unread(run: Run) -> str:
+    if run.unread:
+        return f"{run.unread} line{'s' if run.unread != 1 else ''} of its event log could not be read"
+    return "its event log ended before the engine's last event"
+
+
+def _unsettled(items: list[Item]) -> str:
+    """Why the update step cannot go on: the fix of each open item (above, with it), which says to
+    wait only when an update is running."""
+    if len(items) == 1 and items[0].fix:
+        return f"the last update's state is open: {items[0].fix}; then run go-live again"
+    return "the last update's state is open: do what each item above says, then run go-live again"
+
+
+def _quoted(error: Exception) -> str:
+    """The engine's words (masked and escaped by the engine), indented: none of its lines can pass
+    for one of go-live's."""
+    return "\n".join(f"  {terminal(line)}" for line in str(error).split("\n"))
+
+
+def _say_status(ctx: Context) -> None:
+    """What `billing status` sees after an update that did not end as planned; never a crash or a
+    refusal: whatever `up` did is done, and the exit status says so."""
+    ctx.term.say("What `billing status` sees now:")
+    try:
+        facts = ctx.refresh()
+    except (ConfigError, pulumi_cli.CliError, KeyboardInterrupt) as error:
+        said = "interrupted" if isinstance(error, KeyboardInterrupt) else str(error).split("\n", 1)[0]
+        ctx.term.say(f"  (could not be read: {terminal(said[:300])}; run `billing status --stack "
+                     f"{ctx.stack}`)")
+        return
+    say_items(ctx, facts.missing)
 
 
 def _done_line(run: Run) -> str:
@@ -169,8 +254,9 @@ def host(ctx: Context) -> None:
             continue
         if made is None:  # gone between the two reads
             raise Stop(exits.FINDINGS, f"the latest {target} deployment is gone; run go-live again")
-        _wait(ctx, vercel, target, str(made[1]["id"]))
-        ctx.created.append(f"{target} redeployed from {made[0].get('uid')}: {made[1]['id']}")
+        new = _outside(made[1]["id"])
+        _wait(ctx, vercel, target, str(made[1]["id"]), new)
+        ctx.created.append(f"{target} redeployed from {_outside(made[0].get('uid'))}: {new}")
     still = [item for item in ctx.refresh().missing if item.step == "redeploy"]
     if still:
         say_items(ctx, still)
@@ -192,19 +278,25 @@ def _by_hand(ctx: Context, what: str, act: str, visit: str, done: str) -> None:
     ctx.created.append(done)
 
 
-def _wait(ctx: Context, vercel: Vercel, target: str, deployment_id: str) -> None:
-    ctx.term.say(f"Building {deployment_id}...")
+def _outside(value: object) -> str:
+    """A value Vercel answered, as one line of at most 100 characters (a "\n" in it is escaped too)."""
+    return terminal(str(value)[:100])
+
+
+def _wait(ctx: Context, vercel: Vercel, target: str, deployment_id: str, shown: str) -> None:
+    """Follow `deployment_id` (shown as `shown`) until it settles or REDEPLOY_WAIT passes."""
+    ctx.term.say(f"Building {shown}...")
     deadline = time.monotonic() + REDEPLOY_WAIT
     state = ""
     while True:
         try:
             state = vercel.deployment_state(deployment_id)
         except ApiError as error:
-            raise Stop(exits.FINDINGS, f"could not follow {deployment_id}: {error}") from None
+            raise Stop(exits.FINDINGS, f"could not follow {shown}: {error}") from None
         if state in _SETTLED or time.monotonic() >= deadline:
             break
         time.sleep(REDEPLOY_POLL)
     if state != "READY":
-        raise Stop(exits.FINDINGS, f"the new deployment {deployment_id} is {state or 'unknown'}: see its "
+        raise Stop(exits.FINDINGS, f"the new deployment {shown} is {_outside(state or 'unknown')}: see its "
                                    "build log in the Vercel dashboard, then run go-live again")
-    ctx.term.say(f"{deployment_id} is READY: {target} reads the new values.")
+    ctx.term.say(f"{shown} is READY: {target} reads the new values.")
