@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra.clients import pulumi_cli
-from infra.commands.golive import setup
+from infra.commands.golive import command, setup
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
 from infra.probes.readiness import Item, Readiness
@@ -158,3 +158,14 @@ def test_on_live_keys_that_cannot_be_read_stop_before_any_is_asked(
         setup.keys(ctx)
     assert stopped.value.status == exits.FINDINGS and person.prompts == []
     assert "could not be read" in str(stopped.value)
+
+
+def test_a_stop_after_this_run_changed_something_is_never_nothing_was_done(project: Project) -> None:
+    # Exit 2 means nothing was done: a key stored, then Ctrl-C or a "no", is 1, with what changed listed.
+    term, out, _ = at_terminal()
+    ctx = context(project, term)
+    assert command._stopped(ctx, 4, "the keys", exits.REFUSED, "interrupted") == exits.REFUSED
+    ctx.created.append("stripe:apiKey stored (encrypted)")
+    assert command._stopped(ctx, 4, "the keys", exits.REFUSED, "interrupted") == exits.FINDINGS
+    assert "Changed in this run before it stopped:\n  stripe:apiKey stored (encrypted)\n" in out.getvalue()
+    assert command._stopped(ctx, 7, "verify", exits.FINDINGS, "a check failed") == exits.FINDINGS

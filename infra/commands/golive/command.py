@@ -43,8 +43,8 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     if not term.interactive and not args.yes:
         print(NOT_A_TERMINAL.format(stack=stack), file=sys.stderr)
         return exits.REFUSED
-    # Loaded here, not at the top: the steps bring the Automation API (and gRPC), which a refusal
-    # above never needs.
+    # Loaded here, not at the top: the steps bring the catalog, the clients and the probes, which a
+    # refusal above never needs.
     from infra.commands.golive.engine import EngineFailed  # noqa: PLC0415
     from infra.commands.golive.steps import STEPS  # noqa: PLC0415
 
@@ -80,6 +80,12 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
 def _stopped(ctx: Context, number: int, title: str, status: int, why: str) -> int:
     if why:
         ctx.term.say(mask(why))  # the last guard: whatever raised it, no secret's shape is shown
+    if status == exits.REFUSED and ctx.created:
+        # REFUSED means nothing was done; this run did something before it stopped (it is listed).
+        status = exits.FINDINGS
+        ctx.term.say("Changed in this run before it stopped:")
+        for line in ctx.created:
+            ctx.term.say(f"  {line}")
     acts = ctx.term.acts
     if acts.visits or acts.typed or acts.confirmations:
         ctx.term.say(acts_line(ctx, "Your acts so far"))

@@ -61,7 +61,7 @@ class Context:
 
     def engine(self) -> Engine:
         if self._engine is None:
-            # The Automation API (and gRPC with it) loads only when a step needs the engine.
+            # The engine's module loads only when a step needs it.
             from infra.commands.golive.engine import Engine  # noqa: PLC0415
 
             self._engine = Engine(self.project, self.stack)
