@@ -4,6 +4,8 @@ no secret and leaves no process behind, and a value from outside cannot start a 
 
 from __future__ import annotations
 
+import argparse
+import io
 import os
 import time
 from pathlib import Path
@@ -11,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from infra.clients import pulumi_cli
-from infra.commands.golive import command, setup
+from infra.commands.golive import command, setup, steps
+from infra.commands.golive.context import Context
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
+from infra.core.problems import ConfigError, Problem
+from infra.probes import readiness
 from infra.probes.readiness import Item, Readiness
 from tests.support.go_live import at_terminal, context, key_items, with_facts
 from tests.support.project import Project
@@ -160,12 +165,23 @@ def test_on_live_keys_that_cannot_be_read_stop_before_any_is_asked(
     assert "could not be read" in str(stopped.value)
 
 
-def test_a_stop_after_this_run_changed_something_is_never_nothing_was_done(project: Project) -> None:
-    # Exit 2 means nothing was done: a key stored, then Ctrl-C or a "no", is 1, with what changed listed.
-    term, out, _ = at_terminal()
-    ctx = context(project, term)
-    assert command._stopped(ctx, 4, "the keys", exits.REFUSED, "interrupted") == exits.REFUSED
-    ctx.created.append("stripe:apiKey stored (encrypted)")
-    assert command._stopped(ctx, 4, "the keys", exits.REFUSED, "interrupted") == exits.FINDINGS
-    assert "Changed in this run before it stopped:\n  stripe:apiKey stored (encrypted)\n" in out.getvalue()
-    assert command._stopped(ctx, 7, "verify", exits.FINDINGS, "a check failed") == exits.FINDINGS
+def test_a_stack_file_refused_after_this_run_s_update_is_never_nothing_was_done(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The facts are read again after each step; a stack file broken meanwhile is refused input, but
+    # once this run's update is applied, exit 2 ("nothing was applied") would hide that it was.
+    def broken(stack: str, root: Path) -> Readiness:
+        raise ConfigError([Problem("Pulumi.test.yaml", 3, "billing:mode", "must be test or live")])
+
+    def update(ctx: Context) -> None:
+        ctx.updated = True  # as deploy sets it when `up` ended as planned
+        monkeypatch.setattr(readiness, "read", broken)
+
+    for applied in (False, True):
+        with_facts(monkeypatch, Readiness("test", (Item("cli", True, "pulumi CLI v3.274.1"),), None))
+        run = update if applied else (lambda _: monkeypatch.setattr(readiness, "read", broken))
+        monkeypatch.setattr(steps, "STEPS", (steps.Step("update", "preview and update", lambda _: None, run),))
+        out = io.StringIO()
+        status = command.main(argparse.Namespace(stack="test", project=project.root, yes=True), out)
+        assert status == (exits.FINDINGS if applied else exits.REFUSED), out.getvalue()
+        assert "must be test or live" in out.getvalue()

@@ -65,7 +65,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return _stopped(ctx, number, title, stop.status, str(stop))
     except ConfigError as error:
         term.say(error.render())
-        return _stopped(ctx, number, title, exits.REFUSED, "")
+        # Refused input, nothing applied: unless this run's update already was (the stack's files
+        # read again after it), which no "refused" may hide.
+        return _stopped(ctx, number, title, exits.FINDINGS if ctx.updated else exits.REFUSED, "")
     except pulumi_cli.CliError as error:
         return _stopped(ctx, number, title, exits.FINDINGS, str(error))
     except EngineFailed as error:
@@ -80,12 +82,6 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
 def _stopped(ctx: Context, number: int, title: str, status: int, why: str) -> int:
     if why:
         ctx.term.say(mask(why))  # the last guard: whatever raised it, no secret's shape is shown
-    if status == exits.REFUSED and ctx.created:
-        # REFUSED means nothing was done; this run did something before it stopped (it is listed).
-        status = exits.FINDINGS
-        ctx.term.say("Changed in this run before it stopped:")
-        for line in ctx.created:
-            ctx.term.say(f"  {line}")
     acts = ctx.term.acts
     if acts.visits or acts.typed or acts.confirmations:
         ctx.term.say(acts_line(ctx, "Your acts so far"))

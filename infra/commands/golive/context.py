@@ -43,6 +43,8 @@ class Context:
     checked: list[str] = field(default_factory=list)
     """What this run checked and how it came out."""
     passphrase_asked: bool = False
+    updated: bool = False
+    """This run's `up` ended as planned: a stop after it is never "nothing was done"."""
     _engine: Engine | None = None
 
     @property

@@ -136,6 +136,7 @@ def _up(ctx: Context, engine: Engine) -> None:
         raise Stop(exits.FINDINGS, "the update was interrupted: run go-live again (it previews what is left "
                                    "and asks first)") from None
     ctx.created.append(f"update of stack {ctx.stack!r}: {_done_line(done)}")
+    ctx.updated = True
     if done.unread or not done.ended:
         # The CLI says the update succeeded; what go-live counted of it is incomplete.
         ctx.term.say(f"The update ended (the pulumi CLI exited 0), but {_unread(done)}: what it changed is "
