@@ -82,7 +82,7 @@ def stack_file_secrets(doc: Document, keys: Iterable[str]) -> list[Problem]:
         value = config.get(key)
         if value is not None and not (isinstance(value, dict) and set(value) == {"secure"}):
             problems.append(doc.in_file(("config", key), "a secret is stored in plain text; remove the "
-                                        f"line and run `pulumi config set --secret {key} ...`", key))
+                                        f"line and run {guards.store_secret(key, None)}", key))
     return problems
 
 

@@ -24,6 +24,10 @@ class WriteRefused(Exception):
     """A target the writer will not write; the message names it and says what to do."""
 
 
+class WrittenInPart(Exception):
+    """Some files were put in place and then one could not be: the message names both."""
+
+
 @dataclass(frozen=True)
 class Target:
     path: Path
@@ -84,13 +88,19 @@ class Staged:
     """(directory descriptor, temporary name, final name, the target as the user named it)."""
 
     def commit(self) -> None:
+        done: list[Path] = []
         for directory, temporary, final, shown in self.moves:
             try:
                 os.replace(temporary, final, src_dir_fd=directory, dst_dir_fd=directory)
             except OSError as error:  # e.g. a directory put at the target after the check
                 why = error.strerror or error.__class__.__name__
-                raise _refuse(shown, f"could not be put in place ({why}); check what is there now and run "
-                                     "again") from None
+                if not done:
+                    raise _refuse(shown, f"could not be put in place ({why}); check what is there now and "
+                                         "run again") from None
+                raise WrittenInPart(f"{shown}: could not be put in place ({why}), but "
+                                    f"{', '.join(map(str, done))} already was: check what is there now and "
+                                    "run again") from None
+            done.append(shown)
         self.close(remove=False)
 
     def close(self, remove: bool = True) -> None:
@@ -154,9 +164,11 @@ def stage(targets: list[Target], inside: Path, force: bool = False,
                 os.fsync(file.fileno())
                 # An edited file keeps its mode, a new one gets the umask's (not the 0600 it was made with).
                 try:
-                    mode = stat.S_IMODE(os.stat(final.name, dir_fd=directory, follow_symlinks=False).st_mode)
+                    found = os.stat(final.name, dir_fd=directory, follow_symlinks=False).st_mode
                 except FileNotFoundError:
-                    mode = 0o666 & ~_umask()
+                    found = 0
+                # Only a regular file's mode is kept: a symlink put there since the check has 0777.
+                mode = stat.S_IMODE(found) if stat.S_ISREG(found) else 0o666 & ~_umask()
                 os.fchmod(file.fileno(), mode)
         yield staged
     finally:

@@ -175,11 +175,15 @@ def _cli_items(stack: str, project: Path, clock: _Clock) -> tuple[list[Item], di
                           f"`pulumi stack ls` shows why; {again}"))
         return items, None
     summary, other = _summary_of(stack, listed)
-    if isinstance(other, str):
+    if other == ABSENT:
         items.append(Item("stack", False, f"stack {stack!r} {other} in {where}",
                           f"export PULUMI_CONFIG_PASSPHRASE (the {stack} stack's own passphrase), then "
                           f"`pulumi stack init {stack} --secrets-provider passphrase` (README step 6)",
-                          field="absent" if other == ABSENT else None))
+                          field="absent"))
+        return items, None
+    if isinstance(other, str):  # another organization's: making one here would duplicate it
+        items.append(Item("stack", False, f"stack {stack!r} {other} in {where}",
+                          f"`pulumi org set-default ORG` to the organization that holds it, {again}"))
         return items, None
     if summary is None:
         names = ", ".join(name[:80] for name in other)

@@ -30,11 +30,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EnginePulumi:
     return stand_in
 
 
-def resource(kind: str, op: str, type_: str, name: str) -> dict[str, Any]:
-    """A resource event as the CLI logs it (pkg/v3 apitype/events.go: StepEventMetadata)."""
-    return {"sequence": 1, "timestamp": 0,
-            kind: {"metadata": {"op": op, "urn": f"urn:pulumi:test::billing::{type_}::{name}", "type": type_,
-                                "provider": ""}}}
+def resource(kind: str, op: str, type_: str, name: str, logical: bool = True) -> dict[str, Any]:
+    """A resource event as the CLI logs it (pkg/v3 apitype/events.go: StepEventMetadata; `logical`
+    omitted when false)."""
+    meta = {"op": op, "urn": f"urn:pulumi:test::billing::{type_}::{name}", "type": type_, "provider": ""}
+    return {"sequence": 1, "timestamp": 0, kind: {"metadata": {**meta, "logical": True} if logical else meta}}
 
 
 def diagnostic(severity: str, message: str) -> dict[str, Any]:
@@ -83,6 +83,19 @@ def test_steps_are_counted_from_the_event_log_each_said_escaped(project: Project
     Engine(project.root, "test").up(said.append)
     assert said == [f"  create   {PRODUCT}  pro\\ngo-live of stack 'test' (test mode): verified, in 3 s",
                     f"  replace  {PRICE}  pro-yearly"]
+
+
+def test_a_replacement_is_one_step_as_the_engine_counts_it(project: Project, cli: EnginePulumi) -> None:
+    # The engine logs three steps for one replacement; only `replace` is logical (step.go).
+    events: list[dict[str, Any] | str] = []
+    for op, logical in (("create-replacement", False), ("replace", True), ("delete-replaced", False)):
+        events += [resource("resourcePreEvent", op, PRICE, "pro-yearly", logical),
+                   resource("resOutputsEvent", op, PRICE, "pro-yearly", logical)]
+    cli.preview = Behaviour(events=[*events, CANCEL])
+    cli.save()
+    run = Engine(project.root, "test").preview()
+    assert run.steps == [("replace", PRICE, "pro-yearly")]
+    assert run.total_line() == "0 to create, 0 to update, 1 to replace, 0 to delete"
 
 
 def test_a_policy_violation_is_a_refusal_and_an_engine_error_is_not_both_masked(

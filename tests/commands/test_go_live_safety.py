@@ -99,7 +99,9 @@ def test_a_stack_readiness_could_not_find_is_never_made_again(
 def test_the_policy_build_gets_no_passphrase_key_or_token(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # make, and no pulumi
     secrets = {"PULUMI_CONFIG_PASSPHRASE": "typed passphrase", "STRIPE_API_KEY": "rk_" + "test_" + "d" * 24,
-               "VERCEL_API_TOKEN": "vercel" + "T" * 20, "VERCEL_TOKEN": "vercel" + "U" * 20}
+               "VERCEL_API_TOKEN": "vercel" + "T" * 20, "VERCEL_TOKEN": "vercel" + "U" * 20,
+               "PULUMI_ACCESS_TOKEN": "pul-" + "a" * 40, "AWS_SECRET_ACCESS_KEY": "w" * 40,
+               "CLERK_SECRET_KEY": "sk_" + "test_" + "c" * 24, "DATABASE_PASSWORD": "p" * 16}
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("BILLING_HARMLESS", "kept")
@@ -165,11 +167,11 @@ def test_on_live_keys_that_cannot_be_read_stop_before_any_is_asked(
     assert "could not be read" in str(stopped.value)
 
 
-def test_a_stack_file_refused_after_this_run_s_update_is_never_nothing_was_done(
+def test_a_stop_after_this_run_s_update_is_never_nothing_was_done(
     project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The facts are read again after each step; a stack file broken meanwhile is refused input, but
-    # once this run's update is applied, exit 2 ("nothing was applied") would hide that it was.
+    # A refusal after this run's update (here a stack file broken meanwhile, read again after the
+    # step; a "no" to the redeploy is the same): exit 2, "nothing was applied", would hide it.
     def broken(stack: str, root: Path) -> Readiness:
         raise ConfigError([Problem("Pulumi.test.yaml", 3, "billing:mode", "must be test or live")])
 
@@ -185,3 +187,4 @@ def test_a_stack_file_refused_after_this_run_s_update_is_never_nothing_was_done(
         status = command.main(argparse.Namespace(stack="test", project=project.root, yes=True), out)
         assert status == (exits.FINDINGS if applied else exits.REFUSED), out.getvalue()
         assert "must be test or live" in out.getvalue()
+        assert ("This run's update stays applied" in out.getvalue()) is applied

@@ -41,6 +41,9 @@ class Session:
         if self.pid == 0:  # the child: go-live, as a person would start it
             try:
                 os.chdir(project.root)
+                # A person's shell starts a command with Ctrl-C's default; a test run started in the
+                # background (`make engine-test &`) ignores SIGINT, and go-live would inherit that.
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.execve(sys.executable, [sys.executable, "-m", "infra", "go-live", *args], env)  # noqa: S606
             finally:
                 os._exit(127)

@@ -65,9 +65,7 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
         return _stopped(ctx, number, title, stop.status, str(stop))
     except ConfigError as error:
         term.say(error.render())
-        # Refused input, nothing applied: unless this run's update already was (the stack's files
-        # read again after it), which no "refused" may hide.
-        return _stopped(ctx, number, title, exits.FINDINGS if ctx.updated else exits.REFUSED, "")
+        return _stopped(ctx, number, title, exits.REFUSED, "")
     except pulumi_cli.CliError as error:
         return _stopped(ctx, number, title, exits.FINDINGS, str(error))
     except EngineFailed as error:
@@ -82,6 +80,10 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
 def _stopped(ctx: Context, number: int, title: str, status: int, why: str) -> int:
     if why:
         ctx.term.say(mask(why))  # the last guard: whatever raised it, no secret's shape is shown
+    if status == exits.REFUSED and ctx.updated:
+        # REFUSED says nothing was applied; this run's update was, whatever was refused after it.
+        status = exits.FINDINGS
+        ctx.term.say("This run's update stays applied (above); what follows it is not done yet.")
     acts = ctx.term.acts
     if acts.visits or acts.typed or acts.confirmations:
         ctx.term.say(acts_line(ctx, "Your acts so far"))

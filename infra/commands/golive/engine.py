@@ -61,9 +61,11 @@ STOP_GRACE = 30.0
 _POLL = 0.1
 # What the engine registers for itself, not the program's resources.
 _ENGINE_OWN = (STACK_TYPE,)
-# A step as `pulumi preview` counts it; the others (same, read, refresh...) change nothing.
-COUNTED = {"create": "create", "update": "update", "replace": "replace", "create-replacement": "replace",
-           "delete": "delete", "import": "import"}
+# A step as `pulumi preview` counts it; the others (same, read, refresh...) change nothing. Only a
+# logical step counts, as the engine's own summary counts (pkg/v3 engine/update.go): a replacement
+# logs create-replacement, replace and delete-replaced, and only `replace` is logical
+# (resource/deploy/step.go, CreateStep/DeleteStep.Logical() is !replacing).
+COUNTED = frozenset({"create", "update", "replace", "delete", "import"})
 _MAX_SHOWN = 40  # lines of an engine error shown; the rest is in `pulumi stack history`
 _MAX_KEPT = 200  # errors and violations kept from the events, and lines kept of what the CLI printed
 _MAX_LINE = 4000  # characters kept of one line the CLI printed
@@ -104,7 +106,7 @@ class Run:
     preview and update (pkg/v3 v3.274.1 engine/update.go:597, `defer ... NewCancelEvent()`)."""
 
     def totals(self) -> Counter[str]:
-        return Counter(COUNTED[op] for op, _, _ in self.steps)
+        return Counter(op for op, _, _ in self.steps)
 
     def total_line(self) -> str:
         """`3 to create, 0 to update, 0 to replace, 0 to delete` (what `billing diff` prints)."""
@@ -286,7 +288,7 @@ def _step(event: dict[str, Any], kind: str) -> tuple[str, str, str] | None:
     if not isinstance(meta, dict):
         return None
     op, kind_, urn = _text(meta.get("op")), _text(meta.get("type"))[:300], _text(meta.get("urn"))
-    if op not in COUNTED or kind_ in _ENGINE_OWN:
+    if op not in COUNTED or kind_ in _ENGINE_OWN or meta.get("logical") is not True:
         return None
     return op, kind_, urn.rsplit("::", 1)[-1][:300]
 

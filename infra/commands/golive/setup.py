@@ -309,16 +309,28 @@ def policy(ctx: Context) -> None:
 
 
 # What the build never gets: it runs make, pip and whatever a package's build backend runs, none
-# of which needs a passphrase, a key or a token.
+# of which needs a passphrase, a key, a token or a cloud's credentials. By name (this run's own),
+# then by shape (a state backend's or a cloud's: PULUMI_ACCESS_TOKEN, AWS_SECRET_ACCESS_KEY, ...).
+# A denylist, not an allowlist: a build needs what a person's shell gives it (pyenv, proxies, CAs).
 _WITHHELD = frozenset({PASSPHRASE, PASSPHRASE_FILE, STRIPE_API_KEY, STRIPE_APP_KEY}) | {
     name for host in hosts.HOSTS.values() for name in (host.token_env, host.provider_token_env) if name}
+_WITHHELD_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSPHRASE", "CREDENTIAL", "API_KEY", "ACCESS_KEY",
+                   "PRIVATE_KEY")
+_WITHHELD_PREFIXES = ("AWS_", "AZURE_", "ARM_", "GOOGLE_", "GCP_", "CLOUDSDK_", "STRIPE_", "VERCEL_",
+                      "CLOUDFLARE_")
+
+
+def _withheld(name: str) -> bool:
+    upper = name.upper()
+    return (name in _WITHHELD or any(word in upper for word in _WITHHELD_WORDS)
+            or upper.startswith(_WITHHELD_PREFIXES))
 
 
 def _build(make: str, ctx: Context) -> tuple[int | None, str]:
     """`make policy-venv` in its own process group, without this run's secrets in its environment:
     (its exit status, or None when it ran past POLICY_SECONDS and the whole group was stopped; its
     output, the last 64 KiB)."""
-    env = {name: value for name, value in os.environ.items() if name not in _WITHHELD}
+    env = {name: value for name, value in os.environ.items() if not _withheld(name)}
     with tempfile.TemporaryFile() as said:
         process = subprocess.Popen([make, *POLICY_BUILD[1:]], cwd=ctx.project, stdin=subprocess.DEVNULL,  # noqa: S603
                                    stdout=said, stderr=subprocess.STDOUT, env=env, start_new_session=True)

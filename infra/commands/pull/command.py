@@ -91,6 +91,9 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     except writer.WriteRefused as error:
         print(error, file=sys.stderr)
         return exits.REFUSED
+    except writer.WrittenInPart as error:  # something was written: never "refused, nothing done"
+        print(error, file=sys.stderr)
+        return exits.FINDINGS
     config.files.forget(catalog_path, import_path)  # what was read there before is replaced
     print(f"\nwrote {_shown(catalog_path, project)} and {_shown(import_path, project)}", file=out)
     return _validate(config.files, stack, catalog_path, import_path, out)

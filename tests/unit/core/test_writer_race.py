@@ -50,3 +50,41 @@ def test_a_result_not_committed_leaves_no_temporary_and_an_edit_keeps_its_mode(t
     assert [p.name for p in inside.iterdir()] == ["catalog.yaml"] and edited.read_bytes() == b"old\n"
     writer.write(target, inside)
     assert edited.read_bytes() == b"new\n" and edited.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_second_file_that_cannot_be_put_in_place_says_the_first_was(tmp_path: Path) -> None:
+    # Renames are one at a time: once one is in place, "nothing was written" would be false.
+    inside = tmp_path / "project"
+    inside.mkdir()
+    first, second = writer.Target(inside / "catalog.yaml", b"a\n"), writer.Target(inside / "import.json", b"{}\n")
+    with pytest.raises(writer.WrittenInPart) as partly, writer.stage([first, second], inside) as staged:
+        (inside / "import.json").mkdir()  # after the check: a directory where the file goes
+        staged.commit()
+    assert str(inside / "catalog.yaml") in str(partly.value) and "nothing was written" not in str(partly.value)
+    assert (inside / "catalog.yaml").read_bytes() == b"a\n"
+    assert sorted(p.name for p in inside.iterdir()) == ["catalog.yaml", "import.json"]  # no temporary left
+
+
+def test_a_symlink_put_at_the_target_after_the_check_does_not_lend_its_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inside, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    inside.mkdir()
+    elsewhere.mkdir()
+    checked = writer.check
+
+    def then_a_symlink(target: writer.Target, *args: object) -> None:
+        checked(target, *args)  # type: ignore[arg-type]
+        target.path.symlink_to(elsewhere / "x")  # between the check and the staging; 0777, as every symlink
+
+    monkeypatch.setattr(writer, "check", then_a_symlink)
+    writer.write(writer.Target(inside / "catalog.yaml", b"new\n"), inside)
+    written = inside / "catalog.yaml"
+    assert not written.is_symlink() and written.read_bytes() == b"new\n"
+    assert written.stat().st_mode & 0o777 == 0o666 & ~_umask() and list(elsewhere.iterdir()) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
