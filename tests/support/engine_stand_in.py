@@ -45,7 +45,9 @@ def interrupted(signum, frame):
 
 signal.signal(signal.SIGINT, signal.SIG_IGN if behaviour["ignore_int"] else interrupted)
 if behaviour["child"]:
-    child = subprocess.Popen(["sleep", "300"])
+    # A group of its own, as Pulumi starts each plugin (cmdutil child_unix.go): the CLI's group
+    # does not hold it, its session does.
+    child = subprocess.Popen(["sleep", "300"], process_group=0)
     with open(os.path.join(folder, "child"), "w") as f:
         f.write(str(child.pid))
 log_path = args[args.index("--event-log") + 1]

@@ -19,8 +19,9 @@ the flag exists when PULUMI_DEBUG_COMMANDS is set, pkg/v3 v3.274.1
 cmd/pulumi/operations/up.go:1023), read as they are written. Each has a total
 deadline (PREVIEW_SECONDS, UP_SECONDS): then the CLI's group gets SIGINT, Pulumi's
 own cancel (operations in flight finish, the state is written), and SIGKILL after
-STOP_GRACE seconds. A Ctrl-C reaches go-live only (the CLI is in its own group):
-the CLI is stopped the same way and KeyboardInterrupt goes on.
+STOP_GRACE seconds; then, on Linux, every process left in the CLI's session (its
+plugins, each in a group of its own). A Ctrl-C reaches go-live only (the CLI is in
+its own group): the CLI is stopped the same way and KeyboardInterrupt goes on.
 
 Secrets: storing one is `infra.clients.pulumi_cli.set_config` (the value on the
 CLI's stdin); the passphrase reaches every CLI process through its environment
@@ -210,6 +211,28 @@ def _follow(process: subprocess.Popen[bytes], seconds: float, read: Callable[[],
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever of its group is still there
         process.wait()
+        _kill_session(process.pid)
+
+
+def _kill_session(session: int) -> None:
+    """Every process still in the CLI's session. Pulumi starts each plugin (the language host, the
+    providers, the policy analyzer) in a process group of its own (sdk/v3 go/common/util/cmdutil
+    child_unix.go), so killing the CLI's group misses them; they keep its session, which
+    start_new_session made the CLI's pid. Read from /proc where there is one (Linux); elsewhere
+    the CLI's group is all that is ended."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile, or not ours to read
+        if len(fields) > 3 and fields[3] == str(session):  # state ppid pgrp session ...
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
