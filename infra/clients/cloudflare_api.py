@@ -59,7 +59,8 @@ class WorkerSecrets:
     """The script-secrets API of one account: list names, put a secret_text, delete one."""
 
     def __init__(self, token: str, base: str | None = None, deadline: float = DEADLINE,
-                 cap: int = BODY_CAP) -> None:
+                 cap: int = BODY_CAP, until: float | None = None) -> None:
+        """`deadline`: each request's; `until` (time.monotonic()): the caller's, for all of them."""
         self._token = token
         self.base = base or api_base(BASE_ENV, DEFAULT_BASE, token)
         timeout = httpx.Timeout(deadline, connect=min(deadline, 10.0))
@@ -68,7 +69,7 @@ class WorkerSecrets:
             # One attempt per call: `pulumi up` can simply run again, and a retried PUT
             # would deploy one more version of the Worker.
             max_retries=0, timeout=timeout,
-            http_client=httpx.Client(transport=BoundedHttpxTransport(http.Limits(deadline, cap)),
+            http_client=httpx.Client(transport=BoundedHttpxTransport(http.Limits(deadline, cap, until)),
                                      follow_redirects=False, timeout=timeout),
         )
 

@@ -24,7 +24,8 @@ def _vercel(deployment: Deployment, token: str, get: ConfigGetter, progress: Pro
 
 def _cloudflare(deployment: Deployment, token: str, get: ConfigGetter, progress: Progress,
                 limits: Limits) -> list[Check]:
-    return cloudflare.run(deployment, WorkerSecrets(token, deadline=limits.seconds), progress)
+    secrets = WorkerSecrets(token, deadline=limits.seconds, until=limits.until)
+    return cloudflare.run(deployment, secrets, progress)
 
 
 # The one place a host's key meets its probes.

@@ -178,6 +178,21 @@ def test_a_server_that_never_finishes_is_cut_at_the_deadline() -> None:
     assert "no answer from" in str(caught.value) and "no complete answer within 0.5s" in str(caught.value)
 
 
+def test_the_callers_total_deadline_bounds_each_request_and_is_named() -> None:
+    # `verify`'s run deadline (until=) is less than the request's own: the request gets what is left.
+    def slow(method: str, path: str, query: Any, auth: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+        time.sleep(3)
+        return 200, envelope([])
+
+    with JsonServer(answer_body=slow) as server:
+        api = WorkerSecrets(TOKEN, base=server.base, deadline=10, until=time.monotonic() + 0.5)
+        start = time.monotonic()
+        with pytest.raises(CloudflareError) as caught:
+            api.list(ACCOUNT, "api-staging")
+        assert time.monotonic() - start < 2.5
+    assert "what was left of the command's total deadline" in str(caught.value)
+
+
 def test_an_answer_over_the_cap_is_refused() -> None:
     def huge(method: str, path: str, query: Any, auth: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
         return 200, envelope([{"name": "X" * 100, "type": "secret_text"}] * 2000)
