@@ -25,7 +25,6 @@ Without the engine's components it says what is missing and exits 0. Not a test.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -43,7 +42,7 @@ from tests.engine.go_live_session import (  # noqa: E402
     the_person_pays,
     type_the_keys,
 )
-from tests.engine.harness import DOMAINS, PASSPHRASES, Engine, Project, World, _base_env, _tools  # noqa: E402
+from tests.engine.harness import DOMAINS, PASSPHRASES, Engine, EngineMissing, Project, World, installed_engine  # noqa: E402
 
 NEEDED = ("pulumi", "language-python", "python-scripts", "stripe", "vercel")
 TOKEN_VARIABLE = "VERCEL_API_TOKEN"  # noqa: S105 (a variable name): the Vercel provider's (infra.hosts.vercel)
@@ -155,28 +154,14 @@ def measure(engine: Engine, base: Path) -> dict[str, int | str]:
 
 
 def main() -> int:
-    tools = _tools()
-    try:
-        root = tools.cache_dir()
-    except tools.EngineError as error:
-        print(f"go-live acts: skipped ({error})")
-        return 0
-    status = tools.read_status(root)
-    missing = [name for name in NEEDED if status.get(name, {}).get("state") != "built"]
-    if missing:
-        print(f"go-live acts: skipped ({', '.join(missing)} not built; see `make engine`)")
-        return 0
     with tempfile.TemporaryDirectory(prefix="billing-acts-") as tmp:
         base = Path(tmp)
-        (base / "pulumi-home").mkdir()
-        bin_dir = root / "bin"
-        versions = tools.versions()
-        for name in ("stripe", "vercel"):
-            subprocess.run([str(bin_dir / "pulumi"), "plugin", "install", "resource",  # noqa: S603
-                            name, versions[name], "--file", str(bin_dir / f"pulumi-resource-{name}")],
-                           env=_base_env(bin_dir, base / "pulumi-home"), check=True, capture_output=True,
-                           timeout=120)
-        found = measure(Engine(bin=bin_dir, status=status, home=base / "pulumi-home"), base)
+        try:
+            engine = installed_engine(base / "pulumi-home", NEEDED)
+        except EngineMissing as missing:
+            print(f"go-live acts: skipped ({missing})")
+            return 0
+        found = measure(engine, base)
     print("A fresh live stack, from nothing to verified (the payment proof's checkout paid), by a person "
           f"whose shell exports {TOKEN_VARIABLE}, the Vercel provider's token variable:")
     print(f"  billing go-live: {found['outside']} acts outside its prompts, "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.plan_scaling import catalog  # noqa: E402
-from tests.engine.harness import Engine, Project, World, _base_env, _tools  # noqa: E402
+from tests.engine.harness import EngineMissing, Project, World, installed_engine  # noqa: E402
 
 NEEDED = ("pulumi", "language-python", "python-scripts", "stripe", "vercel")
 
@@ -31,30 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plans", type=int, default=300)
     plans = parser.parse_args(argv).plans
-    tools = _tools()
-    try:
-        root = tools.cache_dir()
-    except tools.EngineError as error:
-        print(f"real preview: skipped ({error})")
-        return 0
-    status = tools.read_status(root)
-    missing = [name for name in NEEDED if status.get(name, {}).get("state") != "built"]
-    if missing:
-        print(f"real preview: skipped ({', '.join(missing)} not built; see `make engine`)")
-        return 0
     with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmp:
         base = Path(tmp)
-        home = base / "home"
-        home.mkdir()
-        bin_dir = root / "bin"
-        versions = tools.versions()
-        for name in ("stripe", "vercel"):
-            # The cache's own CLI with pinned versions (tools/engine.py).
-            subprocess.run([str(bin_dir / "pulumi"), "plugin", "install", "resource",  # noqa: S603
-                            name, versions[name],
-                            "--file", str(bin_dir / f"pulumi-resource-{name}")],
-                           env=_base_env(bin_dir, home), check=True, capture_output=True, timeout=120)
-        engine = Engine(bin=bin_dir, status=status, home=home)
+        try:
+            engine = installed_engine(base / "home", NEEDED)
+        except EngineMissing as missing:
+            print(f"real preview: skipped ({missing})")
+            return 0
         with World(base / "tls") as world:
             (base / "project").mkdir()
             project = Project(base / "project", engine, world, catalog(plans))

@@ -73,6 +73,34 @@ class Engine:
                             f"put a prebuilt one in $BILLING_ENGINE_PLUGINS and run `make engine`")
 
 
+class EngineMissing(Exception):
+    """The engine, or a component a caller needs, is not built here; the message says why."""
+
+
+def installed_engine(home: Path, needed: tuple[str, ...] = ("pulumi",)) -> Engine:
+    """The engine `make engine` cached, with each built provider installed into `home` (the
+    run's own PULUMI_HOME) at requirements.txt's version; EngineMissing unless every `needed`
+    component was built. The tests' fixture, and the benchmarks that drive the engine, start here."""
+    tools = _tools()
+    try:
+        root = tools.cache_dir()
+    except tools.EngineError as error:
+        raise EngineMissing(f"the engine cannot be built here: {error}") from None
+    status = tools.read_status(root)
+    missing = [name for name in needed if status.get(name, {}).get("state") != "built"]
+    if missing:
+        raise EngineMissing(f"{', '.join(missing)} not built in {root}: run `make engine` first")
+    home.mkdir(parents=True, exist_ok=True)
+    bin_dir = root / "bin"
+    versions = tools.versions()
+    for name in ("stripe", "vercel"):
+        if status.get(name, {}).get("state") == "built":
+            subprocess.run([str(bin_dir / "pulumi"), "plugin", "install", "resource", name, versions[name],
+                            "--file", str(bin_dir / f"pulumi-resource-{name}")],
+                           env=_base_env(bin_dir, home), check=True, capture_output=True, timeout=120)
+    return Engine(bin=bin_dir, status=status, home=home)
+
+
 def _base_env(bin_dir: Path, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PULUMI_", "STRIPE_", "VERCEL_", "CLOUDFLARE_", "ARM_", "AWS_"))}
