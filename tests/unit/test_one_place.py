@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import json
 import re
@@ -296,14 +297,26 @@ TYPE_TOKEN = re.compile(r"[a-z][\w-]*:[\w/-]*:[A-Z]\w*", re.ASCII)
 CODE = ("infra/**/*.py", "policies/*.py")
 
 
+@functools.cache
+def _strings() -> tuple[tuple[str, str], ...]:
+    """Every string literal in CODE with where it is written: parsed once for the tests below."""
+    return tuple((node.value, f"{path.relative_to(REPO)}:{node.lineno}")
+                 for files in CODE for path in sorted(REPO.glob(files))
+                 for node in ast.walk(_tree(path))
+                 if isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
 def _literals(pattern: re.Pattern[str]) -> dict[str, list[str]]:
     """Every string literal in CODE that `pattern` matches whole, with where it is written."""
     found: dict[str, list[str]] = defaultdict(list)
-    for files in CODE:
-        for path in sorted(REPO.glob(files)):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.fullmatch(node.value):
-                    found[node.value].append(f"{path.relative_to(REPO)}:{node.lineno}")
+    for value, where in _strings():
+        if pattern.fullmatch(value):
+            found[value].append(where)
     return found
 
 
@@ -382,7 +395,7 @@ def test_check_results_are_written_one_way() -> None:
     assert table.getvalue().startswith("verify x\n") and "\n\nverify y\n" in table.getvalue()
     public = {"Check", "Progress", "Run", "Status", "failed", "write"}
     for path in sorted(REPO.glob("infra/**/*.py")):
-        tree = ast.parse(path.read_text())
+        tree = _tree(path)
         if path.name == "checks.py" or not any(
                 isinstance(node, ast.ImportFrom) and node.module == "infra.core"
                 and "checks" in [alias.name for alias in node.names] for node in ast.walk(tree)):
