@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from tests.support.git_history import commit, diff, git
@@ -166,6 +169,24 @@ def test_an_unknown_revision_is_exit_2(repo: Project) -> None:
     code, out, err = diff(repo, base="no-such-branch")
     assert code == 2 and out == ""
     assert "--base: 'no-such-branch' is not a revision in this repository" in err
+
+
+def test_a_project_in_a_folder_of_a_larger_repository_reads_its_base_from_that_folder(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    project = Project(tmp_path / "app")
+    # The top of the repository holds files of the same names: only the project's own may be read.
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "catalog.yaml").write_text("not: [the project's catalog\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config: {billing:mode: live}\n")
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-q", "-m", "monorepo"]):
+        subprocess.run(["git", "-C", str(tmp_path), *argv], check=True, capture_output=True)
+    code, out, _ = diff(project)
+    assert code == 0 and "no billing change" in out
+    project.catalog(CATALOG.replace(MONTHLY, 'monthly: {amount: "39.00", currency: usd, interval: month}'))
+    code, out, _ = diff(project)
+    assert code == 2 and "ERROR pro_monthly: 29.00 USD every month -> 39.00 USD every month" in out
+    assert "the base's own problem" not in out
 
 
 def test_reprice_writes_the_safe_edit_that_diff_and_the_provider_accept(repo: Project) -> None:

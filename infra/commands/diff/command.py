@@ -1,7 +1,7 @@
 """`billing diff --base REV [--stack S] [--format text|markdown|json]`.
 
 Loads the stack at git revision REV (its stack file and the catalog it names,
-read with `git show`, bounded and validated like the working tree) and the
+read from that one commit with git, bounded and validated like the working tree) and the
 working tree, and prints the diff package's change list. A base that no longer
 validates is still compared where its raw files allow (removed plans and
 prices), with its own problems listed. Exit 0: nothing risky; 1: warnings;
@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from infra.catalog import Deployment, stack_config, stack_files
 from infra.commands import diff
@@ -52,18 +52,19 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     results: list[StackDiff] = []
     try:
         here = stack_files.stacks(project)
+        revision = Revision.of(project, args.base)
         # Both sides: a stack file the change deletes or renames is a change, never "no billing change".
-        both = {*_stack_files_at(project, args.base), *(f"Pulumi.{s}.yaml" for s in here)}
+        both = {*revision.names(), *(f"Pulumi.{s}.yaml" for s in here)}
         names = [args.stack] if args.stack else stack_files.stacks_named(both)
         files = Snapshot(project)  # the working tree, read once for every stack compared
         for stack in names:
-            gone = _removed(project, stack, args.base) if stack not in here else None
+            gone = _removed(project, stack, revision) if stack not in here else None
             if gone is not None:
                 results.append(gone)
                 continue
             config = stack_config.from_stack(project, stack, files=files)
             head = config.load()
-            changes = compare_with_base(project, stack, args.base, head)
+            changes = compare_with_base(stack, revision, head)
             results.append(StackDiff(head.stack, head.mode, changes))
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
@@ -80,19 +81,63 @@ def main(args: argparse.Namespace, out: TextIO) -> int:
     return max((diff.exit_status(result.changes) for result in results), default=exits.OK)
 
 
-def _stack_files_at(project: Path, rev: str) -> list[str]:
-    """The file names beside Pulumi.yaml at `rev` (the stacks are among them)."""
-    _check_revision(project, rev)
-    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
-    listing = _git(project, "ls-tree", "--name-only", "-z", f"{rev}:{prefix}")
-    return [name.decode(errors="replace") for name in listing.stdout.split(b"\0") if name]
+@dataclass(frozen=True)
+class Revision:
+    """The base: the commit `rev` names, resolved once, and where the project sits in its tree.
+
+    Every file of the base is read from that one commit (a branch moved during the run cannot mix
+    two revisions), one git process a file.
+    """
+
+    project: Path
+    rev: str
+    """As the person wrote it, for messages."""
+    commit: str
+    prefix: str
+    """The project's folder from the top of the repository (`rev-parse --show-prefix`)."""
+
+    @classmethod
+    def of(cls, project: Path, rev: str) -> Revision:
+        # One rev-parse answers both: the prefix line, then the commit (or a failure for a bad revision).
+        done = None if rev.startswith("-") else _git(
+            project, "rev-parse", "--show-prefix", "--verify", "--quiet", f"{rev}^{{commit}}")
+        lines = done.stdout.decode(errors="replace").split("\n") if done is not None else []
+        if done is None or done.returncode or len(lines) < 2 or not lines[1].strip():
+            raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
+                                "`git fetch origin main`)")
+        return cls(project, rev, lines[1].strip(), lines[0].strip())
+
+    def names(self) -> list[str]:
+        """The file names beside Pulumi.yaml at the base (the stacks are among them)."""
+        listing = _git(self.project, "ls-tree", "--name-only", "-z", f"{self.commit}:{self.prefix}")
+        return [name.decode(errors="replace") for name in listing.stdout.split(b"\0") if name]
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes at the base, None when absent (or not a file); TooLarge past the size cap."""
+        try:
+            git = subprocess.Popen(["git", "-C", str(self.project), "cat-file", "blob",  # noqa: S603, S607
+                                    f"{self.commit}:{self.prefix}{path}"], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise RevisionError(_NO_GIT) from None
+        with git, cast(IO[bytes], git.stdout) as stdout:
+            content = stdout.read(sources.MAX_BYTES + 1)  # bounded whatever the blob's size
+            if len(content) > sources.MAX_BYTES:
+                git.kill()
+                raise TooLarge
+        return None if git.returncode else content
 
 
-def _removed(project: Path, stack: str, rev: str) -> StackDiff | None:
-    """A stack whose file is at `rev` and not here (deleted, or renamed): live, an error."""
-    base = state_at(project, stack, rev)
+class TooLarge(Exception):
+    pass
+
+
+def _removed(project: Path, stack: str, revision: Revision) -> StackDiff | None:
+    """A stack whose file is at the base and not here (deleted, or renamed): live, an error."""
+    base = state_at(stack, revision)
     if not base.existed or stack_files.stack_file(project, stack).exists():
         return None
+    rev = revision.rev
     mode = base.deployment.mode if base.deployment else str(base.mode or stack)
     name = f"Pulumi.{stack}.yaml"
     consequence = ("every object it made stays in Stripe, protected, and no `up` of it can run"
@@ -105,12 +150,15 @@ def _removed(project: Path, stack: str, rev: str) -> StackDiff | None:
     return StackDiff(stack, mode, [change])
 
 
-def compare_with_base(project: Path, stack: str, rev: str, head: Deployment) -> list[Change]:
-    base = state_at(project, stack, rev)
+def compare_with_base(stack: str, revision: Revision, head: Deployment) -> list[Change]:
+    base = state_at(stack, revision)
     if base.deployment is not None or not base.existed:
         return diff.compare(base.deployment, head)
     # The base does not validate: compare what its raw files still show, never "all new, exit 0".
-    return diff_base.compare_broken(base.catalog, base.problems, head, rev)
+    return diff_base.compare_broken(base.catalog, base.problems, head, revision.rev)
+
+
+_NO_GIT = "git is not installed or not on PATH; diff reads the base revision with git: install git"
 
 
 def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
@@ -118,16 +166,7 @@ def _git(project: Path, *argv: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(["git", "-C", str(project), *argv], capture_output=True,  # noqa: S603, S607
                               check=False)
     except FileNotFoundError:
-        raise RevisionError("git is not installed or not on PATH; diff reads the base revision with git: "
-                            "install git") from None
-
-
-def _check_revision(project: Path, rev: str) -> None:
-    found = not rev.startswith("-") and not _git(project, "rev-parse", "--verify", "--quiet",
-                                                  f"{rev}^{{commit}}").returncode
-    if not found:
-        raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
-                            "`git fetch origin main`)")
+        raise RevisionError(_NO_GIT) from None
 
 
 @dataclass
@@ -142,10 +181,8 @@ class Base:
     """`billing:mode` as the base's stack file writes it, read even when the base does not validate."""
 
 
-def state_at(project: Path, stack: str, rev: str) -> Base:
-    """The stack as it was at `rev`: validated, or (when it does not validate) what can still be read."""
-    _check_revision(project, rev)
-    prefix = _git(project, "rev-parse", "--show-prefix").stdout.decode(errors="replace").strip()
+def state_at(stack: str, revision: Revision) -> Base:
+    """The stack as it was at the base: validated, or (when it does not validate) what can still be read."""
     base = Base(existed=True)
 
     def show(path: str) -> str | None:
@@ -158,16 +195,16 @@ def state_at(project: Path, stack: str, rev: str) -> Base:
         if not parts or PurePosixPath(path).is_absolute() or ".." in parts:
             base.problems.append(Problem(path, None, "(file)", "is outside the project at this revision"))
             return None
-        spec = f"{rev}:{prefix}{path}"
-        size = _git(project, "cat-file", "-s", spec)
-        if size.returncode:
-            return None
-        if int(size.stdout or 0) > sources.MAX_BYTES:
+        try:
+            content = revision.read(path)
+        except TooLarge:
             base.problems.append(Problem(path, None, "(file)",
                                          f"larger than {sources.MAX_BYTES // 1024} KiB"))
             return None
+        if content is None:
+            return None
         try:
-            return _git(project, "show", spec).stdout.decode("utf-8")
+            return content.decode("utf-8")
         except UnicodeDecodeError:
             base.problems.append(Problem(path, None, "(file)", "not UTF-8 text"))
             return None
