@@ -14,6 +14,8 @@ import grimp
 import pytest
 
 from infra.commands import COMMANDS
+from tests.support import cloudflare_stacks
+from tests.support.project import Project
 from tests.support.repository import REPO
 
 HEAVY = ("pulumi", "pulumi_stripe", "pulumiverse_vercel", "pydantic", "stripe", "httpx", "grpc")
@@ -86,6 +88,23 @@ def test_billing_help_loads_no_command_and_no_third_party_package() -> None:
 # What a command's `--help` may not load: what the command runs (the catalog's models and checks,
 # the Pulumi components, the probes, the program) and any third-party package.
 RUN_ONLY = ("infra.catalog", "infra.components", "infra.probes", "infra.program")
+
+
+@pytest.mark.parametrize(("host", "other", "other_sdk"), [("vercel", "cloudflare", "cloudflare"),
+                                                          ("cloudflare", "vercel", "pulumiverse_vercel")])
+def test_a_plan_loads_the_sdk_of_its_own_host_only(project: Project, host: str, other: str, other_sdk: str) -> None:
+    """infra/components/hosted.py imports the stack's own host component: the other host's SDK (and,
+    for Cloudflare's, httpx) is never part of a plan's or a preview's start."""
+    if host == "cloudflare":
+        project.stack("test", cloudflare_stacks.stack_file("test"))
+    code = (f"from infra import cli\ncode = cli.main(['plan', '--stack', 'test', '--project', {str(project.root)!r}])"
+            "\nimport json, sys\nprint(json.dumps([code, sorted(sys.modules)]), file=sys.__stderr__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True, text=True,
+                          timeout=120, check=False)
+    code, loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert code == 0, done.stderr
+    assert f"infra.components.{host}" in loaded
+    assert [m for m in loaded if m == f"infra.components.{other}" or m.split(".")[0] == other_sdk] == []
 
 
 @pytest.mark.on_the_repository
