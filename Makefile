@@ -75,9 +75,11 @@ lint: venv
 typecheck: venv
 	$(PY) -m mypy --strict infra
 
-# Three processes on two cores (pytest-xdist, requirements-dev.txt): ~50 s of the tests is waiting (deadlines,
-# slow servers, children), which a third worker fills; measured on 2 idle cores, 66 s -> 50 s wall at
-# the same CPU; -n 4 gained nothing more. The timing tests passed with -n 3 beside a busy loop on one core.
+# Four processes on two cores (pytest-xdist, requirements-dev.txt): ~55 s of the tests is waiting (deadlines,
+# slow servers, children), which the extra workers fill. Measured on 2 cores in three alternating pairs
+# (a shared machine: 46-57 s from run to run): -n 4 with the pure tests last (tests/conftest.py) took
+# 1.5-5 s less than -n 3 in the old order in each pair, at a few seconds more CPU; -n 3 had been
+# 66 s -> 50 s against -n 2. The timing tests passed with -n 4 beside a busy loop on one core.
 # tests/repo/test_benchmark.py runs the benchmark at a small size, so `make bench` cannot rot.
 # Bytecode is cached as Python does by default, even where PYTHONDONTWRITEBYTECODE is set (some
 # sandboxes set it): otherwise each worker rewrites and compiles ~180 test modules on every run
@@ -86,7 +88,7 @@ typecheck: venv
 # run leaves ~10,000 small files that the end of a later run deletes, ~10 s of rm on a disk mounted
 # with `discard` under load, against a tenth of a second there.
 pytest: venv
-	PYTHONDONTWRITEBYTECODE= $(if $(TEST_TMP),PYTEST_DEBUG_TEMPROOT=$(TEST_TMP)) $(PY) -m pytest -n 3 --ignore=tests/engine
+	PYTHONDONTWRITEBYTECODE= $(if $(TEST_TMP),PYTEST_DEBUG_TEMPROOT=$(TEST_TMP)) $(PY) -m pytest -n 4 --ignore=tests/engine
 
 # The tests marked `pure` (no subprocess, server or Pulumi mock runtime), alone: a loop of seconds.
 pytest-pure: venv

@@ -53,9 +53,12 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `early` (a long run of their own) go first: xdist hands tests out in this order, and a long
-    test started last leaves one worker running it alone while the other has finished."""
-    items.sort(key=lambda item: item.get_closest_marker("early") is None)
+    """The order xdist hands tests out in: tests marked `early` (a long run of their own) first, and the
+    `pure` ones last. A long test started last leaves one worker running it alone while the others have
+    finished; so does a module of tests that wait on servers and deadlines, handed out late in one
+    chunk (tests/unit/probes/test_verify_payment.py, ~7 s of waiting, was one). Pure tests are short and
+    only compute: at the end they keep both cores busy and the workers finish together."""
+    items.sort(key=lambda item: (item.get_closest_marker("early") is None, item.get_closest_marker("pure") is not None))
 
 
 @pytest.fixture(autouse=True)
