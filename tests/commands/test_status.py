@@ -463,7 +463,7 @@ def test_status_as_a_whole_keeps_its_total_deadline_against_a_host_that_pages_sl
             h.send_json(200, {"envs": [], "pagination": {"count": 0, "next": next(serial), "prev": None}})
 
     updated(project, tmp_path, monkeypatch, "test", passed(UPDATED + timedelta(minutes=5)))
-    monkeypatch.setattr(readiness, "TOTAL_SECONDS", 2.0, raising=False)
+    monkeypatch.setattr(readiness, "TOTAL_SECONDS", 1.0, raising=False)
     with HostileServer(slow_pages) as server:
         monkeypatch.setenv("VERCEL_API_BASE", server.base)
         (code, out), seconds = elapsed(lambda: status(project))

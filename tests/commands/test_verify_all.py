@@ -101,7 +101,7 @@ def test_a_host_that_pages_slowly_cannot_hold_verify_past_its_total_deadline(
 
     project.stack("test", "config:\n  billing:mode: test\n  billing:domain: staging.shop.test\n"
                           "  billing:vercelProject: prj_Test123\n")
-    monkeypatch.setattr(verify_command, "TOTAL_SECONDS", 2.0)
+    monkeypatch.setattr(verify_command, "TOTAL_SECONDS", 1.0)
     with HostileServer(slow_pages) as server:
         monkeypatch.setenv("VERCEL_API_BASE", server.base)
         monkeypatch.setenv("VERCEL_TOKEN", TOKEN)

@@ -115,9 +115,20 @@ def test_the_wrong_secret_in_the_app_is_named(serve: Callable[[Receiver], str]) 
     assert "STRIPE_WEBHOOK_SECRET does not match" in found["signed event"].fix
 
 
-def test_a_slow_handler_is_a_warning(serve: Callable[[Receiver], str], secret: str) -> None:
-    found = by_name(webhook_probe.run(serve(slow), secret, timeout=5))
+def test_a_slow_handler_is_a_warning(serve: Callable[[Receiver], str], secret: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Over the line for "slow" and well inside the timeout; the line itself (1 s) scaled down.
+    monkeypatch.setattr(webhook_probe, "SLOW_SECONDS", 0.2)
+
+    def slowish(body: bytes, header: str | None, secret: str) -> int:
+        status = reference(body, header, secret)
+        if status == 200:
+            time.sleep(0.4)
+        return status
+
+    found = by_name(webhook_probe.run(serve(slowish), secret, timeout=5))
     assert found["response time"].status == "warn"
+    assert "(over 0.2s)" in found["response time"].meaning
     assert found["signed event"].status == "pass"
 
 
