@@ -26,6 +26,10 @@ from tests.support.deployed_stripe import deployed
 from tests.support.project import DOMAINS, Project, key, run_cli, stack_config
 from tests.support.pulumi_stand_in import Pulumi
 
+# ~7 s, most of it waiting on deliveries and deadlines: started early, its waiting overlaps the
+# other workers' computing instead of being the run's last seconds (tests/conftest.py).
+pytestmark = pytest.mark.early
+
 CHECK_PATH = "/billing/plan"
 
 

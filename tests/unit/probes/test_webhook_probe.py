@@ -16,6 +16,9 @@ from tests.servers.hostile_server import HostileServer, drip, redirect_to
 from tests.servers.webhook_receiver import Receiver, crashes_on_unhandled_type, reference
 from tests.support.project import run_cli
 
+# Mostly waiting on slow handlers and deadlines: started early, as tests/unit/probes/test_verify_payment.py.
+pytestmark = pytest.mark.early
+
 
 def no_signature_check(body: bytes, header: str | None, secret: str) -> int:
     json.loads(body)
