@@ -16,9 +16,11 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.servers.local_server import LocalServer
 
 # host -> (method, path, query, headers, body) -> (status, JSON body)
 App = Callable[[str, str, str, Any, bytes], tuple[int, Any]]
@@ -116,7 +118,7 @@ class LocalInternet:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = LocalServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.proxy_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},

@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
 
 from tests.servers.json_server import POLL_SECONDS
+from tests.servers.local_server import LocalServer
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-class Server(ThreadingHTTPServer):
+class Server(LocalServer):
     owner: HostileServer
-    daemon_threads = True
 
 
 Behaviour = Callable[[Handler], None]

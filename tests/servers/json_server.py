@@ -7,10 +7,12 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.servers.local_server import LocalServer
 
 POLL_SECONDS = 0.05
 # (method, path, query, Authorization header) -> (status, JSON body)
@@ -60,7 +62,7 @@ class JsonServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = LocalServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def over_tls(self, certificate: Path) -> JsonServer:

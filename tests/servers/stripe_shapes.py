@@ -14,13 +14,15 @@ import typing
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import stripe
 import stripe.billing_portal
 import stripe.checkout
 import stripe.entitlements
+
+from tests.servers.local_server import LocalServer
 
 API_KEY = "sk_test_" + "local" * 4
 MAX_BODY = 1 << 20
@@ -68,7 +70,7 @@ class LocalStripe:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = LocalServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         # No proxy from the environment: the request goes to loopback and nowhere else.
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -6,12 +6,13 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import stripe
 
 from tests.servers.json_server import POLL_SECONDS
+from tests.servers.local_server import LocalServer
 
 # A receiver takes (raw body, Stripe-Signature header or None, secret) and returns a status.
 Receiver = Callable[[bytes, "str | None", str], int]
@@ -38,7 +39,7 @@ def secret() -> str:
 
 @pytest.fixture
 def serve(secret: str) -> Iterator[Callable[[Receiver], str]]:
-    servers: list[ThreadingHTTPServer] = []
+    servers: list[LocalServer] = []
 
     def start(receiver: Receiver) -> str:
         class Handler(BaseHTTPRequestHandler):
@@ -52,7 +53,7 @@ def serve(secret: str) -> Iterator[Callable[[Receiver], str]]:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = LocalServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/webhook/stripe"

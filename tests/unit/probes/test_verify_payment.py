@@ -9,7 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +19,7 @@ from infra.catalog import load_deployment
 from infra.commands.verify import payment as command
 from infra.probes.payment import flows
 from tests.servers.json_server import POLL_SECONDS, loopback_certificate
+from tests.servers.local_server import LocalServer
 from tests.servers.stripe_keys import APP_PERMISSIONS, grants
 from tests.servers.stripe_payments_server import BillingAccount, BillingServer
 from tests.servers.webhook_receiver import Receiver, crashes_on_unhandled_type, reference
@@ -71,7 +72,7 @@ class App:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LocalServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
 
