@@ -7,29 +7,27 @@ outputs with secrets masked, its tags) and reads the stack and catalog files;
 after the first update it reads the host's deployments (GET only) and the
 record `billing verify` left.
 It never sends anything to Stripe and writes nothing. Each item names the
-go-live step that closes it (`Step`), so a resumed go-live starts at the first
+go-live step that closes it (infra/probes/facts.py), so a resumed go-live starts at the first
 step with an open item and never repeats a finished one.
 
 Before the first update there is no gap after `examples`: going live *is* the
 first `pulumi up`, so a stack ready for it is ready (`Readiness.last_update`
 is None and the `update` item says so). After it, the host must have every
 value the update wrote (`redeploy`) and every verify check must have passed
-since (`verify`).
+since (`verify`): infra/probes/since_update.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from infra import hosts
 from infra.catalog import stack_config
-from infra.catalog.guards import ROLE_KEYS, store_secret
+from infra.catalog.guards import ROLE_KEYS
 from infra.catalog.stack_files import open_stack, plain_config
 from infra.clients import pulumi_cli
 from infra.clients.http import Limits
@@ -37,7 +35,8 @@ from infra.core import sources
 from infra.core.problems import ConfigError
 from infra.core.redact import mask, url_shown
 from infra.core.snapshot import Snapshot
-from infra.probes import hosting, verify_record
+from infra.probes import since_update, verify_record
+from infra.probes.facts import Item
 
 # README step 5: older CLIs refuse an adoption whose inputs differ.
 MIN_PULUMI = (3, 174)
@@ -46,29 +45,7 @@ DEADLINE = 30.0
 TOTAL_SECONDS = 120.0
 """All of status: every question to the CLI and every request to the host (each CLI question still
 gets a second when the rest is spent, so at most a few seconds more)."""
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far ahead of this machine's clock a verify record may be dated (another machine's clock)."""
-
-Step = Literal["cli", "backend", "stack", "config", "examples", "policy", "update", "redeploy", "verify"]
-"""What closes an open item, in going-live order: install the CLI, log in, create the stack, set a
-setting or a secret, replace an example value, build the policy pack's virtualenv, run (or wait
-for) the update, redeploy the app so the host's values reach it, run `billing verify`."""
 POLICY_VENV = "policies/venv"
-
-
-@dataclass(frozen=True)
-class Item:
-    step: Step
-    ok: bool
-    what: str
-    fix: str = ""
-    field: str | None = None
-    """The one thing an item is about, when it names one: a `config` item's config key
-    (`stripe:apiKey`), a `redeploy` item's host target (`production`), a `verify` item's stack tag
-    (`billing:verify:stripe`), `failed` on the `update` item of a last update that failed, and
-    `absent` on the `stack` item of a stack the backend does not hold (never on one it could not
-    list, or one another organization holds, which must not be made again). A
-    command that acts on the facts (`billing go-live`) reads this, never the wording."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +100,8 @@ def read(stack: str, project: Path) -> Readiness:
         update, last_update = _update_item(stack, project, summary, clock)
         items.append(update)
         if last_update is not None:
-            items += _redeploy_items(stack, files, plain, config, last_update, clock)
-            items += _verify_items(stack, project, last_update, clock)
+            items += since_update.redeploy_items(stack, files, plain, config, last_update, clock)
+            items += since_update.verify_items(stack, project, last_update, clock)
     return Readiness(stack, tuple(items), last_update)
 
 
@@ -344,87 +321,6 @@ def _policy_item(project: Path) -> Item:
                 "and `up` with `--policy-pack policies` fail without it (a refused connection, or a wait at "
                 "\"Loading policy packs\")",
                 "`make policy-venv`")
-
-
-def _redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_config.EngineConfig | None,
-                    last_update: str, clock: _Clock) -> list[Item]:
-    """Whether the running app has every value the host holds for it. A host that applies each write
-    at once (a Worker) never has a gap; Vercel's app has a variable once a deployment made after
-    the variable was written is running (`infra.probes.vercel.redeploy`)."""
-    host = hosts.named(str(plain.get(hosts.HOST_SETTING) or hosts.DEFAULT))
-    if host.applies_at_once:
-        return [Item("redeploy", True, f"host: {host.title} applies each value as `up` writes it: "
-                                       "no redeploy")]
-    try:
-        outputs = pulumi_cli.stack_outputs(stack, files.root, clock.cli())
-    except pulumi_cli.CliError as error:
-        return [Item("redeploy", False, f"host: the stack's outputs could not be read: {error}",
-                     f"`pulumi stack output --stack {stack}` shows why")]
-    # What the program writes: target -> the names written there, and the `target:NAME` slots the
-    # update changed (absent before the program wrote it). Anything else is not read on a guess.
-    names, changed = outputs.get("hostingVariables"), outputs.get("redeployNeeded", [])
-    if not isinstance(names, dict) or not all(_names(v) for v in names.values()) or not _names(changed):
-        return [Item("redeploy", False, f"host: the last update ({last_update}) left no list of the "
-                                        "host's values (the hostingVariables and redeployNeeded outputs "
-                                        "are not lists of names)",
-                     f"`pulumi up --stack {stack} --policy-pack policies` writes them")]
-    token = os.environ.get(host.token_env) or (config.get(host.token) if config else None)
-    if not token:
-        return [Item("redeploy", False, f"host: no {host.title} token to read the deployments with",
-                     f"export {host.token_env}, or store {host.token} in the stack: "
-                     f"{store_secret(host.token, stack, 'the token')}", field=host.token)]
-    settings = config or stack_config.from_stack(files.root, stack, files=files)  # project, team: plain
-    try:
-        found = hosting.redeploy(host.key, settings.get, token, names, changed, clock.limits())
-    except ConfigError as error:  # an API root the token may not travel to
-        return [Item("redeploy", False, f"host: {problem}") for problem in error.problems]
-    return [Item("redeploy", check.status == "pass", f"host: {check.meaning}", check.fix,
-                 field=check.name.removeprefix("redeploy ") if check.name.startswith("redeploy ") else None)
-            for check in found]
-
-
-def _names(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(name, str) for name in value)
-
-
-def _verify_items(stack: str, project: Path, last_update: str, clock: _Clock) -> list[Item]:
-    """Each check `billing verify` records: passed since the last update, or what to run."""
-    try:
-        records = verify_record.read(stack, project, clock.cli())
-    except pulumi_cli.CliError as error:
-        return [Item("verify", False, f"verify: the stack's verify record could not be read: {error}",
-                     f"`pulumi stack tag ls --stack {stack}` shows why")]
-    updated = verify_record.parse_time(last_update)
-    now = datetime.now(UTC)
-    items = []
-    for check in verify_record.CHECKS:
-        run = (f"`billing verify payment --stack {stack}` (test mode: a subscription made and removed; "
-               "live: a Checkout Session a person pays)" if check == "payment"
-               else f"`billing verify --stack {stack}`")
-        record = records.get(check)
-        about = verify_record.tag(check)
-        when = f"at {verify_record.rfc3339(record.at)}" if record else ""
-        if check not in records:
-            items.append(Item("verify", False, f"verify {check}: never recorded on this stack", run, about))
-        elif record is None:
-            items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is not "
-                                               "`pass|fail <time>` as verify writes it", run, about))
-        elif record.at > now + CLOCK_SKEW:
-            # A tag anyone with the backend can set: a pass dated ahead would outlive every later update.
-            items.append(Item("verify", False, f"verify {check}: the tag {verify_record.tag(check)} is dated "
-                                               f"{verify_record.rfc3339(record.at)}, later than now: not a "
-                                               "record `billing verify` made", run, about))
-        elif updated is not None and record.at < updated:
-            said = "passed" if record.outcome == "pass" else "failed"
-            items.append(Item("verify", False, f"verify {check}: {said} {when}, before the last update", run,
-                              about))
-        elif record.outcome == "fail":
-            items.append(Item("verify", False, f"verify {check}: failed {when}",
-                              f"{run} again shows each failed check with its fix", about))
-        else:
-            items.append(Item("verify", True, f"verify {check}: passed {when}, after the last update",
-                              field=about))
-    return items
 
 
 def _examples(stack: str, files: Snapshot) -> list[Any]:

@@ -23,7 +23,8 @@ from infra.commands.golive.engine import EngineFailed, EngineStopped, Run
 from infra.commands.golive.steps import Step
 from infra.commands.golive.terminal import Stop, Terminal
 from infra.core import exits
-from infra.probes.readiness import Item, Readiness
+from infra.probes.facts import Item
+from infra.probes.readiness import Readiness
 from tests.support.go_live import (
     at_terminal,
     context,

@@ -19,7 +19,8 @@ from infra.commands.golive.terminal import Stop
 from infra.core import exits
 from infra.core.problems import ConfigError, Problem
 from infra.probes import readiness
-from infra.probes.readiness import Item, Readiness
+from infra.probes.facts import Item
+from infra.probes.readiness import Readiness
 from tests.support.go_live import at_terminal, context, key_items, with_facts
 from tests.support.project import Project
 

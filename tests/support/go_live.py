@@ -13,7 +13,8 @@ from infra.clients import pulumi_cli
 from infra.commands.golive.context import Context
 from infra.commands.golive.terminal import Terminal
 from infra.probes import readiness
-from infra.probes.readiness import Item, Readiness
+from infra.probes.facts import Item
+from infra.probes.readiness import Readiness
 from tests.support.project import Project
 
 

@@ -21,7 +21,7 @@ from infra.catalog.stack_files import open_stack, plain_config
 from infra.commands.golive.terminal import Terminal
 from infra.core.snapshot import Snapshot
 from infra.probes import readiness
-from infra.probes.readiness import Item
+from infra.probes.facts import Item
 
 if TYPE_CHECKING:
     from infra.commands.golive.engine import Engine

@@ -30,7 +30,7 @@ from infra.core import exits
 from infra.core.escape import terminal
 from infra.core.problems import ConfigError
 from infra.hosts.vercel import DEPLOYED_TARGETS, FIRST_DEPLOY, REDEPLOY, TEAM
-from infra.probes.readiness import Item
+from infra.probes.facts import Item
 
 MARKS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
 REDEPLOY_WAIT = 20 * 60.0  # seconds a production build may take before go-live stops waiting

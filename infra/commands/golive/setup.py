@@ -33,7 +33,7 @@ from infra.commands.golive.context import PASSPHRASE, PASSPHRASE_FILE, Context, 
 from infra.commands.golive.terminal import Stop
 from infra.core import exits
 from infra.core.redact import key_kind, key_prefix, mask
-from infra.probes.readiness import Item
+from infra.probes.facts import Item
 from infra.stripe.reference import api_keys_page
 
 PASSPHRASE_TRIES = 3
