@@ -133,3 +133,15 @@ def test_billing_validate_imports_no_pulumi_module() -> None:
     assert "infra.commands.validate" in loaded and "infra.catalog.loader" in loaded
     assert [m for m in loaded if m.split(".")[0] in ("pulumi", "pulumi_stripe", "pulumiverse_vercel", "grpc")] \
         == []
+
+
+# A module past this is doing more than one thing: split it along its roles.
+MAX_MODULE_LINES = 400
+
+
+@pytest.mark.pure
+def test_no_infra_module_is_over_the_bound() -> None:
+    lengths = {str(path.relative_to(REPO)): len(path.read_text().splitlines())
+               for path in sorted((REPO / "infra").rglob("*.py"))}
+    assert lengths, "no infra/ module found"
+    assert {path: n for path, n in lengths.items() if n > MAX_MODULE_LINES} == {}
