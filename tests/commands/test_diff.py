@@ -178,6 +178,9 @@ def test_a_project_in_a_folder_of_a_larger_repository_reads_its_base_from_that_f
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "catalog.yaml").write_text("not: [the project's catalog\n")
     (tmp_path / "Pulumi.test.yaml").write_text("config: {billing:mode: live}\n")
+    # The catalog named as `./stacks/...`, which git finds only once it is `stacks/...`.
+    stack = (project.root / "Pulumi.test.yaml").read_text() + "  billing:catalog: ./stacks/catalog.yaml\n"
+    project.stack("test", stack)
     for argv in (["init", "-q", "-b", "main"], ["add", "-A"],
                  ["-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-q", "-m", "monorepo"]):
         subprocess.run(["git", "-C", str(tmp_path), *argv], check=True, capture_output=True)
@@ -187,6 +190,11 @@ def test_a_project_in_a_folder_of_a_larger_repository_reads_its_base_from_that_f
     code, out, _ = diff(project)
     assert code == 2 and "ERROR pro_monthly: 29.00 USD every month -> 39.00 USD every month" in out
     assert "the base's own problem" not in out
+    # Every stack, found in the project's folder at the base: one deleted here is an error, not "no change".
+    project.catalog(CATALOG)
+    (project.root / "Pulumi.live.yaml").unlink()
+    code, out, _ = run_cli("diff", "--base", "main", "--project", str(project.root))
+    assert code == 2 and "ERROR Pulumi.live.yaml: removed: Pulumi.live.yaml is at main and not here" in out
 
 
 def test_reprice_writes_the_safe_edit_that_diff_and_the_provider_accept(repo: Project) -> None:

@@ -7,6 +7,8 @@ its raw catalog and its problems.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ from infra.catalog import Deployment, stack_config, stack_files
 from infra.core import sources
 from infra.core.layout import DEFAULT_CATALOG
 from infra.core.problems import ConfigError, Problem
+
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names
 
 
 class RevisionError(Exception):
@@ -40,26 +44,33 @@ class Revision:
 
     @classmethod
     def of(cls, project: Path, rev: str) -> Revision:
-        # One rev-parse answers both: the prefix line, then the commit (or a failure for a bad revision).
+        # One rev-parse answers both: the prefix, then the commit on the last line (or a failure for a bad
+        # revision). The prefix is the folder's name as bytes (os.fsdecode keeps any that is not UTF-8).
         done = None if rev.startswith("-") else _git(
             project, "rev-parse", "--show-prefix", "--verify", "--quiet", f"{rev}^{{commit}}")
-        lines = done.stdout.decode(errors="replace").split("\n") if done is not None else []
-        if done is None or done.returncode or len(lines) < 2 or not lines[1].strip():
+        said = os.fsdecode(done.stdout).removesuffix("\n") if done is not None else ""
+        prefix, _, commit = said.rpartition("\n")
+        if done is None or done.returncode or not _COMMIT.fullmatch(commit):
             raise RevisionError(f"{rev!r} is not a revision in this repository (fetch it first, e.g. "
                                 "`git fetch origin main`)")
-        return cls(project, rev, lines[1].strip(), lines[0].strip())
+        return cls(project, rev, commit, prefix)
 
     def names(self) -> list[str]:
         """The file names beside Pulumi.yaml at the base (the stacks are among them)."""
-        listing = _git(self.project, "ls-tree", "--name-only", "-z", f"{self.commit}:{self.prefix}")
+        # --full-tree: from a project in a folder, ls-tree would list only what is under that folder
+        # again, inside the tree of that folder: nothing, so a stack deleted there went unseen.
+        listing = _git(self.project, "ls-tree", "--full-tree", "--name-only", "-z",
+                       f"{self.commit}:{self.prefix}")
         return [name.decode(errors="replace") for name in listing.stdout.split(b"\0") if name]
 
     def read(self, path: str) -> bytes | None:
         """The file's bytes at the base, None when absent (or not a file); TooLarge past the size cap."""
         try:
-            git = subprocess.Popen(["git", "-C", str(self.project), "cat-file", "blob",  # noqa: S603, S607
-                                    f"{self.commit}:{self.prefix}{path}"], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            # `./stacks/catalog.yaml` as `stacks/catalog.yaml`: git finds no `app/./stacks/...` in a folder.
+            spec = f"{self.commit}:{self.prefix}{PurePosixPath(path)}"
+            git = subprocess.Popen(["git", "-C", str(self.project), "cat-file", "blob", spec],  # noqa: S603, S607
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
         except FileNotFoundError:
             raise RevisionError(_NO_GIT) from None
         with git, cast(IO[bytes], git.stdout) as stdout:
