@@ -11,10 +11,6 @@ import pytest
 from tests.servers.local_server import LocalServer
 
 
-class Joined(LocalServer):
-    daemon_threads = False  # server_close() waits for every handler: its report is written by then
-
-
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/hung-up":
@@ -26,7 +22,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def test_a_client_that_hangs_up_is_not_reported_and_a_handlers_bug_is(capfd: pytest.CaptureFixture[str]) -> None:
-    server = Joined(("127.0.0.1", 0), Handler)
+    server = LocalServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         for path in ("/hung-up", "/bug"):
@@ -37,7 +33,7 @@ def test_a_client_that_hangs_up_is_not_reported_and_a_handlers_bug_is(capfd: pyt
             connection.close()
     finally:
         server.shutdown()
-        server.server_close()
+        server.server_close()  # waits for every handler (block_on_close): each report is written by then
     err = capfd.readouterr().err
     assert "BrokenPipeError" not in err
     assert "ValueError: a bug in the handler" in err

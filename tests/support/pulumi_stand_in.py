@@ -43,7 +43,7 @@ import marshal, sys
 state_path, log_path = sys.argv.pop(1), sys.argv.pop(1)
 args = sys.argv[1:]
 with open(log_path, "a") as log:
-    log.write(repr(args) + "\n")
+    log.write(ascii(args) + "\n")
 with open(state_path, "rb") as f:
     state = marshal.load(f)
 
@@ -150,7 +150,8 @@ class Pulumi:
             "config": _json({k: {"value": v, "secret": s} for k, (v, s) in (self.config or {}).items()}),
             "stack output": _json({k: "[secret]" if k in self.secret_outputs else v for k, v in outputs.items()}),
             # `stack output NAME --show-secrets`: the text itself, or the value as JSON.
-            "outputs": {k: v if isinstance(v, str) else json.dumps(v) for k, v in outputs.items()},
+            # An output set to null is not there, as the CLI says (exit 255).
+            "outputs": {k: v if isinstance(v, str) else json.dumps(v) for k, v in outputs.items() if v is not None},
             # --page-size N: the first N updates, for every N up to the whole list.
             "history": {name: [_json(updates[:n]) for n in range(len(updates) + 1)]
                         for name, updates in history.items()},
