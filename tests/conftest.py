@@ -58,7 +58,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     finished; so does a module of tests that wait on servers and deadlines, handed out late in one
     chunk (tests/unit/probes/test_verify_payment.py, ~7 s of waiting, was one). Pure tests are short and
     only compute: at the end they keep both cores busy and the workers finish together."""
-    items.sort(key=lambda item: (item.get_closest_marker("early") is None, item.get_closest_marker("pure") is not None))
+    items.sort(key=lambda item: (item.get_closest_marker("early") is None,
+                                 item.get_closest_marker("pure") is not None))
 
 
 @pytest.fixture(autouse=True)
