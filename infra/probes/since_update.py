@@ -31,7 +31,7 @@ class Clock(Protocol):
 
 
 def redeploy_items(stack: str, files: Snapshot, plain: Any, config: stack_config.EngineConfig | None,
-                    last_update: str, clock: Clock) -> list[Item]:
+                   last_update: str, clock: Clock) -> list[Item]:
     """Whether the running app has every value the host holds for it. A host that applies each write
     at once (a Worker) never has a gap; Vercel's app has a variable once a deployment made after
     the variable was written is running (`infra.probes.vercel.redeploy`)."""
